@@ -1,0 +1,1 @@
+//! The simulated Salesforce REST API.
