@@ -1,0 +1,280 @@
+//! The [`Client`] handle and its [`ClientBuilder`]: base URLs, API version,
+//! credentials, retry policy and timeouts. Resource calls live in their own modules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::{parse_base_url, Auth, Credentials};
+use crate::error::Error;
+use crate::http::{Http, RawResponse, Request};
+use crate::limits::ApiUsage;
+use crate::retry::RetryPolicy;
+
+/// Default REST API version.
+pub const DEFAULT_API_VERSION: &str = "v62.0";
+
+/// Default OAuth login URL.
+pub const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
+
+/// A Salesforce REST client. Cheap to clone; clones share the session and counters.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: Http,
+    pub(crate) auth: Auth,
+    pub(crate) api_version: String,
+    pub(crate) batch_size: Option<u32>,
+    pub(crate) auto_assign: Option<bool>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("api_version", &self.inner.api_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    login_url: String,
+    api_version: String,
+    retry: RetryPolicy,
+    timeout: Duration,
+    connect_timeout: Duration,
+    batch_size: Option<u32>,
+    auto_assign: Option<bool>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credentials: None,
+            login_url: DEFAULT_LOGIN_URL.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            retry: RetryPolicy::default(),
+            timeout: Duration::from_secs(120),
+            connect_timeout: Duration::from_secs(15),
+            batch_size: None,
+            auto_assign: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The credentials (required).
+    ///
+    /// ```no_run
+    /// use sfdc_client::{Client, Credentials};
+    /// let client = Client::builder()
+    ///     .credentials(Credentials::AccessToken {
+    ///         access_token: "00D...".to_owned().into(),
+    ///         instance_url: "https://acme.my.salesforce.com".into(),
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), sfdc_client::Error>(())
+    /// ```
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The OAuth host the token request goes to (any scheme and port). Default
+    /// `https://login.salesforce.com`; the client-credentials flow needs the My Domain URL.
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().login_url("https://acme.my.salesforce.com");
+    /// ```
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = url.into();
+        self
+    }
+
+    /// The REST API version, `v62.0` or `62.0`. Default [`DEFAULT_API_VERSION`].
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().api_version("v59.0");
+    /// ```
+    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+        self.api_version = version.into();
+        self
+    }
+
+    /// The retry policy for transient failures.
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().retry_policy(sfdc_client::RetryPolicy::none());
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whole-request timeout (default 120 s) and connect timeout (default 15 s).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let b = sfdc_client::Client::builder().timeouts(Duration::from_secs(60), Duration::from_secs(5));
+    /// ```
+    pub fn timeouts(mut self, request: Duration, connect: Duration) -> Self {
+        self.timeout = request;
+        self.connect_timeout = connect;
+        self
+    }
+
+    /// Sends `Sforce-Query-Options: batchSize=N` on queries (Salesforce clamps to 200..=2000).
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().query_batch_size(500);
+    /// ```
+    pub fn query_batch_size(mut self, size: u32) -> Self {
+        self.batch_size = Some(size);
+        self
+    }
+
+    /// Sends `Sforce-Auto-Assign: TRUE`/`FALSE` on every write. Unset, Salesforce
+    /// defaults to TRUE and assignment rules may rewrite `OwnerId`.
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().auto_assign(false);
+    /// ```
+    pub fn auto_assign(mut self, enabled: bool) -> Self {
+        self.auto_assign = Some(enabled);
+        self
+    }
+
+    /// Checks the configuration and builds the client. No request is sent.
+    ///
+    /// ```no_run
+    /// use sfdc_client::{Client, Credentials};
+    /// let client = Client::builder()
+    ///     .login_url("https://acme.my.salesforce.com")
+    ///     .credentials(Credentials::ClientCredentials {
+    ///         client_id: "3MVG9...".into(),
+    ///         client_secret: "secret".to_owned().into(),
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), sfdc_client::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::Config("no Salesforce credentials were given".into()))?;
+        let login_url = parse_base_url("login URL", &self.login_url)?;
+        let api_version = normalize_version(&self.api_version)?;
+        if let Some(size) = self.batch_size {
+            if !(200..=2000).contains(&size) {
+                return Err(Error::Config(format!(
+                    "query batch size {size} is outside Salesforce's 200..=2000"
+                )));
+            }
+        }
+        let client = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(concat!("sfdc-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http: Http::new(client, self.retry),
+                auth: Auth::new(credentials, &login_url)?,
+                api_version,
+                batch_size: self.batch_size,
+                auto_assign: self.auto_assign,
+            }),
+        })
+    }
+}
+
+fn normalize_version(raw: &str) -> Result<String, Error> {
+    let digits = raw.trim().trim_start_matches('v');
+    let ok = digits.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+    });
+    if ok {
+        Ok(format!("v{digits}"))
+    } else {
+        Err(Error::Config(format!(
+            "API version {raw:?} is not like v62.0"
+        )))
+    }
+}
+
+impl Client {
+    /// Starts a [`ClientBuilder`].
+    ///
+    /// ```no_run
+    /// let builder = sfdc_client::Client::builder();
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The API version in use, e.g. `v62.0`.
+    ///
+    /// ```no_run
+    /// # fn f(client: sfdc_client::Client) { assert_eq!(client.api_version(), "v62.0"); }
+    /// ```
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// The latest `Sforce-Limit-Info` usage seen, if any response carried one.
+    ///
+    /// ```no_run
+    /// # fn f(client: sfdc_client::Client) {
+    /// if let Some(u) = client.api_usage() { println!("{}/{}", u.used, u.limit); }
+    /// # }
+    /// ```
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        self.inner.http.usage.latest()
+    }
+
+    /// HTTP requests sent so far (retries included), by kind name: `auth`, `query`,
+    /// `query_more`, `create`, `get`, `update`, `upsert`, `delete`, `collections`.
+    ///
+    /// ```no_run
+    /// # fn f(client: sfdc_client::Client) {
+    /// let total: u64 = client.call_counts().values().sum();
+    /// # }
+    /// ```
+    pub fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.inner.http.usage.snapshot()
+    }
+
+    /// Authenticates now (normally done lazily by the first call), to fail early on bad credentials.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sfdc_client::Client) -> Result<(), sfdc_client::Error> {
+    /// client.authenticate().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn authenticate(&self) -> Result<(), Error> {
+        self.inner.auth.session(&self.inner.http).await.map(|_| ())
+    }
+
+    /// `/services/data/vXX.X` followed by `rest`.
+    pub(crate) fn data_path(&self, rest: &str) -> String {
+        format!("/services/data/{}{}", self.inner.api_version, rest)
+    }
+
+    pub(crate) async fn execute(&self, req: &Request) -> Result<RawResponse, Error> {
+        self.inner.http.execute(&self.inner.auth, req).await
+    }
+
+    /// The `Sforce-Auto-Assign` header for writes, if configured.
+    pub(crate) fn write_headers(&self) -> Vec<(&'static str, String)> {
+        match self.inner.auto_assign {
+            Some(true) => vec![("Sforce-Auto-Assign", "TRUE".into())],
+            Some(false) => vec![("Sforce-Auto-Assign", "FALSE".into())],
+            None => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The crate's one error type, the REST error item shape, and the retry classifier.
+//!
+//! Salesforce has three error body shapes (reference §7.1): the REST array
+//! `[{"message","errorCode","fields"?}]`, the token endpoint's
+//! `{"error","error_description"}`, and collection items whose errors say
+//! `statusCode` instead of `errorCode`. [`ApiErrorItem`] reads both item spellings.
+
+use serde::Deserialize;
+
+use crate::limits::ApiUsage;
+
+/// Longest response body kept in an error message, in bytes.
+const MAX_BODY_IN_ERROR: usize = 512;
+
+/// One entry of a Salesforce REST error array, or of a collection item's `errors`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ApiErrorItem {
+    /// Human-readable message, e.g. `Session expired or invalid`.
+    #[serde(default)]
+    pub message: String,
+    /// Error code, e.g. `INVALID_SESSION_ID`. Collections spell the key `statusCode`.
+    #[serde(rename = "errorCode", alias = "statusCode", default)]
+    pub error_code: String,
+    /// Fields the error concerns; absent on query errors.
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// What went wrong at the transport level (no HTTP response was read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// The connection could not be opened: the request never reached Salesforce.
+    Connect,
+    /// The request or the response timed out: it may or may not have been applied.
+    Timeout,
+    /// Any other failure while sending or reading (reset, broken body...).
+    Other,
+}
+
+/// Every error the Salesforce client returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Salesforce answered with an error status and (usually) a REST error array.
+    #[error("Salesforce API error: HTTP {status} on {method} {url}: {}{}", summary(.errors, .body), request_id_suffix(.request_id))]
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// HTTP method of the failed request.
+        method: &'static str,
+        /// URL of the failed request (never contains credentials).
+        url: String,
+        /// The parsed error items (empty when the body was not the REST array).
+        errors: Vec<ApiErrorItem>,
+        /// A request id header, when the response carried one.
+        request_id: Option<String>,
+        /// The response body, truncated.
+        body: String,
+    },
+    /// 403 `REQUEST_LIMIT_EXCEEDED`: the org's rolling 24-hour API limit is used up. Never retried.
+    #[error("Salesforce daily API request limit is exhausted (403 REQUEST_LIMIT_EXCEEDED on {method} {url}: {message}); not retried, the rolling 24 h window must free up first{}", usage_suffix(.usage))]
+    RequestLimitExceeded {
+        /// HTTP method of the refused request.
+        method: &'static str,
+        /// URL of the refused request.
+        url: String,
+        /// Salesforce's message, e.g. `TotalRequests Limit exceeded.`
+        message: String,
+        /// The last `Sforce-Limit-Info` usage seen, if any.
+        usage: Option<ApiUsage>,
+    },
+    /// Authentication failed: the token endpoint refused us, or a session stayed invalid.
+    #[error("Salesforce authentication failed{}: {error}: {description}", status_suffix(.status))]
+    Auth {
+        /// HTTP status of the failing response, if there was one.
+        status: Option<u16>,
+        /// OAuth `error` code (e.g. `invalid_grant`) or a short label of ours.
+        error: String,
+        /// OAuth `error_description` or an explanation.
+        description: String,
+    },
+    /// The client was configured wrongly (bad URL, version, key...). Raised before any request.
+    #[error("invalid Salesforce client configuration: {0}")]
+    Config(String),
+    /// An upsert by external id matched several records (HTTP 300).
+    #[error("upsert of {sobject} by {field} = {value:?} matched {} records ({}); fix the duplicate external ids", ids.len(), ids.join(", "))]
+    MultipleMatches {
+        /// sObject type.
+        sobject: String,
+        /// External id field.
+        field: String,
+        /// External id value.
+        value: String,
+        /// Record ids taken from the returned URLs.
+        ids: Vec<String>,
+        /// The record URLs exactly as returned.
+        urls: Vec<String>,
+    },
+    /// A response (or one record of it) did not have the expected shape.
+    #[error("could not decode Salesforce response from {url} at JSON path `{path}`: {message}")]
+    Decode {
+        /// URL the data came from.
+        url: String,
+        /// JSON path of the failing value, e.g. `records[3].Amount`.
+        path: String,
+        /// What serde said.
+        message: String,
+    },
+    /// No HTTP response was received.
+    #[error("transport error on {method} {url} ({kind:?}): {message}")]
+    Transport {
+        /// HTTP method.
+        method: &'static str,
+        /// URL of the request.
+        url: String,
+        /// What kind of failure.
+        kind: TransportKind,
+        /// The underlying error, as text.
+        message: String,
+    },
+    /// A call was refused before sending because it broke a documented API limit.
+    #[error("request not sent: {0}")]
+    LimitViolation(String),
+}
+
+fn summary(errors: &[ApiErrorItem], body: &str) -> String {
+    if !errors.is_empty() {
+        errors
+            .iter()
+            .map(|e| format!("{}: {}", e.error_code, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    } else if body.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        body.to_owned()
+    }
+}
+
+fn request_id_suffix(id: &Option<String>) -> String {
+    id.as_ref()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+fn status_suffix(status: &Option<u16>) -> String {
+    status.map(|s| format!(" (HTTP {s})")).unwrap_or_default()
+}
+
+fn usage_suffix(usage: &Option<ApiUsage>) -> String {
+    usage
+        .map(|u| format!("; last seen api-usage={}/{}", u.used, u.limit))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Whether the condition is transient, per the reference's retry table (§7b):
+    /// 500/502/503, `SERVER_UNAVAILABLE`, `UNABLE_TO_LOCK_ROW` and transport failures.
+    ///
+    /// Whether a *given request* may be repeated also depends on its idempotency;
+    /// see [`Error::needs_idempotent_request`].
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Api { status, errors, .. } => {
+                matches!(status, 500 | 502 | 503)
+                    || errors.iter().any(|e| {
+                        matches!(
+                            e.error_code.as_str(),
+                            "UNABLE_TO_LOCK_ROW" | "SERVER_UNAVAILABLE"
+                        )
+                    })
+            }
+            Error::Transport { .. } => true,
+            Error::RequestLimitExceeded { .. }
+            | Error::Auth { .. }
+            | Error::Config(_)
+            | Error::MultipleMatches { .. }
+            | Error::Decode { .. }
+            | Error::LimitViolation(_) => false,
+        }
+    }
+
+    /// True when the failed request may have been applied by Salesforce (5xx, timeout,
+    /// reset), so only an idempotent request may be repeated. False when Salesforce
+    /// rejected it without applying it (`UNABLE_TO_LOCK_ROW`, connection refused).
+    pub fn needs_idempotent_request(&self) -> bool {
+        match self {
+            Error::Api { errors, .. } => {
+                !errors.iter().any(|e| e.error_code == "UNABLE_TO_LOCK_ROW")
+            }
+            Error::Transport { kind, .. } => *kind != TransportKind::Connect,
+            Error::RequestLimitExceeded { .. }
+            | Error::Auth { .. }
+            | Error::Config(_)
+            | Error::MultipleMatches { .. }
+            | Error::Decode { .. }
+            | Error::LimitViolation(_) => true,
+        }
+    }
+
+    /// The `errorCode`s of an [`Error::Api`], empty for other variants.
+    pub fn error_codes(&self) -> Vec<&str> {
+        match self {
+            Error::Api { errors, .. } => errors.iter().map(|e| e.error_code.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Builds the error for a non-success REST response.
+    pub(crate) fn from_response(
+        status: u16,
+        method: &'static str,
+        url: &str,
+        body: &[u8],
+        request_id: Option<String>,
+        usage: Option<ApiUsage>,
+    ) -> Error {
+        let errors: Vec<ApiErrorItem> = serde_json::from_slice(body).unwrap_or_default();
+        let body = truncate_body(body);
+        if status == 403
+            && errors
+                .iter()
+                .any(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED")
+        {
+            let message = errors
+                .iter()
+                .find(|e| e.error_code == "REQUEST_LIMIT_EXCEEDED")
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            return Error::RequestLimitExceeded {
+                method,
+                url: url.to_owned(),
+                message,
+                usage,
+            };
+        }
+        Error::Api {
+            status,
+            method,
+            url: url.to_owned(),
+            errors,
+            request_id,
+            body,
+        }
+    }
+}
+
+/// A body as text, cut to [`MAX_BODY_IN_ERROR`] bytes on a character boundary.
+pub(crate) fn truncate_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if text.len() <= MAX_BODY_IN_ERROR {
+        return text.into_owned();
+    }
+    let mut end = MAX_BODY_IN_ERROR;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], body.len())
+}
+
+/// Decodes a JSON body into `T`, naming the JSON path that failed.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(body: &[u8], url: &str) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        url: url.to_owned(),
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Decodes an already parsed JSON value into `T`, naming the JSON path that failed.
+pub(crate) fn decode_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    url: &str,
+) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| Error::Decode {
+        url: url.to_owned(),
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}

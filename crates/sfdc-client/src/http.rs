@@ -1,0 +1,282 @@
+//! The transport: sends one logical request with the session token, retries transient
+//! failures per [`RetryPolicy`], renews the session once on 401 `INVALID_SESSION_ID`,
+//! counts every attempt and records `Sforce-Limit-Info`.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::auth::{Auth, Session};
+use crate::error::{ApiErrorItem, Error, TransportKind};
+use crate::limits::{RequestKind, Usage};
+use crate::retry::{parse_retry_after, RetryPolicy};
+
+/// One logical REST request, relative to the instance URL.
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    /// Absolute path (with query string), e.g. `/services/data/v62.0/query?q=...`.
+    pub(crate) path: String,
+    pub(crate) kind: RequestKind,
+    pub(crate) body: Option<Vec<u8>>,
+    /// Whether repeating the request after an unknown outcome is safe.
+    pub(crate) idempotent: bool,
+    pub(crate) headers: Vec<(&'static str, String)>,
+}
+
+/// A response as received: status, body and the headers callers need.
+pub(crate) struct RawResponse {
+    pub(crate) status: u16,
+    pub(crate) body: Bytes,
+    pub(crate) url: String,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+}
+
+/// The HTTP client plus the shared retry policy and usage counters.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    policy: RetryPolicy,
+    pub(crate) usage: Usage,
+}
+
+impl Http {
+    pub(crate) fn new(client: reqwest::Client, policy: RetryPolicy) -> Http {
+        Http {
+            client,
+            policy,
+            usage: Usage::default(),
+        }
+    }
+
+    /// Posts a token request form, retrying transient failures (it has no side effect).
+    pub(crate) async fn send_token_request(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<RawResponse, Error> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish()
+            .into_bytes();
+        self.send_with_retry(true, RequestKind::Auth, || {
+            Ok(self
+                .client
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "application/json")
+                .body(body.clone()))
+        })
+        .await
+    }
+
+    /// Sends `req` with the current session; on 401 `INVALID_SESSION_ID` renews the
+    /// session once (single-flight) and repeats. Returns responses with status < 400.
+    pub(crate) async fn execute(&self, auth: &Auth, req: &Request) -> Result<RawResponse, Error> {
+        let mut renewed = false;
+        loop {
+            let session = auth.session(self).await?;
+            let response = self
+                .send_with_retry(req.idempotent, req.kind, || self.build(&session, req))
+                .await?;
+            if response.status == 401 && is_invalid_session(&response.body) {
+                if renewed {
+                    return Err(Error::Auth {
+                        status: Some(401),
+                        error: "INVALID_SESSION_ID".into(),
+                        description: format!(
+                            "{} {} was refused again right after re-authenticating; not retrying",
+                            req.method, response.url
+                        ),
+                    });
+                }
+                tracing::info!(url = %response.url, "Salesforce session expired; re-authenticating once");
+                auth.renew(self, Some(session.generation)).await?;
+                renewed = true;
+                continue;
+            }
+            if response.status >= 400 {
+                return Err(self.error_for(method_name(&req.method), &response));
+            }
+            return Ok(response);
+        }
+    }
+
+    fn error_for(&self, method: &'static str, response: &RawResponse) -> Error {
+        Error::from_response(
+            response.status,
+            method,
+            &response.url,
+            &response.body,
+            response.request_id.clone(),
+            self.usage.latest(),
+        )
+    }
+
+    fn build(&self, session: &Session, req: &Request) -> Result<reqwest::RequestBuilder, Error> {
+        let url = session
+            .instance_url
+            .join(&req.path)
+            .map_err(|e| Error::Config(format!("bad request path {:?}: {e}", req.path)))?;
+        let mut builder = self
+            .client
+            .request(req.method.clone(), url)
+            .header(
+                AUTHORIZATION,
+                format!("Bearer {}", session.access_token.expose_secret()),
+            )
+            .header(ACCEPT, "application/json");
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        Ok(builder)
+    }
+
+    /// The retry caller: sends, classifies, sleeps, repeats within the policy.
+    /// Error statuses are returned as responses; only transport failures are `Err`.
+    async fn send_with_retry<B>(
+        &self,
+        idempotent: bool,
+        kind: RequestKind,
+        build: B,
+    ) -> Result<RawResponse, Error>
+    where
+        B: Fn() -> Result<reqwest::RequestBuilder, Error>,
+    {
+        let started = tokio::time::Instant::now();
+        let mut retry = 0u32;
+        loop {
+            let builder = build()?;
+            let (method, url) = describe(&builder);
+            self.usage.count(kind);
+            let outcome = match builder.send().await {
+                Ok(resp) => Ok(self.read(resp, &url).await),
+                Err(e) => Err(transport_error(method, &url, &e)),
+            };
+            let (error, retry_after) = match outcome {
+                Ok(Ok(response)) if response.status < 500 && !has_retriable_code(&response) => {
+                    return Ok(response)
+                }
+                Ok(Ok(response)) => {
+                    let error = self.error_for(method, &response);
+                    let retry_after = response.retry_after;
+                    if !(error.is_retriable() && (idempotent || !error.needs_idempotent_request()))
+                    {
+                        return Ok(response);
+                    }
+                    let delay =
+                        self.policy
+                            .backoff(retry + 1, retry_after, &mut rand::thread_rng());
+                    if !self.policy.allows(retry + 1, started.elapsed(), delay) {
+                        return Ok(response);
+                    }
+                    (error, Some(delay))
+                }
+                Ok(Err(e)) | Err(e) => {
+                    if !(e.is_retriable() && (idempotent || !e.needs_idempotent_request())) {
+                        return Err(e);
+                    }
+                    let delay = self
+                        .policy
+                        .backoff(retry + 1, None, &mut rand::thread_rng());
+                    if !self.policy.allows(retry + 1, started.elapsed(), delay) {
+                        return Err(e);
+                    }
+                    (e, Some(delay))
+                }
+            };
+            retry += 1;
+            let delay = retry_after.unwrap_or_default();
+            tracing::warn!(retry, ?delay, error = %error, "transient Salesforce failure; retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn read(&self, resp: reqwest::Response, url: &str) -> Result<RawResponse, Error> {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        if let Some(info) = header_str(&headers, "sforce-limit-info") {
+            self.usage.record_header(info);
+        }
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error("READ", url, &e))?;
+        Ok(RawResponse {
+            status,
+            body,
+            url: url.to_owned(),
+            request_id: header_str(&headers, "x-sfdc-request-id")
+                .or_else(|| header_str(&headers, "x-request-id"))
+                .map(str::to_owned),
+            retry_after: header_str(&headers, "retry-after")
+                .and_then(|v| parse_retry_after(v, time::OffsetDateTime::now_utc())),
+        })
+    }
+}
+
+/// Method and URL of a request builder, for messages (the URL never holds secrets).
+fn describe(builder: &reqwest::RequestBuilder) -> (&'static str, String) {
+    match builder.try_clone().and_then(|b| b.build().ok()) {
+        Some(req) => (method_name(req.method()), req.url().to_string()),
+        None => ("OTHER", "?".into()),
+    }
+}
+
+/// The method as a static name, for error values.
+pub(crate) fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PATCH => "PATCH",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        _ => "OTHER",
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn has_retriable_code(response: &RawResponse) -> bool {
+    response.status == 400
+        && serde_json::from_slice::<Vec<ApiErrorItem>>(&response.body)
+            .map(|items| items.iter().any(|e| e.error_code == "UNABLE_TO_LOCK_ROW"))
+            .unwrap_or(false)
+}
+
+fn is_invalid_session(body: &[u8]) -> bool {
+    serde_json::from_slice::<Vec<ApiErrorItem>>(body)
+        .map(|items| items.iter().any(|e| e.error_code == "INVALID_SESSION_ID"))
+        .unwrap_or(false)
+}
+
+fn transport_error(method: &'static str, url: &str, e: &reqwest::Error) -> Error {
+    let kind = if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Other
+    };
+    let mut message = e.to_string();
+    if let Some(src) = std::error::Error::source(e) {
+        message = format!("{message}: {src}");
+    }
+    Error::Transport {
+        method,
+        url: url.to_owned(),
+        kind,
+        message,
+    }
+}

@@ -1,0 +1,268 @@
+//! SOQL queries (reference §3): `query`/`queryAll` as a stream of typed records that
+//! follows `nextRecordsUrl` until `done: true`, holding one page in memory, and
+//! completes child relationship results that came back with `done: false` before a
+//! record is yielded.
+
+use std::collections::VecDeque;
+
+use futures::Stream;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::{decode, decode_value, Error};
+use crate::http::Request;
+use crate::limits::RequestKind;
+
+/// One page of a query result. `done` is the only end-of-results signal; the last
+/// page has no `nextRecordsUrl` key at all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryPage<R> {
+    /// Total rows across all pages (repeated on every page).
+    pub total_size: u64,
+    /// True on the last page.
+    pub done: bool,
+    /// Locator path of the next page, present only while `done` is false.
+    #[serde(default)]
+    pub next_records_url: Option<String>,
+    /// The rows of this page.
+    pub records: Vec<R>,
+}
+
+/// A record that could not be decoded into the caller's type. The stream goes on
+/// after it; the caller reports it and skips the record.
+#[derive(Debug)]
+pub struct RecordError {
+    /// The record's id, from `Id` or `attributes.url`, when known.
+    pub record_id: Option<String>,
+    /// The decode error ([`Error::Decode`]), naming the failing JSON path.
+    pub error: Box<Error>,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.record_id {
+            Some(id) => write!(f, "record {id}: {}", self.error),
+            None => write!(f, "record without id: {}", self.error),
+        }
+    }
+}
+
+/// One item of a query stream: the outer `Err` ends the stream (transport, auth, API
+/// error), the inner `Err` is one undecodable record.
+pub type QueryItem<T> = Result<Result<T, RecordError>, Error>;
+
+enum State {
+    Start(String),
+    Page {
+        records: VecDeque<Value>,
+        next: Option<String>,
+        url: String,
+    },
+    Finished,
+}
+
+impl Client {
+    /// Runs a SOQL query and streams every record, following `nextRecordsUrl`.
+    /// Use `T = serde_json::Value` for untyped records.
+    ///
+    /// ```no_run
+    /// use futures::StreamExt;
+    /// #[derive(serde::Deserialize)]
+    /// struct Account { #[serde(rename = "Id")] id: String, #[serde(rename = "Name")] name: String }
+    /// # async fn f(client: sfdc_client::Client) -> Result<(), sfdc_client::Error> {
+    /// let mut rows = std::pin::pin!(client.query::<Account>("SELECT Id, Name FROM Account"));
+    /// while let Some(item) = rows.next().await {
+    ///     match item? {
+    ///         Ok(account) => println!("{} {}", account.id, account.name),
+    ///         Err(bad) => eprintln!("skipped: {bad}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn query<T: DeserializeOwned>(
+        &self,
+        soql: &str,
+    ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
+        self.stream(self.data_path(&format!("/query?{}", encode_q(soql))))
+    }
+
+    /// Like [`Client::query`], through `queryAll`: deleted and archived rows included.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sfdc_client::Client) {
+    /// let rows = client.query_all::<serde_json::Value>("SELECT Id FROM Account WHERE IsDeleted = true");
+    /// # }
+    /// ```
+    pub fn query_all<T: DeserializeOwned>(
+        &self,
+        soql: &str,
+    ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
+        self.stream(self.data_path(&format!("/queryAll?{}", encode_q(soql))))
+    }
+
+    /// Fetches one page at `path` (a query path or a `nextRecordsUrl`).
+    async fn fetch_page(
+        &self,
+        path: &str,
+        kind: RequestKind,
+    ) -> Result<(QueryPage<Value>, String), Error> {
+        let mut headers = Vec::new();
+        if let Some(size) = self.inner.batch_size {
+            headers.push(("Sforce-Query-Options", format!("batchSize={size}")));
+        }
+        let req = Request {
+            method: Method::GET,
+            path: path.to_owned(),
+            kind,
+            body: None,
+            idempotent: true,
+            headers,
+        };
+        let response = self.execute(&req).await?;
+        let page = decode(&response.body, &response.url)?;
+        Ok((page, response.url))
+    }
+
+    fn stream<T: DeserializeOwned>(
+        &self,
+        first: String,
+    ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
+        let client = self.clone();
+        futures::stream::unfold(State::Start(first), move |state| {
+            let client = client.clone();
+            async move { client.step(state).await }
+        })
+    }
+
+    async fn step<T: DeserializeOwned>(&self, mut state: State) -> Option<(QueryItem<T>, State)> {
+        loop {
+            state = match state {
+                State::Finished => return None,
+                State::Start(path) => match self.fetch_page(&path, RequestKind::Query).await {
+                    Ok((page, url)) => page_state(page, url),
+                    Err(e) => return Some((Err(e), State::Finished)),
+                },
+                State::Page {
+                    mut records,
+                    next,
+                    url,
+                } => match records.pop_front() {
+                    Some(mut record) => {
+                        if let Err(e) = self.complete_children(&mut record).await {
+                            return Some((Err(e), State::Finished));
+                        }
+                        let item = to_record(record, &url);
+                        return Some((Ok(item), State::Page { records, next, url }));
+                    }
+                    None => match next {
+                        None => return None,
+                        Some(path) => match self.fetch_page(&path, RequestKind::QueryMore).await {
+                            Ok((page, url)) => page_state(page, url),
+                            Err(e) => return Some((Err(e), State::Finished)),
+                        },
+                    },
+                },
+            }
+        }
+    }
+
+    /// Follows `nextRecordsUrl` of every child relationship result with `done: false`
+    /// until done, appending the rows, and recurses into child records (v58+ nesting).
+    fn complete_children<'a>(
+        &'a self,
+        record: &'a mut Value,
+    ) -> futures::future::BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let Some(fields) = record.as_object_mut() else {
+                return Ok(());
+            };
+            for value in fields.values_mut() {
+                if !is_query_result(value) {
+                    continue;
+                }
+                let mut next = match (value.get("done"), value.get("nextRecordsUrl")) {
+                    (Some(Value::Bool(false)), Some(Value::String(url))) => Some(url.clone()),
+                    _ => None,
+                };
+                while let Some(path) = next.take() {
+                    let (page, _) = self.fetch_page(&path, RequestKind::QueryMore).await?;
+                    if let Some(Value::Array(rows)) = value.get_mut("records") {
+                        rows.extend(page.records);
+                    }
+                    next = if page.done {
+                        None
+                    } else {
+                        page.next_records_url
+                    };
+                }
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("done".into(), Value::Bool(true));
+                    obj.remove("nextRecordsUrl");
+                }
+                if let Some(Value::Array(rows)) = value.get_mut("records") {
+                    for row in rows {
+                        self.complete_children(row).await?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn page_state(page: QueryPage<Value>, url: String) -> State {
+    State::Page {
+        records: page.records.into(),
+        next: if page.done {
+            None
+        } else {
+            page.next_records_url
+        },
+        url,
+    }
+}
+
+/// A child relationship value: a QueryResult object (`null` when there are no children).
+fn is_query_result(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| {
+        o.get("records").is_some_and(Value::is_array)
+            && o.get("done").is_some_and(Value::is_boolean)
+    })
+}
+
+fn to_record<T: DeserializeOwned>(record: Value, url: &str) -> Result<T, RecordError> {
+    let record_id = record_id(&record);
+    decode_value(record, url).map_err(|error| RecordError {
+        record_id,
+        error: Box::new(error),
+    })
+}
+
+/// The record id: `Id` if selected, else the last segment of `attributes.url`.
+fn record_id(record: &Value) -> Option<String> {
+    if let Some(Value::String(id)) = record.get("Id") {
+        return Some(id.clone());
+    }
+    let url = record.get("attributes")?.get("url")?.as_str()?;
+    url.rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// `q=<soql>` encoded as `application/x-www-form-urlencoded`: spaces become `+`, and
+/// `+`, `&`, `%`, `#`, quotes and newlines are percent-encoded.
+///
+/// ```
+/// assert_eq!(sfdc_client::encode_q("SELECT Id FROM A WHERE N = 'C++ & 100%'"),
+///            "q=SELECT+Id+FROM+A+WHERE+N+%3D+%27C%2B%2B+%26+100%25%27");
+/// ```
+pub fn encode_q(soql: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", soql)
+        .finish()
+}

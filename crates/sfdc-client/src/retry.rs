@@ -1,0 +1,111 @@
+//! Retry policy: how many attempts, how long to wait between them, and when to give up.
+//!
+//! The classifier is [`crate::Error::is_retriable`] plus the request's idempotency; the
+//! caller that sleeps is the transport loop in `http.rs`. This module only computes.
+
+use std::time::Duration;
+
+use rand::Rng;
+use time::OffsetDateTime;
+
+/// Bounds for retrying transient failures (5xx, `UNABLE_TO_LOCK_ROW`, transport errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (0 disables retrying).
+    pub max_retries: u32,
+    /// Delay before the first retry; doubled on each further retry.
+    pub base_delay: Duration,
+    /// Cap on a single delay, including a server's `Retry-After`.
+    pub max_delay: Duration,
+    /// No retry is started once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 4,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_elapsed: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    ///
+    /// ```
+    /// let p = sfdc_client::RetryPolicy::none();
+    /// assert_eq!(p.max_retries, 0);
+    /// ```
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_retries: 0,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Delay before retry number `retry` (1-based): "equal jitter" exponential backoff,
+    /// uniformly drawn from `[d/2, d]` where `d = min(base * 2^(retry-1), max_delay)`.
+    /// A server-sent `retry_after` replaces the computed delay, still capped.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rand::SeedableRng;
+    /// let p = sfdc_client::RetryPolicy::default();
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    /// let d = p.backoff(3, None, &mut rng);
+    /// assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2));
+    /// ```
+    pub fn backoff(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_delay);
+        }
+        let exp = retry.saturating_sub(1).min(20);
+        let full = self
+            .base_delay
+            .saturating_mul(1u32 << exp)
+            .min(self.max_delay);
+        let half = full / 2;
+        let jitter_nanos = rng.gen_range(0..=(full - half).as_nanos().min(u64::MAX as u128) as u64);
+        half + Duration::from_nanos(jitter_nanos)
+    }
+
+    /// Whether retry number `retry` (1-based) may start after `elapsed` plus a `delay`.
+    pub fn allows(&self, retry: u32, elapsed: Duration, delay: Duration) -> bool {
+        retry <= self.max_retries && elapsed.saturating_add(delay) <= self.max_elapsed
+    }
+}
+
+/// Parses a `Retry-After` value (delta-seconds or an HTTP-date) relative to `now`.
+/// A date in the past gives zero; an unreadable value gives `None`.
+///
+/// ```
+/// use std::time::Duration;
+/// use time::macros::datetime;
+/// let now = datetime!(2015-10-21 07:27:00 UTC);
+/// assert_eq!(sfdc_client::parse_retry_after("5", now), Some(Duration::from_secs(5)));
+/// assert_eq!(
+///     sfdc_client::parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+///     Some(Duration::from_secs(60))
+/// );
+/// ```
+pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+    let delta = at - now;
+    Some(if delta.is_negative() {
+        Duration::ZERO
+    } else {
+        delta.unsigned_abs()
+    })
+}
