@@ -2,4 +2,57 @@
 //! users, tickets, bulk jobs polled together, a rate limiter, and webhook signature
 //! verification.
 //!
-//! The wire contract is `shared/reference/zendesk-api.md`.
+//! The wire contract is `shared/reference/zendesk-api.md`. Start with [`ClientBuilder`]:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), zendesk_client::Error> {
+//! use futures::TryStreamExt;
+//! use zendesk_client::{Auth, Client};
+//!
+//! let client = Client::builder()
+//!     .subdomain("example")
+//!     .auth(Auth::api_token("ops@example.com", "secret-token"))
+//!     .requests_per_minute(200)
+//!     .build()?;
+//! let orgs: Vec<_> = client.organizations().list().try_collect().await?;
+//! println!("{} organizations", orgs.len());
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod client;
+mod decode;
+mod error;
+mod ids;
+mod jobs;
+mod organizations;
+mod page;
+mod rate;
+mod retry;
+mod tickets;
+mod users;
+pub mod webhook;
+mod wire_enum;
+
+pub use client::{Auth, Client, ClientBuilder, DEFAULT_JOB_LIMIT, DEFAULT_REQUESTS_PER_MINUTE};
+pub use error::{ApiError, Error, FieldError, SignatureFailure};
+pub use ids::{FieldId, JobId, OrgId, TicketId, UserId};
+pub use jobs::{
+    ItemOutcome, JobHandle, JobReport, JobResults, JobRow, JobState, JobStatus, Jobs, PollPolicy,
+    MAX_ITEMS_PER_JOB,
+};
+pub use organizations::{
+    FieldOption, FieldType, NewOrganization, Organization, OrganizationField, OrganizationUpdate,
+    Organizations,
+};
+pub use page::CursorPage;
+pub use rate::RateHeaders;
+pub use retry::{parse_retry_after, RetryPolicy};
+pub use tickets::{
+    CustomFieldValue, IncrementalTicketPage, Ticket, TicketComment, TicketPriority, TicketStatus,
+    TicketUpdate, TicketWithRelated, Tickets,
+};
+pub use users::{NewUser, Role, UpsertedUser, User, UserUpdate, Users};
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,413 @@
+//! The crate's one error type, and the lenient parser of Zendesk's error bodies: the
+//! legacy `{error, description, details}` envelope, the newer `{errors:[{code,title,detail}]}`
+//! envelope, and plain text (see the reference, §10).
+
+use crate::decode::truncate;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Everything that can go wrong talking to Zendesk or verifying one of its webhooks.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An HTTP error answer not covered by a more specific variant.
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// 401: the credentials were refused.
+    #[error("authentication refused: {0}")]
+    Unauthorized(Box<ApiError>),
+    /// 403: the credentials lack a permission.
+    #[error("forbidden: {0}")]
+    Forbidden(Box<ApiError>),
+    /// 403 on a bulk user endpoint: bulk user import is switched off on this account, so
+    /// users must be created one by one (`users/create_or_update`).
+    #[error("bulk user import is disabled on this account: {0}")]
+    BulkImportDisabled(Box<ApiError>),
+    /// 404 `RecordNotFound`.
+    #[error("not found: {0}")]
+    NotFound(Box<ApiError>),
+    /// 422 with a `DuplicateValue` detail: the record (e.g. a user's email) already exists.
+    #[error("duplicate value: {0}")]
+    DuplicateValue(Box<ApiError>),
+    /// 400 `TooManyValues`: more ids or records than the endpoint takes.
+    #[error("too many values: {0}")]
+    TooManyValues(Box<ApiError>),
+    /// 409: a safe update whose `updated_stamp` no longer matches; re-read and retry.
+    #[error("stale update: {0}")]
+    StaleUpdate(Box<ApiError>),
+    /// 429 (or 503) answered on every attempt.
+    #[error("rate limited on {method} {url} after {attempts} attempts (last Retry-After: {retry_after:?})")]
+    RateLimited {
+        /// HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// The last `Retry-After`, if one was sent.
+        retry_after: Option<Duration>,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The request failed without an answer and nothing was applied (or it was a read).
+    #[error("transport error on {method} {url}: {message}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// A write was sent but its answer was lost (dropped connection, timeout or 5xx): it
+    /// may or may not have been applied. Re-read what it touched; never resend blindly.
+    #[error("outcome of {method} {url} unknown, re-read before resending: {message}")]
+    WriteOutcomeUnknown {
+        /// HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// What was seen instead of an answer.
+        message: String,
+    },
+    /// A success body did not have the documented shape.
+    #[error("cannot decode the answer of {url} at `{path}`: {message}; body: {body}")]
+    Decode {
+        /// The URL requested.
+        url: String,
+        /// The JSON path that failed, e.g. `organizations[3].id`.
+        path: String,
+        /// The decoder's message.
+        message: String,
+        /// The body, truncated.
+        body: String,
+    },
+    /// Refused before sending: a bulk call with more items than one job takes.
+    #[error("{got} items given but one call takes at most {max}")]
+    TooManyItems {
+        /// The endpoint's maximum.
+        max: usize,
+        /// The number given.
+        got: usize,
+    },
+    /// A bad builder setting (URL, subdomain, credentials).
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+    /// A webhook delivery failed signature verification.
+    #[error("webhook signature rejected: {0}")]
+    Signature(SignatureFailure),
+}
+
+impl Error {
+    /// Whether the same call could succeed if made again later. A `match` with no `_` arm,
+    /// so a new variant forces a decision.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Api(e) => e.status >= 500,
+            Error::RateLimited { .. } | Error::Transport { .. } => true,
+            Error::StaleUpdate(_) => true,
+            Error::Unauthorized(_)
+            | Error::Forbidden(_)
+            | Error::BulkImportDisabled(_)
+            | Error::NotFound(_)
+            | Error::DuplicateValue(_)
+            | Error::TooManyValues(_)
+            | Error::WriteOutcomeUnknown { .. }
+            | Error::Decode { .. }
+            | Error::TooManyItems { .. }
+            | Error::Config(_)
+            | Error::Signature(_) => false,
+        }
+    }
+
+    /// The API error behind this error, when Zendesk answered.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(e)
+            | Error::Unauthorized(e)
+            | Error::Forbidden(e)
+            | Error::BulkImportDisabled(e)
+            | Error::NotFound(e)
+            | Error::DuplicateValue(e)
+            | Error::TooManyValues(e)
+            | Error::StaleUpdate(e) => Some(e),
+            Error::RateLimited { .. }
+            | Error::Transport { .. }
+            | Error::WriteOutcomeUnknown { .. }
+            | Error::Decode { .. }
+            | Error::TooManyItems { .. }
+            | Error::Config(_)
+            | Error::Signature(_) => None,
+        }
+    }
+
+    /// Sorts an error answer into its variant by status and code.
+    pub(crate) fn from_api(e: ApiError) -> Self {
+        let e = Box::new(e);
+        match e.status {
+            401 => Error::Unauthorized(e),
+            403 => Error::Forbidden(e),
+            404 => Error::NotFound(e),
+            409 => Error::StaleUpdate(e),
+            400 if e.code.as_deref() == Some("TooManyValues") => Error::TooManyValues(e),
+            422 if e.has_field_code("DuplicateValue") => Error::DuplicateValue(e),
+            _ => Error::Api(e),
+        }
+    }
+}
+
+/// Why a webhook signature was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureFailure {
+    /// The signature header is absent or empty.
+    MissingSignature,
+    /// The timestamp header is absent or empty.
+    MissingTimestamp,
+    /// The signature is not valid base64.
+    BadBase64,
+    /// The timestamp is neither ISO-8601 nor unix seconds.
+    BadTimestamp(String),
+    /// The HMAC does not match (wrong secret or altered body or timestamp).
+    Mismatch,
+    /// The timestamp is further from now than the allowed age.
+    Stale {
+        /// How far the timestamp is from now, in seconds.
+        age_secs: i64,
+        /// The allowed maximum, in seconds.
+        max_age_secs: i64,
+    },
+}
+
+impl fmt::Display for SignatureFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingSignature => f.write_str("missing X-Zendesk-Webhook-Signature"),
+            Self::MissingTimestamp => f.write_str("missing X-Zendesk-Webhook-Signature-Timestamp"),
+            Self::BadBase64 => f.write_str("signature is not valid base64"),
+            Self::BadTimestamp(t) => write!(f, "unreadable timestamp {t:?}"),
+            Self::Mismatch => f.write_str("signature does not match"),
+            Self::Stale {
+                age_secs,
+                max_age_secs,
+            } => write!(
+                f,
+                "timestamp is {age_secs}s from now, more than {max_age_secs}s"
+            ),
+        }
+    }
+}
+
+/// One error answer from Zendesk, with what a person needs to chase it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// HTTP method.
+    pub method: String,
+    /// The URL requested.
+    pub url: String,
+    /// `x-request-id` or `x-zendesk-request-id`, if sent.
+    pub request_id: Option<String>,
+    /// The error code: legacy `error` (e.g. `RecordNotFound`) or the first `errors[].code`.
+    pub code: Option<String>,
+    /// The human message: `description`, `title`/`detail`, or the plain-text body.
+    pub message: String,
+    /// Per-field validation errors from legacy `details`.
+    pub field_errors: Vec<FieldError>,
+    /// The body, truncated.
+    pub body: String,
+}
+
+/// One per-field validation error, e.g. `email` / `DuplicateValue`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field, e.g. `email` or `name`.
+    pub field: String,
+    /// The inner code, e.g. `DuplicateValue` (can be absent).
+    pub code: Option<String>,
+    /// Zendesk's description, e.g. `Email: x@y.com is already being used by another user`.
+    pub description: String,
+}
+
+impl ApiError {
+    /// Builds the error from an answer's parts, parsing the body leniently.
+    pub(crate) fn parse(
+        status: u16,
+        method: &str,
+        url: &str,
+        request_id: Option<String>,
+        body: &[u8],
+    ) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let (code, message, field_errors) = parse_body(&text);
+        ApiError {
+            status,
+            method: method.to_owned(),
+            url: url.to_owned(),
+            request_id,
+            code,
+            message,
+            field_errors,
+            body: truncate(&text),
+        }
+    }
+
+    /// Whether any field error carries this inner code (e.g. `DuplicateValue`).
+    pub fn has_field_code(&self, code: &str) -> bool {
+        self.field_errors
+            .iter()
+            .any(|f| f.code.as_deref() == Some(code))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} on {} {}", self.status, self.method, self.url)?;
+        if let Some(code) = &self.code {
+            write!(f, ": {code}")?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        for fe in &self.field_errors {
+            write!(f, "; {}: {}", fe.field, fe.description)?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        write!(f, "; body: {}", self.body)
+    }
+}
+
+/// The legacy envelope: `{"error": …, "description": …, "details": …}`.
+#[derive(Deserialize)]
+struct LegacyBody {
+    error: LegacyError,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    details: Option<Details>,
+}
+
+/// `error` is a code string, or an object on newer APIs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LegacyError {
+    Code(String),
+    Object {
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+    },
+}
+
+/// `details` is normally `{field: [{description, error?}]}`; anything else is ignored.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Details {
+    Fields(BTreeMap<String, Vec<DetailEntry>>),
+    Other(#[allow(dead_code)] serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize)]
+struct DetailEntry {
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// The newer envelope: `{"errors": [{"code", "title", "detail"}]}`.
+#[derive(Deserialize)]
+struct ErrorsBody {
+    errors: Vec<ErrorsEntry>,
+}
+
+#[derive(Deserialize)]
+struct ErrorsEntry {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// Reads code, message and field errors out of any error body; never fails.
+fn parse_body(text: &str) -> (Option<String>, String, Vec<FieldError>) {
+    if let Ok(b) = serde_json::from_str::<LegacyBody>(text) {
+        let (code, title) = match b.error {
+            LegacyError::Code(c) => (Some(c), None),
+            LegacyError::Object { title, message } => (title, message),
+        };
+        let fields = match b.details {
+            Some(Details::Fields(map)) => map
+                .into_iter()
+                .flat_map(|(field, entries)| {
+                    entries.into_iter().map(move |e| FieldError {
+                        field: field.clone(),
+                        code: e.error,
+                        description: e.description.unwrap_or_default(),
+                    })
+                })
+                .collect(),
+            Some(Details::Other(_)) | None => Vec::new(),
+        };
+        let message = b.description.or(title).unwrap_or_default();
+        return (code, message, fields);
+    }
+    if let Ok(b) = serde_json::from_str::<ErrorsBody>(text) {
+        let code = b.errors.first().and_then(|e| e.code.clone());
+        let message = b
+            .errors
+            .iter()
+            .map(|e| match (&e.title, &e.detail) {
+                (Some(t), Some(d)) => format!("{t}: {d}"),
+                (Some(t), None) => t.clone(),
+                (None, Some(d)) => d.clone(),
+                (None, None) => e.code.clone().unwrap_or_default(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return (code, message, Vec::new());
+    }
+    (None, truncate(text.trim()), Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> ApiError {
+        ApiError::parse(status, "GET", "http://z/api/v2/x", None, body.as_bytes())
+    }
+
+    #[test]
+    fn legacy_error_object_form() {
+        let e = parse(
+            404,
+            r#"{"error":{"title":"Not Found","message":"No such thing"}}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("Not Found"));
+        assert_eq!(e.message, "No such thing");
+    }
+
+    #[test]
+    fn odd_details_do_not_break_parsing() {
+        let e = parse(
+            422,
+            r#"{"error":"RecordInvalid","description":"x","details":"text"}"#,
+        );
+        assert_eq!(e.code.as_deref(), Some("RecordInvalid"));
+        assert!(e.field_errors.is_empty());
+    }
+
+    #[test]
+    fn retriable_classification() {
+        assert!(Error::from_api(parse(500, "oops")).is_retriable());
+        assert!(!Error::from_api(parse(422, "{}")).is_retriable());
+        assert!(!Error::Config("x".into()).is_retriable());
+    }
+}

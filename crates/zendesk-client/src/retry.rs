@@ -1,0 +1,209 @@
+//! Retries, split as in vector: a classifier (is this answer worth repeating, given how
+//! safe the request is to repeat?), a policy (attempts, backoff, caps), and the caller
+//! (`Client::execute`) that sleeps. `Retry-After` is parsed by a function taking `now`.
+
+use rand::Rng;
+use std::time::Duration;
+use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
+
+/// How safe a request is to send twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// Reads and idempotent updates: repeat on transport errors and 5xx.
+    Idempotent,
+    /// Creates and other writes: repeat only when Zendesk says it did nothing (429, or a
+    /// connection that never opened); a lost answer surfaces as `WriteOutcomeUnknown`.
+    Write,
+}
+
+/// What to do with one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Success: hand the body to the caller.
+    Done,
+    /// Throttled: wait (the server's `Retry-After` if sent) and repeat.
+    Throttled(Option<Duration>),
+    /// A server fault on a request safe to repeat.
+    ServerFault,
+    /// A server fault on a write: it may have been applied.
+    OutcomeUnknown,
+    /// A final error answer.
+    Fail,
+}
+
+/// Classifies an HTTP status for a request of the given safety.
+pub(crate) fn classify(status: u16, safety: Safety, retry_after: Option<Duration>) -> Verdict {
+    match status {
+        200..=299 => Verdict::Done,
+        429 => Verdict::Throttled(retry_after),
+        // 503 is maintenance, answered like a 429 (Ruby client); still a write may have
+        // been accepted, so only reads treat it as throttling.
+        503 if safety == Safety::Idempotent => Verdict::Throttled(retry_after),
+        500..=599 => match safety {
+            Safety::Idempotent => Verdict::ServerFault,
+            Safety::Write => Verdict::OutcomeUnknown,
+        },
+        _ => Verdict::Fail,
+    }
+}
+
+/// Attempts, backoff and caps. Defaults: 6 attempts, 1 s doubling backoff capped at 30 s,
+/// `Retry-After` honoured up to 5 minutes, 10 s when a 429 carries none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Total attempts of one request, the first included.
+    pub max_attempts: u32,
+    /// Backoff before the first repeat.
+    pub base_backoff: Duration,
+    /// Longest backoff between attempts.
+    pub max_backoff: Duration,
+    /// Longest wait honoured from `Retry-After`.
+    pub max_retry_after: Duration,
+    /// Wait after a 429 without `Retry-After`.
+    pub default_retry_after: Duration,
+    /// Add up to 20 % random jitter to computed backoffs (not to `Retry-After`).
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+            default_retry_after: Duration::from_secs(10),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff before repeat number `attempt` (1 = the first repeat).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = attempt.saturating_sub(1).min(16);
+        let raw = self.base_backoff.saturating_mul(1u32 << exp);
+        let capped = raw.min(self.max_backoff);
+        if self.jitter {
+            let extra = rand::thread_rng().gen_range(0.0..0.2);
+            capped.mul_f64(1.0 + extra)
+        } else {
+            capped
+        }
+    }
+
+    /// The wait after a 429 on repeat `attempt`: exactly `Retry-After` the first time;
+    /// on repeated 429s at least the exponential backoff too (one `Retry-After: 1` is
+    /// not always enough); never more than `max_retry_after`.
+    pub fn throttle_wait(&self, retry_after: Option<Duration>, attempt: u32) -> Duration {
+        let asked = retry_after.unwrap_or(self.default_retry_after);
+        let wait = if attempt <= 1 {
+            asked
+        } else {
+            asked.max(self.backoff(attempt))
+        };
+        wait.min(self.max_retry_after)
+    }
+}
+
+const HTTP_DATE: &[FormatItem<'static>] = format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// Parses a `Retry-After` value: integer seconds (what Zendesk sends) or an HTTP date,
+/// measured from `now`. A date in the past is zero; garbage is `None`.
+///
+/// ```
+/// use std::time::Duration;
+/// use time::macros::datetime;
+/// let now = datetime!(2015-10-21 07:28:00 UTC);
+/// assert_eq!(zendesk_client::parse_retry_after("93", now), Some(Duration::from_secs(93)));
+/// assert_eq!(
+///     zendesk_client::parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+///     Some(Duration::from_secs(30))
+/// );
+/// ```
+pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
+        .ok()?
+        .assume_utc();
+    let delta = at - now;
+    Some(delta.try_into().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn classify_by_safety() {
+        assert_eq!(classify(200, Safety::Write, None), Verdict::Done);
+        assert_eq!(
+            classify(429, Safety::Write, Some(Duration::from_secs(3))),
+            Verdict::Throttled(Some(Duration::from_secs(3)))
+        );
+        assert_eq!(
+            classify(503, Safety::Idempotent, None),
+            Verdict::Throttled(None)
+        );
+        assert_eq!(classify(503, Safety::Write, None), Verdict::OutcomeUnknown);
+        assert_eq!(
+            classify(500, Safety::Idempotent, None),
+            Verdict::ServerFault
+        );
+        assert_eq!(classify(502, Safety::Write, None), Verdict::OutcomeUnknown);
+        assert_eq!(classify(422, Safety::Idempotent, None), Verdict::Fail);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = datetime!(2026-01-01 00:00:00 UTC);
+        assert_eq!(parse_retry_after(" 1 ", now), Some(Duration::from_secs(1)));
+        assert_eq!(
+            parse_retry_after("0.5", now),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 2026 00:00:10 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 31 Dec 2025 23:59:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy {
+            jitter: false,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.backoff(1), Duration::from_secs(1));
+        assert_eq!(p.backoff(3), Duration::from_secs(4));
+        assert_eq!(p.backoff(10), Duration::from_secs(30));
+        assert_eq!(
+            p.throttle_wait(Some(Duration::from_secs(7)), 1),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            p.throttle_wait(Some(Duration::from_secs(1)), 4),
+            Duration::from_secs(8)
+        );
+        assert_eq!(
+            p.throttle_wait(Some(Duration::from_secs(9999)), 1),
+            Duration::from_secs(300)
+        );
+        assert_eq!(p.throttle_wait(None, 1), Duration::from_secs(10));
+    }
+}
