@@ -1,0 +1,125 @@
+//! Safety guards (SPEC §5), checked before the first write: a pure function of the
+//! plan and the configuration. A tripped guard means the run writes nothing and
+//! exits 3; `allow_mass_changes` lifts the deletion and update-ratio guards.
+
+use serde::Serialize;
+
+use crate::diff::Plan;
+
+/// Guard settings (`--max-deletions`, `--max-update-ratio`, `--allow-mass-changes`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardConfig {
+    /// Most deletions allowed in one run.
+    pub max_deletions: usize,
+    /// Largest share of matched orgs one run may update (when more than 100 match).
+    pub max_update_ratio: f64,
+    /// Lifts the deletion and update guards for one run.
+    pub allow_mass_changes: bool,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            max_deletions: 25,
+            max_update_ratio: 0.5,
+            allow_mass_changes: false,
+        }
+    }
+}
+
+/// The share of matched orgs above which deletions trip (when more than 100 match).
+pub const MAX_DELETION_RATIO: f64 = 0.05;
+/// Ratio guards apply only above this many matched orgs.
+pub const RATIO_MIN_MATCHED: usize = 100;
+
+/// One guard's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Guard {
+    /// Stable name.
+    pub name: String,
+    /// Whether it stops the run.
+    pub tripped: bool,
+    /// What it saw, in words.
+    pub detail: String,
+}
+
+fn guard(name: &str, tripped: bool, detail: String) -> Guard {
+    Guard {
+        name: name.to_string(),
+        tripped,
+        detail,
+    }
+}
+
+/// A mass-change guard: trips unless lifted; the detail says which.
+fn mass(name: &str, over: bool, detail: String, config: &GuardConfig) -> Guard {
+    match (over, config.allow_mass_changes) {
+        (true, true) => guard(
+            name,
+            false,
+            format!("{detail} (lifted by --allow-mass-changes)"),
+        ),
+        (over, _) => guard(name, over, detail),
+    }
+}
+
+/// Every guard of an org plan, tripped or not, in a fixed order.
+pub fn check_guards(plan: &Plan, config: &GuardConfig) -> Vec<Guard> {
+    let deletes = plan.deletes.len();
+    let updates = plan.updates.len();
+    let matched = plan.matched;
+    let large = matched > RATIO_MIN_MATCHED;
+    let ratio = |n: usize| {
+        if matched == 0 {
+            0.0
+        } else {
+            n as f64 / matched as f64
+        }
+    };
+    vec![
+        guard(
+            "no_accounts",
+            plan.salesforce_records == 0,
+            format!("Salesforce returned {} account record(s)", plan.salesforce_records),
+        ),
+        mass(
+            "max_deletions",
+            deletes > config.max_deletions,
+            format!("{deletes} deletion(s), limit {}", config.max_deletions),
+            config,
+        ),
+        mass(
+            "deletion_ratio",
+            large && ratio(deletes) > MAX_DELETION_RATIO,
+            format!(
+                "{deletes} deletion(s) of {matched} matched org(s) ({:.1} %), limit 5 % when more than {RATIO_MIN_MATCHED} match",
+                ratio(deletes) * 100.0
+            ),
+            config,
+        ),
+        mass(
+            "max_update_ratio",
+            large && ratio(updates) > config.max_update_ratio,
+            format!(
+                "{updates} update(s) of {matched} matched org(s) ({:.1} %), limit {:.1} % when more than {RATIO_MIN_MATCHED} match",
+                ratio(updates) * 100.0,
+                config.max_update_ratio * 100.0
+            ),
+            config,
+        ),
+    ]
+}
+
+/// The US Federal contacts guard: Salesforce returned no contacts.
+pub fn check_contacts_guard(contact_records: usize) -> Guard {
+    guard(
+        "no_contacts",
+        contact_records == 0,
+        format!("Salesforce returned {contact_records} contact record(s)"),
+    )
+}
+
+/// Whether any guard tripped.
+pub fn any_tripped(guards: &[Guard]) -> bool {
+    guards.iter().any(|g| g.tripped)
+}

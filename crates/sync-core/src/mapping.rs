@@ -1,0 +1,609 @@
+//! Mapping files: per instance, which Zendesk org fields the sync manages and the
+//! value tables (plans with rank and aliases, regions, drop-down options, checkbox
+//! tags, case settings). Embedded as defaults, loadable from a path, validated in
+//! full (every problem listed), and checked against Zendesk's `organization_fields`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::zendesk::ZendeskOrgField;
+
+/// The embedded Global mapping.
+pub const GLOBAL_TOML: &str = include_str!("../mappings/global.toml");
+/// The embedded US Federal mapping.
+pub const US_FEDERAL_TOML: &str = include_str!("../mappings/us-federal.toml");
+
+/// Which Zendesk instance a mapping is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Instance {
+    /// Zendesk Global.
+    #[serde(rename = "global")]
+    Global,
+    /// Zendesk US Federal.
+    #[serde(rename = "us-federal")]
+    UsFederal,
+}
+
+/// Role → Zendesk org field key. A role left out is not synced.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldKeys {
+    /// `Account_ID_18__c`, the match key (required).
+    pub salesforce_id: String,
+    /// The first 15 characters of the id.
+    pub sfdc_short_id: Option<String>,
+    /// The plan drop-down (required).
+    pub support_level: String,
+    /// `CARR_This_Account__c` (0 when expired).
+    pub arr: Option<String>,
+    /// The sales segment as lowercase text (`unknown` when blank).
+    pub sales_segmentation: Option<String>,
+    /// The sales segment as a drop-down.
+    pub market_segment: Option<String>,
+    /// `Account_Owner_Calc__c`.
+    pub account_owner: Option<String>,
+    /// The account-type drop-down.
+    pub account_type: Option<String>,
+    /// `Technical_Account_Manager_Name__c`.
+    pub technical_account_manager: Option<String>,
+    /// `Number_of_Licenses_This_Account__c`.
+    pub seats: Option<String>,
+    /// The region drop-down.
+    pub region: Option<String>,
+    /// The health-score drop-down.
+    pub health_score: Option<String>,
+    /// The expiration date, text `YYYY-MM-DD`.
+    pub expiration_date: Option<String>,
+    /// The restricted-account checkbox.
+    pub restricted_account: Option<String>,
+    /// `Solutions_Architect_Lookup__r.Name`.
+    pub solutions_architect: Option<String>,
+}
+
+/// What kind of Zendesk field a role writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text.
+    Text,
+    /// A decimal number.
+    Number,
+    /// A drop-down: its value is an option value, which is also a tag.
+    Dropdown,
+    /// A checkbox with one tag.
+    Checkbox,
+}
+
+impl FieldKeys {
+    /// Every mapped role: (role name, field key, kind), in a fixed order.
+    pub fn roles(&self) -> Vec<(&'static str, &str, FieldKind)> {
+        let optional = [
+            ("sfdc_short_id", &self.sfdc_short_id, FieldKind::Text),
+            ("arr", &self.arr, FieldKind::Number),
+            (
+                "sales_segmentation",
+                &self.sales_segmentation,
+                FieldKind::Text,
+            ),
+            ("market_segment", &self.market_segment, FieldKind::Dropdown),
+            ("account_owner", &self.account_owner, FieldKind::Text),
+            ("account_type", &self.account_type, FieldKind::Dropdown),
+            (
+                "technical_account_manager",
+                &self.technical_account_manager,
+                FieldKind::Text,
+            ),
+            ("seats", &self.seats, FieldKind::Number),
+            ("region", &self.region, FieldKind::Dropdown),
+            ("health_score", &self.health_score, FieldKind::Dropdown),
+            ("expiration_date", &self.expiration_date, FieldKind::Text),
+            (
+                "restricted_account",
+                &self.restricted_account,
+                FieldKind::Checkbox,
+            ),
+            (
+                "solutions_architect",
+                &self.solutions_architect,
+                FieldKind::Text,
+            ),
+        ];
+        let mut out = vec![
+            (
+                "salesforce_id",
+                self.salesforce_id.as_str(),
+                FieldKind::Text,
+            ),
+            (
+                "support_level",
+                self.support_level.as_str(),
+                FieldKind::Dropdown,
+            ),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter_map(|(role, key, kind)| key.as_deref().map(|k| (role, k, kind))),
+        );
+        out
+    }
+}
+
+/// The plan table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plans {
+    /// Plan names, highest first.
+    pub rank: Vec<String>,
+    /// The plan of an account with no current subscription.
+    pub expired: String,
+    /// Plan name → raw tiers that mean it (case-insensitive).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
+}
+
+/// Deletion settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deletion {
+    /// Whether greatly-expired orgs are deleted (Global only).
+    pub delete_greatly_expired: bool,
+    /// An org carrying this tag is never deleted.
+    pub protect_tag: String,
+}
+
+/// Settings of the `salesforce-cases` job for this instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSettings {
+    /// Prepended to the ticket id to make the Case key (`""` Global, `usfed-` US Federal).
+    pub case_key_prefix: String,
+    /// Ticket statuses that close the Case.
+    pub closed_statuses: Vec<String>,
+    /// The Case `Origin`.
+    pub origin: String,
+    /// The Case external-id field holding the key.
+    pub external_id_field: String,
+    /// The Case field holding the agent URL of the ticket.
+    pub ticket_url_field: String,
+}
+
+/// A mapping file as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    /// Which instance.
+    pub instance: Instance,
+    /// Role → field key.
+    pub fields: FieldKeys,
+    /// Plans.
+    pub plans: Plans,
+    /// Raw geo (any case) → region value.
+    #[serde(default)]
+    pub regions: BTreeMap<String, String>,
+    /// Field key → (computed value → option value).
+    #[serde(default)]
+    pub dropdowns: BTreeMap<String, BTreeMap<String, String>>,
+    /// Field key → tag.
+    #[serde(default)]
+    pub checkboxes: BTreeMap<String, String>,
+    /// Deletion settings.
+    pub deletion: Deletion,
+    /// Case settings.
+    pub cases: CaseSettings,
+}
+
+/// A validated mapping, with its lookup indexes.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// The file as written.
+    pub file: MappingFile,
+    /// Lowercased raw tier → plan name.
+    tiers: HashMap<String, String>,
+    /// Uppercased raw geo → region value.
+    regions: HashMap<String, String>,
+}
+
+impl Mapping {
+    /// The embedded default mapping of an instance.
+    pub fn embedded(instance: Instance) -> Result<Mapping, Error> {
+        match instance {
+            Instance::Global => Mapping::parse(GLOBAL_TOML, "embedded global.toml"),
+            Instance::UsFederal => Mapping::parse(US_FEDERAL_TOML, "embedded us-federal.toml"),
+        }
+    }
+
+    /// Reads and validates a mapping file (`--mapping FILE`).
+    pub fn load(path: &std::path::Path) -> Result<Mapping, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::MappingRead {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Mapping::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates mapping TOML; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Mapping, Error> {
+        let file: MappingFile = toml::from_str(text).map_err(|e| Error::MappingParse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        Mapping::from_file(file, origin)
+    }
+
+    /// Validates a parsed mapping, listing every problem with its key.
+    pub fn from_file(file: MappingFile, origin: &str) -> Result<Mapping, Error> {
+        let problems = validate(&file);
+        if !problems.is_empty() {
+            return Err(Error::MappingInvalid {
+                origin: origin.to_string(),
+                problems,
+            });
+        }
+        let mut tiers = HashMap::new();
+        for plan in file
+            .plans
+            .rank
+            .iter()
+            .chain(std::iter::once(&file.plans.expired))
+        {
+            tiers.insert(plan.to_lowercase(), plan.clone());
+        }
+        for (plan, aliases) in &file.plans.aliases {
+            for alias in aliases {
+                tiers.insert(alias.trim().to_lowercase(), plan.clone());
+            }
+        }
+        let regions = file
+            .regions
+            .iter()
+            .map(|(raw, region)| (raw.trim().to_uppercase(), region.clone()))
+            .collect();
+        Ok(Mapping {
+            file,
+            tiers,
+            regions,
+        })
+    }
+
+    /// Which instance this mapping is for.
+    pub fn instance(&self) -> Instance {
+        self.file.instance
+    }
+
+    /// The org field keys.
+    pub fn fields(&self) -> &FieldKeys {
+        &self.file.fields
+    }
+
+    /// The plan a raw tier means (case-insensitive, trimmed), if known.
+    pub fn plan_for_tier(&self, raw: &str) -> Option<&str> {
+        self.tiers
+            .get(&raw.trim().to_lowercase())
+            .map(String::as_str)
+    }
+
+    /// The rank of a plan: 0 is the highest. `None` for `expired` or an unknown name.
+    pub fn plan_rank(&self, plan: &str) -> Option<usize> {
+        self.file.plans.rank.iter().position(|p| p == plan)
+    }
+
+    /// The plan of an account without a current subscription.
+    pub fn expired_plan(&self) -> &str {
+        &self.file.plans.expired
+    }
+
+    /// The region value of a raw geo (case-insensitive), if known.
+    pub fn region_for_geo(&self, raw: &str) -> Option<&str> {
+        self.regions
+            .get(&raw.trim().to_uppercase())
+            .map(String::as_str)
+    }
+
+    /// The option value (= tag) of a computed value in a managed drop-down.
+    pub fn option(&self, field_key: &str, computed: &str) -> Option<&str> {
+        self.file
+            .dropdowns
+            .get(field_key)
+            .and_then(|options| options.get(computed))
+            .map(String::as_str)
+    }
+
+    /// The tag of a managed checkbox.
+    pub fn checkbox_tag(&self, field_key: &str) -> Option<&str> {
+        self.file.checkboxes.get(field_key).map(String::as_str)
+    }
+
+    /// Every managed tag: all option values of managed drop-downs and every checkbox tag.
+    pub fn managed_tags(&self) -> BTreeSet<String> {
+        self.file
+            .dropdowns
+            .values()
+            .flat_map(|options| options.values().cloned())
+            .chain(self.file.checkboxes.values().cloned())
+            .collect()
+    }
+
+    /// The org field keys the sync writes, in a fixed order.
+    pub fn managed_keys(&self) -> Vec<String> {
+        self.file
+            .fields
+            .roles()
+            .into_iter()
+            .map(|(_, key, _)| key.to_string())
+            .collect()
+    }
+
+    /// The tag that protects an org from deletion.
+    pub fn protect_tag(&self) -> &str {
+        &self.file.deletion.protect_tag
+    }
+
+    /// Whether greatly-expired orgs are deleted on this instance.
+    pub fn deletes_greatly_expired(&self) -> bool {
+        self.file.deletion.delete_greatly_expired
+    }
+
+    /// Case settings.
+    pub fn cases(&self) -> &CaseSettings {
+        &self.file.cases
+    }
+
+    /// Checks the mapping against Zendesk's organization field definitions: every
+    /// mapped key exists (and is active, of a fitting type), every mapped option
+    /// value is among its drop-down's `custom_field_options[].value`, every checkbox
+    /// tag matches. Returns every mismatch at once.
+    pub fn check_against_zendesk(&self, defs: &[ZendeskOrgField]) -> Result<(), Error> {
+        let by_key: HashMap<&str, &ZendeskOrgField> =
+            defs.iter().map(|d| (d.key.as_str(), d)).collect();
+        let mut mismatches = Vec::new();
+        for (role, key, kind) in self.file.fields.roles() {
+            let Some(def) = by_key.get(key) else {
+                mismatches.push(format!(
+                    "field {key} (role {role}) does not exist in Zendesk"
+                ));
+                continue;
+            };
+            if !def.active {
+                mismatches.push(format!("field {key} is inactive in Zendesk"));
+            }
+            let expected: &[&str] = match kind {
+                FieldKind::Text => &["text", "textarea", "regexp"],
+                FieldKind::Number => &["decimal", "integer"],
+                FieldKind::Dropdown => &["dropdown", "tagger"],
+                FieldKind::Checkbox => &["checkbox"],
+            };
+            if !expected.contains(&def.field_type.as_str()) {
+                mismatches.push(format!(
+                    "field {key} has type {:?} in Zendesk, expected one of {expected:?}",
+                    def.field_type
+                ));
+            }
+            if kind == FieldKind::Dropdown {
+                let present: BTreeSet<&str> = def
+                    .custom_field_options
+                    .iter()
+                    .map(|o| o.value.as_str())
+                    .collect();
+                let wanted: BTreeSet<&str> = self
+                    .file
+                    .dropdowns
+                    .get(key)
+                    .map(|o| o.values().map(String::as_str).collect())
+                    .unwrap_or_default();
+                for value in wanted.difference(&present) {
+                    mismatches.push(format!(
+                        "field {key}: option value {value:?} does not exist in Zendesk"
+                    ));
+                }
+            }
+            if kind == FieldKind::Checkbox {
+                if let (Some(theirs), Some(ours)) = (def.tag.as_deref(), self.checkbox_tag(key)) {
+                    if theirs != ours {
+                        mismatches.push(format!(
+                            "field {key}: checkbox tag is {theirs:?} in Zendesk, the mapping says {ours:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        if mismatches.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::FieldsMismatch { mismatches })
+        }
+    }
+}
+
+fn is_tag(s: &str) -> bool {
+    !s.is_empty() && !s.chars().any(char::is_whitespace)
+}
+
+/// Every problem of a mapping file, each naming its key.
+fn validate(file: &MappingFile) -> Vec<String> {
+    let mut problems = Vec::new();
+    let roles = file.fields.roles();
+
+    let mut keys_seen: HashMap<&str, &str> = HashMap::new();
+    for (role, key, _) in &roles {
+        if key.trim().is_empty() {
+            problems.push(format!("fields.{role}: empty field key"));
+        } else if let Some(other) = keys_seen.insert(key, role) {
+            problems.push(format!(
+                "fields.{role}: key {key:?} is also used by fields.{other}"
+            ));
+        }
+    }
+    for (role, key, kind) in &roles {
+        match kind {
+            FieldKind::Dropdown => match file.dropdowns.get(*key) {
+                Some(options) if !options.is_empty() => {}
+                _ => problems.push(format!(
+                    "fields.{role}: drop-down {key:?} has no [dropdowns.{key}] options"
+                )),
+            },
+            FieldKind::Checkbox if !file.checkboxes.contains_key(*key) => problems.push(format!(
+                "fields.{role}: checkbox {key:?} has no tag in [checkboxes]"
+            )),
+            _ => {}
+        }
+    }
+    let dropdown_keys: BTreeSet<&str> = roles
+        .iter()
+        .filter(|(_, _, k)| *k == FieldKind::Dropdown)
+        .map(|(_, key, _)| *key)
+        .collect();
+    let checkbox_keys: BTreeSet<&str> = roles
+        .iter()
+        .filter(|(_, _, k)| *k == FieldKind::Checkbox)
+        .map(|(_, key, _)| *key)
+        .collect();
+
+    // Options and tags: well-formed, and no tag managed by two fields.
+    let mut tag_owner: HashMap<&str, String> = HashMap::new();
+    for (key, options) in &file.dropdowns {
+        if !dropdown_keys.contains(key.as_str()) {
+            problems.push(format!(
+                "dropdowns.{key}: not a drop-down mapped in [fields]"
+            ));
+        }
+        for (computed, value) in options {
+            if !is_tag(value) {
+                problems.push(format!(
+                    "dropdowns.{key}.{computed}: option value {value:?} is not a valid tag"
+                ));
+            }
+            if let Some(owner) = tag_owner.get(value.as_str()) {
+                if owner != key {
+                    problems.push(format!(
+                        "dropdowns.{key}.{computed}: tag {value:?} is also managed by {owner}"
+                    ));
+                }
+            } else {
+                tag_owner.insert(value, key.clone());
+            }
+        }
+    }
+    for (key, tag) in &file.checkboxes {
+        if !checkbox_keys.contains(key.as_str()) {
+            problems.push(format!(
+                "checkboxes.{key}: not a checkbox mapped in [fields]"
+            ));
+        }
+        if !is_tag(tag) {
+            problems.push(format!("checkboxes.{key}: tag {tag:?} is not a valid tag"));
+        }
+        if let Some(owner) = tag_owner.get(tag.as_str()) {
+            problems.push(format!(
+                "checkboxes.{key}: tag {tag:?} is also managed by {owner}"
+            ));
+        }
+    }
+
+    // Plans.
+    let plans = &file.plans;
+    if plans.rank.is_empty() {
+        problems.push("plans.rank: empty".to_string());
+    }
+    let mut ranked = BTreeSet::new();
+    for plan in &plans.rank {
+        if !ranked.insert(plan.as_str()) {
+            problems.push(format!("plans.rank: plan {plan:?} listed twice"));
+        }
+    }
+    if ranked.contains(plans.expired.as_str()) {
+        problems.push(format!(
+            "plans.expired: {:?} must not be ranked",
+            plans.expired
+        ));
+    }
+    let level_options = file.dropdowns.get(&file.fields.support_level);
+    for plan in plans.rank.iter().chain(std::iter::once(&plans.expired)) {
+        if !level_options.is_some_and(|o| o.contains_key(plan)) {
+            problems.push(format!(
+                "plans: plan {plan:?} has no option in [dropdowns.{}]",
+                file.fields.support_level
+            ));
+        }
+    }
+    let mut alias_owner: HashMap<String, String> = HashMap::new();
+    for plan in plans.rank.iter().chain(std::iter::once(&plans.expired)) {
+        alias_owner.insert(plan.to_lowercase(), plan.clone());
+    }
+    for (plan, aliases) in &plans.aliases {
+        if !ranked.contains(plan.as_str()) {
+            problems.push(format!(
+                "plans.aliases.{plan}: unknown rank (plan not in plans.rank)"
+            ));
+        }
+        for alias in aliases {
+            let lower = alias.trim().to_lowercase();
+            if lower.is_empty() {
+                problems.push(format!("plans.aliases.{plan}: empty alias"));
+                continue;
+            }
+            match alias_owner.get(&lower) {
+                Some(owner) => problems.push(format!(
+                    "plans.aliases.{plan}: alias {alias:?} is already used by plan {owner:?}"
+                )),
+                None => {
+                    alias_owner.insert(lower, plan.clone());
+                }
+            }
+        }
+    }
+
+    // Regions: every region value has an option.
+    if let Some(region_key) = &file.fields.region {
+        for (raw, region) in &file.regions {
+            if !file
+                .dropdowns
+                .get(region_key)
+                .is_some_and(|o| o.contains_key(region))
+            {
+                problems.push(format!(
+                    "regions.{raw}: region {region:?} has no option in [dropdowns.{region_key}]"
+                ));
+            }
+        }
+    } else if !file.regions.is_empty() {
+        problems.push("regions: listed but fields.region is not mapped".to_string());
+    }
+
+    // Deletion and cases.
+    if !is_tag(&file.deletion.protect_tag) {
+        problems.push(format!(
+            "deletion.protect_tag: {:?} is not a valid tag",
+            file.deletion.protect_tag
+        ));
+    } else if tag_owner.contains_key(file.deletion.protect_tag.as_str())
+        || file
+            .checkboxes
+            .values()
+            .any(|t| t == &file.deletion.protect_tag)
+    {
+        problems.push(format!(
+            "deletion.protect_tag: {:?} is a managed tag; the sync would remove it",
+            file.deletion.protect_tag
+        ));
+    }
+    if file.deletion.delete_greatly_expired && file.instance != Instance::Global {
+        problems.push(
+            "deletion.delete_greatly_expired: only the Global instance deletes orgs".to_string(),
+        );
+    }
+    if file.cases.closed_statuses.is_empty() {
+        problems.push("cases.closed_statuses: empty".to_string());
+    }
+    for (name, value) in [
+        ("origin", &file.cases.origin),
+        ("external_id_field", &file.cases.external_id_field),
+        ("ticket_url_field", &file.cases.ticket_url_field),
+    ] {
+        if value.trim().is_empty() {
+            problems.push(format!("cases.{name}: empty"));
+        }
+    }
+    problems
+}

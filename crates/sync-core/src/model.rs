@@ -1,0 +1,198 @@
+//! Domain types: a Salesforce account and contact as the rules see them (converted
+//! once from the query records), the organization we want in Zendesk, and the
+//! findings a run reports about its data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use time::Date;
+
+use crate::value::FieldValue;
+
+/// A customer subscription (`Customer_Subscriptions__r`), Active only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerSubscription {
+    /// `Product_Tier_Name_Short__c`, else `Plan_Name__c` (blank counts as absent).
+    pub tier: Option<String>,
+    /// `Current_Term_End_Date__c`.
+    pub end: Option<Date>,
+}
+
+/// A Zuora subscription (`Zuora__Subscriptions__r`), Active only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZuoraSubscription {
+    /// `Support_Level__c`.
+    pub tier: Option<String>,
+    /// `Zuora__SubscriptionEndDate__c`.
+    pub end: Option<Date>,
+}
+
+/// A Zuora billing account (`Zuora__R00N40000001kyLcEAI__r`): where sold-to emails come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingAccount {
+    /// `Name` of the billing account.
+    pub name: Option<String>,
+    /// `Zuora__SoldToWorkEmail__c`, as Salesforce has it (not yet validated).
+    pub sold_to_email: Option<String>,
+}
+
+/// A valid Salesforce account, after decoding. Text fields are trimmed; blank is `None`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Account {
+    /// `Account_ID_18__c`: 18 alphanumeric characters (checked on decoding).
+    pub id18: String,
+    /// `Name`, trimmed and non-blank.
+    pub name: String,
+    /// `CARR_This_Account__c`.
+    pub carr: Option<f64>,
+    /// `Ultimate_Parent_Sales_Segment_Employees__c`.
+    pub sales_segment: Option<String>,
+    /// `Account_Owner_Calc__c`.
+    pub owner: Option<String>,
+    /// `Number_of_Licenses_This_Account__c`.
+    pub licenses: Option<f64>,
+    /// `Type` (`Customer`, `Former Customer`, `Partner`, `Prospect`, …).
+    pub account_type: Option<String>,
+    /// `Technical_Account_Manager_Name__c`.
+    pub technical_account_manager: Option<String>,
+    /// `Account_Demographics_Geo__c` (Global query only).
+    pub geo: Option<String>,
+    /// `GS_Health_Score_Color__c`.
+    pub health_color: Option<String>,
+    /// `Next_Renewal_Date__c`.
+    pub next_renewal: Option<Date>,
+    /// `Restricted_Account__c` is `true` or `Restricted Party` (any case). Global only.
+    pub restricted: bool,
+    /// `Partners_Partner_Status__c` (Global only).
+    pub partner_status: Option<String>,
+    /// `Partners_Partner_Type__c` (Global only).
+    pub partner_type: Option<String>,
+    /// `Partner_Track__c` (Global only).
+    pub partner_track: Option<String>,
+    /// `Support_Level__c` on the account (US Federal only): the plan fallback.
+    pub support_level: Option<String>,
+    /// `Solutions_Architect_Lookup__r.Name` (US Federal only); a null relationship is `None`.
+    pub solutions_architect: Option<String>,
+    /// Active customer subscriptions.
+    pub customer_subscriptions: Vec<CustomerSubscription>,
+    /// Active Zuora subscriptions.
+    pub zuora_subscriptions: Vec<ZuoraSubscription>,
+    /// Zuora billing accounts (Global only).
+    pub billing_accounts: Vec<BillingAccount>,
+}
+
+/// A US Federal contact, after decoding (not yet validated: see [`crate::users`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    /// `Name`, trimmed; `None` when blank.
+    pub name: Option<String>,
+    /// `Email`, trimmed; `None` when blank.
+    pub email: Option<String>,
+    /// `Account.Account_ID_18__c`; `None` when the `Account` relationship is null or the id blank.
+    pub account_id: Option<String>,
+}
+
+/// The organization an account should have in Zendesk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesiredOrg {
+    /// `Account_ID_18__c`: the match key (org field `salesforce_id`).
+    pub salesforce_id: String,
+    /// The org's name.
+    pub name: String,
+    /// Every managed org field by Zendesk key; `None` = unset.
+    pub fields: BTreeMap<String, Option<FieldValue>>,
+    /// The managed tags the fields select (drop-down option values and checkbox tags).
+    pub managed_tags: BTreeSet<String>,
+}
+
+/// What kind of finding: the SPEC §8 names, plus `unknown_option` (a computed value
+/// the mapping has no drop-down option for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// An account that cannot be read or fails §3.1.
+    InvalidAccount,
+    /// A contact without name, valid email or account.
+    InvalidContact,
+    /// A subscription tier the mapping does not know.
+    UnknownTier,
+    /// An `Account_Demographics_Geo__c` the region table does not know.
+    UnknownRegion,
+    /// A computed drop-down value without an option in the mapping.
+    UnknownOption,
+    /// Contacts sharing one email (all dropped).
+    DuplicateEmail,
+    /// Two Zendesk orgs with one `salesforce_id`.
+    DuplicateZendeskOrg,
+    /// A create or rename onto a name another org holds.
+    NameConflict,
+    /// A sold-to user that belongs to another org.
+    SoldToInOtherOrg,
+    /// A new org that ends without any user.
+    NoContactForNewOrg,
+    /// A contact whose account has no org.
+    NoOrganization,
+    /// An agent or admin the sync never modifies.
+    ProtectedUser,
+}
+
+impl FindingKind {
+    /// The snake_case name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::InvalidAccount => "invalid_account",
+            FindingKind::InvalidContact => "invalid_contact",
+            FindingKind::UnknownTier => "unknown_tier",
+            FindingKind::UnknownRegion => "unknown_region",
+            FindingKind::UnknownOption => "unknown_option",
+            FindingKind::DuplicateEmail => "duplicate_email",
+            FindingKind::DuplicateZendeskOrg => "duplicate_zendesk_org",
+            FindingKind::NameConflict => "name_conflict",
+            FindingKind::SoldToInOtherOrg => "sold_to_in_other_org",
+            FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
+            FindingKind::NoOrganization => "no_organization",
+            FindingKind::ProtectedUser => "protected_user",
+        }
+    }
+}
+
+/// One thing about the data that the run reports but cannot fix.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The account concerned, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salesforce_id: Option<String>,
+    /// The email concerned, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A specific human-readable message (names the field or value).
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding about an account.
+    pub fn account(
+        kind: FindingKind,
+        salesforce_id: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Finding {
+            kind,
+            salesforce_id: salesforce_id.map(str::to_string),
+            email: None,
+            message: message.into(),
+        }
+    }
+
+    /// A finding about a user's email.
+    pub fn email(kind: FindingKind, email: &str, message: impl Into<String>) -> Self {
+        Finding {
+            kind,
+            salesforce_id: None,
+            email: Some(email.to_string()),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! The records of our three SOQL queries in the real REST JSON shape, and their
+//! conversion into domain types.
+//!
+//! Shapes (reference/salesforce-api.md §3): every record carries `attributes`;
+//! fields qualified with the FROM object come back as plain keys; a parent
+//! relationship is `null` or a nested record; a child relationship is `null` (no
+//! rows) or a QueryResult `{totalSize, done, records}` whose pages the client has
+//! already completed; dates are `YYYY-MM-DD`; numbers may be `1` or `1.0`.
+//!
+//! Each record is decoded on its own from a `serde_json::Value` through
+//! `serde_path_to_error`, so a bad record becomes one `invalid_account` /
+//! `invalid_contact` finding naming the field, and never fails the batch.
+
+use std::collections::HashSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use time::Date;
+
+use crate::mapping::Instance;
+use crate::model::{
+    Account, BillingAccount, Contact, CustomerSubscription, Finding, FindingKind, ZuoraSubscription,
+};
+
+/// `attributes` of a record: its sObject type and URL.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attributes {
+    /// The sObject type, e.g. `Account`.
+    #[serde(rename = "type")]
+    pub sobject_type: String,
+    /// The record's URL (absent on aggregate rows).
+    pub url: Option<String>,
+}
+
+/// A child relationship's QueryResult. The client completes `nextRecordsUrl` pages
+/// before sync-core sees it, so only `records` is read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Children<T> {
+    /// Total matching children for this parent.
+    pub total_size: u64,
+    /// Whether this was the last page.
+    pub done: bool,
+    /// The child records.
+    pub records: Vec<T>,
+}
+
+/// Rows of an optional child relationship: `null` means none.
+fn rows<T>(children: Option<Children<T>>) -> Vec<T> {
+    children.map(|c| c.records).unwrap_or_default()
+}
+
+/// A `Customer_Subscriptions__r` row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CustomerSubscriptionRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Current_Subscription_Status__c` (the query keeps `Active` only).
+    #[serde(rename = "Current_Subscription_Status__c")]
+    pub status: Option<String>,
+    /// `Current_Term_End_Date__c`.
+    #[serde(
+        rename = "Current_Term_End_Date__c",
+        default,
+        deserialize_with = "sf_date"
+    )]
+    pub end: Option<Date>,
+    /// `Current_Term_Start_Date__c`.
+    #[serde(
+        rename = "Current_Term_Start_Date__c",
+        default,
+        deserialize_with = "sf_date"
+    )]
+    pub start: Option<Date>,
+    /// `Entitled_Seats__c`.
+    #[serde(rename = "Entitled_Seats__c")]
+    pub entitled_seats: Option<f64>,
+    /// `Product_Tier_Name_Short__c`.
+    #[serde(rename = "Product_Tier_Name_Short__c")]
+    pub tier_short: Option<String>,
+    /// `Plan_Name__c`.
+    #[serde(rename = "Plan_Name__c")]
+    pub plan_name: Option<String>,
+}
+
+/// A `Zuora__Subscriptions__r` row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ZuoraSubscriptionRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    /// `Zuora__Status__c`.
+    #[serde(rename = "Zuora__Status__c")]
+    pub status: Option<String>,
+    /// `Zuora__SubscriptionEndDate__c`.
+    #[serde(
+        rename = "Zuora__SubscriptionEndDate__c",
+        default,
+        deserialize_with = "sf_date"
+    )]
+    pub end: Option<Date>,
+    /// `Zuora__SubscriptionStartDate__c`.
+    #[serde(
+        rename = "Zuora__SubscriptionStartDate__c",
+        default,
+        deserialize_with = "sf_date"
+    )]
+    pub start: Option<Date>,
+    /// `Support_Level__c`: the tier.
+    #[serde(rename = "Support_Level__c")]
+    pub support_level: Option<String>,
+    /// `Zuora__OpportunityName__c`.
+    #[serde(rename = "Zuora__OpportunityName__c")]
+    pub opportunity_name: Option<String>,
+    /// `Zuora__SubscriptionNumber__c`.
+    #[serde(rename = "Zuora__SubscriptionNumber__c")]
+    pub subscription_number: Option<String>,
+}
+
+/// A `Zuora__R00N40000001kyLcEAI__r` row (Zuora billing account).
+#[derive(Debug, Clone, Deserialize)]
+pub struct BillingAccountRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    /// `Zuora__SoldToWorkEmail__c`.
+    #[serde(rename = "Zuora__SoldToWorkEmail__c")]
+    pub sold_to_work_email: Option<String>,
+}
+
+/// `Restricted_Account__c`: a checkbox on some orgs, a picklist (`Restricted Party`) on others.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum BoolOrText {
+    /// A checkbox value.
+    Bool(bool),
+    /// A picklist value.
+    Text(String),
+}
+
+/// A parent relationship record holding a `Name` (e.g. `Solutions_Architect_Lookup__r`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedParent {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+}
+
+/// A row of [`crate::soql::GLOBAL_ACCOUNTS`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct GlobalAccountRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Account_ID_18__c`.
+    #[serde(rename = "Account_ID_18__c")]
+    pub account_id_18: Option<String>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    /// `CARR_This_Account__c`.
+    #[serde(rename = "CARR_This_Account__c")]
+    pub carr: Option<f64>,
+    /// `Ultimate_Parent_Sales_Segment_Employees__c`.
+    #[serde(rename = "Ultimate_Parent_Sales_Segment_Employees__c")]
+    pub sales_segment: Option<String>,
+    /// `Account_Owner_Calc__c`.
+    #[serde(rename = "Account_Owner_Calc__c")]
+    pub owner: Option<String>,
+    /// `Number_of_Licenses_This_Account__c`.
+    #[serde(rename = "Number_of_Licenses_This_Account__c")]
+    pub licenses: Option<f64>,
+    /// `Type`.
+    #[serde(rename = "Type")]
+    pub account_type: Option<String>,
+    /// `Technical_Account_Manager_Name__c`.
+    #[serde(rename = "Technical_Account_Manager_Name__c")]
+    pub technical_account_manager: Option<String>,
+    /// `Account_Demographics_Geo__c`.
+    #[serde(rename = "Account_Demographics_Geo__c")]
+    pub geo: Option<String>,
+    /// `GS_Health_Score_Color__c`.
+    #[serde(rename = "GS_Health_Score_Color__c")]
+    pub health_color: Option<String>,
+    /// `Next_Renewal_Date__c`.
+    #[serde(rename = "Next_Renewal_Date__c", default, deserialize_with = "sf_date")]
+    pub next_renewal: Option<Date>,
+    /// `Restricted_Account__c`.
+    #[serde(rename = "Restricted_Account__c")]
+    pub restricted: Option<BoolOrText>,
+    /// `Partners_Partner_Status__c`.
+    #[serde(rename = "Partners_Partner_Status__c")]
+    pub partner_status: Option<String>,
+    /// `Partners_Partner_Type__c`.
+    #[serde(rename = "Partners_Partner_Type__c")]
+    pub partner_type: Option<String>,
+    /// `Partner_Track__c`.
+    #[serde(rename = "Partner_Track__c")]
+    pub partner_track: Option<String>,
+    /// `Customer_Subscriptions__r`.
+    #[serde(rename = "Customer_Subscriptions__r")]
+    pub customer_subscriptions: Option<Children<CustomerSubscriptionRecord>>,
+    /// `Zuora__Subscriptions__r`.
+    #[serde(rename = "Zuora__Subscriptions__r")]
+    pub zuora_subscriptions: Option<Children<ZuoraSubscriptionRecord>>,
+    /// `Zuora__R00N40000001kyLcEAI__r`: billing accounts with sold-to emails.
+    #[serde(rename = "Zuora__R00N40000001kyLcEAI__r")]
+    pub billing_accounts: Option<Children<BillingAccountRecord>>,
+}
+
+/// A row of [`crate::soql::US_FEDERAL_ACCOUNTS`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct FederalAccountRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Account_ID_18__c`.
+    #[serde(rename = "Account_ID_18__c")]
+    pub account_id_18: Option<String>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    /// `CARR_This_Account__c`.
+    #[serde(rename = "CARR_This_Account__c")]
+    pub carr: Option<f64>,
+    /// `Ultimate_Parent_Sales_Segment_Employees__c`.
+    #[serde(rename = "Ultimate_Parent_Sales_Segment_Employees__c")]
+    pub sales_segment: Option<String>,
+    /// `Account_Owner_Calc__c`.
+    #[serde(rename = "Account_Owner_Calc__c")]
+    pub owner: Option<String>,
+    /// `Number_of_Licenses_This_Account__c`.
+    #[serde(rename = "Number_of_Licenses_This_Account__c")]
+    pub licenses: Option<f64>,
+    /// `Type`.
+    #[serde(rename = "Type")]
+    pub account_type: Option<String>,
+    /// `Technical_Account_Manager_Name__c`.
+    #[serde(rename = "Technical_Account_Manager_Name__c")]
+    pub technical_account_manager: Option<String>,
+    /// `Support_Level__c`: the plan fallback.
+    #[serde(rename = "Support_Level__c")]
+    pub support_level: Option<String>,
+    /// `Region__c` (selected by the query; not mapped to a US Federal field).
+    #[serde(rename = "Region__c")]
+    pub region: Option<String>,
+    /// `GS_Health_Score_Color__c` (selected; US Federal has no health field).
+    #[serde(rename = "GS_Health_Score_Color__c")]
+    pub health_color: Option<String>,
+    /// `Next_Renewal_Date__c`.
+    #[serde(rename = "Next_Renewal_Date__c", default, deserialize_with = "sf_date")]
+    pub next_renewal: Option<Date>,
+    /// `Solutions_Architect_Lookup__r`: `null` or `{attributes, Name}`.
+    #[serde(rename = "Solutions_Architect_Lookup__r")]
+    pub solutions_architect: Option<NamedParent>,
+    /// `Customer_Subscriptions__r`.
+    #[serde(rename = "Customer_Subscriptions__r")]
+    pub customer_subscriptions: Option<Children<CustomerSubscriptionRecord>>,
+    /// `Zuora__Subscriptions__r`.
+    #[serde(rename = "Zuora__Subscriptions__r")]
+    pub zuora_subscriptions: Option<Children<ZuoraSubscriptionRecord>>,
+}
+
+/// The `Account` parent of a contact row.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContactAccountRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Account.Account_ID_18__c`.
+    #[serde(rename = "Account_ID_18__c")]
+    pub account_id_18: Option<String>,
+    /// `Account.Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+}
+
+/// A row of [`crate::soql::US_FEDERAL_CONTACTS`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContactRecord {
+    /// Record attributes.
+    pub attributes: Option<Attributes>,
+    /// `Name`.
+    #[serde(rename = "Name")]
+    pub name: Option<String>,
+    /// `Email`.
+    #[serde(rename = "Email")]
+    pub email: Option<String>,
+    /// `Account`: `null` when the contact has no account.
+    #[serde(rename = "Account")]
+    pub account: Option<ContactAccountRecord>,
+    /// `Inactive_Contact__c`.
+    #[serde(rename = "Inactive_Contact__c")]
+    pub inactive: Option<bool>,
+}
+
+/// Parses a Salesforce `date` (`"YYYY-MM-DD"`) or `null`.
+fn sf_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    match Option::<String>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => Date::parse(s.trim(), &format).map(Some).map_err(|e| {
+            serde::de::Error::custom(format!("expected a date YYYY-MM-DD, got {s:?}: {e}"))
+        }),
+    }
+}
+
+/// Trimmed text; blank becomes `None`.
+pub(crate) fn clean(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// The result of decoding a batch: the good items and one finding per bad record.
+#[derive(Debug, Clone)]
+pub struct Decoded<T> {
+    /// Records that decoded and passed validation.
+    pub items: Vec<T>,
+    /// One finding per record that did not.
+    pub findings: Vec<Finding>,
+}
+
+impl<T> Default for Decoded<T> {
+    fn default() -> Self {
+        Decoded {
+            items: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// Decodes one record, naming the JSON path that failed.
+fn decode_one<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        format!("field {path}: {}", e.inner())
+    })
+}
+
+/// Whether `id` is a valid 18-character Salesforce id (ASCII alphanumerics).
+pub fn is_valid_id18(id: &str) -> bool {
+    id.len() == 18 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn customer_subscriptions(rows_: Vec<CustomerSubscriptionRecord>) -> Vec<CustomerSubscription> {
+    rows_
+        .into_iter()
+        .map(|r| CustomerSubscription {
+            tier: clean(r.tier_short).or_else(|| clean(r.plan_name)),
+            end: r.end,
+        })
+        .collect()
+}
+
+fn zuora_subscriptions(rows_: Vec<ZuoraSubscriptionRecord>) -> Vec<ZuoraSubscription> {
+    rows_
+        .into_iter()
+        .map(|r| ZuoraSubscription {
+            tier: clean(r.support_level),
+            end: r.end,
+        })
+        .collect()
+}
+
+fn restricted(value: Option<BoolOrText>) -> bool {
+    match value {
+        Some(BoolOrText::Bool(b)) => b,
+        Some(BoolOrText::Text(s)) => {
+            let s = s.trim();
+            s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("restricted party")
+        }
+        None => false,
+    }
+}
+
+impl From<GlobalAccountRecord> for Account {
+    fn from(r: GlobalAccountRecord) -> Self {
+        Account {
+            id18: r
+                .account_id_18
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+            name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
+            carr: r.carr,
+            sales_segment: clean(r.sales_segment),
+            owner: clean(r.owner),
+            licenses: r.licenses,
+            account_type: clean(r.account_type),
+            technical_account_manager: clean(r.technical_account_manager),
+            geo: clean(r.geo),
+            health_color: clean(r.health_color),
+            next_renewal: r.next_renewal,
+            restricted: restricted(r.restricted),
+            partner_status: clean(r.partner_status),
+            partner_type: clean(r.partner_type),
+            partner_track: clean(r.partner_track),
+            support_level: None,
+            solutions_architect: None,
+            customer_subscriptions: customer_subscriptions(rows(r.customer_subscriptions)),
+            zuora_subscriptions: zuora_subscriptions(rows(r.zuora_subscriptions)),
+            billing_accounts: rows(r.billing_accounts)
+                .into_iter()
+                .map(|b| BillingAccount {
+                    name: clean(b.name),
+                    sold_to_email: clean(b.sold_to_work_email),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<FederalAccountRecord> for Account {
+    fn from(r: FederalAccountRecord) -> Self {
+        Account {
+            id18: r
+                .account_id_18
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+            name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
+            carr: r.carr,
+            sales_segment: clean(r.sales_segment),
+            owner: clean(r.owner),
+            licenses: r.licenses,
+            account_type: clean(r.account_type),
+            technical_account_manager: clean(r.technical_account_manager),
+            geo: None,
+            health_color: clean(r.health_color),
+            next_renewal: r.next_renewal,
+            restricted: false,
+            partner_status: None,
+            partner_type: None,
+            partner_track: None,
+            support_level: clean(r.support_level),
+            solutions_architect: r.solutions_architect.and_then(|p| clean(p.name)),
+            customer_subscriptions: customer_subscriptions(rows(r.customer_subscriptions)),
+            zuora_subscriptions: zuora_subscriptions(rows(r.zuora_subscriptions)),
+            billing_accounts: Vec::new(),
+        }
+    }
+}
+
+/// The raw `Account_ID_18__c` of a record that failed to decode, for the finding.
+fn raw_str(value: &serde_json::Value, key: &str) -> Option<String> {
+    value.get(key).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+/// Decodes the account records of one instance's query. Each bad record (wrong
+/// shape, invalid id, blank name, repeated id) is one `invalid_account` finding.
+pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> Decoded<Account> {
+    let mut out = Decoded::default();
+    let mut seen = HashSet::new();
+    for value in records {
+        let raw_id = raw_str(&value, "Account_ID_18__c");
+        let decoded: Result<Account, String> = match instance {
+            Instance::Global => decode_one::<GlobalAccountRecord>(value).map(Account::from),
+            Instance::UsFederal => decode_one::<FederalAccountRecord>(value).map(Account::from),
+        };
+        let account = match decoded {
+            Ok(a) => a,
+            Err(message) => {
+                out.findings.push(Finding::account(
+                    FindingKind::InvalidAccount,
+                    raw_id.as_deref(),
+                    message,
+                ));
+                continue;
+            }
+        };
+        let problem = if !is_valid_id18(&account.id18) {
+            Some(format!(
+                "field Account_ID_18__c: {:?} is not 18 alphanumeric characters",
+                account.id18
+            ))
+        } else if account.name.is_empty() {
+            Some("field Name: blank".to_string())
+        } else if !seen.insert(account.id18.clone()) {
+            Some(
+                "field Account_ID_18__c: the account appears more than once in the result"
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => out.findings.push(Finding::account(
+                FindingKind::InvalidAccount,
+                Some(&account.id18)
+                    .filter(|s| !s.is_empty())
+                    .map(String::as_str),
+                message,
+            )),
+            None => out.items.push(account),
+        }
+    }
+    out
+}
+
+/// Decodes the contact records of the US Federal contacts query. A record of the
+/// wrong shape is one `invalid_contact` finding; content rules are in [`crate::users`].
+pub fn decode_contacts(records: Vec<serde_json::Value>) -> Decoded<Contact> {
+    let mut out = Decoded::default();
+    for value in records {
+        let raw_email = raw_str(&value, "Email");
+        match decode_one::<ContactRecord>(value) {
+            Ok(r) => out.items.push(Contact {
+                name: clean(r.name),
+                email: clean(r.email),
+                account_id: r.account.and_then(|a| clean(a.account_id_18)),
+            }),
+            Err(message) => out.findings.push(Finding {
+                kind: FindingKind::InvalidContact,
+                salesforce_id: None,
+                email: raw_email,
+                message,
+            }),
+        }
+    }
+    out
+}

@@ -1,0 +1,310 @@
+//! User decisions (SPEC §6): Global sold-to users for new orgs, and US Federal
+//! contacts → users. Pure: lookups are inputs, decisions are outputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use time::{Date, Duration};
+
+use crate::model::{BillingAccount, Contact, Finding, FindingKind};
+use crate::zendesk::{ZendeskOrg, ZendeskUser};
+
+/// Whether an email is syntactically valid enough to be a Zendesk identity:
+/// one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn is_valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
+/// A sold-to contact of a new org.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SoldTo {
+    /// Trimmed, lowercased, valid.
+    pub email: String,
+    /// The billing account's `Name`, else the email's local part.
+    pub name: String,
+}
+
+/// Sold-to contacts from billing accounts: trimmed, lowercased, valid, deduplicated
+/// (first billing account wins the name). Invalid emails are dropped.
+pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for b in billing {
+        let Some(email) = b.sold_to_email.as_deref().map(|e| e.trim().to_lowercase()) else {
+            continue;
+        };
+        if !is_valid_email(&email) || !seen.insert(email.clone()) {
+            continue;
+        }
+        let name = b
+            .name
+            .clone()
+            .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
+        out.push(SoldTo { email, name });
+    }
+    out
+}
+
+/// Whether an existing org still counts as new for the sold-to step: created less
+/// than 7 days before `today` and without any user yet.
+pub fn is_new_org(org: &ZendeskOrg, user_count: usize, today: Date) -> bool {
+    user_count == 0
+        && org
+            .created_at
+            .is_some_and(|at| at.date() > today - Duration::days(7))
+}
+
+/// A user write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum UserAction {
+    /// Create an end-user in an org.
+    Create {
+        /// Name.
+        name: String,
+        /// Email.
+        email: String,
+        /// The org.
+        organization_id: u64,
+    },
+    /// Update an existing user: only the changed attributes are `Some`.
+    Update {
+        /// The user.
+        user_id: u64,
+        /// Email (for the report).
+        email: String,
+        /// New name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// New org.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        organization_id: Option<u64>,
+    },
+}
+
+impl UserAction {
+    /// The email this action concerns.
+    pub fn email(&self) -> &str {
+        match self {
+            UserAction::Create { email, .. } | UserAction::Update { email, .. } => email,
+        }
+    }
+}
+
+/// The user decisions of a run (sold-to or contacts).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct UserPlan {
+    /// Records read (contacts), or sold-to candidates considered.
+    pub records: usize,
+    /// Writes, sorted by email.
+    pub actions: Vec<UserAction>,
+    /// Users already as desired.
+    pub unchanged: usize,
+    /// Findings.
+    pub findings: Vec<Finding>,
+}
+
+impl UserPlan {
+    /// Number of creates.
+    pub fn creates(&self) -> usize {
+        self.actions
+            .iter()
+            .filter(|a| matches!(a, UserAction::Create { .. }))
+            .count()
+    }
+
+    /// Number of updates.
+    pub fn updates(&self) -> usize {
+        self.actions.len() - self.creates()
+    }
+
+    /// Appends another plan (e.g. the sold-to decisions of several orgs).
+    pub fn extend(&mut self, other: UserPlan) {
+        self.records += other.records;
+        self.actions.extend(other.actions);
+        self.unchanged += other.unchanged;
+        self.findings.extend(other.findings);
+    }
+}
+
+/// Sold-to decisions for one new org. `known` holds the Zendesk users found for the
+/// candidates' emails (by lowercased email); `org_user_count` the org's users.
+pub fn decide_sold_to(
+    salesforce_id: &str,
+    organization_id: u64,
+    candidates: &[SoldTo],
+    known: &BTreeMap<String, ZendeskUser>,
+    org_user_count: usize,
+) -> UserPlan {
+    let mut plan = UserPlan {
+        records: candidates.len(),
+        ..UserPlan::default()
+    };
+    for c in candidates {
+        match known.get(&c.email) {
+            None => plan.actions.push(UserAction::Create {
+                name: c.name.clone(),
+                email: c.email.clone(),
+                organization_id,
+            }),
+            Some(user) if user.organization_id == Some(organization_id) => plan.unchanged += 1,
+            Some(user) if user.is_protected() => plan.findings.push(Finding::email(
+                FindingKind::ProtectedUser,
+                &c.email,
+                format!(
+                    "user {} is an agent or admin; not added to org {organization_id}",
+                    user.id
+                ),
+            )),
+            Some(user) => match user.organization_id {
+                None => plan.actions.push(UserAction::Update {
+                    user_id: user.id,
+                    email: c.email.clone(),
+                    name: None,
+                    organization_id: Some(organization_id),
+                }),
+                Some(other) => {
+                    let mut f = Finding::email(
+                        FindingKind::SoldToInOtherOrg,
+                        &c.email,
+                        format!(
+                            "sold-to user {} belongs to org {other}; left there",
+                            user.id
+                        ),
+                    );
+                    f.salesforce_id = Some(salesforce_id.to_string());
+                    plan.findings.push(f);
+                }
+            },
+        }
+    }
+    if plan.actions.is_empty() && plan.unchanged == 0 && org_user_count == 0 {
+        plan.findings.push(Finding::account(
+            FindingKind::NoContactForNewOrg,
+            Some(salesforce_id),
+            format!(
+                "new org {organization_id} has no user: {} sold-to email(s), none could be added",
+                candidates.len()
+            ),
+        ));
+    }
+    plan.actions.sort_by(|a, b| a.email().cmp(b.email()));
+    plan
+}
+
+/// US Federal contacts → user decisions. `org_ids` maps `salesforce_id` → org id
+/// (including orgs created this run); `users` are all Zendesk users.
+pub fn plan_federal_users(
+    contacts: &[Contact],
+    org_ids: &BTreeMap<String, u64>,
+    users: &[ZendeskUser],
+) -> UserPlan {
+    let mut plan = UserPlan {
+        records: contacts.len(),
+        ..UserPlan::default()
+    };
+    // Validity.
+    let mut valid: Vec<(String, String, String)> = Vec::new();
+    for c in contacts {
+        let email = c.email.as_deref().map(|e| e.trim().to_lowercase());
+        let problem = match (&c.name, &email, &c.account_id) {
+            (None, _, _) => Some("field Name: blank"),
+            (_, None, _) => Some("field Email: blank"),
+            (_, Some(e), _) if !is_valid_email(e) => Some("field Email: not a valid email"),
+            (_, _, None) => Some("field Account.Account_ID_18__c: no account"),
+            _ => None,
+        };
+        match (problem, &c.name, email, &c.account_id) {
+            (None, Some(name), Some(email), Some(account)) => {
+                valid.push((email, name.clone(), account.clone()))
+            }
+            (problem, _, email, account) => plan.findings.push(Finding {
+                kind: FindingKind::InvalidContact,
+                salesforce_id: account.clone(),
+                email: email.or_else(|| c.email.clone()),
+                message: problem.unwrap_or("incomplete contact").to_string(),
+            }),
+        }
+    }
+    // Drop every contact whose email is shared.
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for (email, _, _) in &valid {
+        *count.entry(email.as_str()).or_default() += 1;
+    }
+    let by_email: BTreeMap<String, &ZendeskUser> = users
+        .iter()
+        .filter_map(|u| u.email_key().map(|e| (e, u)))
+        .collect();
+    let mut reported = BTreeSet::new();
+    let mut sorted: Vec<&(String, String, String)> = valid.iter().collect();
+    sorted.sort();
+    for (email, name, account) in sorted {
+        let n = count.get(email.as_str()).copied().unwrap_or(0);
+        if n > 1 {
+            if reported.insert(email.clone()) {
+                plan.findings.push(Finding::email(
+                    FindingKind::DuplicateEmail,
+                    email,
+                    format!("{n} contacts share this email (case-insensitive); all are skipped"),
+                ));
+            }
+            continue;
+        }
+        let Some(org_id) = org_ids.get(account).copied() else {
+            let mut f = Finding::email(
+                FindingKind::NoOrganization,
+                email,
+                format!("no Zendesk org has salesforce_id {account}"),
+            );
+            f.salesforce_id = Some(account.clone());
+            plan.findings.push(f);
+            continue;
+        };
+        match by_email.get(email) {
+            None => plan.actions.push(UserAction::Create {
+                name: name.clone(),
+                email: email.clone(),
+                organization_id: org_id,
+            }),
+            Some(user) if user.is_protected() => {
+                let differs = user.name.trim() != name || user.organization_id != Some(org_id);
+                if differs {
+                    plan.findings.push(Finding::email(
+                        FindingKind::ProtectedUser,
+                        email,
+                        format!(
+                            "user {} is an agent or admin; never modified by the sync",
+                            user.id
+                        ),
+                    ));
+                } else {
+                    plan.unchanged += 1;
+                }
+            }
+            Some(user) => {
+                let new_name = (user.name.trim() != name).then(|| name.clone());
+                let new_org = (user.organization_id != Some(org_id)).then_some(org_id);
+                if new_name.is_none() && new_org.is_none() {
+                    plan.unchanged += 1;
+                } else {
+                    plan.actions.push(UserAction::Update {
+                        user_id: user.id,
+                        email: email.clone(),
+                        name: new_name,
+                        organization_id: new_org,
+                    });
+                }
+            }
+        }
+    }
+    plan
+}

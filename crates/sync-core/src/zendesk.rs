@@ -1,0 +1,182 @@
+//! What sync-core reads of Zendesk: organizations, users and organization field
+//! definitions, deserialized from the Zendesk API shape (reference/zendesk-api.md
+//! §4, §5), and the *managed view* of an org: only the fields and tags the sync owns.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::mapping::Mapping;
+use crate::value::FieldValue;
+
+/// A Zendesk organization, as listed by `GET /api/v2/organizations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZendeskOrg {
+    /// Organization id (64-bit).
+    pub id: u64,
+    /// Its unique name.
+    pub name: String,
+    /// All its tags, managed or not.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Custom field values keyed by field key (`null` when unset).
+    #[serde(default)]
+    pub organization_fields: BTreeMap<String, FieldValue>,
+    /// When it was created (ISO-8601 UTC).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created_at: Option<OffsetDateTime>,
+}
+
+/// A user's role. Unknown roles are kept, not rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A customer.
+    EndUser,
+    /// An agent.
+    Agent,
+    /// An admin.
+    Admin,
+    /// A role this code does not know.
+    #[serde(untagged)]
+    Other(String),
+}
+
+/// A Zendesk user, as listed by `GET /api/v2/users`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZendeskUser {
+    /// User id (64-bit).
+    pub id: u64,
+    /// Display name.
+    pub name: String,
+    /// Primary email (may be null).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Role; `end-user` by default.
+    #[serde(default = "default_role")]
+    pub role: Role,
+    /// Default organization.
+    #[serde(default)]
+    pub organization_id: Option<u64>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When it was created.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created_at: Option<OffsetDateTime>,
+}
+
+fn default_role() -> Role {
+    Role::EndUser
+}
+
+impl ZendeskUser {
+    /// Agents and admins (and unknown roles) are never modified by the sync.
+    pub fn is_protected(&self) -> bool {
+        self.role != Role::EndUser
+    }
+
+    /// The lowercased, trimmed email, if any.
+    pub fn email_key(&self) -> Option<String> {
+        self.email
+            .as_deref()
+            .map(|e| e.trim().to_lowercase())
+            .filter(|e| !e.is_empty())
+    }
+}
+
+/// One option of a drop-down field definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldOption {
+    /// Option id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// Human label.
+    pub name: String,
+    /// The value written to the org, and its tag.
+    pub value: String,
+}
+
+/// An organization field definition (`GET /api/v2/organization_fields`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZendeskOrgField {
+    /// Field id.
+    #[serde(default)]
+    pub id: Option<u64>,
+    /// The key used in `organization_fields`.
+    pub key: String,
+    /// `text`, `decimal`, `dropdown`, `checkbox`, …
+    #[serde(rename = "type")]
+    pub field_type: String,
+    /// Title.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Whether it is active.
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// A checkbox's tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// A drop-down's options.
+    #[serde(default)]
+    pub custom_field_options: Vec<FieldOption>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The part of an org the sync owns: its name, managed fields and managed tags,
+/// plus its unmanaged tags (kept untouched on every write).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedView {
+    /// Org id.
+    pub id: u64,
+    /// Name, trimmed.
+    pub name: String,
+    /// Managed field values by key (absent = unset).
+    pub fields: BTreeMap<String, FieldValue>,
+    /// Tags in the managed set.
+    pub managed_tags: BTreeSet<String>,
+    /// Tags outside it.
+    pub unmanaged_tags: BTreeSet<String>,
+}
+
+/// The managed view of an org under a mapping.
+pub fn managed_view(org: &ZendeskOrg, mapping: &Mapping) -> ManagedView {
+    let managed = mapping.managed_tags();
+    let keys = mapping.managed_keys();
+    let (managed_tags, unmanaged_tags) =
+        org.tags.iter().cloned().partition(|t| managed.contains(t));
+    ManagedView {
+        id: org.id,
+        name: org.name.trim().to_string(),
+        fields: org
+            .organization_fields
+            .iter()
+            .filter(|(k, _)| keys.contains(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        managed_tags,
+        unmanaged_tags,
+    }
+}
+
+impl ZendeskOrg {
+    /// The org's `salesforce_id` field (trimmed), under the mapping's key.
+    pub fn salesforce_id(&self, mapping: &Mapping) -> Option<String> {
+        match self
+            .organization_fields
+            .get(&mapping.fields().salesforce_id)
+        {
+            Some(FieldValue::Text(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            _ => None,
+        }
+    }
+
+    /// Whether the org carries a tag.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| t == tag)
+    }
+}
