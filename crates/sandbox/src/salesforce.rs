@@ -1,1 +1,155 @@
-//! The simulated Salesforce REST API.
+//! The simulated Salesforce REST API: OAuth token endpoint, SOQL query and queryMore
+//! (with a SOQL-subset evaluator), sObject create/read/update/delete/upsert, request
+//! counting and admin endpoints — all from `reference/salesforce-api.md`, with wire
+//! types of its own (it depends on no client crate).
+//!
+//! Routes (all under one [`axum::Router`], see [`routes`]):
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /services/oauth2/token` | client_credentials, JWT bearer, password (and refresh_token, refused) |
+//! | `GET /services/data` | API versions |
+//! | `GET /services/data/vNN.N/query?q=` and `/queryAll?q=` | first page |
+//! | `GET /services/data/vNN.N/query/<cursor>-<offset>` | next pages (top level and child sets) |
+//! | `POST /services/data/vNN.N/sobjects/{T}` | create |
+//! | `GET`/`PATCH`/`DELETE /services/data/vNN.N/sobjects/{T}/{id}` | read / update / delete |
+//! | `PATCH /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert |
+//! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire` | test and demo hooks |
+
+mod dml;
+pub mod eval;
+pub mod generate;
+mod oauth;
+mod query;
+mod routes;
+pub mod schema;
+pub mod soql;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use generate::GenerateConfig;
+pub use store::{SeedError, Store};
+
+/// How the simulated org behaves.
+#[derive(Clone)]
+pub struct SalesforceConfig {
+    /// Top-level query page size (default 2000; a `Sforce-Query-Options: batchSize` header can lower it).
+    pub page_size: usize,
+    /// Child records returned inline per parent before the child set pages (default 200).
+    pub child_page_size: usize,
+    /// A token answers 401 after this many API requests.
+    pub token_ttl_requests: Option<u64>,
+    /// A token answers 401 after this long.
+    pub token_ttl: Option<Duration>,
+    /// `(client_id, client_secret)` the token endpoint requires; `None` accepts any.
+    pub required_client: Option<(String, String)>,
+    /// PEM public key that JWT assertions must be signed with; `None` accepts any well-formed assertion.
+    pub jwt_public_key_pem: Option<String>,
+}
+
+impl Default for SalesforceConfig {
+    fn default() -> Self {
+        Self {
+            page_size: 2000,
+            child_page_size: 200,
+            token_ttl_requests: None,
+            token_ttl: None,
+            required_client: None,
+            jwt_public_key_pem: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for SalesforceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client secret never reaches Debug output.
+        f.debug_struct("SalesforceConfig")
+            .field("page_size", &self.page_size)
+            .field("child_page_size", &self.child_page_size)
+            .field("token_ttl_requests", &self.token_ttl_requests)
+            .field("token_ttl", &self.token_ttl)
+            .field(
+                "required_client",
+                &self
+                    .required_client
+                    .as_ref()
+                    .map(|(id, _)| (id, "<redacted>")),
+            )
+            .field("jwt_public_key_pem", &self.jwt_public_key_pem.is_some())
+            .finish()
+    }
+}
+
+/// Mutable state behind the simulator's lock.
+pub(crate) struct SimState {
+    pub(crate) store: Store,
+    pub(crate) config: SalesforceConfig,
+    pub(crate) tokens: HashMap<String, oauth::TokenState>,
+    pub(crate) cursors: HashMap<String, query::Cursor>,
+    pub(crate) cursor_order: VecDeque<String>,
+    pub(crate) next_cursor: u64,
+    pub(crate) next_token: u64,
+    pub(crate) counts: BTreeMap<String, u64>,
+    pub(crate) api_usage: u64,
+    pub(crate) case_number: u64,
+}
+
+/// The simulated Salesforce org; cheap to clone (shared state inside).
+#[derive(Clone)]
+pub struct SalesforceSim {
+    inner: Arc<Mutex<SimState>>,
+}
+
+impl SalesforceSim {
+    /// A simulator serving `store` with `config`.
+    pub fn new(store: Store, config: SalesforceConfig) -> Self {
+        let mut store = store;
+        dml::ensure_system_users(&mut store);
+        Self {
+            inner: Arc::new(Mutex::new(SimState {
+                store,
+                config,
+                tokens: HashMap::new(),
+                cursors: HashMap::new(),
+                cursor_order: VecDeque::new(),
+                next_cursor: 0,
+                next_token: 0,
+                counts: BTreeMap::new(),
+                api_usage: 0,
+                case_number: 1000,
+            })),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SimState> {
+        // A panic in one handler must not take the whole simulator down.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The whole API, including `/services/oauth2/token` and `/__admin/*`.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    /// Requests received so far, by endpoint (e.g. `"GET query"`, `"PATCH sobjects/Case upsert"`).
+    pub fn request_counts(&self) -> BTreeMap<String, u64> {
+        self.lock().counts.clone()
+    }
+
+    /// Every issued token now answers 401 `INVALID_SESSION_ID`.
+    pub fn expire_tokens(&self) {
+        for t in self.lock().tokens.values_mut() {
+            t.revoked = true;
+        }
+    }
+
+    /// Every sObject's records: `{"Account":[...], "Case":[...], ...}`.
+    pub fn dump(&self) -> serde_json::Value {
+        self.lock().store.dump()
+    }
+}
