@@ -154,10 +154,12 @@ impl Http {
         let started = tokio::time::Instant::now();
         let mut retry = 0u32;
         loop {
-            let builder = build()?;
-            let (method, url) = describe(&builder);
+            let request = build()?
+                .build()
+                .map_err(|e| Error::Config(format!("could not build a request: {e}")))?;
+            let (method, url) = (method_name(request.method()), request.url().to_string());
             self.usage.count(kind);
-            let outcome = match builder.send().await {
+            let outcome = match self.client.execute(request).await {
                 Ok(resp) => Ok(self.read(resp, &url).await),
                 Err(e) => Err(transport_error(method, &url, &e)),
             };
@@ -168,8 +170,7 @@ impl Http {
                 Ok(Ok(response)) => {
                     let error = self.error_for(method, &response);
                     let retry_after = response.retry_after;
-                    if !(error.is_retriable() && (idempotent || !error.needs_idempotent_request()))
-                    {
+                    if !may_repeat(&error, idempotent) {
                         return Ok(response);
                     }
                     let delay =
@@ -181,7 +182,7 @@ impl Http {
                     (error, Some(delay))
                 }
                 Ok(Err(e)) | Err(e) => {
-                    if !(e.is_retriable() && (idempotent || !e.needs_idempotent_request())) {
+                    if !may_repeat(&e, idempotent) {
                         return Err(e);
                     }
                     let delay = self
@@ -223,14 +224,6 @@ impl Http {
     }
 }
 
-/// Method and URL of a request builder, for messages (the URL never holds secrets).
-fn describe(builder: &reqwest::RequestBuilder) -> (&'static str, String) {
-    match builder.try_clone().and_then(|b| b.build().ok()) {
-        Some(req) => (method_name(req.method()), req.url().to_string()),
-        None => ("OTHER", "?".into()),
-    }
-}
-
 /// The method as a static name, for error values.
 pub(crate) fn method_name(method: &Method) -> &'static str {
     match *method {
@@ -246,6 +239,11 @@ pub(crate) fn method_name(method: &Method) -> &'static str {
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The classifier: a transient error, on a request that is idempotent or was not applied.
+fn may_repeat(error: &Error, idempotent: bool) -> bool {
+    error.is_retriable() && (idempotent || !error.needs_idempotent_request())
 }
 
 fn has_retriable_code(response: &RawResponse) -> bool {

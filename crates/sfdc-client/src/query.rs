@@ -17,7 +17,9 @@ use crate::http::Request;
 use crate::limits::RequestKind;
 
 /// One page of a query result. `done` is the only end-of-results signal; the last
-/// page has no `nextRecordsUrl` key at all.
+/// page has no `nextRecordsUrl` key at all. Also the shape of a child relationship
+/// value in a record (`Option<QueryPage<Child>>`: no children is `null`); the query
+/// stream has already completed such child results (`done: true`) when it yields.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryPage<R> {
@@ -48,6 +50,12 @@ impl std::fmt::Display for RecordError {
             Some(id) => write!(f, "record {id}: {}", self.error),
             None => write!(f, "record without id: {}", self.error),
         }
+    }
+}
+
+impl std::error::Error for RecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.error)
     }
 }
 
