@@ -1,6 +1,260 @@
 //! Simulated Salesforce and Zendesk APIs served on loopback, so that the whole product
 //! runs and is tested with no network. Independent of the client crates: its wire
 //! types are written from the references.
+//!
+//! [`Sandbox::start`] binds both APIs on `127.0.0.1` and returns their base URLs and an
+//! [`Admin`] handle; dropping the [`Sandbox`] shuts both servers down.
 
+#![deny(missing_docs)]
+
+mod admin;
+pub mod faults;
+mod generate_zd;
 pub mod salesforce;
 pub mod zendesk;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+pub use admin::Admin;
+pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
+pub use zendesk::{WebhookTarget, ZendeskCredentials};
+
+/// Everything that can go wrong starting the sandbox.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A port could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// A Zendesk seed file is missing or malformed.
+    #[error("bad Zendesk seed {}: {message}", path.display())]
+    Seed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the JSON path.
+        message: String,
+    },
+    /// The Salesforce seed could not be loaded.
+    #[error("bad Salesforce seed: {0}")]
+    SalesforceSeed(#[from] salesforce::SeedError),
+}
+
+/// Which Zendesk instance's data set to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instance {
+    /// Zendesk Global.
+    Global,
+    /// Zendesk US Federal.
+    UsFederal,
+}
+
+impl Instance {
+    /// The fixture directory name under `zendesk/`.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Instance::Global => "global",
+            Instance::UsFederal => "us-federal",
+        }
+    }
+}
+
+/// Where the data comes from.
+#[derive(Debug, Clone)]
+pub enum Seed {
+    /// A fixtures directory holding `salesforce/` and `zendesk/<instance>/`.
+    Fixtures(PathBuf),
+    /// A deterministic generated data set.
+    Generated {
+        /// Number of Salesforce accounts.
+        accounts: usize,
+        /// Generator seed.
+        seed: u64,
+        /// The day the data is dated relative to.
+        today: time::Date,
+    },
+}
+
+/// How to start the sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Zendesk data set.
+    pub instance: Instance,
+    /// Seed data.
+    pub seed: Seed,
+    /// Zendesk job latency (queued → completed).
+    pub job_latency: Duration,
+    /// Zendesk requests per minute.
+    pub rate_limit_per_minute: u32,
+    /// Answer 403 on bulk user creation.
+    pub bulk_user_create_disabled: bool,
+    /// Fault rules and seed.
+    pub faults: FaultPlan,
+    /// Where ticket webhooks go.
+    pub webhook: Option<WebhookTarget>,
+    /// Zendesk credentials to require (`None`: accept any).
+    pub zendesk_credentials: Option<ZendeskCredentials>,
+    /// Salesforce behaviour, including the credentials it requires.
+    pub salesforce: salesforce::SalesforceConfig,
+    /// Salesforce port (0: any free port).
+    pub salesforce_port: u16,
+    /// Zendesk port (0: any free port).
+    pub zendesk_port: u16,
+}
+
+impl SandboxConfig {
+    /// The repository's demo seed in `fixtures/sandbox`, Global instance, millisecond jobs
+    /// and a high rate limit, no faults, any credentials accepted.
+    pub fn default_fixtures() -> SandboxConfig {
+        SandboxConfig {
+            instance: Instance::Global,
+            seed: Seed::Fixtures(fixtures_dir()),
+            job_latency: Duration::from_millis(20),
+            rate_limit_per_minute: 100_000,
+            bulk_user_create_disabled: false,
+            faults: FaultPlan::default(),
+            webhook: None,
+            zendesk_credentials: None,
+            salesforce: salesforce::SalesforceConfig::default(),
+            salesforce_port: 0,
+            zendesk_port: 0,
+        }
+    }
+}
+
+/// The repository's `fixtures/sandbox` directory.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sandbox")
+}
+
+/// Both simulated APIs, running. Dropping it shuts them down gracefully.
+pub struct Sandbox {
+    salesforce_url: String,
+    zendesk_url: String,
+    admin: Admin,
+    shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("salesforce_url", &self.salesforce_url)
+            .field("zendesk_url", &self.zendesk_url)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn bind(port: u16) -> Result<(tokio::net::TcpListener, String), Error> {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| Error::Bind { addr, source })?;
+    Ok((listener, format!("http://{local}")))
+}
+
+impl Sandbox {
+    /// Loads or generates the data, binds both ports and starts serving.
+    pub async fn start(config: SandboxConfig) -> Result<Sandbox, Error> {
+        let (sf_store, zd_data) = match &config.seed {
+            Seed::Fixtures(dir) => (
+                salesforce::Store::load_dir(&dir.join("salesforce"))?,
+                zendesk::Data::load_dir(&dir.join("zendesk").join(config.instance.dir_name()))?,
+            ),
+            Seed::Generated {
+                accounts,
+                seed,
+                today,
+            } => {
+                let store = salesforce::Store::generate(&salesforce::GenerateConfig {
+                    accounts: *accounts,
+                    seed: *seed,
+                    today: *today,
+                });
+                let zd = generate_zd::generate(&store.accounts(), config.instance, *seed, *today);
+                (store, zd)
+            }
+        };
+        let (sf_listener, salesforce_url) = bind(config.salesforce_port).await?;
+        let (zd_listener, zendesk_url) = bind(config.zendesk_port).await?;
+
+        let faults = Faults::new(config.faults.clone());
+        let sf = salesforce::SalesforceSim::new(sf_store, config.salesforce.clone());
+        let hook_sim = sf.clone();
+        faults.on_expire_salesforce(move || hook_sim.expire_tokens());
+        let zd = zendesk::ZendeskSim::new(
+            zd_data,
+            zendesk::ZendeskConfig {
+                base_url: zendesk_url.clone(),
+                job_latency: config.job_latency,
+                rate_limit: config.rate_limit_per_minute,
+                bulk_user_create_disabled: config.bulk_user_create_disabled,
+                webhook: config.webhook.clone(),
+                credentials: config.zendesk_credentials.clone(),
+                ..zendesk::ZendeskConfig::default()
+            },
+            faults.clone(),
+        );
+        let admin = Admin::new(zd.clone(), sf.clone(), faults.clone());
+        let sf_router = sf.router().layer(axum::middleware::from_fn_with_state(
+            faults::FaultLayer {
+                faults: faults.clone(),
+                api: Api::Salesforce,
+            },
+            faults::middleware,
+        ));
+        let zd_router = admin.router().merge(zd.router());
+
+        let (shutdown, rx) = watch::channel(false);
+        for (listener, router) in [(sf_listener, sf_router), (zd_listener, zd_router)] {
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let stop = async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                };
+                if let Err(e) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stop)
+                    .await
+                {
+                    tracing::error!(error = %e, "sandbox server stopped");
+                }
+            });
+        }
+        Ok(Sandbox {
+            salesforce_url,
+            zendesk_url,
+            admin,
+            shutdown,
+        })
+    }
+
+    /// Base URL of the simulated Salesforce, e.g. `http://127.0.0.1:PORT`.
+    pub fn salesforce_url(&self) -> &str {
+        &self.salesforce_url
+    }
+
+    /// Base URL of the simulated Zendesk (without `/api/v2`).
+    pub fn zendesk_url(&self) -> &str {
+        &self.zendesk_url
+    }
+
+    /// The admin handle: state dumps, request counts, faults, tickets, token expiry.
+    pub fn admin(&self) -> &Admin {
+        &self.admin
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}

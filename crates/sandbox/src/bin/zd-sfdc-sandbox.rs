@@ -1,6 +1,154 @@
 //! `zd-sfdc-sandbox`: serves the simulated Salesforce and Zendesk APIs standalone.
+//! `serve` prints `{"salesforce":"http://127.0.0.1:P","zendesk":"http://127.0.0.1:Q"}` as
+//! its first stdout line (so port 0 works for callers), then runs until Ctrl-C.
 
-fn main() {
-    eprintln!("zd-sfdc-sandbox: the standalone server is not built yet");
-    std::process::exit(2);
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use sandbox::{FaultPlan, FaultRule, Instance, Sandbox, SandboxConfig, Seed};
+
+#[derive(Parser)]
+#[command(
+    name = "zd-sfdc-sandbox",
+    about = "Simulated Salesforce and Zendesk APIs on loopback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve both APIs until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InstanceArg {
+    Global,
+    UsFederal,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Salesforce port (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    salesforce_port: u16,
+    /// Zendesk port (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    zendesk_port: u16,
+    /// Seed directory holding `salesforce/` and `zendesk/<instance>/` (default: the repo's).
+    #[arg(long, conflicts_with = "accounts")]
+    seed_dir: Option<PathBuf>,
+    /// Generate N Salesforce accounts (and matching Zendesk data) instead of a seed dir.
+    #[arg(long)]
+    accounts: Option<usize>,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The day generated data is dated relative to (YYYY-MM-DD, default today UTC).
+    #[arg(long)]
+    today: Option<String>,
+    /// Which Zendesk data set to serve.
+    #[arg(long, value_enum, default_value = "global")]
+    instance: InstanceArg,
+    /// Zendesk requests allowed per minute.
+    #[arg(long, default_value_t = 700)]
+    rate_limit: u32,
+    /// Time a Zendesk bulk job takes to complete, in milliseconds.
+    #[arg(long, default_value_t = 3000)]
+    job_latency_ms: u64,
+    /// Answer 403 on Zendesk bulk user creation.
+    #[arg(long)]
+    bulk_user_create_disabled: bool,
+    /// A fault rule as JSON, e.g. '{"fault":{"kind":"server_error","status":503},"when":{"nth":3},"api":"zendesk"}'. Repeatable.
+    #[arg(long = "fault")]
+    faults: Vec<String>,
+    /// Seed of the fault generator (probabilities).
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Webhook receiver URL for ticket created/closed events.
+    #[arg(long, requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// Webhook signing secret.
+    #[arg(long, env = "ZD_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+}
+
+fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
+    let mut rules = Vec::new();
+    for raw in &args.faults {
+        let rule: FaultRule =
+            serde_json::from_str(raw).with_context(|| format!("invalid --fault {raw}"))?;
+        rules.push(rule);
+    }
+    let seed = match (args.accounts, args.seed_dir) {
+        (Some(accounts), _) => {
+            let today = match &args.today {
+                Some(s) => {
+                    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+                        .with_context(|| format!("--today {s} is not YYYY-MM-DD"))?
+                }
+                None => time::OffsetDateTime::now_utc().date(),
+            };
+            Seed::Generated {
+                accounts,
+                seed: args.seed,
+                today,
+            }
+        }
+        (None, Some(dir)) => Seed::Fixtures(dir),
+        (None, None) => Seed::Fixtures(sandbox::fixtures_dir()),
+    };
+    Ok(SandboxConfig {
+        instance: match args.instance {
+            InstanceArg::Global => Instance::Global,
+            InstanceArg::UsFederal => Instance::UsFederal,
+        },
+        seed,
+        job_latency: Duration::from_millis(args.job_latency_ms),
+        rate_limit_per_minute: args.rate_limit,
+        bulk_user_create_disabled: args.bulk_user_create_disabled,
+        faults: FaultPlan {
+            seed: args.fault_seed,
+            rules,
+        },
+        webhook: match (args.webhook_url, args.webhook_secret) {
+            (Some(url), Some(secret)) => Some(sandbox::WebhookTarget { url, secret }),
+            _ => None,
+        },
+        salesforce_port: args.salesforce_port,
+        zendesk_port: args.zendesk_port,
+        ..SandboxConfig::default_fixtures()
+    })
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let Command::Serve(args) = cli.command;
+    let sandbox = Sandbox::start(config(args)?).await?;
+    let line = serde_json::json!({"salesforce": sandbox.salesforce_url(), "zendesk": sandbox.zendesk_url()});
+    println!("{line}");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    drop(sandbox);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zd-sfdc-sandbox: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

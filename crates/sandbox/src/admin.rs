@@ -1,0 +1,215 @@
+//! The admin side of the sandbox: a handle for tests and binaries, and the same actions
+//! over HTTP under `/__admin` on the Zendesk port (state dump, request counts, faults,
+//! ticket create/close that fire webhooks, Salesforce token expiry).
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::faults::{FaultPlan, Faults};
+use crate::salesforce::SalesforceSim;
+use crate::zendesk::model::{Ticket, TicketInput};
+use crate::zendesk::{WebhookDelivery, ZendeskSim};
+
+/// Requests received per endpoint key, for both APIs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    /// Zendesk, e.g. `"GET /api/v2/organizations": 3`.
+    pub zendesk: BTreeMap<String, u64>,
+    /// Salesforce, as its simulator counts them.
+    pub salesforce: BTreeMap<String, u64>,
+}
+
+impl RequestCounts {
+    /// Total Zendesk requests.
+    pub fn zendesk_total(&self) -> u64 {
+        self.zendesk.values().sum()
+    }
+}
+
+/// Why an admin ticket action was refused: the API's own status and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    /// HTTP status the API would answer.
+    pub status: u16,
+    /// Its body.
+    pub body: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused with {}: {}", self.status, self.body)
+    }
+}
+
+/// Handle on a running sandbox's simulators.
+#[derive(Clone)]
+pub struct Admin {
+    zendesk: ZendeskSim,
+    salesforce: SalesforceSim,
+    faults: Faults,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin").finish_non_exhaustive()
+    }
+}
+
+async fn refused(resp: Response) -> Refused {
+    let status = resp.status().as_u16();
+    let body = axum::body::to_bytes(resp.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    Refused { status, body }
+}
+
+impl Admin {
+    pub(crate) fn new(zendesk: ZendeskSim, salesforce: SalesforceSim, faults: Faults) -> Admin {
+        Admin {
+            zendesk,
+            salesforce,
+            faults,
+        }
+    }
+
+    /// The whole Zendesk account: organizations, users, tickets, fields, jobs, webhooks.
+    pub fn zendesk_state(&self) -> Value {
+        self.zendesk.dump()
+    }
+
+    /// The Salesforce simulator's dump.
+    pub fn salesforce_state(&self) -> Value {
+        self.salesforce.dump()
+    }
+
+    /// Requests received by both APIs.
+    pub fn request_counts(&self) -> RequestCounts {
+        RequestCounts {
+            zendesk: self.zendesk.request_counts(),
+            salesforce: self.salesforce.request_counts(),
+        }
+    }
+
+    /// Replaces the fault plan (counters and generator restart).
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.faults.set(plan);
+    }
+
+    /// The current fault plan.
+    pub fn faults(&self) -> FaultPlan {
+        self.faults.plan()
+    }
+
+    /// Creates a ticket (fires the `created` webhook).
+    pub async fn create_ticket(&self, input: TicketInput) -> Result<Ticket, Refused> {
+        match self.zendesk.create_ticket(&input) {
+            Ok(t) => Ok(t),
+            Err(resp) => Err(refused(resp).await),
+        }
+    }
+
+    /// Closes a ticket (fires the `closed` webhook).
+    pub async fn close_ticket(&self, id: u64) -> Result<Ticket, Refused> {
+        match self.zendesk.close_ticket(id) {
+            Ok(t) => Ok(t),
+            Err(resp) => Err(refused(resp).await),
+        }
+    }
+
+    /// Expires every Salesforce access token: the next call gets 401 INVALID_SESSION_ID.
+    pub fn expire_salesforce_tokens(&self) {
+        self.salesforce.expire_tokens();
+    }
+
+    /// Webhook deliveries attempted so far.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.zendesk.webhook_deliveries()
+    }
+
+    /// The `/__admin` routes (no faults, no rate limit).
+    pub(crate) fn router(&self) -> Router {
+        Router::new()
+            .route("/__admin/state", get(state))
+            .route("/__admin/requests", get(requests))
+            .route("/__admin/faults", get(get_faults).put(put_faults))
+            .route("/__admin/tickets", post(create_ticket))
+            .route("/__admin/tickets/{id}/close", post(close_ticket))
+            .route("/__admin/salesforce/expire_tokens", post(expire_tokens))
+            .with_state(self.clone())
+    }
+}
+
+async fn state(State(admin): State<Admin>) -> Json<Value> {
+    Json(json!({"zendesk": admin.zendesk_state(), "salesforce": admin.salesforce_state()}))
+}
+
+async fn requests(State(admin): State<Admin>) -> Json<RequestCounts> {
+    Json(admin.request_counts())
+}
+
+async fn get_faults(State(admin): State<Admin>) -> Json<FaultPlan> {
+    Json(admin.faults())
+}
+
+fn bad_request(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "InvalidFaults", "description": message})),
+    )
+        .into_response()
+}
+
+async fn put_faults(State(admin): State<Admin>, body: Bytes) -> Response {
+    let de = &mut serde_json::Deserializer::from_slice(&body);
+    match serde_path_to_error::deserialize::<_, FaultPlan>(de) {
+        Ok(plan) => {
+            admin.set_faults(plan.clone());
+            Json(plan).into_response()
+        }
+        Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NewTicket {
+    Wrapped { ticket: TicketInput },
+    Bare(TicketInput),
+}
+
+fn answer(result: Result<Ticket, Refused>, status: StatusCode) -> Response {
+    match result {
+        Ok(t) => (status, Json(json!({"ticket": t}))).into_response(),
+        Err(r) => (
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+            r.body,
+        )
+            .into_response(),
+    }
+}
+
+async fn create_ticket(State(admin): State<Admin>, body: Bytes) -> Response {
+    let input = match serde_json::from_slice::<NewTicket>(&body) {
+        Ok(NewTicket::Wrapped { ticket }) | Ok(NewTicket::Bare(ticket)) => ticket,
+        Err(e) => return bad_request(format!("invalid ticket: {e}")),
+    };
+    answer(admin.create_ticket(input).await, StatusCode::CREATED)
+}
+
+async fn close_ticket(State(admin): State<Admin>, Path(id): Path<u64>) -> Response {
+    answer(admin.close_ticket(id).await, StatusCode::OK)
+}
+
+async fn expire_tokens(State(admin): State<Admin>) -> StatusCode {
+    admin.expire_salesforce_tokens();
+    StatusCode::NO_CONTENT
+}

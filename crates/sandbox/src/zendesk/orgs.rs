@@ -1,0 +1,217 @@
+//! Organization endpoints (§4): list, show, show_many, create, update, create_many,
+//! update_many (batch and `ids=` forms), destroy_many and an org's users.
+
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::http::{self, decode};
+use super::jobs::JobOp;
+use super::model::OrganizationInput;
+use super::paging::{self, ListUrl, MAX_PAGE};
+use super::{unexpected, Req, State, ZendeskSim};
+
+#[derive(Deserialize)]
+struct One {
+    organization: OrganizationInput,
+}
+
+#[derive(Deserialize)]
+struct Many {
+    organizations: Vec<OrganizationInput>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum UpdateManyBody {
+    Batch {
+        organizations: Vec<OrganizationInput>,
+    },
+    Bulk {
+        organization: OrganizationInput,
+    },
+}
+
+/// Routes `/api/v2/organizations…`.
+pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
+    let base = sim.config().base_url.clone();
+    match (req.method, &req.segs[2..]) {
+        (&Method::GET, ["organizations"]) => {
+            let items: Vec<_> = st
+                .data
+                .orgs
+                .values()
+                .map(|o| (o.id, sim.org_view(o)))
+                .collect();
+            let url = ListUrl {
+                base: &base,
+                path: "/api/v2/organizations.json",
+                extra: Vec::new(),
+            };
+            paging::page(items, "organizations", &req.query, &url)
+        }
+        (&Method::GET, ["organizations", "show_many"]) => show_many(sim, st, req),
+        (&Method::POST, ["organizations"]) => {
+            let body: One = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            match st.data.create_org(&body.organization) {
+                Ok(id) => {
+                    let org = st.data.orgs.get(&id).map(|o| sim.org_view(o));
+                    let location = format!("{base}/api/v2/organizations/{id}.json");
+                    http::created(&location, &json!({"organization": org}))
+                }
+                Err(e) => http::record_invalid(e.attr, &e.description, e.code),
+            }
+        }
+        (&Method::POST, ["organizations", "create_many"]) => {
+            let body: Many = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            if body.organizations.len() > MAX_PAGE {
+                return http::too_many_values();
+            }
+            sim.enqueue(st, req, JobOp::CreateOrgs(body.organizations))
+        }
+        (&Method::PUT, ["organizations", "update_many"]) => update_many(sim, st, req),
+        (&Method::DELETE, ["organizations", "destroy_many"]) => {
+            let ids = match target_ids(st, req) {
+                Ok(ids) => ids,
+                Err(resp) => return resp,
+            };
+            // Unknown external ids cannot be deleted; ids are kept for a RecordNotFound row.
+            let ids: Vec<u64> = ids.into_iter().map(|id| id.unwrap_or(0)).collect();
+            sim.enqueue(st, req, JobOp::DestroyOrgs(ids))
+        }
+        (&Method::GET, ["organizations", id]) => {
+            match parse_id(id).and_then(|id| st.data.orgs.get(&id)) {
+                Some(o) => http::ok(&json!({"organization": sim.org_view(o)})),
+                None => http::not_found(),
+            }
+        }
+        (&Method::PUT, ["organizations", id]) => {
+            let Some(id) = parse_id(id) else {
+                return http::not_found();
+            };
+            let body: One = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            match st.data.update_org(id, &body.organization) {
+                None => http::not_found(),
+                Some(Err(e)) => http::record_invalid(e.attr, &e.description, e.code),
+                Some(Ok(())) => {
+                    let org = st.data.orgs.get(&id).map(|o| sim.org_view(o));
+                    http::ok(&json!({"organization": org}))
+                }
+            }
+        }
+        (&Method::DELETE, ["organizations", id]) => {
+            match parse_id(id).and_then(|id| st.data.orgs.remove(&id)) {
+                Some(_) => StatusCode::NO_CONTENT.into_response(),
+                None => http::not_found(),
+            }
+        }
+        (&Method::GET, ["organizations", id, "users"]) => {
+            let Some(id) = parse_id(id).filter(|id| st.data.orgs.contains_key(id)) else {
+                return http::not_found();
+            };
+            let items: Vec<_> = st
+                .data
+                .users
+                .values()
+                .filter(|u| u.organization_id == Some(id))
+                .map(|u| (u.id, sim.user_view(u)))
+                .collect();
+            let path = format!("/api/v2/organizations/{id}/users.json");
+            let url = ListUrl {
+                base: &base,
+                path: &path,
+                extra: Vec::new(),
+            };
+            paging::page(items, "users", &req.query, &url)
+        }
+        _ => unexpected(req),
+    }
+}
+
+fn parse_id(raw: &str) -> Option<u64> {
+    raw.parse().ok()
+}
+
+/// Resolves `?ids=` or `?external_ids=` to org ids (`None` for an unknown external id).
+fn target_ids(st: &State, req: &Req<'_>) -> Result<Vec<Option<u64>>, Response> {
+    let bad = |what: &str| http::error(StatusCode::BAD_REQUEST, "InvalidValue", what);
+    let ids = if let Some(ids) = req.query.list("ids") {
+        ids.iter()
+            .map(|s| {
+                s.parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| bad(&format!("ids: `{s}` is not an id")))
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else if let Some(ext) = req.query.list("external_ids") {
+        ext.iter()
+            .map(|e| {
+                st.data
+                    .orgs
+                    .values()
+                    .find(|o| {
+                        o.external_id
+                            .as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+                    })
+                    .map(|o| o.id)
+            })
+            .collect()
+    } else {
+        return Err(bad("ids or external_ids is required"));
+    };
+    if ids.len() > MAX_PAGE {
+        return Err(http::too_many_values());
+    }
+    Ok(ids)
+}
+
+fn show_many(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
+    let ids = match target_ids(st, req) {
+        Ok(ids) => ids,
+        Err(resp) => return resp,
+    };
+    let mut found: Vec<_> = ids
+        .into_iter()
+        .flatten()
+        .filter_map(|id| st.data.orgs.get(&id))
+        .map(|o| sim.org_view(o))
+        .collect();
+    // The real answer is not in request order (it came back sorted by name, §4.3).
+    found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    found.dedup_by_key(|o| o.id);
+    paging::all(found, "organizations")
+}
+
+fn update_many(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
+    let body: UpdateManyBody = match decode(req.body) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let items = match body {
+        UpdateManyBody::Batch { organizations } => {
+            if organizations.len() > MAX_PAGE {
+                return http::too_many_values();
+            }
+            organizations.into_iter().map(|o| (o.id, o)).collect()
+        }
+        UpdateManyBody::Bulk { organization } => match target_ids(st, req) {
+            Ok(ids) => ids
+                .into_iter()
+                .map(|id| (id, organization.clone()))
+                .collect(),
+            Err(resp) => return resp,
+        },
+    };
+    sim.enqueue(st, req, JobOp::UpdateOrgs(items))
+}

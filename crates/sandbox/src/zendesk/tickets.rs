@@ -1,0 +1,376 @@
+//! Ticket endpoints (§7) and the cursor-based incremental ticket export (§5.10's scheme):
+//! show, list, create, update (description read-only, tags replace, closed tickets refuse
+//! updates with 422, stale safe updates 409), and the ticket events that fire webhooks.
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::http::{self, decode, now_iso};
+use super::model::{Ticket, TicketInput, Via, ViaSource};
+use super::paging::{self, ListUrl};
+use super::store::normalise_tags;
+use super::{unexpected, Req, State, ZendeskSim};
+
+#[derive(Deserialize)]
+struct One {
+    ticket: TicketInput,
+}
+
+const STATUSES: [&str; 6] = ["new", "open", "pending", "hold", "solved", "closed"];
+const PRIORITIES: [&str; 4] = ["urgent", "high", "normal", "low"];
+
+/// Ticket events waiting to be sent as webhooks once the lock is released.
+pub(super) fn take_events(st: &mut State) -> Vec<(u64, &'static str)> {
+    std::mem::take(&mut st.events)
+}
+
+/// Routes `/api/v2/tickets…` and `/api/v2/incremental/tickets/cursor`.
+pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
+    let base = sim.config().base_url.clone();
+    match (req.method, &req.segs[2..]) {
+        (&Method::GET, ["tickets"]) => {
+            let items: Vec<_> = st
+                .data
+                .tickets
+                .values()
+                .map(|t| (t.id, sim.ticket_view(t)))
+                .collect();
+            let url = ListUrl {
+                base: &base,
+                path: "/api/v2/tickets.json",
+                extra: Vec::new(),
+            };
+            paging::page(items, "tickets", &req.query, &url)
+        }
+        (&Method::POST, ["tickets"]) => {
+            let body: One = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            match create(st, &body.ticket, "api") {
+                Ok(id) => {
+                    let ticket = st.data.tickets.get(&id).map(|t| sim.ticket_view(t));
+                    let location = format!("{base}/api/v2/tickets/{id}.json");
+                    http::created(
+                        &location,
+                        &json!({"ticket": ticket, "audit": audit(id, Vec::new())}),
+                    )
+                }
+                Err(resp) => resp,
+            }
+        }
+        (&Method::GET, ["tickets", id]) => match id
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| st.data.tickets.get(&id))
+        {
+            Some(t) => http::ok(&json!({"ticket": sim.ticket_view(t)})),
+            None => http::not_found(),
+        },
+        (&Method::PUT, ["tickets", id]) => {
+            let Some(id) = id.parse::<u64>().ok() else {
+                return http::not_found();
+            };
+            let body: One = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            match update(st, id, &body.ticket) {
+                Ok(events) => {
+                    let ticket = st.data.tickets.get(&id).map(|t| sim.ticket_view(t));
+                    http::ok(&json!({"ticket": ticket, "audit": audit(id, events)}))
+                }
+                Err(resp) => resp,
+            }
+        }
+        (&Method::GET, ["incremental", "tickets", "cursor"]) => incremental(sim, st, req),
+        _ => unexpected(req),
+    }
+}
+
+fn audit(ticket_id: u64, events: Vec<Value>) -> Value {
+    json!({"ticket_id": ticket_id, "created_at": now_iso(), "events": events})
+}
+
+fn check_enum(attr: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), Response> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(http::record_invalid(
+            attr,
+            &format!("{attr}: {v} is not a valid value"),
+            Some("InvalidValue"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Creates a ticket; the requester's org is inherited when none is given (§7.2).
+pub(super) fn create(st: &mut State, input: &TicketInput, channel: &str) -> Result<u64, Response> {
+    check_enum("status", input.status.as_deref(), &STATUSES)?;
+    check_enum("priority", input.priority.as_deref(), &PRIORITIES)?;
+    let description = input
+        .comment
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .or_else(|| input.description.clone())
+        .unwrap_or_default();
+    if description.trim().is_empty() {
+        return Err(http::record_invalid(
+            "description",
+            "Description: cannot be blank",
+            Some("BlankValue"),
+        ));
+    }
+    let requester_id = input.requester_id.or_else(|| {
+        st.data
+            .users
+            .values()
+            .find(|u| u.role == "admin")
+            .map(|u| u.id)
+    });
+    if let Some(r) = input.requester_id {
+        if !st.data.users.contains_key(&r) {
+            return Err(http::record_invalid(
+                "requester_id",
+                "Requester: is invalid",
+                Some("InvalidValue"),
+            ));
+        }
+    }
+    let organization_id = input.organization_id.or_else(|| {
+        requester_id
+            .and_then(|r| st.data.users.get(&r))
+            .and_then(|u| u.organization_id)
+    });
+    let id = st.data.new_id();
+    let now = now_iso();
+    let status = input.status.clone().unwrap_or_else(|| "new".to_owned());
+    let ticket = Ticket {
+        url: String::new(),
+        id,
+        external_id: None,
+        via: Via {
+            channel: channel.to_owned(),
+            source: ViaSource::default(),
+        },
+        created_at: now.clone(),
+        updated_at: now,
+        ticket_type: None,
+        subject: input.subject.clone(),
+        raw_subject: input.subject.clone(),
+        description,
+        priority: input.priority.clone(),
+        status: status.clone(),
+        recipient: None,
+        requester_id,
+        submitter_id: requester_id,
+        assignee_id: input.assignee_id,
+        organization_id,
+        group_id: None,
+        collaborator_ids: Vec::new(),
+        follower_ids: Vec::new(),
+        email_cc_ids: Vec::new(),
+        problem_id: None,
+        has_incidents: false,
+        is_public: true,
+        due_at: None,
+        tags: input
+            .tags
+            .as_deref()
+            .map(normalise_tags)
+            .unwrap_or_default(),
+        custom_fields: input.custom_fields.clone().unwrap_or_default(),
+        fields: input.custom_fields.clone().unwrap_or_default(),
+        satisfaction_rating: None,
+        sharing_agreement_ids: Vec::new(),
+        followup_ids: Vec::new(),
+        ticket_form_id: None,
+        brand_id: None,
+        allow_channelback: false,
+        allow_attachments: true,
+    };
+    st.data.tickets.insert(id, ticket);
+    st.events.push((id, "created"));
+    if status == "closed" {
+        st.events.push((id, "closed"));
+    }
+    Ok(id)
+}
+
+/// Updates a ticket; returns the audit's change events.
+pub(super) fn update(st: &mut State, id: u64, input: &TicketInput) -> Result<Vec<Value>, Response> {
+    let Some(ticket) = st.data.tickets.get_mut(&id) else {
+        return Err(http::not_found());
+    };
+    if ticket.status == "closed" {
+        return Err(http::record_invalid(
+            "status",
+            "Status: closed prevents ticket update",
+            None,
+        ));
+    }
+    if input.safe_update == Some(true)
+        && input.updated_stamp.as_deref() != Some(ticket.updated_at.as_str())
+    {
+        // [UNCONFIRMED] body (§12.9).
+        return Err(http::error(
+            StatusCode::CONFLICT,
+            "UpdateConflict",
+            "Safe Update prevented the update due to outdated ticket data. Please fetch the latest ticket data and try again.",
+        ));
+    }
+    check_enum("status", input.status.as_deref(), &STATUSES)?;
+    check_enum("priority", input.priority.as_deref(), &PRIORITIES)?;
+    let mut events = Vec::new();
+    let mut change = |field: &str, old: Value, new: Value| {
+        if old != new {
+            events.push(
+                json!({"type": "Change", "field_name": field, "value": new, "previous_value": old}),
+            );
+        }
+    };
+    let mut closed = false;
+    if let Some(s) = &input.subject {
+        change("subject", json!(ticket.subject), json!(s));
+        ticket.subject = Some(s.clone());
+        ticket.raw_subject = Some(s.clone());
+    }
+    if let Some(p) = &input.priority {
+        change("priority", json!(ticket.priority), json!(p));
+        ticket.priority = Some(p.clone());
+    }
+    if let Some(s) = &input.status {
+        closed = s == "closed" && ticket.status != "closed";
+        change("status", json!(ticket.status), json!(s));
+        ticket.status = s.clone();
+    }
+    if let Some(a) = input.assignee_id {
+        change("assignee_id", json!(ticket.assignee_id), json!(a));
+        ticket.assignee_id = Some(a);
+    }
+    if let Some(o) = input.organization_id {
+        change("organization_id", json!(ticket.organization_id), json!(o));
+        ticket.organization_id = Some(o);
+    }
+    if let Some(tags) = &input.tags {
+        let tags = normalise_tags(tags);
+        change("tags", json!(ticket.tags), json!(tags));
+        ticket.tags = tags;
+    }
+    if let Some(values) = &input.custom_fields {
+        for v in values {
+            match ticket.custom_fields.iter_mut().find(|f| f.id == v.id) {
+                Some(f) => f.value = v.value.clone(),
+                None => ticket.custom_fields.push(v.clone()),
+            }
+        }
+        ticket.fields = ticket.custom_fields.clone();
+    }
+    // `description` is read-only after creation: silently ignored (REAL, §7.3).
+    ticket.updated_at = now_iso();
+    if closed {
+        st.events.push((id, "closed"));
+    }
+    Ok(events)
+}
+
+fn unix(iso: &str) -> i64 {
+    time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0)
+}
+
+fn encode_cursor(ts: i64, id: u64) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{ts}.0||{id}|"))
+}
+
+fn decode_cursor(raw: &str) -> Option<(i64, u64)> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (ts, rest) = text.split_once(".0||")?;
+    Some((ts.parse().ok()?, rest.trim_end_matches('|').parse().ok()?))
+}
+
+/// `incremental/tickets/cursor?start_time=` then `?cursor=`: ordered by (updated_at, id),
+/// up to 1000 a page, `end_of_stream` true on the last page, cursors kept for the next run.
+fn incremental(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
+    let per_page = match req.query.get("per_page").map(str::parse::<usize>) {
+        None => 1000,
+        Some(Ok(n)) if n > 0 => n.min(1000),
+        Some(_) => {
+            return http::error(
+                StatusCode::BAD_REQUEST,
+                "InvalidValue",
+                "per_page must be a positive integer",
+            )
+        }
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let position = if let Some(c) = req.query.get("cursor") {
+        match decode_cursor(c) {
+            Some(p) => p,
+            None => {
+                return http::error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValue",
+                    "cursor is not valid",
+                )
+            }
+        }
+    } else {
+        match req.query.get("start_time").map(str::parse::<i64>) {
+            Some(Ok(t)) if t <= now - 60 => (t, 0),
+            Some(Ok(_)) => {
+                return http::error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValue",
+                    "Too recent start_time. Use a start_time older than 1 minute",
+                )
+            }
+            _ => {
+                return http::error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValue",
+                    "start_time or cursor is required",
+                )
+            }
+        }
+    };
+    let mut rows: Vec<(i64, u64, &Ticket)> = st
+        .data
+        .tickets
+        .values()
+        .map(|t| (unix(&t.updated_at), t.id, t))
+        .filter(|(ts, id, _)| (*ts, *id) > position && (position.1 != 0 || *ts >= position.0))
+        .collect();
+    rows.sort_by_key(|(ts, id, _)| (*ts, *id));
+    let end_of_stream = rows.len() <= per_page;
+    rows.truncate(per_page);
+    let last = rows
+        .last()
+        .map(|(ts, id, _)| (*ts, *id))
+        .unwrap_or(position);
+    let after_cursor = encode_cursor(last.0, last.1);
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    ser.append_pair("cursor", &after_cursor);
+    ser.append_pair("per_page", &per_page.to_string());
+    let after_url = format!(
+        "{}/api/v2/incremental/tickets/cursor.json?{}",
+        sim.config().base_url,
+        ser.finish()
+    );
+    let tickets: Vec<_> = rows
+        .into_iter()
+        .map(|(_, _, t)| sim.ticket_view(t))
+        .collect();
+    http::ok(&json!({
+        "tickets": tickets,
+        "after_url": after_url,
+        "after_cursor": after_cursor,
+        "before_url": null,
+        "before_cursor": null,
+        "end_of_stream": end_of_stream,
+    }))
+}
