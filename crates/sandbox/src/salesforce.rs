@@ -153,3 +153,6 @@ impl SalesforceSim {
         self.lock().store.dump()
     }
 }
+
+#[cfg(test)]
+mod tests;
