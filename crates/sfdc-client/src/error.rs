@@ -54,7 +54,7 @@ pub enum Error {
         /// The parsed error items (empty when the body was not the REST array).
         errors: Vec<ApiErrorItem>,
         /// A request id header, when the response carried one.
-        request_id: Option<String>,
+        request_id: Option<Box<str>>,
         /// The response body, truncated.
         body: String,
     },
@@ -92,10 +92,8 @@ pub enum Error {
         field: String,
         /// External id value.
         value: String,
-        /// Record ids taken from the returned URLs.
+        /// Record ids: the last segment of each returned record URL.
         ids: Vec<String>,
-        /// The record URLs exactly as returned.
-        urls: Vec<String>,
     },
     /// A response (or one record of it) did not have the expected shape.
     #[error("could not decode Salesforce response from {url} at JSON path `{path}`: {message}")]
@@ -138,7 +136,7 @@ fn summary(errors: &[ApiErrorItem], body: &str) -> String {
     }
 }
 
-fn request_id_suffix(id: &Option<String>) -> String {
+fn request_id_suffix(id: &Option<Box<str>>) -> String {
     id.as_ref()
         .map(|id| format!(" (request id {id})"))
         .unwrap_or_default()
@@ -213,7 +211,7 @@ impl Error {
         method: &'static str,
         url: &str,
         body: &[u8],
-        request_id: Option<String>,
+        request_id: Option<Box<str>>,
         usage: Option<ApiUsage>,
     ) -> Error {
         let errors: Vec<ApiErrorItem> = serde_json::from_slice(body).unwrap_or_default();

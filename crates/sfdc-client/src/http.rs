@@ -32,7 +32,7 @@ pub(crate) struct RawResponse {
     pub(crate) status: u16,
     pub(crate) body: Bytes,
     pub(crate) url: String,
-    request_id: Option<String>,
+    request_id: Option<Box<str>>,
     retry_after: Option<Duration>,
 }
 
@@ -217,7 +217,7 @@ impl Http {
             url: url.to_owned(),
             request_id: header_str(&headers, "x-sfdc-request-id")
                 .or_else(|| header_str(&headers, "x-request-id"))
-                .map(str::to_owned),
+                .map(Box::from),
             retry_after: header_str(&headers, "retry-after")
                 .and_then(|v| parse_retry_after(v, time::OffsetDateTime::now_utc())),
         })

@@ -208,7 +208,6 @@ impl Client {
                     field: field.to_owned(),
                     value: value.to_owned(),
                     ids,
-                    urls,
                 })
             }
             _ => {

@@ -70,17 +70,18 @@ async fn an_html_error_page_is_kept_truncated() {
     }
 }
 
+fn build(version: &str) -> Result<Client, Error> {
+    Client::builder()
+        .api_version(version)
+        .credentials(Credentials::AccessToken {
+            access_token: "t".to_owned().into(),
+            instance_url: "http://127.0.0.1:1".into(),
+        })
+        .build()
+}
+
 #[test]
 fn configuration_errors_are_specific() {
-    let build = |version: &str| {
-        Client::builder()
-            .api_version(version)
-            .credentials(Credentials::AccessToken {
-                access_token: "t".to_owned().into(),
-                instance_url: "http://127.0.0.1:1".into(),
-            })
-            .build()
-    };
     assert_eq!(build("62.0").unwrap().api_version(), "v62.0");
     insta::assert_snapshot!(build("latest").unwrap_err().to_string(), @r#"invalid Salesforce client configuration: API version "latest" is not like v62.0"#);
     let no_creds = Client::builder().build().unwrap_err();
