@@ -1,0 +1,153 @@
+//! Users: search by email, DuplicateValue on create, 403 on bulk creation surfaced as
+//! `BulkImportDisabled`, and the single create_or_update fallback (201 vs 200).
+
+use crate::support::{client, fixture};
+use httpmock::prelude::*;
+use serde_json::json;
+use zendesk_client::{Error, NewUser, OrgId, Role, UserId};
+
+fn ada() -> NewUser {
+    NewUser {
+        name: "Ada Lovelace".into(),
+        email: Some("ada@example.com".into()),
+        role: Some(Role::EndUser),
+        organization_id: Some(OrgId(6130869157658)),
+        ..NewUser::default()
+    }
+}
+
+#[tokio::test]
+async fn search_by_email_quotes_the_address_and_keeps_unknown_roles() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/users/search.json")
+                .query_param("query", "email:\"ada@example.com\"");
+            then.status(200).body(fixture!("users_search.json"));
+        })
+        .await;
+    let c = client(&server);
+    let found = c
+        .users()
+        .search_by_email("ada@example.com")
+        .await
+        .expect("search");
+    m.assert_async().await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].id, UserId(6164039664282));
+    assert_eq!(found[0].role, Role::Other("light-agent".into()));
+    assert_eq!(c.request_counts().get("GET users/search"), Some(&1));
+}
+
+#[tokio::test]
+async fn duplicate_value_on_create_is_recognised() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v2/users.json")
+                .json_body(json!({"user": {
+                    "name": "Ada Lovelace", "email": "ada@example.com", "role": "end-user",
+                    "organization_id": 6130869157658u64
+                }}));
+            then.status(422)
+                .body(fixture!("error_duplicate_email.json"));
+        })
+        .await;
+    let err = client(&server)
+        .users()
+        .create(ada())
+        .await
+        .expect_err("422");
+    m.assert_async().await;
+    let Error::DuplicateValue(api) = &err else {
+        panic!("expected DuplicateValue, got {err:?}");
+    };
+    assert_eq!(api.field_errors.len(), 1);
+    assert_eq!(api.field_errors[0].field, "email");
+    assert_eq!(
+        api.field_errors[0].description,
+        "Email: scooby@doo.com is already being used by another user"
+    );
+    assert!(!err.is_retriable());
+}
+
+#[tokio::test]
+async fn bulk_user_creation_403_is_bulk_import_disabled() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v2/users/create_many.json");
+            then.status(403)
+                .body(fixture!("error_bulk_import_forbidden.json"));
+        })
+        .await;
+    let err = client(&server)
+        .users()
+        .create_many(vec![ada()])
+        .await
+        .expect_err("403");
+    assert!(
+        matches!(&err, Error::BulkImportDisabled(api) if api.status == 403),
+        "{err:?}"
+    );
+    assert_eq!(m.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn create_or_update_tells_created_from_updated() {
+    let server = MockServer::start_async().await;
+    let mut m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v2/users/create_or_update.json")
+                .json_body_includes(r#"{"user":{"email":"ada@example.com"}}"#);
+            then.status(201)
+                .header(
+                    "location",
+                    "https://example.zendesk.com/api/v2/users/6164047594522.json",
+                )
+                .body(fixture!("user_created.json"));
+        })
+        .await;
+    let c = client(&server);
+    let created = c.users().create_or_update(ada()).await.expect("201");
+    assert!(created.created);
+    assert_eq!(created.user.id, UserId(6164047594522));
+    m.delete_async().await;
+    m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/api/v2/users/create_or_update.json");
+            then.status(200).body(fixture!("user_created.json"));
+        })
+        .await;
+    let updated = c.users().create_or_update(ada()).await.expect("200");
+    assert!(!updated.created);
+    m.assert_async().await;
+}
+
+#[tokio::test]
+async fn update_many_sends_the_batch_form() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path("/api/v2/users/update_many.json")
+                .json_body(json!({"users": [{"id": 3, "name": "New Name", "organization_id": 7}]}));
+            then.status(200).body(fixture!("job_users_queued.json"));
+        })
+        .await;
+    let handle = client(&server)
+        .users()
+        .update_many(vec![zendesk_client::UserUpdate {
+            name: Some("New Name".into()),
+            organization_id: Some(OrgId(7)),
+            ..zendesk_client::UserUpdate::new(UserId(3))
+        }])
+        .await
+        .expect("job");
+    m.assert_async().await;
+    assert_eq!(handle.submitted, 1);
+}
