@@ -160,10 +160,10 @@ impl Http {
             let (method, url) = (method_name(request.method()), request.url().to_string());
             self.usage.count(kind);
             let outcome = match self.client.execute(request).await {
-                Ok(resp) => Ok(self.read(resp, &url).await),
+                Ok(resp) => Ok(self.read(resp, method, &url).await),
                 Err(e) => Err(transport_error(method, &url, &e)),
             };
-            let (error, retry_after) = match outcome {
+            let (error, delay) = match outcome {
                 Ok(Ok(response)) if response.status < 500 && !has_retriable_code(&response) => {
                     return Ok(response)
                 }
@@ -179,7 +179,7 @@ impl Http {
                     if !self.policy.allows(retry + 1, started.elapsed(), delay) {
                         return Ok(response);
                     }
-                    (error, Some(delay))
+                    (error, delay)
                 }
                 Ok(Err(e)) | Err(e) => {
                     if !may_repeat(&e, idempotent) {
@@ -191,17 +191,21 @@ impl Http {
                     if !self.policy.allows(retry + 1, started.elapsed(), delay) {
                         return Err(e);
                     }
-                    (e, Some(delay))
+                    (e, delay)
                 }
             };
             retry += 1;
-            let delay = retry_after.unwrap_or_default();
             tracing::warn!(retry, ?delay, error = %error, "transient Salesforce failure; retrying");
             tokio::time::sleep(delay).await;
         }
     }
 
-    async fn read(&self, resp: reqwest::Response, url: &str) -> Result<RawResponse, Error> {
+    async fn read(
+        &self,
+        resp: reqwest::Response,
+        method: &'static str,
+        url: &str,
+    ) -> Result<RawResponse, Error> {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         if let Some(info) = header_str(&headers, "sforce-limit-info") {
@@ -210,7 +214,7 @@ impl Http {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| transport_error("READ", url, &e))?;
+            .map_err(|e| transport_error(method, url, &e))?;
         Ok(RawResponse {
             status,
             body,
