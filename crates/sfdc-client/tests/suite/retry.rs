@@ -260,3 +260,55 @@ fn limit_info_parsing() {
     );
     assert_eq!(parse_limit_info("api-usage=x/5"), None);
 }
+
+/// Collects formatted log lines for one test.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn usage_above_80_percent_is_warned_once() {
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start_async().await;
+    let usage = Arc::new(AtomicUsize::new(79));
+    let seen = Arc::clone(&usage);
+    server.mock(move |when, then| {
+        when.method(GET).path(ACCOUNT_PATH);
+        then.respond_with(move |_| {
+            let used = seen.fetch_add(1, Ordering::SeqCst);
+            HttpMockResponse::builder()
+                .status(200)
+                .header("sforce-limit-info", format!("api-usage={used}/100"))
+                .body(r#"{"Id":"001xx000003DGb2AAG"}"#)
+                .build()
+        });
+    });
+    let client = static_client(&server);
+    for _ in 0..4 {
+        let _: serde_json::Value = client
+            .get("Account", "001xx000003DGb2AAG", &[])
+            .await
+            .unwrap();
+    }
+    assert_eq!(client.api_usage().map(|u| u.used), Some(82));
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.matches("above 80 %").count(), 1, "{text}");
+    assert!(text.contains("used=81"), "{text}");
+}
