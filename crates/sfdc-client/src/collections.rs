@@ -1,4 +1,4 @@
-//! sObject Collections (reference §6.1): create and update up to 200 records per call
+//! sObject Collections (reference §6.1): create, update and upsert up to 200 records per call
 //! through `/composite/sobjects`, with per-record results in request order.
 
 use reqwest::Method;
@@ -104,7 +104,7 @@ impl Client {
                 r.sobject
             )));
         }
-        self.send_collection(Method::POST, records, all_or_none, false)
+        self.send_collection(Method::POST, "", records, all_or_none, false)
             .await
     }
 
@@ -134,13 +134,48 @@ impl Client {
                 r.sobject
             )));
         }
-        self.send_collection(Method::PATCH, records, all_or_none, true)
+        self.send_collection(Method::PATCH, "", records, all_or_none, true)
+            .await
+    }
+
+    /// Upserts up to 200 records of one type by an external id field (v46+):
+    /// `PATCH /composite/sobjects/{sobject}/{field}`. Each record's fields must hold
+    /// the external id; results carry `created`.
+    ///
+    /// ```no_run
+    /// use sfdc_client::CollectionRecord;
+    /// # async fn f(client: sfdc_client::Client) -> Result<(), sfdc_client::Error> {
+    /// let records = vec![CollectionRecord {
+    ///     sobject: "Case".into(), id: None,
+    ///     fields: serde_json::json!({"Ticket_Id__c": "4711", "Subject": "Printer on fire"}),
+    /// }];
+    /// let results = client.upsert_collection("Case", "Ticket_Id__c", &records, false).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn upsert_collection<T: Serialize>(
+        &self,
+        sobject: &str,
+        field: &str,
+        records: &[CollectionRecord<T>],
+        all_or_none: bool,
+    ) -> Result<Vec<CollectionResult>, Error> {
+        crate::sobjects::validate_name("sObject", sobject)?;
+        crate::sobjects::validate_name("external id field", field)?;
+        if let Some(r) = records.iter().find(|r| r.sobject != sobject) {
+            return Err(Error::LimitViolation(format!(
+                "a {} record in a {sobject} upsert collection; one type per call",
+                r.sobject
+            )));
+        }
+        let path = format!("/{sobject}/{field}");
+        self.send_collection(Method::PATCH, &path, records, all_or_none, true)
             .await
     }
 
     async fn send_collection<T: Serialize>(
         &self,
         method: Method,
+        suffix: &str,
         records: &[CollectionRecord<T>],
         all_or_none: bool,
         idempotent: bool,
@@ -172,7 +207,7 @@ impl Client {
         })?;
         let req = Request {
             method,
-            path: self.data_path("/composite/sobjects"),
+            path: self.data_path(&format!("/composite/sobjects{suffix}")),
             kind: RequestKind::Collections,
             body: Some(body),
             idempotent,

@@ -57,16 +57,17 @@ struct UpsertBody {
     id: String,
 }
 
-impl Client {
-    fn validate_name(what: &str, name: &str) -> Result<(), Error> {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(Error::Config(format!(
-                "{what} {name:?} is not a valid API name"
-            )));
-        }
-        Ok(())
+/// Checks an sObject or field API name, which is spliced into a URL path.
+pub(crate) fn validate_name(what: &str, name: &str) -> Result<(), Error> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(Error::Config(format!(
+            "{what} {name:?} is not a valid API name"
+        )));
     }
+    Ok(())
+}
 
+impl Client {
     fn json_body(body: &impl Serialize) -> Result<Vec<u8>, Error> {
         serde_json::to_vec(body)
             .map_err(|e| Error::Config(format!("could not serialize the request body: {e}")))
@@ -86,7 +87,7 @@ impl Client {
         sobject: &str,
         fields: &impl Serialize,
     ) -> Result<SaveResult, Error> {
-        Self::validate_name("sObject", sobject)?;
+        validate_name("sObject", sobject)?;
         let req = Request {
             method: Method::POST,
             path: self.data_path(&format!("/sobjects/{sobject}")),
@@ -112,11 +113,11 @@ impl Client {
         id: &str,
         fields: &[&str],
     ) -> Result<T, Error> {
-        Self::validate_name("sObject", sobject)?;
+        validate_name("sObject", sobject)?;
         let mut path = self.data_path(&format!("/sobjects/{sobject}/{}", segment(id)));
         if !fields.is_empty() {
             for f in fields {
-                Self::validate_name("field", f)?;
+                validate_name("field", f)?;
             }
             path.push_str(&format!("?fields={}", fields.join(",")));
         }
@@ -145,7 +146,7 @@ impl Client {
         id: &str,
         fields: &impl Serialize,
     ) -> Result<(), Error> {
-        Self::validate_name("sObject", sobject)?;
+        validate_name("sObject", sobject)?;
         let req = Request {
             method: Method::PATCH,
             path: self.data_path(&format!("/sobjects/{sobject}/{}", segment(id))),
@@ -175,8 +176,8 @@ impl Client {
         value: &str,
         fields: &impl Serialize,
     ) -> Result<UpsertOutcome, Error> {
-        Self::validate_name("sObject", sobject)?;
-        Self::validate_name("external id field", field)?;
+        validate_name("sObject", sobject)?;
+        validate_name("external id field", field)?;
         if value.is_empty() {
             return Err(Error::Config(format!(
                 "empty external id value for {sobject}.{field}"
@@ -225,7 +226,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn delete(&self, sobject: &str, id: &str) -> Result<(), Error> {
-        Self::validate_name("sObject", sobject)?;
+        validate_name("sObject", sobject)?;
         let req = Request {
             method: Method::DELETE,
             path: self.data_path(&format!("/sobjects/{sobject}/{}", segment(id))),

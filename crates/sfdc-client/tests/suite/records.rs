@@ -236,3 +236,48 @@ async fn more_than_200_records_are_refused_before_sending() {
     );
     mock.assert_calls(0);
 }
+
+#[tokio::test]
+async fn upsert_collection_patches_by_external_id_and_reports_created() {
+    let server = MockServer::start_async().await;
+    let mock = server.mock(|when, then| {
+        when.method(PATCH)
+            .path("/services/data/v62.0/composite/sobjects/Case/Ticket_Id__c")
+            .json_body(j!({
+                "allOrNone": false,
+                "records": [
+                    {"attributes": {"type": "Case"}, "Ticket_Id__c": "1", "Subject": "a"},
+                    {"attributes": {"type": "Case"}, "Ticket_Id__c": "2", "Subject": "b"}
+                ]
+            }));
+        json(then, 200, fixture!("collections_upsert.json"));
+    });
+    let records: Vec<_> = [("1", "a"), ("2", "b")]
+        .iter()
+        .map(|(t, s)| CollectionRecord {
+            sobject: "Case".into(),
+            id: None,
+            fields: j!({"Ticket_Id__c": t, "Subject": s}),
+        })
+        .collect();
+    let client = static_client(&server);
+    let results = client
+        .upsert_collection("Case", "Ticket_Id__c", &records, false)
+        .await
+        .unwrap();
+    mock.assert_calls(1);
+    let created: Vec<_> = results.iter().map(|r| r.created).collect();
+    assert_eq!(created, [Some(true), Some(false)]);
+
+    let mixed = [CollectionRecord {
+        sobject: "Account".into(),
+        id: None,
+        fields: j!({}),
+    }];
+    let err = client
+        .upsert_collection("Case", "Ticket_Id__c", &mixed, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::LimitViolation(_)), "{err}");
+    mock.assert_calls(1);
+}
