@@ -18,41 +18,98 @@ async fn global_query_returns_each_where_branch_and_nothing_else() {
     let records = sf.query_all_pages(&token, GLOBAL_ACCOUNTS).await;
     let mut expected: Vec<&str> = vec![
         // Type IN ('Customer', 'Former Customer')
-        "Acme Corporation", "Globex", "Initech", "Umbrella Corporation", "Stark Industries", "Wayne Enterprises",
-        "Tyrell Corporation", "Cyberdyne Systems", "Soylent Industries", "Hooli", "Vandelay Industries",
-        "Wonka Industries", "Oceanic Airlines", "Monarch Solutions", "Dharma Initiative", "Pied Piper",
-        "Nakatomi Trading", "Massive Dynamic", "Rekall Inc", "Duff Brewing", "Gringotts Bank", "   ",
+        "Acme Corporation",
+        "Globex",
+        "Initech",
+        "Umbrella Corporation",
+        "Stark Industries",
+        "Wayne Enterprises",
+        "Tyrell Corporation",
+        "Cyberdyne Systems",
+        "Soylent Industries",
+        "Hooli",
+        "Vandelay Industries",
+        "Wonka Industries",
+        "Oceanic Airlines",
+        "Monarch Solutions",
+        "Dharma Initiative",
+        "Pied Piper",
+        "Nakatomi Trading",
+        "Massive Dynamic",
+        "Rekall Inc",
+        "Duff Brewing",
+        "Gringotts Bank",
+        "   ",
         "Cancelled Corp",
         // The query has no territory condition: US Federal customers come back too.
-        "Department of Examples", "Agency of Samples", "Bureau of Tests", "Federal Fixtures Administration",
-        "Commission on Seeds", "Legacy Territory Agency", "State of Placeholder",
+        "Department of Examples",
+        "Agency of Samples",
+        "Bureau of Tests",
+        "Federal Fixtures Administration",
+        "Commission on Seeds",
+        "Legacy Territory Agency",
+        "State of Placeholder",
         // The special account id.
         "Special Partner Account",
         // The partner branch (Authorized/Former × Alliance/Channel × Open/Select/Technology).
-        "Former Partner Ltd", "Alliance Cloud Inc", "Open Channel GmbH", "Select Resellers Pty",
-        "Technology Integrators", "Federal Partner LLC",
+        "Former Partner Ltd",
+        "Alliance Cloud Inc",
+        "Open Channel GmbH",
+        "Select Resellers Pty",
+        "Technology Integrators",
+        "Federal Partner LLC",
     ];
     expected.sort();
     assert_eq!(sorted(&records, "Name"), expected);
     // Prospects and a partner without a track are not returned.
-    assert!(!sorted(&records, "Name").iter().any(|n| n == "Prospective Co" || n == "Trackless Partner"));
+    assert!(!sorted(&records, "Name")
+        .iter()
+        .any(|n| n == "Prospective Co" || n == "Trackless Partner"));
 
-    let by_name = |n: &str| records.iter().find(|r| r["Name"] == n).cloned().unwrap_or(Value::Null);
+    let by_name = |n: &str| {
+        records
+            .iter()
+            .find(|r| r["Name"] == n)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let acme = by_name("Acme Corporation");
     assert_eq!(acme["Account_ID_18__c"], "0018SDEMO000001QPA");
-    assert!(acme.get("Account").is_none(), "Account.X on Account comes back as plain X");
+    assert!(
+        acme.get("Account").is_none(),
+        "Account.X on Account comes back as plain X"
+    );
     assert_eq!(acme["CARR_This_Account__c"], json!(10000.0));
     assert_eq!(acme["Restricted_Account__c"], "No");
     assert_eq!(acme["Next_Renewal_Date__c"], Value::Null);
-    assert_eq!(acme["Customer_Subscriptions__r"]["records"][0]["Product_Tier_Name_Short__c"], "Ultimate");
-    assert_eq!(acme["Customer_Subscriptions__r"]["records"][0]["Current_Term_End_Date__c"], "2099-12-31");
-    assert_eq!(acme["Zuora__Subscriptions__r"], Value::Null, "empty child set is null");
+    assert_eq!(
+        acme["Customer_Subscriptions__r"]["records"][0]["Product_Tier_Name_Short__c"],
+        "Ultimate"
+    );
+    assert_eq!(
+        acme["Customer_Subscriptions__r"]["records"][0]["Current_Term_End_Date__c"],
+        "2099-12-31"
+    );
+    assert_eq!(
+        acme["Zuora__Subscriptions__r"],
+        Value::Null,
+        "empty child set is null"
+    );
     assert_eq!(acme["Zuora__R00N40000001kyLcEAI__r"]["totalSize"], json!(2));
     // Only Active subscriptions come back.
-    assert_eq!(by_name("Cancelled Corp")["Customer_Subscriptions__r"], Value::Null);
-    assert_eq!(by_name("Gringotts Bank")["Account_ID_18__c"], "0018SDEMO000026");
+    assert_eq!(
+        by_name("Cancelled Corp")["Customer_Subscriptions__r"],
+        Value::Null
+    );
+    assert_eq!(
+        by_name("Gringotts Bank")["Account_ID_18__c"],
+        "0018SDEMO000026"
+    );
     let raw = serde_json::to_string(&acme).unwrap_or_default();
-    assert!(raw.contains("\"Number_of_Licenses_This_Account__c\":100.0"), "numbers are floats: {raw}");
+    assert!(
+        raw.contains("\"Number_of_Licenses_This_Account__c\":100.0"),
+        "numbers are floats: {raw}"
+    );
 }
 
 #[tokio::test]
@@ -63,23 +120,50 @@ async fn us_federal_queries_separate_uspub_fed_patterns_and_inactive_contacts() 
     assert_eq!(
         sorted(&accounts, "Name"),
         [
-            "Agency of Samples", "Bureau of Tests", "Commission on Seeds", "Department of Examples",
-            "Federal Fixtures Administration", "Office of Demos",
+            "Agency of Samples",
+            "Bureau of Tests",
+            "Commission on Seeds",
+            "Department of Examples",
+            "Federal Fixtures Administration",
+            "Office of Demos",
         ]
     );
-    let doe = accounts.iter().find(|r| r["Name"] == "Department of Examples").cloned().unwrap_or(Value::Null);
+    let doe = accounts
+        .iter()
+        .find(|r| r["Name"] == "Department of Examples")
+        .cloned()
+        .unwrap_or(Value::Null);
     assert_eq!(doe["Solutions_Architect_Lookup__r"]["Name"], "Dana Scully");
-    assert_eq!(doe["Solutions_Architect_Lookup__r"]["attributes"]["type"], "User");
-    let aos = accounts.iter().find(|r| r["Name"] == "Agency of Samples").cloned().unwrap_or(Value::Null);
+    assert_eq!(
+        doe["Solutions_Architect_Lookup__r"]["attributes"]["type"],
+        "User"
+    );
+    let aos = accounts
+        .iter()
+        .find(|r| r["Name"] == "Agency of Samples")
+        .cloned()
+        .unwrap_or(Value::Null);
     assert_eq!(aos["Solutions_Architect_Lookup__r"], Value::Null);
-    assert_eq!(aos["Zuora__Subscriptions__r"]["records"][0]["Support_Level__c"], "Premium");
-    assert!(aos.get("Zuora__R00N40000001kyLcEAI__r").is_none(), "not selected, not present");
+    assert_eq!(
+        aos["Zuora__Subscriptions__r"]["records"][0]["Support_Level__c"],
+        "Premium"
+    );
+    assert!(
+        aos.get("Zuora__R00N40000001kyLcEAI__r").is_none(),
+        "not selected, not present"
+    );
 
     let contacts = sf.query_all_pages(&token, US_FEDERAL_CONTACTS).await;
     assert_eq!(
         sorted(&contacts, "Name"),
         [
-            "Alice Anders", "Bob Baker", "Carol Chen", "Dan Dunn", "Frank Foster", "Grace Green", "Heidi Hall",
+            "Alice Anders",
+            "Bob Baker",
+            "Carol Chen",
+            "Dan Dunn",
+            "Frank Foster",
+            "Grace Green",
+            "Heidi Hall",
             "Ivan Ives",
             // USPUBXFED-LEGACY matches 'USPUB_FED%' (`_` is one character).
             "Judy Jones",
@@ -87,24 +171,53 @@ async fn us_federal_queries_separate_uspub_fed_patterns_and_inactive_contacts() 
             "Laura Lane",
         ]
     );
-    let judy = contacts.iter().find(|r| r["Name"] == "Judy Jones").cloned().unwrap_or(Value::Null);
+    let judy = contacts
+        .iter()
+        .find(|r| r["Name"] == "Judy Jones")
+        .cloned()
+        .unwrap_or(Value::Null);
     assert_eq!(judy["Account"]["Account_ID_18__c"], "0018SDEMO000107QPA");
     assert_eq!(judy["Account"]["Name"], "Legacy Territory Agency");
     assert_eq!(judy["Account"]["attributes"]["type"], "Account");
     assert_eq!(judy["Inactive_Contact__c"], json!(false));
     assert_eq!(judy["attributes"]["type"], "Contact");
-    let frank = contacts.iter().find(|r| r["Name"] == "Frank Foster").cloned().unwrap_or(Value::Null);
-    assert_eq!(frank["Email"], Value::Null, "empty fields are explicit nulls");
+    let frank = contacts
+        .iter()
+        .find(|r| r["Name"] == "Frank Foster")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(
+        frank["Email"],
+        Value::Null,
+        "empty fields are explicit nulls"
+    );
 }
 
 #[tokio::test]
 async fn paging_follows_next_records_url_with_constant_total_size() {
-    let config = SalesforceConfig { page_size: 7, child_page_size: 1, ..SalesforceConfig::default() };
+    let config = SalesforceConfig {
+        page_size: 7,
+        child_page_size: 1,
+        ..SalesforceConfig::default()
+    };
     let sf = start_with(demo_store(), config).await;
     let token = sf.token().await;
     // Trailing slash and `+` for spaces, as the docs' curl examples send it.
-    let url = format!("{}/services/data/v62.0/query/?{}", sf.url, form_q(GLOBAL_ACCOUNTS));
-    let first: Value = sf.http.get(&url).bearer_auth(&token).send().await.expect("query").json().await.expect("json");
+    let url = format!(
+        "{}/services/data/v62.0/query/?{}",
+        sf.url,
+        form_q(GLOBAL_ACCOUNTS)
+    );
+    let first: Value = sf
+        .http
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(first["done"], json!(false));
     assert_eq!(first["totalSize"], json!(37));
     let next = first["nextRecordsUrl"].as_str().unwrap_or_default();
@@ -112,17 +225,37 @@ async fn paging_follows_next_records_url_with_constant_total_size() {
     let all = sf.query_all_pages(&token, GLOBAL_ACCOUNTS).await;
     assert_eq!(all.len(), 37);
     // Acme's second billing account is behind its own child locator.
-    let acme = all.iter().find(|r| r["Name"] == "Acme Corporation").cloned().unwrap_or(Value::Null);
+    let acme = all
+        .iter()
+        .find(|r| r["Name"] == "Acme Corporation")
+        .cloned()
+        .unwrap_or(Value::Null);
     let child = &acme["Zuora__R00N40000001kyLcEAI__r"];
-    assert_eq!((child["done"].clone(), child["totalSize"].clone()), (json!(false), json!(2)));
-    let (status, _, more) =
-        sf.call(&token, Method::GET, child["nextRecordsUrl"].as_str().unwrap_or_default(), None).await;
+    assert_eq!(
+        (child["done"].clone(), child["totalSize"].clone()),
+        (json!(false), json!(2))
+    );
+    let (status, _, more) = sf
+        .call(
+            &token,
+            Method::GET,
+            child["nextRecordsUrl"].as_str().unwrap_or_default(),
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
-    assert_eq!(more["records"][0]["Zuora__SoldToWorkEmail__c"], "IT-Admin@Acme.example.com");
+    assert_eq!(
+        more["records"][0]["Zuora__SoldToWorkEmail__c"],
+        "IT-Admin@Acme.example.com"
+    );
     // batchSize below 200 is clamped up to 200, capped by the configured page size.
     let resp = sf
         .http
-        .get(format!("{}/services/data/v62.0/query?{}", sf.url, form_q("SELECT Id FROM Account")))
+        .get(format!(
+            "{}/services/data/v62.0/query?{}",
+            sf.url,
+            form_q("SELECT Id FROM Account")
+        ))
         .bearer_auth(&token)
         .header("Sforce-Query-Options", "batchSize=5")
         .send()
@@ -137,12 +270,26 @@ async fn bad_soql_is_a_400_array_with_position() {
     let sf = start().await;
     let token = sf.token().await;
     let (status, headers, body) = sf
-        .call(&token, Method::GET, &format!("/services/data/v62.0/query?{}", form_q("SELECT Bacon__c FROM Account LIMIT 2")), None)
+        .call(
+            &token,
+            Method::GET,
+            &format!(
+                "/services/data/v62.0/query?{}",
+                form_q("SELECT Bacon__c FROM Account LIMIT 2")
+            ),
+            None,
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body[0]["errorCode"], "INVALID_FIELD");
-    assert!(body[0]["message"].as_str().unwrap_or_default().contains("ERROR at Row:1:Column:8"));
-    assert!(body[0].get("fields").is_none(), "query errors have no fields key");
+    assert!(body[0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("ERROR at Row:1:Column:8"));
+    assert!(
+        body[0].get("fields").is_none(),
+        "query errors have no fields key"
+    );
     assert!(headers.get("Sforce-Limit-Info").is_some());
 }
 
@@ -155,17 +302,34 @@ async fn oauth_flows_answer_in_the_real_shapes() {
     };
     let sf = start_with(demo_store(), config).await;
     let (status, ok) = sf
-        .token_request(&[("grant_type", "client_credentials"), ("client_id", "cid"), ("client_secret", "csecret")])
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+        ])
         .await;
     assert_eq!(status, 200, "{ok}");
     assert_eq!(ok["token_type"], "Bearer");
     assert_eq!(ok["instance_url"], sf.url.as_str());
-    assert!(ok["issued_at"].as_str().is_some_and(|s| s.len() == 13), "ms in a string: {ok}");
+    assert!(
+        ok["issued_at"].as_str().is_some_and(|s| s.len() == 13),
+        "ms in a string: {ok}"
+    );
     assert!(ok.get("expires_in").is_none());
     let (status, bad) = sf
-        .token_request(&[("grant_type", "client_credentials"), ("client_id", "cid"), ("client_secret", "nope")])
+        .token_request(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cid"),
+            ("client_secret", "nope"),
+        ])
         .await;
-    assert_eq!((status, bad), (400, json!({"error": "invalid_client", "error_description": "invalid client credentials"})));
+    assert_eq!(
+        (status, bad),
+        (
+            400,
+            json!({"error": "invalid_client", "error_description": "invalid client credentials"})
+        )
+    );
     // Basic auth form of client credentials.
     let resp = sf
         .http
@@ -177,59 +341,131 @@ async fn oauth_flows_answer_in_the_real_shapes() {
         .expect("token");
     assert_eq!(resp.status().as_u16(), 200);
     let (status, _) = sf
-        .token_request(&[("grant_type", "password"), ("client_id", "cid"), ("client_secret", "csecret"), ("username", "u@example.com"), ("password", "pwTOKEN")])
+        .token_request(&[
+            ("grant_type", "password"),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+            ("username", "u@example.com"),
+            ("password", "pwTOKEN"),
+        ])
         .await;
     assert_eq!(status, 200);
     let (status, body) = sf.token_request(&[("grant_type", "magic")]).await;
-    assert_eq!((status, body["error"].clone()), (400, json!("unsupported_grant_type")));
+    assert_eq!(
+        (status, body["error"].clone()),
+        (400, json!("unsupported_grant_type"))
+    );
 
     // JWT bearer: a good assertion, then one claim or the key wrong at a time.
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let jwt = |key: &str, claims: Value| {
         let key = jsonwebtoken::EncodingKey::from_rsa_pem(key.as_bytes()).expect("test key");
-        jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).expect("sign")
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+            &claims,
+            &key,
+        )
+        .expect("sign")
     };
     let good = json!({"iss": "cid", "sub": "u@example.com", "aud": "https://login.salesforce.com", "exp": (now + 180).to_string()});
     let grant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
-    let (status, body) = sf.token_request(&[("grant_type", grant), ("assertion", &jwt(JWT_KEY, good.clone()))]).await;
+    let (status, body) = sf
+        .token_request(&[
+            ("grant_type", grant),
+            ("assertion", &jwt(JWT_KEY, good.clone())),
+        ])
+        .await;
     assert_eq!(status, 200, "{body}");
     let mut own_origin = good.clone();
     own_origin["aud"] = json!(sf.url);
     own_origin["exp"] = json!(now + 60);
-    assert_eq!(sf.token_request(&[("grant_type", grant), ("assertion", &jwt(JWT_KEY, own_origin))]).await.0, 200);
+    assert_eq!(
+        sf.token_request(&[
+            ("grant_type", grant),
+            ("assertion", &jwt(JWT_KEY, own_origin))
+        ])
+        .await
+        .0,
+        200
+    );
     let cases = [
-        (json!({"aud": "login.example.com"}), JWT_KEY, "audience is invalid"),
-        (json!({"exp": now - 600}), JWT_KEY, "expired authorization code"),
-        (json!({}), OTHER_KEY, "invalid assertion: signature does not verify"),
+        (
+            json!({"aud": "login.example.com"}),
+            JWT_KEY,
+            "audience is invalid",
+        ),
+        (
+            json!({"exp": now - 600}),
+            JWT_KEY,
+            "expired authorization code",
+        ),
+        (
+            json!({}),
+            OTHER_KEY,
+            "invalid assertion: signature does not verify",
+        ),
     ];
     for (patch, key, description) in cases {
         let mut claims = good.clone();
         if let (Some(c), Some(p)) = (claims.as_object_mut(), patch.as_object()) {
             c.extend(p.clone());
         }
-        let (status, body) = sf.token_request(&[("grant_type", grant), ("assertion", &jwt(key, claims))]).await;
-        assert_eq!((status, body), (400, json!({"error": "invalid_grant", "error_description": description})));
+        let (status, body) = sf
+            .token_request(&[("grant_type", grant), ("assertion", &jwt(key, claims))])
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                400,
+                json!({"error": "invalid_grant", "error_description": description})
+            )
+        );
     }
     let mut wrong_iss = good.clone();
     wrong_iss["iss"] = json!("other");
-    let (status, body) = sf.token_request(&[("grant_type", grant), ("assertion", &jwt(JWT_KEY, wrong_iss))]).await;
-    assert_eq!((status, body["error"].clone()), (400, json!("invalid_client_id")));
+    let (status, body) = sf
+        .token_request(&[
+            ("grant_type", grant),
+            ("assertion", &jwt(JWT_KEY, wrong_iss)),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].clone()),
+        (400, json!("invalid_client_id"))
+    );
 }
 
 #[tokio::test]
 async fn tokens_expire_after_n_requests_and_on_demand() {
-    let config = SalesforceConfig { token_ttl_requests: Some(2), ..SalesforceConfig::default() };
+    let config = SalesforceConfig {
+        token_ttl_requests: Some(2),
+        ..SalesforceConfig::default()
+    };
     let sf = start_with(demo_store(), config).await;
     let token = sf.token().await;
-    let path = format!("/services/data/v62.0/query?{}", form_q("SELECT Id FROM User"));
+    let path = format!(
+        "/services/data/v62.0/query?{}",
+        form_q("SELECT Id FROM User")
+    );
     assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 200);
     assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 200);
     let (status, _, body) = sf.call(&token, Method::GET, &path, None).await;
-    assert_eq!((status, body), (401, json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])));
+    assert_eq!(
+        (status, body),
+        (
+            401,
+            json!([{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+        )
+    );
     // A new token works until the admin endpoint expires everything.
     let token = sf.token().await;
     assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 200);
-    let resp = sf.http.post(format!("{}/__admin/tokens/expire", sf.url)).send().await.expect("admin");
+    let resp = sf
+        .http
+        .post(format!("{}/__admin/tokens/expire", sf.url))
+        .send()
+        .await
+        .expect("admin");
     assert_eq!(resp.status().as_u16(), 204);
     assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 401);
     assert_eq!(sf.call("garbage", Method::GET, &path, None).await.0, 401);
@@ -243,45 +479,114 @@ async fn case_create_read_update_and_upsert_status_codes() {
     let acme = "0018SDEMO000001QPA";
     // Upsert creates: 201 + created:true + Location.
     let upsert = format!("{base}/Zendesk_Support_Ticket_ID__c/4711");
-    let body = json!({"AccountId": acme, "Subject": "Cannot log in", "Priority": "High", "Origin": "Web"});
-    let (status, headers, created) = sf.call(&token, Method::PATCH, &upsert, Some(body.clone())).await;
+    let body =
+        json!({"AccountId": acme, "Subject": "Cannot log in", "Priority": "High", "Origin": "Web"});
+    let (status, headers, created) = sf
+        .call(&token, Method::PATCH, &upsert, Some(body.clone()))
+        .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["created"], json!(true));
     assert_eq!(created["success"], json!(true));
     assert_eq!(created["errors"], json!([]));
     let id = created["id"].as_str().unwrap_or_default().to_string();
     assert!(id.starts_with("500") && id.len() == 18);
-    assert_eq!(headers.get("location").and_then(|h| h.to_str().ok()), Some(format!("{base}/{id}").as_str()));
+    assert_eq!(
+        headers.get("location").and_then(|h| h.to_str().ok()),
+        Some(format!("{base}/{id}").as_str())
+    );
     // Again: 200 created:false (v46+), 204 before v46.
-    let (status, _, updated) = sf.call(&token, Method::PATCH, &upsert, Some(json!({"Status": "Closed"}))).await;
-    assert_eq!((status, updated), (200, json!({"id": id, "success": true, "errors": [], "created": false})));
-    let (status, _, empty) =
-        sf.call(&token, Method::PATCH, "/services/data/v45.0/sobjects/Case/Zendesk_Support_Ticket_ID__c/4711", Some(json!({"Subject": "x"}))).await;
+    let (status, _, updated) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            &upsert,
+            Some(json!({"Status": "Closed"})),
+        )
+        .await;
+    assert_eq!(
+        (status, updated),
+        (
+            200,
+            json!({"id": id, "success": true, "errors": [], "created": false})
+        )
+    );
+    let (status, _, empty) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            "/services/data/v45.0/sobjects/Case/Zendesk_Support_Ticket_ID__c/4711",
+            Some(json!({"Subject": "x"})),
+        )
+        .await;
     assert_eq!((status, empty), (204, Value::Null));
     // Read back: derived fields.
-    let (status, _, case) = sf.call(&token, Method::GET, &format!("{base}/{id}"), None).await;
+    let (status, _, case) = sf
+        .call(&token, Method::GET, &format!("{base}/{id}"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(case["Status"], "Closed");
     assert_eq!(case["IsClosed"], json!(true));
-    assert!(case["ClosedDate"].as_str().is_some_and(|d| d.ends_with("+0000")));
+    assert!(case["ClosedDate"]
+        .as_str()
+        .is_some_and(|d| d.ends_with("+0000")));
     assert_eq!(case["Zendesk_Support_Ticket_ID__c"], "4711");
     assert!(case["CaseNumber"].as_str().is_some_and(|n| n.len() == 8));
     // No Sforce-Auto-Assign header: the assignment rule picked the owner.
     let owner = case["OwnerId"].as_str().unwrap_or_default().to_string();
-    let (_, _, user) = sf.call(&token, Method::GET, &format!("/services/data/v62.0/sobjects/User/{owner}?fields=Name"), None).await;
+    let (_, _, user) = sf
+        .call(
+            &token,
+            Method::GET,
+            &format!("/services/data/v62.0/sobjects/User/{owner}?fields=Name"),
+            None,
+        )
+        .await;
     assert_eq!(user["Name"], "Sandbox Assignment Rule Queue");
     // PATCH by id: 204.
-    let (status, _, _) = sf.call(&token, Method::PATCH, &format!("{base}/{id}"), Some(json!({"Status": "Working"}))).await;
+    let (status, _, _) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            &format!("{base}/{id}"),
+            Some(json!({"Status": "Working"})),
+        )
+        .await;
     assert_eq!(status, 204);
-    let (_, _, case) = sf.call(&token, Method::GET, &format!("{base}/{id}?fields=IsClosed,ClosedDate"), None).await;
-    assert_eq!((case["IsClosed"].clone(), case["ClosedDate"].clone()), (json!(false), Value::Null));
+    let (_, _, case) = sf
+        .call(
+            &token,
+            Method::GET,
+            &format!("{base}/{id}?fields=IsClosed,ClosedDate"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (case["IsClosed"].clone(), case["ClosedDate"].clone()),
+        (json!(false), Value::Null)
+    );
     // Two Cases with one key: 300 with their URLs.
-    let (status, _, _) = sf.call(&token, Method::POST, &format!("{base}/"), Some(json!({"Zendesk_Support_Ticket_ID__c": "4711"}))).await;
+    let (status, _, _) = sf
+        .call(
+            &token,
+            Method::POST,
+            &format!("{base}/"),
+            Some(json!({"Zendesk_Support_Ticket_ID__c": "4711"})),
+        )
+        .await;
     assert_eq!(status, 201);
-    let (status, _, many) = sf.call(&token, Method::PATCH, &upsert, Some(json!({"Subject": "y"}))).await;
+    let (status, _, many) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            &upsert,
+            Some(json!({"Subject": "y"})),
+        )
+        .await;
     assert_eq!(status, 300);
     assert_eq!(many.as_array().map(Vec::len), Some(2));
-    assert!(many[0].as_str().is_some_and(|u| u.starts_with("/services/data/v62.0/sobjects/Case/500")));
+    assert!(many[0]
+        .as_str()
+        .is_some_and(|u| u.starts_with("/services/data/v62.0/sobjects/Case/500")));
 }
 
 #[tokio::test]
@@ -296,50 +601,164 @@ async fn case_errors_in_real_shapes() {
     };
     // AccountId that is no Account (a Contact id, then an unknown one).
     for account in ["0038SDEMO000001QPA", "0018SDEMO000999QPA"] {
-        let (status, _, body) = call(Method::PATCH, format!("{base}/Zendesk_Support_Ticket_ID__c/1"), Some(json!({"AccountId": account}))).await;
+        let (status, _, body) = call(
+            Method::PATCH,
+            format!("{base}/Zendesk_Support_Ticket_ID__c/1"),
+            Some(json!({"AccountId": account})),
+        )
+        .await;
         assert_eq!(status, 400);
-        assert_eq!(body[0]["errorCode"], "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY");
-        assert_eq!(body[0]["message"], format!("insufficient access rights on cross-reference id: {account}"));
+        assert_eq!(
+            body[0]["errorCode"],
+            "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
+        );
+        assert_eq!(
+            body[0]["message"],
+            format!("insufficient access rights on cross-reference id: {account}")
+        );
     }
     let (status, _, body) = call(Method::PATCH, format!("{base}/Nope__c/1"), Some(json!({}))).await;
-    assert_eq!((status, body[0]["errorCode"].clone()), (404, json!("NOT_FOUND")));
-    assert_eq!(body[0]["message"], "Provided external ID field does not exist or is not accessible: Nope__c");
-    let (status, _, body) = call(Method::POST, base.to_string(), Some(json!({"Colour__c": "red"}))).await;
-    assert_eq!((status, body), (400, json!([{"message": "No such column 'Colour__c' on sobject of type Case", "errorCode": "INVALID_FIELD", "fields": []}])));
-    let (status, _, body) = call(Method::POST, base.to_string(), Some(json!({"IsClosed": true}))).await;
-    assert_eq!((status, body[0]["errorCode"].clone(), body[0]["fields"].clone()), (400, json!("INVALID_FIELD_FOR_INSERT_UPDATE"), json!(["IsClosed"])));
-    let (status, _, body) = call(Method::POST, base.to_string(), Some(json!({"Id": "500000000000000AAA"}))).await;
-    assert_eq!((status, body[0]["message"].clone()), (400, json!("The Id field should not be specified in the sobject data.")));
-    let (status, _, body) = call(Method::POST, base.to_string(), Some(json!({"Description": "x".repeat(32_001)}))).await;
-    assert_eq!((status, body[0]["errorCode"].clone()), (400, json!("STRING_TOO_LONG")));
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (404, json!("NOT_FOUND"))
+    );
+    assert_eq!(
+        body[0]["message"],
+        "Provided external ID field does not exist or is not accessible: Nope__c"
+    );
+    let (status, _, body) = call(
+        Method::POST,
+        base.to_string(),
+        Some(json!({"Colour__c": "red"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!([{"message": "No such column 'Colour__c' on sobject of type Case", "errorCode": "INVALID_FIELD", "fields": []}])
+        )
+    );
+    let (status, _, body) = call(
+        Method::POST,
+        base.to_string(),
+        Some(json!({"IsClosed": true})),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            body[0]["errorCode"].clone(),
+            body[0]["fields"].clone()
+        ),
+        (
+            400,
+            json!("INVALID_FIELD_FOR_INSERT_UPDATE"),
+            json!(["IsClosed"])
+        )
+    );
+    let (status, _, body) = call(
+        Method::POST,
+        base.to_string(),
+        Some(json!({"Id": "500000000000000AAA"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["message"].clone()),
+        (
+            400,
+            json!("The Id field should not be specified in the sobject data.")
+        )
+    );
+    let (status, _, body) = call(
+        Method::POST,
+        base.to_string(),
+        Some(json!({"Description": "x".repeat(32_001)})),
+    )
+    .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("STRING_TOO_LONG"))
+    );
     let (status, _, body) = call(Method::GET, format!("{base}/5008SDEMO999999"), None).await;
-    assert_eq!((status, body[0]["errorCode"].clone()), (404, json!("NOT_FOUND")));
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (404, json!("NOT_FOUND"))
+    );
     let (status, _, body) = call(Method::PATCH, format!("{base}/nonsense"), Some(json!({}))).await;
-    assert_eq!((status, body[0]["errorCode"].clone()), (400, json!("MALFORMED_ID")));
-    let (status, _, body) = call(Method::GET, "/services/data/v62.0/limits/nothing".to_string(), None).await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("MALFORMED_ID"))
+    );
+    let (status, _, body) = call(
+        Method::GET,
+        "/services/data/v62.0/limits/nothing".to_string(),
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
-    assert!(body[0]["message"].as_str().is_some_and(|m| m.contains("GET /services/data/v62.0/limits/nothing")), "{body}");
+    assert!(
+        body[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("GET /services/data/v62.0/limits/nothing")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn requests_are_counted_by_endpoint_and_state_is_dumped() {
     let sf = start().await;
     let token = sf.token().await;
-    let q = format!("/services/data/v62.0/query?{}", form_q("SELECT Id FROM Account"));
+    let q = format!(
+        "/services/data/v62.0/query?{}",
+        form_q("SELECT Id FROM Account")
+    );
     sf.call(&token, Method::GET, &q, None).await;
-    sf.call(&token, Method::PATCH, "/services/data/v62.0/sobjects/Case/Zendesk_Support_Ticket_ID__c/9", Some(json!({"Subject": "s"}))).await;
+    sf.call(
+        &token,
+        Method::PATCH,
+        "/services/data/v62.0/sobjects/Case/Zendesk_Support_Ticket_ID__c/9",
+        Some(json!({"Subject": "s"})),
+    )
+    .await;
     let (_, headers, _) = sf
-        .call(&token, Method::POST, "/services/data/v62.0/sobjects/Case", Some(json!({"Subject": "t"})))
+        .call(
+            &token,
+            Method::POST,
+            "/services/data/v62.0/sobjects/Case",
+            Some(json!({"Subject": "t"})),
+        )
         .await;
-    assert_eq!(headers.get("Sforce-Limit-Info").and_then(|h| h.to_str().ok()), Some("api-usage=3/100000"));
+    assert_eq!(
+        headers
+            .get("Sforce-Limit-Info")
+            .and_then(|h| h.to_str().ok()),
+        Some("api-usage=3/100000")
+    );
     let counts = sf.sim.request_counts();
     assert_eq!(counts.get("POST /services/oauth2/token"), Some(&1));
     assert_eq!(counts.get("GET query"), Some(&1));
     assert_eq!(counts.get("PATCH sobjects/Case upsert"), Some(&1));
     assert_eq!(counts.get("POST sobjects/Case"), Some(&1));
-    let over_http: Value = sf.http.get(format!("{}/__admin/requests", sf.url)).send().await.expect("admin").json().await.expect("json");
+    let over_http: Value = sf
+        .http
+        .get(format!("{}/__admin/requests", sf.url))
+        .send()
+        .await
+        .expect("admin")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(over_http["GET query"], json!(1));
-    let state: Value = sf.http.get(format!("{}/__admin/state", sf.url)).send().await.expect("admin").json().await.expect("json");
+    let state: Value = sf
+        .http
+        .get(format!("{}/__admin/state", sf.url))
+        .send()
+        .await
+        .expect("admin")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(state["Case"].as_array().map(Vec::len), Some(2));
     assert_eq!(state, sf.sim.dump());
     // Sforce-Auto-Assign: FALSE keeps the integration user as owner.
@@ -352,10 +771,18 @@ async fn requests_are_counted_by_endpoint_and_state_is_dumped() {
         .send()
         .await
         .expect("create");
-    let id = resp.json::<Value>().await.expect("json")["id"].as_str().unwrap_or_default().to_string();
-    let case = sf.sim.dump()["Case"].as_array().and_then(|c| c.iter().find(|c| c["Id"] == id.as_str()).cloned());
+    let id = resp.json::<Value>().await.expect("json")["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let case = sf.sim.dump()["Case"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["Id"] == id.as_str()).cloned());
     let owner = case.map(|c| c["OwnerId"].clone()).unwrap_or(Value::Null);
     let users = sf.sim.dump()["User"].clone();
-    let owner_name = users.as_array().and_then(|u| u.iter().find(|u| u["Id"] == owner)).map(|u| u["Name"].clone());
+    let owner_name = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["Id"] == owner))
+        .map(|u| u["Name"].clone());
     assert_eq!(owner_name, Some(json!("Sandbox Integration User")));
 }

@@ -18,6 +18,17 @@ pub const ASSIGNMENT_RULE_USER: &str = "Sandbox Assignment Rule Queue";
 /// Case statuses whose `CaseStatus.IsClosed` is true.
 const CLOSED_STATUSES: &[&str] = &["Closed"];
 
+/// What a write depends on besides its body.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteCtx<'a> {
+    /// The request's version segment (`v62.0`), for URLs.
+    pub version: &'a str,
+    /// The same as a number (upsert answers 204 instead of 200 before 46.0).
+    pub api_version: f64,
+    /// Whether the Case assignment rule runs (no `Sforce-Auto-Assign: FALSE`).
+    pub auto_assign: bool,
+}
+
 /// A DML answer: status, optional `Location`, body (`None` = empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DmlResponse {
@@ -233,10 +244,14 @@ fn created(
     state: &mut SimState,
     sobject: &'static SObject,
     values: Vec<(&'static str, Value)>,
-    auto_assign: bool,
-    version: &str,
+    ctx: WriteCtx<'_>,
     upsert: bool,
 ) -> DmlResponse {
+    let WriteCtx {
+        version,
+        auto_assign,
+        ..
+    } = ctx;
     let id = state.store.new_id(sobject);
     let mut rec = Map::new();
     let now = now_datetime();
@@ -283,18 +298,12 @@ fn created(
 }
 
 /// `POST /sobjects/{T}`.
-pub fn create(
-    state: &mut SimState,
-    sobject: &str,
-    body: &[u8],
-    auto_assign: bool,
-    version: &str,
-) -> DmlResponse {
+pub fn create(state: &mut SimState, sobject: &str, body: &[u8], ctx: WriteCtx<'_>) -> DmlResponse {
     let Some(sobject) = schema::sobject(sobject) else {
         return not_found();
     };
     match check_body(&state.store, sobject, body) {
-        Ok(values) => created(state, sobject, values, auto_assign, version, false),
+        Ok(values) => created(state, sobject, values, ctx, false),
         Err(e) => e,
     }
 }
@@ -420,10 +429,13 @@ pub fn upsert(
     ext_field: &str,
     value: &str,
     body: &[u8],
-    auto_assign: bool,
-    version: &str,
-    api_version: f64,
+    ctx: WriteCtx<'_>,
 ) -> DmlResponse {
+    let WriteCtx {
+        version,
+        api_version,
+        ..
+    } = ctx;
     let Some(sobject) = schema::sobject(sobject) else {
         return not_found();
     };
@@ -456,7 +468,7 @@ pub fn upsert(
     match matches.as_slice() {
         [] => {
             values.push((field.name, json!(value)));
-            created(state, sobject, values, auto_assign, version, true)
+            created(state, sobject, values, ctx, true)
         }
         [id] => {
             let id = id.clone();

@@ -236,7 +236,7 @@ impl Gen {
         }
         let kind = self.rng.gen_range(0..100);
         match kind {
-            60..=67 | 68..=72 => {
+            60..=72 => {
                 row.insert("Type".into(), json!("Former Customer"));
             }
             73..=75 => {
@@ -297,7 +297,7 @@ impl Gen {
                 self.customer_sub(&id, a, e1, "Active");
                 self.zuora_sub(&id, b, e2);
             }
-            58 | 59 | 60..=67 => {
+            58..=67 => {
                 let tier = self.pick(TIERS);
                 let end = -self.rng.gen_range(1..700);
                 self.customer_sub(&id, tier, end, "Active");

@@ -177,24 +177,28 @@ fn api_call(
     }
     state.api_usage += 1;
     let page_size = page_size(state.config.page_size, headers);
-    let auto_assign = !headers
-        .get("Sforce-Auto-Assign")
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("false"));
+    let ctx = dml::WriteCtx {
+        version,
+        api_version: api,
+        auto_assign: !headers
+            .get("Sforce-Auto-Assign")
+            .and_then(|h| h.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("false")),
+    };
     let result = match (method, rest.as_slice()) {
         (&Method::GET, [kind @ ("query" | "queryAll")]) => match params.get("q") {
             None => Err(query::QueryError { status: 400, code: "MALFORMED_QUERY", message: "A query string has to be specified".into() }),
             Some(q) => query::run(state, q, version, *kind == "queryAll", page_size),
         },
         (&Method::GET, ["query" | "queryAll", locator]) => query::more(state, locator, version, page_size),
-        (&Method::POST, ["sobjects", t]) => return dml_response(dml::create(state, t, body, auto_assign, version)),
+        (&Method::POST, ["sobjects", t]) => return dml_response(dml::create(state, t, body, ctx)),
         (&Method::GET, ["sobjects", t, id]) => {
             return dml_response(dml::get(state, t, id, params.get("fields").map(String::as_str), version))
         }
         (&Method::PATCH, ["sobjects", t, id]) => return dml_response(dml::update(state, t, id, body)),
         (&Method::DELETE, ["sobjects", t, id]) => return dml_response(dml::delete(state, t, id)),
         (&Method::PATCH, ["sobjects", t, field, value]) => {
-            return dml_response(dml::upsert(state, t, field, value, body, auto_assign, version, api))
+            return dml_response(dml::upsert(state, t, field, value, body, ctx))
         }
         _ => {
             return rest_error(

@@ -35,13 +35,19 @@ pub fn demo_store() -> Store {
 /// Serves `store` on 127.0.0.1:0.
 pub async fn start_with(store: Store, config: SalesforceConfig) -> Sf {
     let sim = SalesforceSim::new(store, config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = sim.router();
     tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    Sf { sim, url: format!("http://{addr}"), http: reqwest::Client::new() }
+    Sf {
+        sim,
+        url: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+    }
 }
 
 pub async fn start() -> Sf {
@@ -65,7 +71,11 @@ impl Sf {
     /// A fresh access token (client-credentials flow).
     pub async fn token(&self) -> String {
         let (status, body) = self
-            .token_request(&[("grant_type", "client_credentials"), ("client_id", "id"), ("client_secret", "secret")])
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "id"),
+                ("client_secret", "secret"),
+            ])
             .await;
         assert_eq!(status, 200, "{body}");
         body["access_token"].as_str().expect("token").to_string()
@@ -79,7 +89,10 @@ impl Sf {
         path: &str,
         body: Option<Value>,
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut req = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(token);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -87,7 +100,11 @@ impl Sf {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        let json = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("json") };
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).expect("json")
+        };
         (status, headers, json)
     }
 
@@ -96,27 +113,45 @@ impl Sf {
         let mut url = format!("{}/services/data/v62.0/query?{}", self.url, form_q(soql));
         let mut out = Vec::new();
         loop {
-            let resp = self.http.get(&url).bearer_auth(token).send().await.expect("query");
+            let resp = self
+                .http
+                .get(&url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("query");
             assert_eq!(resp.status().as_u16(), 200);
             let page: Value = resp.json().await.expect("json");
             out.extend(page["records"].as_array().cloned().unwrap_or_default());
             if page["done"] == Value::Bool(true) {
-                assert!(page.get("nextRecordsUrl").is_none(), "last page has no nextRecordsUrl key");
+                assert!(
+                    page.get("nextRecordsUrl").is_none(),
+                    "last page has no nextRecordsUrl key"
+                );
                 return out;
             }
-            url = format!("{}{}", self.url, page["nextRecordsUrl"].as_str().expect("nextRecordsUrl"));
+            url = format!(
+                "{}{}",
+                self.url,
+                page["nextRecordsUrl"].as_str().expect("nextRecordsUrl")
+            );
         }
     }
 }
 
 /// `q=<soql>` form-encoded (spaces as `+`, as real clients send it).
 pub fn form_q(soql: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).append_pair("q", soql).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", soql)
+        .finish()
 }
 
 /// Sorted values of `key` over `records`.
 pub fn sorted(records: &[Value], key: &str) -> Vec<String> {
-    let mut v: Vec<String> = records.iter().map(|r| r[key].as_str().unwrap_or("<null>").to_string()).collect();
+    let mut v: Vec<String> = records
+        .iter()
+        .map(|r| r[key].as_str().unwrap_or("<null>").to_string())
+        .collect();
     v.sort();
     v
 }
