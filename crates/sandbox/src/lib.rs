@@ -7,9 +7,7 @@
 
 #![deny(missing_docs)]
 
-mod admin;
 pub mod faults;
-mod generate_zd;
 pub mod salesforce;
 pub mod zendesk;
 
@@ -19,8 +17,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-pub use admin::Admin;
 pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
+pub use zendesk::admin::{Admin, Refused, RequestCounts};
 pub use zendesk::{WebhookTarget, ZendeskCredentials};
 
 /// Everything that can go wrong starting the sandbox.
@@ -180,7 +178,8 @@ impl Sandbox {
                     seed: *seed,
                     today: *today,
                 });
-                let zd = generate_zd::generate(&store.accounts(), config.instance, *seed, *today);
+                let zd =
+                    zendesk::generate::generate(&store.accounts(), config.instance, *seed, *today);
                 (store, zd)
             }
         };

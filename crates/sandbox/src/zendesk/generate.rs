@@ -11,9 +11,9 @@ use crate::zendesk::Data;
 use crate::Instance;
 
 const GLOBAL_FIELDS: &str =
-    include_str!("../../../fixtures/sandbox/zendesk/global/organization_fields.json");
+    include_str!("../../../../fixtures/sandbox/zendesk/global/organization_fields.json");
 const US_FEDERAL_FIELDS: &str =
-    include_str!("../../../fixtures/sandbox/zendesk/us-federal/organization_fields.json");
+    include_str!("../../../../fixtures/sandbox/zendesk/us-federal/organization_fields.json");
 
 #[derive(serde::Deserialize)]
 struct FieldsFile {

@@ -29,7 +29,7 @@ enum UpdateManyBody {
         organizations: Vec<OrganizationInput>,
     },
     Bulk {
-        organization: OrganizationInput,
+        organization: Box<OrganizationInput>,
     },
 }
 
@@ -188,7 +188,7 @@ fn show_many(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
         .map(|o| sim.org_view(o))
         .collect();
     // The real answer is not in request order (it came back sorted by name, §4.3).
-    found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    found.sort_by_key(|o| o.name.to_lowercase());
     found.dedup_by_key(|o| o.id);
     paging::all(found, "organizations")
 }
@@ -208,7 +208,7 @@ fn update_many(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
         UpdateManyBody::Bulk { organization } => match target_ids(st, req) {
             Ok(ids) => ids
                 .into_iter()
-                .map(|id| (id, organization.clone()))
+                .map(|id| (id, (*organization).clone()))
                 .collect(),
             Err(resp) => return resp,
         },

@@ -27,7 +27,7 @@ struct Many {
 #[serde(untagged)]
 enum UpdateManyBody {
     Batch { users: Vec<UserInput> },
-    Bulk { user: UserInput },
+    Bulk { user: Box<UserInput> },
 }
 
 /// Routes `/api/v2/users…`.
@@ -143,7 +143,9 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                             "ids is required",
                         );
                     };
-                    ids.iter().map(|s| (s.parse().ok(), user.clone())).collect()
+                    ids.iter()
+                        .map(|s| (s.parse().ok(), (*user).clone()))
+                        .collect()
                 }
             };
             if items.len() > MAX_PAGE {

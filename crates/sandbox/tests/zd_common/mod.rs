@@ -31,7 +31,14 @@ pub async fn start(config: ZendeskConfig, plan: FaultPlan) -> Zd {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let data = Data::load_dir(&sandbox::fixtures_dir().join("zendesk/global")).unwrap();
     let faults = Faults::new(plan);
-    let sim = ZendeskSim::new(data, ZendeskConfig { base_url: url.clone(), ..config }, faults.clone());
+    let sim = ZendeskSim::new(
+        data,
+        ZendeskConfig {
+            base_url: url.clone(),
+            ..config
+        },
+        faults.clone(),
+    );
     let router = sim.router();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -42,11 +49,22 @@ pub async fn start(config: ZendeskConfig, plan: FaultPlan) -> Zd {
             .await
             .unwrap();
     });
-    Zd { url, sim, faults, http: reqwest::Client::new(), _stop: stop }
+    Zd {
+        url,
+        sim,
+        faults,
+        http: reqwest::Client::new(),
+        _stop: stop,
+    }
 }
 
 impl Zd {
-    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{}", self.url, path));
         if let Some(b) = body {
             req = req.json(&b);
@@ -54,7 +72,10 @@ impl Zd {
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
