@@ -786,3 +786,149 @@ async fn requests_are_counted_by_endpoint_and_state_is_dumped() {
         .map(|u| u["Name"].clone());
     assert_eq!(owner_name, Some(json!("Sandbox Integration User")));
 }
+
+/// The real client against the simulator: token, query stream with top-level and
+/// child pages, token renewal after expiry, upsert outcomes and typed errors.
+#[tokio::test]
+async fn round_trip_through_sfdc_client() {
+    use futures::StreamExt;
+    use sfdc_client::{Client, Credentials, Error, RetryPolicy, UpsertOutcome};
+
+    let config = SalesforceConfig {
+        page_size: 7,
+        child_page_size: 1,
+        ..SalesforceConfig::default()
+    };
+    let sf = start_with(demo_store(), config).await;
+    let client = Client::builder()
+        .login_url(sf.url.clone())
+        .credentials(Credentials::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: "secret".to_owned().into(),
+        })
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+
+    let rows: Vec<Value> = client
+        .query::<Value>(GLOBAL_ACCOUNTS)
+        .map(|item| item.expect("page").expect("record"))
+        .collect()
+        .await;
+    assert_eq!(rows.len(), 37);
+    let acme = rows
+        .iter()
+        .find(|r| r["Name"] == "Acme Corporation")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let billing = &acme["Zuora__R00N40000001kyLcEAI__r"];
+    assert_eq!(
+        billing["records"].as_array().map(Vec::len),
+        Some(2),
+        "child pages followed: {billing}"
+    );
+
+    // Every token dies; the client renews once and carries on.
+    sf.sim.expire_tokens();
+    let contacts = client
+        .query::<Value>(US_FEDERAL_CONTACTS)
+        .collect::<Vec<_>>()
+        .await;
+    assert_eq!(contacts.len(), 10);
+    assert!(contacts.iter().all(|c| matches!(c, Ok(Ok(_)))));
+    assert_eq!(
+        sf.sim.request_counts().get("POST /services/oauth2/token"),
+        Some(&2)
+    );
+
+    let case = json!({"AccountId": "0018SDEMO000001QPA", "Subject": "Round trip", "Status": "New"});
+    let first = client
+        .upsert("Case", "Zendesk_Support_Ticket_ID__c", "rt-1", &case)
+        .await
+        .expect("upsert");
+    let UpsertOutcome::Created { id } = first else {
+        panic!("expected Created, got {first:?}")
+    };
+    let again = client
+        .upsert(
+            "Case",
+            "Zendesk_Support_Ticket_ID__c",
+            "rt-1",
+            &json!({"Status": "Closed"}),
+        )
+        .await;
+    assert_eq!(
+        again.expect("update"),
+        UpsertOutcome::Updated {
+            id: Some(id.clone())
+        }
+    );
+    let stored = sf.sim.dump()["Case"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["Id"] == id.as_str()).cloned());
+    assert_eq!(
+        stored.map(|c| (c["Status"].clone(), c["IsClosed"].clone())),
+        Some((json!("Closed"), json!(true)))
+    );
+
+    let missing = json!({"AccountId": "0018SDEMO000999QPA", "Subject": "No account"});
+    let err = client
+        .upsert("Case", "Zendesk_Support_Ticket_ID__c", "rt-2", &missing)
+        .await
+        .expect_err("no account");
+    assert_eq!(
+        err.error_codes(),
+        ["INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"],
+        "{err}"
+    );
+
+    client
+        .create("Case", &json!({"Zendesk_Support_Ticket_ID__c": "rt-1"}))
+        .await
+        .expect("second case");
+    let err = client
+        .upsert("Case", "Zendesk_Support_Ticket_ID__c", "rt-1", &json!({}))
+        .await
+        .expect_err("two matches");
+    assert!(
+        matches!(err, Error::MultipleMatches { ref ids, .. } if ids.len() == 2),
+        "{err:?}"
+    );
+}
+
+/// The client's JWT bearer flow against a simulator that verifies the signature.
+#[tokio::test]
+async fn sfdc_client_jwt_bearer_flow_is_accepted_and_a_wrong_key_refused() {
+    use futures::StreamExt;
+    use sfdc_client::{Client, Credentials, RetryPolicy};
+
+    let config = SalesforceConfig {
+        required_client: Some(("cid".into(), "unused".into())),
+        jwt_public_key_pem: Some(JWT_PUB.into()),
+        ..SalesforceConfig::default()
+    };
+    let sf = start_with(demo_store(), config).await;
+    let client_with = |key: &str| {
+        Client::builder()
+            .login_url(sf.url.clone())
+            .credentials(Credentials::JwtBearer {
+                client_id: "cid".into(),
+                username: "integration@example.com".into(),
+                private_key_pem: key.to_owned().into(),
+                audience: "https://login.salesforce.com".into(),
+            })
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("client")
+    };
+    let users: Vec<_> = client_with(JWT_KEY)
+        .query::<Value>("SELECT Name FROM User")
+        .collect()
+        .await;
+    assert!(users.len() >= 2 && users.iter().all(|u| matches!(u, Ok(Ok(_)))));
+    let refused: Vec<_> = client_with(OTHER_KEY)
+        .query::<Value>("SELECT Name FROM User")
+        .collect()
+        .await;
+    assert!(matches!(refused.as_slice(), [Err(_)]), "{refused:?}");
+}
