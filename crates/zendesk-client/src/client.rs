@@ -217,6 +217,7 @@ impl ClientBuilder {
                 limiter: RateLimiter::direct(Quota::per_minute(rpm)),
                 pace_until: Mutex::new(None),
                 counts: Mutex::new(BTreeMap::new()),
+                waits: Mutex::new(Waits::default()),
                 retry: self.retry.unwrap_or_default(),
                 poll: self.poll.unwrap_or_default(),
                 jobs: Arc::new(Semaphore::new(job_limit)),
@@ -272,6 +273,7 @@ struct Inner {
     limiter: DefaultDirectRateLimiter,
     pace_until: Mutex<Option<tokio::time::Instant>>,
     counts: Mutex<BTreeMap<String, u64>>,
+    waits: Mutex<Waits>,
     retry: RetryPolicy,
     poll: PollPolicy,
     jobs: Arc<Semaphore>,
@@ -284,6 +286,17 @@ impl fmt::Debug for Client {
             .field("auth", &"[REDACTED]")
             .finish()
     }
+}
+
+/// Time spent waiting instead of sending, by cause: what the rate limits cost a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Waits {
+    /// Waiting out 429/503 answers (`Retry-After`, or backoff on repeats).
+    pub throttled: Duration,
+    /// Slowing down because the rate-limit headers showed a low budget.
+    pub paced: Duration,
+    /// Backing off after transport errors and 5xx answers.
+    pub backoff: Duration,
 }
 
 /// One request as the handlers describe it.
@@ -427,6 +440,26 @@ impl Client {
         Arc::clone(&self.inner.jobs)
     }
 
+    /// Time spent waiting so far, by cause.
+    ///
+    /// ```no_run
+    /// # fn demo(client: &zendesk_client::Client) {
+    /// let w = client.waits();
+    /// println!("throttled {:?}, paced {:?}", w.throttled, w.paced);
+    /// # }
+    /// ```
+    pub fn waits(&self) -> Waits {
+        self.inner.waits.lock().map(|w| *w).unwrap_or_default()
+    }
+
+    /// Sleeps `wait`, booking it under `cause`.
+    async fn sleep(&self, wait: Duration, cause: fn(&mut Waits) -> &mut Duration) {
+        if let Ok(mut w) = self.inner.waits.lock() {
+            *cause(&mut w) += wait;
+        }
+        tokio::time::sleep(wait).await;
+    }
+
     fn count(&self, label: &str) {
         if let Ok(mut c) = self.inner.counts.lock() {
             *c.entry(label.to_owned()).or_insert(0) += 1;
@@ -452,9 +485,13 @@ impl Client {
     /// Waits for the limiter and for any pause the rate-limit headers asked for.
     async fn wait_turn(&self) {
         self.inner.limiter.until_ready().await;
-        let until = self.inner.pace_until.lock().ok().and_then(|mut p| p.take());
+        // Every request waits for the pause, not only the first to see it.
+        let until = self.inner.pace_until.lock().ok().and_then(|p| *p);
         if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if !left.is_zero() {
+                self.sleep(left, |w| &mut w.paced).await;
+            }
         }
     }
 
@@ -494,7 +531,8 @@ impl Client {
                     let repeatable = req.safety == Safety::Idempotent || e.is_connect();
                     if repeatable && attempt < policy.max_attempts {
                         tracing::warn!(%url, attempt, error = %e, "Zendesk request failed, retrying");
-                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        self.sleep(policy.backoff(attempt), |w| &mut w.backoff)
+                            .await;
                         continue;
                     }
                     return Err(lost(repeatable, &method, &url, e.to_string()));
@@ -508,7 +546,8 @@ impl Client {
                 Err(e) => {
                     let repeatable = req.safety == Safety::Idempotent;
                     if repeatable && attempt < policy.max_attempts {
-                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        self.sleep(policy.backoff(attempt), |w| &mut w.backoff)
+                            .await;
                         continue;
                     }
                     return Err(lost(
@@ -542,12 +581,12 @@ impl Client {
                     }
                     let wait = policy.throttle_wait(after, attempt);
                     tracing::warn!(%url, status, ?wait, "Zendesk throttled us, waiting");
-                    tokio::time::sleep(wait).await;
+                    self.sleep(wait, |w| &mut w.throttled).await;
                 }
                 Verdict::ServerFault if attempt < policy.max_attempts => {
                     let wait = policy.backoff(attempt);
                     tracing::warn!(%url, status, ?wait, "Zendesk server error, retrying");
-                    tokio::time::sleep(wait).await;
+                    self.sleep(wait, |w| &mut w.backoff).await;
                 }
                 Verdict::OutcomeUnknown => {
                     let e =

@@ -34,7 +34,9 @@ mod users;
 pub mod webhook;
 mod wire_enum;
 
-pub use client::{Auth, Client, ClientBuilder, DEFAULT_JOB_LIMIT, DEFAULT_REQUESTS_PER_MINUTE};
+pub use client::{
+    Auth, Client, ClientBuilder, Waits, DEFAULT_JOB_LIMIT, DEFAULT_REQUESTS_PER_MINUTE,
+};
 pub use error::{ApiError, Error, FieldError, SignatureFailure};
 pub use ids::{FieldId, JobId, OrgId, TicketId, UserId};
 pub use jobs::{

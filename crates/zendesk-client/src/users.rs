@@ -323,11 +323,14 @@ impl Users {
         safety: Safety,
     ) -> Result<JobHandle> {
         check_batch_len(items.len())?;
+        let creates = safety == Safety::Write;
         let req = bulk_request(method, path, label, "users", items, safety)?;
         submit(&self.client, req, items.len())
             .await
             .map_err(|e| match e {
-                Error::Forbidden(api) => Error::BulkImportDisabled(api),
+                // Only the bulk create endpoints need bulk import; a 403 elsewhere is a
+                // plain permission problem.
+                Error::Forbidden(api) if creates => Error::BulkImportDisabled(api),
                 other => other,
             })
     }

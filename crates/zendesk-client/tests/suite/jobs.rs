@@ -35,7 +35,7 @@ async fn update_many_job_goes_queued_working_completed_with_a_failed_row() {
             then.status(200).body(fixture!("job_queued.json"));
         })
         .await;
-    let mut poll = server
+    let poll = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/api/v2/job_statuses/show_many.json")
@@ -67,16 +67,16 @@ async fn update_many_job_goes_queued_working_completed_with_a_failed_row() {
 
     let jobs = c.jobs();
     let waiter = tokio::spawn(async move { jobs.wait_all(vec![handle]).await });
+    // Each new answer is mounted before the old one is removed, so no poll falls in a gap.
     wait_for_hits(&poll, 1).await;
-    poll.delete_async().await;
-    poll = server
+    let working = server
         .mock_async(|when, then| {
             when.method(GET).path("/api/v2/job_statuses/show_many.json");
             then.status(200).body(fixture!("job_statuses_working.json"));
         })
         .await;
-    wait_for_hits(&poll, 1).await;
     poll.delete_async().await;
+    wait_for_hits(&working, 1).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/api/v2/job_statuses/show_many.json");
@@ -84,6 +84,7 @@ async fn update_many_job_goes_queued_working_completed_with_a_failed_row() {
                 .body(fixture!("job_statuses_completed_failed_row.json"));
         })
         .await;
+    working.delete_async().await;
 
     let reports = waiter.await.expect("waiter");
     assert_eq!(reports.len(), 1);

@@ -151,3 +151,22 @@ async fn update_many_sends_the_batch_form() {
     m.assert_async().await;
     assert_eq!(handle.submitted, 1);
 }
+
+#[tokio::test]
+async fn a_403_on_update_many_stays_forbidden() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(PUT).path("/api/v2/users/update_many.json");
+            then.status(403).body(
+                r#"{"error":"Forbidden","description":"You do not have access to this page."}"#,
+            );
+        })
+        .await;
+    let err = client(&server)
+        .users()
+        .update_many(vec![zendesk_client::UserUpdate::new(UserId(3))])
+        .await
+        .expect_err("403");
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+}
