@@ -12,6 +12,7 @@ use crate::evaluate::{evaluate_account, Evaluation};
 use crate::mapping::Mapping;
 use crate::model::{Finding, FindingKind};
 use crate::records::decode_accounts;
+use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
 use crate::zendesk::{managed_view, ZendeskOrg};
 
@@ -132,6 +133,8 @@ pub struct Plan {
     pub findings: Vec<Finding>,
     /// Account → org id of every matched org (for users and sold-to lookups).
     pub org_ids: BTreeMap<String, u64>,
+    /// Account → its sold-to contacts (Global), for new orgs and orgs that still count as new.
+    pub sold_to: BTreeMap<String, Vec<SoldTo>>,
 }
 
 impl Plan {
@@ -248,6 +251,10 @@ pub fn diff_orgs(
     for eval in &sorted {
         let id = eval.salesforce_id.as_str();
         plan.findings.extend(eval.findings.iter().cloned());
+        let sold_to = sold_to_contacts(&eval.billing_accounts);
+        if !sold_to.is_empty() {
+            plan.sold_to.insert(id.to_string(), sold_to);
+        }
         let matches = by_id.get(id).map(Vec::as_slice).unwrap_or_default();
         if matches.len() > 1 {
             let ids: Vec<String> = matches.iter().map(|o| o.id.to_string()).collect();

@@ -1,0 +1,267 @@
+//! The diff (SPEC §5).
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use sync_core::model::FindingKind;
+use sync_core::{diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Plan, ZendeskOrg};
+
+use crate::common::{account, cs, date, global, id18, org};
+
+fn eval(accounts: &[Account]) -> Vec<Evaluation> {
+    accounts
+        .iter()
+        .map(|a| evaluate_account(a, &global(), date("2025-06-15")))
+        .collect()
+}
+
+fn diff(accounts: &[Account], orgs: &[ZendeskOrg]) -> Plan {
+    diff_orgs(&eval(accounts), orgs, &global(), &BTreeSet::new())
+}
+
+fn premium(suffix: &str, name: &str) -> Account {
+    let mut a = account(suffix, name);
+    a.customer_subscriptions = vec![cs("Premium", Some("2026-01-31"))];
+    a.carr = Some(100.0);
+    a
+}
+
+/// The org exactly as `premium(suffix, name)` wants it, with numbers as integers.
+fn premium_org(id: u64, suffix: &str, name: &str, extra_tags: &[&str]) -> ZendeskOrg {
+    let sfid = id18(suffix);
+    let mut tags = vec!["premium", "customer"];
+    tags.extend_from_slice(extra_tags);
+    org(
+        id,
+        name,
+        json!({"salesforce_id": sfid, "sfdc_short_id": &sfid[..15], "support_level": "premium", "aar": 100,
+               "sales_segmentation": "unknown", "account_owner": "", "account_type": "customer",
+               "technical_account_manager": null, "seats_decimal": null, "org_region": null,
+               "health_score": null, "expiration_date": "2026-01-31", "restricted_account": false}),
+        &tags,
+    )
+}
+
+#[test]
+fn an_org_as_desired_is_unchanged_despite_1_vs_1_0_blank_vs_null_and_unmanaged_tags() {
+    let plan = diff(
+        &[premium("Same", "Same Co")],
+        &[premium_org(1, "Same", "Same Co", &["vip"])],
+    );
+    assert!(plan.is_empty(), "{plan:#?}");
+    assert_eq!(plan.unchanged, vec![id18("Same")]);
+    assert_eq!(plan.matched, 1);
+}
+
+#[test]
+fn an_update_sends_only_what_changed_and_keeps_unmanaged_tags() {
+    let mut a = premium("Up", "Up Co");
+    a.customer_subscriptions = vec![cs("Ultimate", Some("2026-01-31"))];
+    let plan = diff(
+        &[a],
+        &[premium_org(7, "Up", "Up Co", &["vip", "emea_escalation"])],
+    );
+    assert_eq!(plan.updates.len(), 1);
+    let u = &plan.updates[0];
+    assert_eq!(u.id, 7);
+    assert_eq!(u.patch.name, None);
+    let changed: Vec<&str> = u
+        .patch
+        .organization_fields
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(changed, ["support_level"]);
+    assert_eq!(
+        u.patch.tags.as_deref(),
+        Some(&["customer", "emea_escalation", "ultimate", "vip"].map(String::from)[..])
+    );
+    assert_eq!(
+        u.zendesk_body(),
+        json!({"id": 7, "organization_fields": {"support_level": "ultimate"},
+               "tags": ["customer", "emea_escalation", "ultimate", "vip"]})
+    );
+}
+
+#[test]
+fn clearing_a_field_sends_null_and_an_unset_checkbox_equals_false() {
+    let a = premium("Clr", "Clear Co");
+    let mut o = premium_org(3, "Clr", "Clear Co", &[]);
+    o.organization_fields
+        .insert("account_owner".into(), FieldValue::Text("Old Owner".into()));
+    o.organization_fields.remove("restricted_account");
+    let plan = diff(&[a], &[o]);
+    let u = &plan.updates[0];
+    assert_eq!(
+        u.zendesk_body(),
+        json!({"id": 3, "organization_fields": {"account_owner": null}})
+    );
+}
+
+#[test]
+fn a_managed_tag_added_by_hand_is_removed_and_only_tags_change() {
+    let plan = diff(
+        &[premium("Tag", "Tag Co")],
+        &[premium_org(4, "Tag", "Tag Co", &["gold", "vip"])],
+    );
+    let u = &plan.updates[0];
+    assert!(u.patch.organization_fields.is_empty());
+    assert_eq!(
+        u.patch.tags.as_deref(),
+        Some(&["customer", "premium", "vip"].map(String::from)[..])
+    );
+}
+
+#[test]
+fn creates_carry_set_fields_and_managed_tags_only() {
+    let plan = diff(&[premium("New", "New Co")], &[]);
+    assert_eq!(plan.creates.len(), 1);
+    let body = plan.creates[0].zendesk_body();
+    assert_eq!(body["name"], "New Co");
+    assert_eq!(body["tags"], json!(["customer", "premium"]));
+    let fields = body["organization_fields"].as_object().expect("object");
+    assert!(
+        !fields.contains_key("restricted_account"),
+        "false checkbox is left unset"
+    );
+    assert!(!fields.contains_key("org_region"));
+    assert_eq!(fields["aar"], json!(100.0));
+}
+
+#[test]
+fn duplicate_names_among_new_accounts_and_existing_orgs_are_name_conflicts() {
+    let accounts = [
+        premium("One", "Twin Name"),
+        premium("Two", "twin name "),
+        premium("Three", "ACME"),
+        premium("Four", "Fine Co"),
+    ];
+    let orgs = [org(9, "Acme", json!({}), &[])];
+    let plan = diff(&accounts, &orgs);
+    let created: Vec<&str> = plan.creates.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(created, ["Fine Co"]);
+    let conflicts: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::NameConflict)
+        .filter_map(|f| f.salesforce_id.as_deref())
+        .collect();
+    assert_eq!(conflicts.len(), 3);
+    assert_eq!(plan.skipped.len(), 3);
+    assert_eq!(plan.without_salesforce_id, 1);
+}
+
+#[test]
+fn a_rename_onto_a_held_name_is_not_sent_but_the_rest_of_the_update_is() {
+    let mut a = premium("Ren", "Taken Name");
+    a.carr = Some(200.0);
+    let orgs = [
+        premium_org(5, "Ren", "Old Name", &[]),
+        org(6, "taken name", json!({}), &[]),
+    ];
+    let plan = diff(&[a.clone()], &orgs);
+    let u = &plan.updates[0];
+    assert_eq!(u.patch.name, None);
+    assert_eq!(
+        u.patch.organization_fields.get("aar"),
+        Some(&Some(FieldValue::Number(200.0)))
+    );
+    assert_eq!(plan.findings[0].kind, FindingKind::NameConflict);
+
+    // Without the clash the rename goes through.
+    let plan = diff(&[a], &orgs[..1]);
+    assert_eq!(plan.updates[0].patch.name.as_deref(), Some("Taken Name"));
+}
+
+#[test]
+fn two_orgs_with_one_salesforce_id_are_left_alone() {
+    let mut a = premium("Dup", "Dup Co");
+    a.carr = Some(5.0);
+    let orgs = [
+        premium_org(10, "Dup", "Dup Co", &[]),
+        premium_org(11, "Dup", "Dup Co 2", &[]),
+    ];
+    let plan = diff(&[a], &orgs);
+    assert!(plan.is_empty());
+    assert_eq!(plan.findings[0].kind, FindingKind::DuplicateZendeskOrg);
+    assert!(plan.findings[0].message.contains("10, 11"));
+    assert_eq!(plan.skipped[0].reason, "duplicate_zendesk_org");
+}
+
+#[test]
+fn greatly_expired_orgs_are_deleted_unless_do_not_delete() {
+    let mut old = account("Old", "Old Co");
+    old.customer_subscriptions = vec![cs("Premium", Some("2020-01-01"))];
+    let mut kept = account("Kept", "Kept Co");
+    kept.customer_subscriptions = vec![cs("Premium", Some("2020-01-01"))];
+    let mut gone = account("Gone", "Gone Co");
+    gone.customer_subscriptions = vec![cs("Premium", Some("2020-01-01"))];
+    let orgs = [
+        org(
+            20,
+            "Old Co",
+            json!({"salesforce_id": id18("Old")}),
+            &["premium"],
+        ),
+        org(
+            21,
+            "Kept Co",
+            json!({"salesforce_id": id18("Kept")}),
+            &["premium", "do_not_delete"],
+        ),
+    ];
+    let plan = diff(&[old, kept, gone], &orgs);
+    assert_eq!(plan.deletes.len(), 1);
+    assert_eq!(plan.deletes[0].id, 20);
+    assert_eq!(plan.updates.len(), 1);
+    assert_eq!(plan.updates[0].id, 21);
+    let tags = plan.updates[0].patch.tags.clone().unwrap_or_default();
+    assert!(tags.contains(&"do_not_delete".to_string()));
+    assert!(tags.contains(&"expired".to_string()));
+    assert!(
+        plan.creates.is_empty(),
+        "a greatly expired account without an org is not created"
+    );
+    assert_eq!(plan.skipped[0].reason, "greatly_expired_without_org");
+}
+
+#[test]
+fn untrusted_plans_change_nothing_and_orgs_outside_the_result_are_counted() {
+    let mut a = account("Unk", "Unknown Tier Co");
+    a.customer_subscriptions = vec![cs("Platinum Plus", None)];
+    let orgs = [
+        org(
+            30,
+            "Unknown Tier Co",
+            json!({"salesforce_id": id18("Unk"), "support_level": "ultimate"}),
+            &["ultimate"],
+        ),
+        org(31, "Elsewhere", json!({"salesforce_id": id18("Else")}), &[]),
+        org(32, "Manual", json!({"salesforce_id": ""}), &[]),
+    ];
+    let plan = diff(&[a], &orgs);
+    assert!(plan.is_empty());
+    assert_eq!(plan.skipped[0].reason, "unknown_tier");
+    assert_eq!(plan.not_in_salesforce, 1);
+    assert_eq!(plan.without_salesforce_id, 1);
+}
+
+#[test]
+fn plans_are_sorted_by_salesforce_id_whatever_the_input_order() {
+    let accounts = [
+        premium("Zeta", "Zeta"),
+        premium("Alpha", "Alpha"),
+        premium("Mid", "Mid"),
+    ];
+    let plan = diff(&accounts, &[]);
+    let ids: Vec<&str> = plan
+        .creates
+        .iter()
+        .map(|c| c.salesforce_id.as_str())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    let reversed: Vec<Account> = accounts.iter().rev().cloned().collect();
+    assert_eq!(diff(&reversed, &[]), plan);
+}

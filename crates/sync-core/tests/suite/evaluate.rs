@@ -1,0 +1,273 @@
+//! Evaluation rules (SPEC §3–§4).
+
+use sync_core::evaluate::{account_type, three_years_before};
+use sync_core::model::FindingKind;
+use sync_core::{evaluate_account, FieldValue};
+
+use crate::common::{account, cs, date, federal, global, zs};
+
+fn text(s: &str) -> Option<FieldValue> {
+    Some(FieldValue::Text(s.to_string()))
+}
+
+#[test]
+fn a_subscription_ending_today_is_current_and_one_ending_yesterday_is_not() {
+    let today = date("2025-06-15");
+    let mut a = account("Cur", "Current Co");
+    a.customer_subscriptions = vec![cs("Premium", Some("2025-06-15"))];
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "premium");
+    a.customer_subscriptions = vec![cs("Premium", Some("2025-06-14"))];
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "expired");
+    a.customer_subscriptions = vec![cs("Premium", None)];
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "premium");
+}
+
+#[test]
+fn the_highest_ranked_current_plan_wins_and_aliases_are_case_insensitive() {
+    let today = date("2025-06-15");
+    let mut a = account("Rank", "Rank Co");
+    a.customer_subscriptions = vec![cs("Starter", None), cs("gold", None)];
+    a.zuora_subscriptions = vec![
+        zs("BASIC", None),
+        zs("self-managed - ultimate", Some("2025-01-01")),
+    ];
+    // The ultimate one has ended: gold wins over starter/basic.
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "gold");
+    a.zuora_subscriptions[1].end = Some(date("2026-01-01"));
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "ultimate");
+    let e = evaluate_account(&a, &global(), today);
+    assert!(e.findings.is_empty(), "{:?}", e.findings);
+}
+
+#[test]
+fn an_unknown_tier_alone_makes_the_plan_untrusted() {
+    let today = date("2025-06-15");
+    let mut a = account("Unk", "Unknown Co");
+    a.customer_subscriptions = vec![cs("Platinum Plus", Some("2026-01-01"))];
+    let e = evaluate_account(&a, &global(), today);
+    assert!(!e.trusted);
+    assert_eq!(e.findings.len(), 1);
+    assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
+    assert!(e.findings[0].message.contains("Platinum Plus"));
+
+    // With a known current plan beside it, the known one is trusted (and the unknown still reported).
+    a.zuora_subscriptions = vec![zs("Premium", None)];
+    let e = evaluate_account(&a, &global(), today);
+    assert!(e.trusted);
+    assert_eq!(e.plan, "premium");
+    assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
+
+    // An unknown tier on an ended subscription cannot keep a plan alive: expired, trusted.
+    a.customer_subscriptions = vec![cs("Platinum Plus", Some("2020-01-01"))];
+    a.zuora_subscriptions.clear();
+    let e = evaluate_account(&a, &global(), today);
+    assert!(e.trusted);
+    assert_eq!(e.plan, "expired");
+}
+
+#[test]
+fn us_federal_falls_back_to_the_account_support_level() {
+    let today = date("2025-06-15");
+    let mut a = account("Fed", "Navy");
+    a.support_level = Some("Premium".to_string());
+    assert_eq!(evaluate_account(&a, &federal(), today).plan, "premium");
+    // A subscription with a plan wins over the fallback.
+    a.customer_subscriptions = vec![cs("Ultimate", None)];
+    assert_eq!(evaluate_account(&a, &federal(), today).plan, "ultimate");
+    // Global never uses Support_Level__c.
+    a.customer_subscriptions.clear();
+    assert_eq!(evaluate_account(&a, &global(), today).plan, "expired");
+    // An unknown fallback name is reported and not trusted.
+    a.support_level = Some("Platinum".to_string());
+    let e = evaluate_account(&a, &federal(), today);
+    assert!(!e.trusted);
+    assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
+}
+
+#[test]
+fn expiration_date_is_the_latest_end_else_next_renewal() {
+    let today = date("2025-06-15");
+    let mut a = account("Exp", "Exp Co");
+    a.next_renewal = Some(date("2030-01-01"));
+    a.customer_subscriptions = vec![cs("Premium", Some("2024-01-01")), cs("Starter", None)];
+    a.zuora_subscriptions = vec![zs("Bronze", Some("2025-03-31"))];
+    let e = evaluate_account(&a, &global(), today);
+    assert_eq!(e.expiration_date, Some(date("2025-03-31")));
+    assert_eq!(e.desired.fields["expiration_date"], text("2025-03-31"));
+    a.customer_subscriptions.clear();
+    a.zuora_subscriptions.clear();
+    assert_eq!(
+        evaluate_account(&a, &global(), today).expiration_date,
+        Some(date("2030-01-01"))
+    );
+    a.next_renewal = None;
+    let e = evaluate_account(&a, &global(), today);
+    assert_eq!(e.expiration_date, None);
+    assert_eq!(e.desired.fields["expiration_date"], None);
+}
+
+#[test]
+fn greatly_expired_on_the_day_three_years_after_and_not_one_day_short() {
+    let mut a = account("Old", "Old Co");
+    a.customer_subscriptions = vec![cs("Premium", Some("2021-12-18"))];
+    assert!(evaluate_account(&a, &global(), date("2024-12-18")).greatly_expired);
+    assert!(!evaluate_account(&a, &global(), date("2024-12-17")).greatly_expired);
+    // Never on US Federal.
+    assert!(!evaluate_account(&a, &federal(), date("2030-01-01")).greatly_expired);
+    // Never without a date.
+    a.customer_subscriptions = vec![];
+    assert!(!evaluate_account(&a, &global(), date("2030-01-01")).greatly_expired);
+}
+
+#[test]
+fn from_29_february_three_years_back_is_28_february() {
+    assert_eq!(three_years_before(date("2024-02-29")), date("2021-02-28"));
+    assert_eq!(three_years_before(date("2025-03-01")), date("2022-03-01"));
+    let mut a = account("Leap", "Leap Co");
+    a.customer_subscriptions = vec![cs("Premium", Some("2021-02-28"))];
+    assert!(evaluate_account(&a, &global(), date("2024-02-29")).greatly_expired);
+    a.customer_subscriptions = vec![cs("Premium", Some("2021-03-01"))];
+    assert!(!evaluate_account(&a, &global(), date("2024-02-29")).greatly_expired);
+}
+
+#[test]
+fn every_partner_variant_and_partners_are_never_greatly_expired() {
+    let partner = |status: Option<&str>, kind: Option<&str>, track: Option<&str>| {
+        let mut a = account("P", "Partner Co");
+        a.account_type = Some("Partner".to_string());
+        a.partner_status = status.map(str::to_string);
+        a.partner_type = kind.map(str::to_string);
+        a.partner_track = track.map(str::to_string);
+        a
+    };
+    let cases = [
+        (
+            partner(Some("Former"), Some("Alliance"), Some("Open")),
+            "former_partner",
+        ),
+        (
+            partner(Some("Authorized"), Some("Alliance"), Some("Select")),
+            "alliance_partner",
+        ),
+        (
+            partner(Some("Authorized"), Some("Channel"), Some("Open")),
+            "open_partner",
+        ),
+        (
+            partner(Some("Authorized"), Some("Channel"), Some("select")),
+            "select_partner",
+        ),
+        (
+            partner(Some("Authorized"), Some("Channel"), Some("Technology")),
+            "technology_partner",
+        ),
+        (
+            partner(Some("Authorized"), Some("Channel"), None),
+            "partner",
+        ),
+    ];
+    for (mut a, expected) in cases {
+        assert_eq!(account_type(&a).as_deref(), Some(expected));
+        a.customer_subscriptions = vec![cs("Premium", Some("2015-01-01"))];
+        let e = evaluate_account(&a, &global(), date("2025-06-15"));
+        assert_eq!(e.plan, "expired");
+        assert!(!e.greatly_expired, "{expected}");
+        assert_eq!(e.desired.fields["account_type"], text(expected));
+        assert!(e.desired.managed_tags.contains(expected));
+    }
+    let mut a = account("C", "Customer Co");
+    a.account_type = Some("Former Customer".to_string());
+    assert_eq!(account_type(&a).as_deref(), Some("former_customer"));
+    a.account_type = Some("Prospect".to_string());
+    assert_eq!(account_type(&a).as_deref(), Some("prospect"));
+}
+
+#[test]
+fn global_desired_fields_and_managed_tags() {
+    let mut a = account("Acme", "Acme Corp");
+    a.carr = Some(1200.0);
+    a.sales_segment = Some("Mid-Market".to_string());
+    a.licenses = Some(25.0);
+    a.geo = Some("apj".to_string());
+    a.health_color = Some("YELLOW".to_string());
+    a.restricted = true;
+    a.owner = Some("Olive".to_string());
+    a.customer_subscriptions = vec![cs("Premium", None)];
+    let e = evaluate_account(&a, &global(), date("2025-06-15"));
+    let f = &e.desired.fields;
+    assert_eq!(f["salesforce_id"], text(&a.id18));
+    assert_eq!(f["sfdc_short_id"], text(&a.id18[..15]));
+    assert_eq!(f["support_level"], text("premium"));
+    assert_eq!(f["aar"], Some(FieldValue::Number(1200.0)));
+    assert_eq!(f["sales_segmentation"], text("mid-market"));
+    assert_eq!(f["seats_decimal"], Some(FieldValue::Number(25.0)));
+    assert_eq!(f["org_region"], text("org_region_apac"));
+    assert_eq!(f["health_score"], text("health_score_yellow"));
+    assert_eq!(f["restricted_account"], Some(FieldValue::Bool(true)));
+    assert_eq!(f["account_owner"], text("Olive"));
+    assert_eq!(f["technical_account_manager"], None);
+    let tags: Vec<&str> = e.desired.managed_tags.iter().map(String::as_str).collect();
+    assert_eq!(
+        tags,
+        [
+            "customer",
+            "health_score_yellow",
+            "org_region_apac",
+            "premium",
+            "restricted_account"
+        ]
+    );
+    assert!(!f.contains_key("market_segment"));
+}
+
+#[test]
+fn expired_zeroes_arr_blank_segment_is_unknown_and_odd_values_are_none() {
+    let mut a = account("Zero", "Zero Co");
+    a.carr = Some(999.0);
+    a.geo = Some("MARS".to_string());
+    a.health_color = Some("Purple".to_string());
+    let e = evaluate_account(&a, &global(), date("2025-06-15"));
+    let f = &e.desired.fields;
+    assert_eq!(f["aar"], Some(FieldValue::Number(0.0)));
+    assert_eq!(f["sales_segmentation"], text("unknown"));
+    assert_eq!(f["org_region"], None);
+    assert_eq!(f["health_score"], None);
+    assert_eq!(f["restricted_account"], Some(FieldValue::Bool(false)));
+    assert_eq!(e.findings.len(), 1, "{:?}", e.findings);
+    assert_eq!(e.findings[0].kind, FindingKind::UnknownRegion);
+    assert!(e.findings[0].message.contains("MARS"));
+    let tags: Vec<&str> = e.desired.managed_tags.iter().map(String::as_str).collect();
+    assert_eq!(tags, ["customer", "expired"]);
+}
+
+#[test]
+fn us_federal_fields() {
+    let mut a = account("Navy", "Navy");
+    a.carr = Some(10.0);
+    a.sales_segment = Some("Mid-Market".to_string());
+    a.licenses = Some(3.0);
+    a.solutions_architect = Some("Sam".to_string());
+    a.customer_subscriptions = vec![cs("Self-Managed - Premium", None)];
+    let e = evaluate_account(&a, &federal(), date("2025-06-15"));
+    let f = &e.desired.fields;
+    assert_eq!(f["arr"], Some(FieldValue::Number(10.0)));
+    assert_eq!(f["market_segment"], text("market_segment_mid_market"));
+    assert_eq!(f["number_of_seats"], Some(FieldValue::Number(3.0)));
+    assert_eq!(f["solutions_architect"], text("Sam"));
+    for absent in [
+        "org_region",
+        "restricted_account",
+        "health_score",
+        "sales_segmentation",
+        "aar",
+    ] {
+        assert!(!f.contains_key(absent), "{absent}");
+    }
+    a.sales_segment = None;
+    let e = evaluate_account(&a, &federal(), date("2025-06-15"));
+    assert_eq!(e.desired.fields["market_segment"], None);
+    a.sales_segment = Some("Huge".to_string());
+    let e = evaluate_account(&a, &federal(), date("2025-06-15"));
+    assert_eq!(e.desired.fields["market_segment"], None);
+    assert_eq!(e.findings[0].kind, FindingKind::UnknownOption);
+}

@@ -1,0 +1,88 @@
+//! Safety guards (SPEC §5).
+
+use sync_core::diff::{OrgDelete, OrgPatch, OrgUpdate};
+use sync_core::guards::{any_tripped, check_contacts_guard};
+use sync_core::{check_guards, Guard, GuardConfig, Plan};
+
+fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
+    Plan {
+        salesforce_records: matched.max(1),
+        matched,
+        updates: (0..updates)
+            .map(|i| OrgUpdate {
+                salesforce_id: format!("u{i}"),
+                id: i as u64,
+                patch: OrgPatch::default(),
+            })
+            .collect(),
+        deletes: (0..deletes)
+            .map(|i| OrgDelete {
+                salesforce_id: format!("d{i}"),
+                id: i as u64,
+                name: format!("D{i}"),
+            })
+            .collect(),
+        ..Plan::default()
+    }
+}
+
+fn tripped(guards: &[Guard]) -> Vec<&str> {
+    guards
+        .iter()
+        .filter(|g| g.tripped)
+        .map(|g| g.name.as_str())
+        .collect()
+}
+
+#[test]
+fn deletions_over_the_limit_trip() {
+    let config = GuardConfig::default();
+    assert!(tripped(&check_guards(&plan(50, 0, 25), &config)).is_empty());
+    assert_eq!(
+        tripped(&check_guards(&plan(50, 0, 26), &config)),
+        ["max_deletions"]
+    );
+}
+
+#[test]
+fn ratios_apply_only_above_100_matched_orgs() {
+    let config = GuardConfig::default();
+    // 6 of 100 is 6 %, but 100 is not more than 100.
+    assert!(tripped(&check_guards(&plan(100, 60, 6), &config)).is_empty());
+    // 6 of 101 is over 5 %; 51 of 101 updates is over 0.5.
+    assert_eq!(
+        tripped(&check_guards(&plan(101, 51, 6), &config)),
+        ["deletion_ratio", "max_update_ratio"]
+    );
+    // 5 of 101 and 50 of 101 are within.
+    assert!(tripped(&check_guards(&plan(101, 50, 5), &config)).is_empty());
+}
+
+#[test]
+fn allow_mass_changes_lifts_deletion_and_update_guards_but_not_empty_results() {
+    let config = GuardConfig {
+        allow_mass_changes: true,
+        ..GuardConfig::default()
+    };
+    let guards = check_guards(&plan(1000, 900, 300), &config);
+    assert!(!any_tripped(&guards));
+    assert!(guards.iter().any(|g| g.detail.contains("lifted")));
+    let mut empty = plan(0, 0, 0);
+    empty.salesforce_records = 0;
+    assert_eq!(tripped(&check_guards(&empty, &config)), ["no_accounts"]);
+}
+
+#[test]
+fn custom_limits_and_no_contacts() {
+    let config = GuardConfig {
+        max_deletions: 2,
+        max_update_ratio: 0.1,
+        allow_mass_changes: false,
+    };
+    assert_eq!(
+        tripped(&check_guards(&plan(200, 21, 3), &config)),
+        ["max_deletions", "max_update_ratio"]
+    );
+    assert!(check_contacts_guard(0).tripped);
+    assert!(!check_contacts_guard(1).tripped);
+}

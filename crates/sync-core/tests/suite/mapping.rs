@@ -1,0 +1,160 @@
+//! Mapping files: embedded defaults, validation, and the check against Zendesk.
+
+use sync_core::mapping::{GLOBAL_TOML, US_FEDERAL_TOML};
+use sync_core::{Error, Instance, Mapping, ZendeskOrgField};
+
+fn problems(text: &str) -> Vec<String> {
+    match Mapping::parse(text, "test.toml") {
+        Err(Error::MappingInvalid { problems, .. }) => problems,
+        other => panic!("expected MappingInvalid, got {other:?}"),
+    }
+}
+
+fn fields() -> Vec<ZendeskOrgField> {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        organization_fields: Vec<ZendeskOrgField>,
+    }
+    let text = include_str!("../../../../fixtures/sync/global_organization_fields.json");
+    serde_json::from_str::<Page>(text)
+        .expect("fields page")
+        .organization_fields
+}
+
+#[test]
+fn embedded_mappings_are_valid_and_agree_with_the_field_table() {
+    let g = Mapping::embedded(Instance::Global).expect("global");
+    assert_eq!(g.instance(), Instance::Global);
+    assert_eq!(
+        g.managed_keys(),
+        [
+            "salesforce_id",
+            "support_level",
+            "sfdc_short_id",
+            "aar",
+            "sales_segmentation",
+            "account_owner",
+            "account_type",
+            "technical_account_manager",
+            "seats_decimal",
+            "org_region",
+            "health_score",
+            "expiration_date",
+            "restricted_account"
+        ]
+    );
+    let f = Mapping::embedded(Instance::UsFederal).expect("us-federal");
+    assert_eq!(f.cases().case_key_prefix, "usfed-");
+    assert_eq!(g.cases().case_key_prefix, "");
+    assert_eq!(g.cases().closed_statuses, ["closed"]);
+    assert_eq!(g.cases().origin, "Web");
+    assert!(f.managed_tags().contains("market_segment_pubsec"));
+    assert!(!f.managed_tags().contains("restricted_account"));
+    assert_eq!(g.managed_tags().len(), 9 + 9 + 6 + 3 + 1);
+}
+
+#[test]
+fn aliases_resolve_case_insensitively() {
+    let g = Mapping::embedded(Instance::Global).expect("global");
+    assert_eq!(g.plan_for_tier("Basic"), Some("starter"));
+    assert_eq!(
+        g.plan_for_tier(" self-managed - ULTIMATE "),
+        Some("ultimate")
+    );
+    assert_eq!(g.plan_for_tier("Premium"), Some("premium"));
+    assert_eq!(g.plan_for_tier("Platinum"), None);
+    assert_eq!(g.plan_rank("ultimate"), Some(0));
+    assert_eq!(g.plan_rank("expired"), None);
+    assert_eq!(g.region_for_geo("apj"), Some("apac"));
+}
+
+#[test]
+fn loading_from_a_path_works_and_a_missing_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("sync-core-mapping-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("m.toml");
+    std::fs::write(&path, US_FEDERAL_TOML).expect("write");
+    assert_eq!(
+        Mapping::load(&path).expect("load").instance(),
+        Instance::UsFederal
+    );
+    let missing = dir.join("nope.toml");
+    let err = Mapping::load(&missing).expect_err("missing");
+    assert!(err.to_string().contains("nope.toml"), "{err}");
+}
+
+#[test]
+fn validation_reports_every_problem_with_its_key() {
+    let broken = GLOBAL_TOML
+        .replace(
+            "gold = [\"SaaS - Gold\", \"GitLab.com Gold\"]",
+            "gold = [\"SaaS - Gold\", \"Basic\"]\nplatinum = [\"Plat\"]",
+        )
+        .replace(
+            "community = \"community\"\nexpired = \"expired\"",
+            "expired = \"expired\"",
+        )
+        .replace("amer = \"org_region_amer\"\n", "")
+        .replace(
+            "protect_tag = \"do_not_delete\"",
+            "protect_tag = \"premium\"",
+        );
+    let problems = problems(&broken);
+    let joined = problems.join("\n");
+    for expected in [
+        "plans.aliases.starter: alias \"Basic\" is already used by plan \"gold\"",
+        "plans.aliases.platinum: unknown rank",
+        "plans: plan \"community\" has no option in [dropdowns.support_level]",
+        "regions.AMER: region \"amer\" has no option in [dropdowns.org_region]",
+        "deletion.protect_tag: \"premium\" is a managed tag",
+    ] {
+        assert!(
+            joined.contains(expected),
+            "missing {expected:?} in:\n{joined}"
+        );
+    }
+    assert_eq!(problems.len(), 5, "{joined}");
+}
+
+#[test]
+fn unknown_keys_and_bad_toml_are_parse_errors() {
+    let typo = GLOBAL_TOML.replace("seats = \"seats_decimal\"", "seatz = \"seats_decimal\"");
+    match Mapping::parse(&typo, "typo.toml") {
+        Err(Error::MappingParse { message, .. }) => assert!(message.contains("seatz"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_mapping_matches_zendesk_fields_and_every_mismatch_is_listed() {
+    let g = Mapping::embedded(Instance::Global).expect("global");
+    g.check_against_zendesk(&fields())
+        .expect("fixture fields match");
+
+    let mut defs = fields();
+    defs.retain(|d| d.key != "aar");
+    for d in defs.iter_mut() {
+        if d.key == "support_level" {
+            d.custom_field_options
+                .retain(|o| o.value != "gold" && o.value != "expired");
+        }
+        if d.key == "restricted_account" {
+            d.tag = Some("restricted".into());
+        }
+        if d.key == "seats_decimal" {
+            d.field_type = "dropdown".into();
+        }
+    }
+    match g.check_against_zendesk(&defs) {
+        Err(Error::FieldsMismatch { mismatches }) => {
+            let joined = mismatches.join("\n");
+            assert_eq!(mismatches.len(), 5, "{joined}");
+            assert!(joined.contains("field aar (role arr) does not exist"));
+            assert!(joined.contains("option value \"gold\""));
+            assert!(joined.contains("option value \"expired\""));
+            assert!(joined.contains("checkbox tag is \"restricted\""));
+            assert!(joined.contains("seats_decimal has type \"dropdown\""));
+        }
+        other => panic!("{other:?}"),
+    }
+}

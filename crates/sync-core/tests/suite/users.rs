@@ -1,0 +1,210 @@
+//! User decisions (SPEC §6).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use sync_core::model::{BillingAccount, Contact, FindingKind};
+use sync_core::users::{
+    decide_sold_to, is_new_org, is_valid_email, plan_federal_users, sold_to_contacts, UserAction,
+};
+use sync_core::zendesk::ZendeskUser;
+
+use crate::common::{date, org};
+
+fn user(id: u64, name: &str, email: &str, role: &str, org: Option<u64>) -> ZendeskUser {
+    serde_json::from_value(json!({
+        "id": id, "url": "https://x.zendesk.com/api/v2/users/1.json", "name": name, "email": email,
+        "created_at": "2024-01-01T00:00:00Z", "role": role, "organization_id": org, "tags": [],
+        "active": true, "suspended": false, "user_fields": {}
+    }))
+    .expect("user json")
+}
+
+fn billing(name: Option<&str>, email: &str) -> BillingAccount {
+    BillingAccount {
+        name: name.map(str::to_string),
+        sold_to_email: Some(email.to_string()),
+    }
+}
+
+fn contact(name: &str, email: &str, account: Option<&str>) -> Contact {
+    Contact {
+        name: Some(name.to_string()).filter(|s| !s.trim().is_empty()),
+        email: Some(email.to_string()).filter(|s| !s.trim().is_empty()),
+        account_id: account.map(str::to_string),
+    }
+}
+
+#[test]
+fn sold_to_emails_are_trimmed_lowercased_valid_and_deduplicated() {
+    let contacts = sold_to_contacts(&[
+        billing(Some("Billing"), " Bill@Example.COM "),
+        billing(Some("Other name"), "bill@example.com"),
+        billing(None, "ap@example.com"),
+        billing(Some("Bad"), "not-an-email"),
+        billing(Some("Bad"), "two@@example.com"),
+    ]);
+    let got: Vec<(&str, &str)> = contacts
+        .iter()
+        .map(|c| (c.email.as_str(), c.name.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [("bill@example.com", "Billing"), ("ap@example.com", "ap")]
+    );
+    assert!(is_valid_email("a.b+c@sub.example.org"));
+    assert!(!is_valid_email("a b@example.org"));
+    assert!(!is_valid_email("@example.org"));
+    assert!(!is_valid_email("a@localhost"));
+}
+
+#[test]
+fn sold_to_creates_assigns_or_reports_per_email() {
+    let candidates = sold_to_contacts(&[
+        billing(Some("New Person"), "new@example.com"),
+        billing(Some("Loose"), "loose@example.com"),
+        billing(Some("Taken"), "taken@example.com"),
+        billing(Some("Agent"), "agent@example.com"),
+    ]);
+    let known: BTreeMap<String, ZendeskUser> = [
+        (
+            "loose@example.com".to_string(),
+            user(1, "Loose", "loose@example.com", "end-user", None),
+        ),
+        (
+            "taken@example.com".to_string(),
+            user(2, "Taken", "taken@example.com", "end-user", Some(77)),
+        ),
+        (
+            "agent@example.com".to_string(),
+            user(3, "Agent", "agent@example.com", "agent", None),
+        ),
+    ]
+    .into();
+    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, 0);
+    assert_eq!(
+        plan.actions,
+        vec![
+            UserAction::Update {
+                user_id: 1,
+                email: "loose@example.com".into(),
+                name: None,
+                organization_id: Some(500)
+            },
+            UserAction::Create {
+                name: "New Person".into(),
+                email: "new@example.com".into(),
+                organization_id: 500
+            },
+        ]
+    );
+    let kinds: Vec<FindingKind> = plan.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [FindingKind::SoldToInOtherOrg, FindingKind::ProtectedUser]
+    );
+}
+
+#[test]
+fn a_new_org_without_any_user_is_reported() {
+    let candidates = sold_to_contacts(&[billing(None, "taken@example.com")]);
+    let known: BTreeMap<String, ZendeskUser> = [(
+        "taken@example.com".to_string(),
+        user(2, "T", "taken@example.com", "end-user", Some(77)),
+    )]
+    .into();
+    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, 0);
+    assert!(plan.actions.is_empty());
+    assert_eq!(
+        plan.findings.last().map(|f| f.kind),
+        Some(FindingKind::NoContactForNewOrg)
+    );
+    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 0);
+    assert_eq!(plan.findings[0].kind, FindingKind::NoContactForNewOrg);
+    // Already has a user (found by the org's user list): no finding.
+    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 1);
+    assert!(plan.findings.is_empty());
+}
+
+#[test]
+fn an_org_counts_as_new_for_seven_days_while_it_has_no_user() {
+    let o = org(1, "Fresh", json!({}), &[]); // created 2024-01-01T00:00:00Z
+    assert!(is_new_org(&o, 0, date("2024-01-07")));
+    assert!(!is_new_org(&o, 0, date("2024-01-08")));
+    assert!(!is_new_org(&o, 1, date("2024-01-02")));
+}
+
+#[test]
+fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users() {
+    let army = "0014M00002ArmyAAAA";
+    let navy = "0014M00002NavyAAAA";
+    let contacts = [
+        contact("Alice", "alice@army.example", Some(army)),
+        contact("Bob", "Bob@Navy.example", Some(navy)),
+        contact("Robert", "bob@navy.EXAMPLE", Some(navy)),
+        contact("Dave Agent", "dave@army.example", Some(navy)),
+        contact("Erin", "erin@army.example", Some(army)),
+        contact("Frank", "frank@navy.example", Some(navy)),
+        contact("", "blank@army.example", Some(army)),
+        contact("No Account", "noacct@army.example", None),
+        contact("Bad Email", "bad-email", Some(army)),
+        contact("Lost", "lost@example.com", Some("0014M00002UnknownA")),
+        contact("Carol", "carol@nasa.example", Some(army)),
+    ];
+    let org_ids: BTreeMap<String, u64> = [(army.to_string(), 100), (navy.to_string(), 200)].into();
+    let users = [
+        user(1, "Alice A.", "ALICE@army.example", "end-user", Some(100)),
+        user(2, "Dave Agent", "dave@army.example", "agent", None),
+        user(3, "Erin", "erin@army.example", "end-user", Some(100)),
+        user(4, "Frank", "frank@navy.example", "end-user", Some(100)),
+        user(5, "Zendesk Only", "zed@army.example", "end-user", Some(100)),
+    ];
+    let plan = plan_federal_users(&contacts, &org_ids, &users);
+    assert_eq!(
+        plan.actions,
+        vec![
+            UserAction::Update {
+                user_id: 1,
+                email: "alice@army.example".into(),
+                name: Some("Alice".into()),
+                organization_id: None
+            },
+            UserAction::Create {
+                name: "Carol".into(),
+                email: "carol@nasa.example".into(),
+                organization_id: 100
+            },
+            UserAction::Update {
+                user_id: 4,
+                email: "frank@navy.example".into(),
+                name: None,
+                organization_id: Some(200)
+            },
+        ]
+    );
+    assert_eq!(plan.unchanged, 1);
+    let mut kinds: Vec<(FindingKind, Option<String>)> = plan
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.email.clone()))
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        vec![
+            (FindingKind::InvalidContact, Some("bad-email".into())),
+            (
+                FindingKind::InvalidContact,
+                Some("blank@army.example".into())
+            ),
+            (
+                FindingKind::InvalidContact,
+                Some("noacct@army.example".into())
+            ),
+            (FindingKind::DuplicateEmail, Some("bob@navy.example".into())),
+            (FindingKind::NoOrganization, Some("lost@example.com".into())),
+            (FindingKind::ProtectedUser, Some("dave@army.example".into())),
+        ]
+    );
+    assert_eq!(plan.records, contacts.len());
+}
