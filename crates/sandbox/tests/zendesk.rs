@@ -2,6 +2,9 @@
 //! envelopes, bulk jobs with failed rows, validation errors, tags and drop-downs, rate
 //! limit, faults, webhooks, the standalone binary.
 
+// Helpers outside `#[test]` functions (setup, receivers) fail loudly on purpose.
+#![allow(clippy::unwrap_used)]
+
 mod zd_common;
 
 use std::collections::BTreeSet;
