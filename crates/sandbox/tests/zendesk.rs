@@ -1343,3 +1343,118 @@ async fn the_binary_prints_both_urls_first() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test]
+async fn the_real_client_round_trips_against_the_simulator() {
+    use futures::TryStreamExt;
+    use zendesk_client::{Auth, Client, ItemOutcome, NewOrganization, PollPolicy};
+    let zd = zd().await;
+    let client = Client::builder()
+        .url(zd.url.clone())
+        .auth(Auth::api_token("ops@example.com", "t0k"))
+        .poll_policy(PollPolicy {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+            timeout: Duration::from_secs(5),
+        })
+        .build()
+        .unwrap();
+    let orgs = client.organizations();
+    let fields = orgs.fields().await.unwrap();
+    assert_eq!(fields.len(), 13);
+    let all: Vec<_> = orgs.list().try_collect().await.unwrap();
+    assert_eq!(
+        all.len(),
+        zd.sim.dump()["organizations"].as_array().unwrap().len()
+    );
+    let new = |name: &str| NewOrganization {
+        name: name.to_owned(),
+        ..NewOrganization::default()
+    };
+    let handle = orgs
+        .create_many(vec![new("Client Org"), new("Initech")])
+        .await
+        .unwrap();
+    let reports = client.jobs().wait_all(vec![handle]).await;
+    assert_eq!(reports.len(), 1);
+    let outcomes = &reports[0].outcomes;
+    assert!(
+        matches!(outcomes[0], ItemOutcome::Succeeded { id: Some(_), .. }),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(&outcomes[1], ItemOutcome::Failed { code, .. } if code == "DuplicateValue"),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn salesforce_faults_run_through_the_sandbox() {
+    let sandbox = sandbox::Sandbox::start(sandbox::SandboxConfig::default_fixtures())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let sf = sandbox.salesforce_url().to_owned();
+    let token: Value = http
+        .post(format!("{sf}/services/oauth2/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "id"),
+            ("client_secret", "secret"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let query = || {
+        http.get(format!("{sf}/services/data/v62.0/query"))
+            .query(&[("q", "SELECT Id FROM Account")])
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(query().await.unwrap().status(), 200);
+    // The 2nd query request expires every token before it is handled.
+    sandbox.admin().set_faults(FaultPlan {
+        seed: 0,
+        rules: vec![FaultRule {
+            fault: Fault::ExpireSalesforceTokens,
+            when: When::Nth(1),
+            api: Some(Api::Salesforce),
+            endpoint: Some("GET /services/data/v62.0/query".into()),
+        }],
+    });
+    let resp = query().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(resp.text().await.unwrap().contains("INVALID_SESSION_ID"));
+    // A 503 from the Salesforce side, chosen by the same middleware.
+    sandbox.admin().set_faults(FaultPlan {
+        seed: 0,
+        rules: vec![FaultRule {
+            fault: Fault::ServerError { status: 503 },
+            when: When::Always,
+            api: Some(Api::Salesforce),
+            endpoint: None,
+        }],
+    });
+    let resp = http
+        .post(format!("{sf}/services/oauth2/token"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    let zd = reqwest::get(format!(
+        "{}/api/v2/organization_fields",
+        sandbox.zendesk_url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        zd.status(),
+        200,
+        "a Salesforce-only rule leaves Zendesk alone"
+    );
+}
