@@ -93,6 +93,10 @@ pub enum Error {
     /// A bad builder setting (URL, subdomain, credentials).
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// An argument the API cannot take, refused before sending (e.g. a quote in an email
+    /// to search for).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// A webhook delivery failed signature verification.
     #[error("webhook signature rejected: {0}")]
     Signature(SignatureFailure),
@@ -116,6 +120,7 @@ impl Error {
             | Error::Decode { .. }
             | Error::TooManyItems { .. }
             | Error::Config(_)
+            | Error::InvalidInput(_)
             | Error::Signature(_) => false,
         }
     }
@@ -137,6 +142,7 @@ impl Error {
             | Error::Decode { .. }
             | Error::TooManyItems { .. }
             | Error::Config(_)
+            | Error::InvalidInput(_)
             | Error::Signature(_) => None,
         }
     }

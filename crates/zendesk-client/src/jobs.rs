@@ -82,10 +82,10 @@ pub enum JobResults {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct JobRow {
     /// Position in the request, when Zendesk sends it (failed rows, ticket creates).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_number")]
     pub index: Option<usize>,
-    /// The record id; junk on failed rows.
-    #[serde(default)]
+    /// The record id; junk on failed rows (read leniently: a non-number is `None`).
+    #[serde(default, deserialize_with = "lenient_number")]
     pub id: Option<u64>,
     /// `Created`, `Updated`, `Deleted`, `Failed`, ….
     #[serde(default)]
@@ -105,6 +105,27 @@ pub struct JobRow {
     /// The email, on `create_or_update_many` user rows.
     #[serde(default)]
     pub email: Option<String>,
+}
+
+/// Reads a number, or a string holding one; anything else is `None`, so one odd row
+/// cannot make a whole job status unreadable.
+fn lenient_number<'de, D, N>(d: D) -> std::result::Result<Option<N>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    N: std::str::FromStr + serde::Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<N> {
+        Number(N),
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    Ok(match Raw::<N>::deserialize(d)? {
+        Raw::Number(n) => Some(n),
+        Raw::Text(s) => s.trim().parse().ok(),
+        Raw::Other(_) => None,
+    })
 }
 
 impl JobRow {
@@ -509,6 +530,21 @@ mod tests {
         assert!(outcomes(&odd, 1)
             .iter()
             .all(|o| matches!(o, ItemOutcome::Unknown { .. })));
+    }
+
+    #[test]
+    fn odd_ids_on_rows_do_not_break_the_status() {
+        let s = status(
+            r#"{"id":"V3-5","status":"completed","results":[
+                {"id":"junk","error":"UserUpdateError","status":"Failed"},
+                {"id":-1,"index":"1","status":"Created"}]}"#,
+        );
+        let JobResults::Rows(rows) = &s.results else {
+            panic!("rows expected");
+        };
+        assert_eq!(rows[0].id, None);
+        assert_eq!(rows[1].id, None);
+        assert_eq!(rows[1].index, Some(1));
     }
 
     #[test]

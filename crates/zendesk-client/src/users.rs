@@ -185,7 +185,9 @@ impl Users {
     /// ```
     pub async fn search_by_email(&self, email: &str) -> Result<Vec<User>> {
         if email.contains('"') {
-            return Err(Error::Config(format!("email {email:?} contains a quote")));
+            return Err(Error::InvalidInput(format!(
+                "email {email:?} contains a quote"
+            )));
         }
         let req = Request::get("users/search.json", "GET users/search")
             .query("query", format!("email:\"{email}\""));

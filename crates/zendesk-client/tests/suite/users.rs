@@ -170,3 +170,21 @@ async fn a_403_on_update_many_stays_forbidden() {
         .expect_err("403");
     assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_quote_in_a_searched_email_is_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body(fixture!("users_search.json"));
+        })
+        .await;
+    let err = client(&server)
+        .users()
+        .search_by_email("a\" OR role:admin \"@x.com")
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    assert_eq!(any.calls_async().await, 0);
+}
