@@ -265,6 +265,23 @@ impl Report {
         }
     }
 
+    /// Records a failed write (a failed job row, a refused call) as an `errors[]` entry.
+    pub fn record_failure(
+        &mut self,
+        kind: &str,
+        salesforce_id: Option<&str>,
+        email: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.errors.push(ReportError {
+            kind: kind.to_string(),
+            salesforce_id: salesforce_id.map(str::to_string),
+            email: email.map(str::to_string),
+            ticket_id: None,
+            message: message.into(),
+        });
+    }
+
     /// Records the guards.
     pub fn record_guards(&mut self, guards: &[Guard]) {
         self.guards.extend(guards.iter().cloned());

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use time::{Date, Duration};
+use time::{Date, Duration, UtcOffset};
 
 use crate::model::{BillingAccount, Contact, Finding, FindingKind};
 use crate::zendesk::{ZendeskOrg, ZendeskUser};
@@ -60,7 +60,7 @@ pub fn is_new_org(org: &ZendeskOrg, user_count: usize, today: Date) -> bool {
     user_count == 0
         && org
             .created_at
-            .is_some_and(|at| at.date() > today - Duration::days(7))
+            .is_some_and(|at| at.to_offset(UtcOffset::UTC).date() > today - Duration::days(7))
 }
 
 /// A user write.

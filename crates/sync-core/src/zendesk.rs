@@ -18,10 +18,10 @@ pub struct ZendeskOrg {
     /// Its unique name.
     pub name: String,
     /// All its tags, managed or not.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
     /// Custom field values keyed by field key (`null` when unset).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub organization_fields: BTreeMap<String, FieldValue>,
     /// When it was created (ISO-8601 UTC).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -60,11 +60,20 @@ pub struct ZendeskUser {
     #[serde(default)]
     pub organization_id: Option<u64>,
     /// Tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
     /// When it was created.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub created_at: Option<OffsetDateTime>,
+}
+
+/// `null` (or absent, with `#[serde(default)]`) becomes the type's default.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn default_role() -> Role {
@@ -119,7 +128,7 @@ pub struct ZendeskOrgField {
     #[serde(default)]
     pub tag: Option<String>,
     /// A drop-down's options.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub custom_field_options: Vec<FieldOption>,
 }
 

@@ -18,3 +18,5 @@ mod props;
 mod records;
 #[path = "suite/users.rs"]
 mod users;
+#[path = "suite/zendesk.rs"]
+mod zendesk;
