@@ -14,8 +14,10 @@
 //! | `POST /services/data/vNN.N/sobjects/{T}` | create |
 //! | `GET`/`PATCH`/`DELETE /services/data/vNN.N/sobjects/{T}/{id}` | read / update / delete |
 //! | `PATCH /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert |
-//! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire` | test and demo hooks |
+//! | `POST`/`PATCH /services/data/vNN.N/composite/sobjects` | collection create / update (≤ 200) |
+//! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire`, `POST /__admin/limits?daily=N` | test and demo hooks |
 
+mod collections;
 mod dml;
 pub mod eval;
 pub mod generate;
@@ -94,6 +96,7 @@ pub(crate) struct SimState {
     pub(crate) next_token: u64,
     pub(crate) counts: BTreeMap<String, u64>,
     pub(crate) api_usage: u64,
+    pub(crate) daily_limit: u64,
     pub(crate) case_number: u64,
 }
 
@@ -119,6 +122,7 @@ impl SalesforceSim {
                 next_token: 0,
                 counts: BTreeMap::new(),
                 api_usage: 0,
+                daily_limit: routes::DEFAULT_DAILY_LIMIT,
                 case_number: 1000,
             })),
         }
@@ -146,6 +150,12 @@ impl SalesforceSim {
         for t in self.lock().tokens.values_mut() {
             t.revoked = true;
         }
+    }
+
+    /// Sets the org's daily API request limit: once `Sforce-Limit-Info` usage reaches
+    /// it, every REST call answers 403 `REQUEST_LIMIT_EXCEEDED` (reference §7.4).
+    pub fn set_daily_limit(&self, limit: u64) {
+        self.lock().daily_limit = limit;
     }
 
     /// Every sObject's records: `{"Account":[...], "Case":[...], ...}`.

@@ -932,3 +932,104 @@ async fn sfdc_client_jwt_bearer_flow_is_accepted_and_a_wrong_key_refused() {
         .await;
     assert!(matches!(refused.as_slice(), [Err(_)]), "{refused:?}");
 }
+
+#[tokio::test]
+async fn collections_answer_per_item_in_order_and_roll_back_all_or_none() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let path = "/services/data/v62.0/composite/sobjects";
+    let good = json!({"attributes": {"type": "Case"}, "Subject": "ok"});
+    let bad = json!({"attributes": {"type": "Case"}, "AccountId": "0018SDEMO000999QPA"});
+    let (status, _, body) = sf
+        .call(
+            &token,
+            Method::POST,
+            path,
+            Some(json!({"allOrNone": false, "records": [good, bad]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body[0]["success"], json!(true));
+    let created = body[0]["id"].as_str().unwrap_or_default().to_string();
+    assert!(created.starts_with("500"));
+    assert_eq!(body[1]["success"], json!(false));
+    assert_eq!(body[1]["id"], Value::Null);
+    assert_eq!(
+        body[1]["errors"][0]["statusCode"],
+        "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"
+    );
+    assert!(body[1]["errors"][0].get("errorCode").is_none());
+
+    let before = sf.sim.dump()["Case"].as_array().map(Vec::len);
+    let (_, _, body) = sf
+        .call(
+            &token,
+            Method::POST,
+            path,
+            Some(json!({"allOrNone": true, "records": [good, bad]})),
+        )
+        .await;
+    assert_eq!(
+        body[0]["errors"][0]["statusCode"],
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
+    assert_eq!(
+        sf.sim.dump()["Case"].as_array().map(Vec::len),
+        before,
+        "nothing written"
+    );
+
+    let update =
+        json!({"records": [{"attributes": {"type": "Case"}, "id": created, "Status": "Closed"}]});
+    let (status, _, body) = sf.call(&token, Method::PATCH, path, Some(update)).await;
+    assert_eq!(
+        (status, body),
+        (200, json!([{"id": created, "success": true, "errors": []}]))
+    );
+    let records: Vec<Value> = (0..201).map(|_| good.clone()).collect();
+    let (status, _, body) = sf
+        .call(
+            &token,
+            Method::POST,
+            path,
+            Some(json!({"records": records})),
+        )
+        .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (400, json!("EXCEEDED_ID_LIMIT"))
+    );
+}
+
+#[tokio::test]
+async fn daily_limit_answers_403_request_limit_exceeded() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let resp = sf
+        .http
+        .post(format!("{}/__admin/limits?daily=2", sf.url))
+        .send()
+        .await
+        .expect("admin");
+    assert_eq!(resp.status().as_u16(), 204);
+    let q = format!(
+        "/services/data/v62.0/query?{}",
+        form_q("SELECT Id FROM User")
+    );
+    let (_, headers, _) = sf.call(&token, Method::GET, &q, None).await;
+    assert_eq!(
+        headers
+            .get("Sforce-Limit-Info")
+            .and_then(|h| h.to_str().ok()),
+        Some("api-usage=1/2")
+    );
+    assert_eq!(sf.call(&token, Method::GET, &q, None).await.0, 200);
+    let (status, _, body) = sf.call(&token, Method::GET, &q, None).await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+        )
+    );
+}

@@ -40,7 +40,12 @@ pub struct DmlResponse {
     pub body: Option<Value>,
 }
 
-fn error(status: u16, code: &str, message: impl Into<String>, fields: &[&str]) -> DmlResponse {
+pub(super) fn error(
+    status: u16,
+    code: &str,
+    message: impl Into<String>,
+    fields: &[&str],
+) -> DmlResponse {
     DmlResponse {
         status,
         location: None,
@@ -48,7 +53,7 @@ fn error(status: u16, code: &str, message: impl Into<String>, fields: &[&str]) -
     }
 }
 
-fn not_found() -> DmlResponse {
+pub(super) fn not_found() -> DmlResponse {
     DmlResponse {
         status: 404,
         location: None,
@@ -105,7 +110,7 @@ fn type_name(ty: FieldType) -> &'static str {
 }
 
 /// Checks a request body against the schema; returns the typed field values.
-fn check_body(
+pub(super) fn check_body(
     store: &Store,
     sobject: &'static SObject,
     body: &[u8],
@@ -204,7 +209,7 @@ fn check_body(
 }
 
 /// Applies checked values to a record, then the Case-derived fields.
-fn apply(
+pub(super) fn apply(
     state: &mut SimState,
     sobject: &'static SObject,
     id: &str,
@@ -240,7 +245,7 @@ fn apply(
     }
 }
 
-fn created(
+pub(super) fn created(
     state: &mut SimState,
     sobject: &'static SObject,
     values: Vec<(&'static str, Value)>,
@@ -308,7 +313,7 @@ pub fn create(state: &mut SimState, sobject: &str, body: &[u8], ctx: WriteCtx<'_
     }
 }
 
-fn live_record<'a>(
+pub(super) fn live_record<'a>(
     state: &'a SimState,
     sobject: &'static SObject,
     id: &str,

@@ -12,10 +12,10 @@ use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use super::{dml, oauth, query, SalesforceSim, SimState};
+use super::{collections, dml, oauth, query, SalesforceSim, SimState};
 
-/// The daily API limit shown in `Sforce-Limit-Info`.
-const DAILY_LIMIT: u64 = 100_000;
+/// The default daily API limit shown in `Sforce-Limit-Info`.
+pub(crate) const DEFAULT_DAILY_LIMIT: u64 = 100_000;
 
 /// The router serving the whole simulated API.
 pub fn router(sim: SalesforceSim) -> axum::Router {
@@ -67,6 +67,19 @@ async fn handle(
             sim.expire_tokens();
             StatusCode::NO_CONTENT.into_response()
         }
+        (&Method::POST, ["__admin", "limits"]) => {
+            match params.get("daily").and_then(|d| d.parse().ok()) {
+                Some(limit) => {
+                    state.daily_limit = limit;
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                None => rest_error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "POST /__admin/limits needs ?daily=<number>",
+                ),
+            }
+        }
         (&Method::POST, ["services", "oauth2", "token"]) => {
             count(&mut state, "POST /services/oauth2/token");
             token(&mut state, &headers, &body)
@@ -101,7 +114,7 @@ async fn handle(
                     uri.path(),
                 ),
             };
-            let usage = format!("api-usage={}/{DAILY_LIMIT}", state.api_usage);
+            let usage = format!("api-usage={}/{}", state.api_usage, state.daily_limit);
             if let Ok(v) = HeaderValue::from_str(&usage) {
                 resp.headers_mut().insert("Sforce-Limit-Info", v);
             }
@@ -166,6 +179,7 @@ fn api_call(
         (m, ["sobjects", t, _]) => format!("{m} sobjects/{t}"),
         (&Method::PATCH, ["sobjects", t, _, _]) => format!("PATCH sobjects/{t} upsert"),
         (m, ["sobjects", t, _, _]) => format!("{m} sobjects/{t} by external id"),
+        (m, ["composite", "sobjects"]) => format!("{m} composite/sobjects"),
         (m, _) => format!("unmatched {m} {path}"),
     };
     count(state, endpoint);
@@ -174,6 +188,13 @@ fn api_call(
         .and_then(|h| h.to_str().ok());
     if !oauth::authorize(state, auth) {
         return rest_error(401, "INVALID_SESSION_ID", "Session expired or invalid");
+    }
+    if state.api_usage >= state.daily_limit {
+        return rest_error(
+            403,
+            "REQUEST_LIMIT_EXCEEDED",
+            "TotalRequests Limit exceeded.",
+        );
     }
     state.api_usage += 1;
     let page_size = page_size(state.config.page_size, headers);
@@ -196,6 +217,10 @@ fn api_call(
             return dml_response(dml::get(state, t, id, params.get("fields").map(String::as_str), version))
         }
         (&Method::PATCH, ["sobjects", t, id]) => return dml_response(dml::update(state, t, id, body)),
+        (&Method::POST | &Method::PATCH, ["composite", "sobjects"]) => {
+            let (status, body) = collections::run(state, body, *method == Method::PATCH, ctx);
+            return json_response(status, &body);
+        }
         (&Method::DELETE, ["sobjects", t, id]) => return dml_response(dml::delete(state, t, id)),
         (&Method::PATCH, ["sobjects", t, field, value]) => {
             return dml_response(dml::upsert(state, t, field, value, body, ctx))
