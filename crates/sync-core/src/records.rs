@@ -45,6 +45,19 @@ pub struct Children<T> {
     pub records: Vec<T>,
 }
 
+/// A problem with a child set the client should have completed: `done: false`
+/// means pages are missing, and reading a partial set could downgrade a plan.
+fn incomplete<T>(name: &str, children: &Option<Children<T>>) -> Option<String> {
+    match children {
+        Some(c) if !c.done => Some(format!(
+            "field {name}: child relationship incomplete (done: false, {} of {} records)",
+            c.records.len(),
+            c.total_size
+        )),
+        _ => None,
+    }
+}
+
 /// Rows of an optional child relationship: `null` means none.
 fn rows<T>(children: Option<Children<T>>) -> Vec<T> {
     children.map(|c| c.records).unwrap_or_default()
@@ -297,6 +310,23 @@ pub struct ContactRecord {
     pub inactive: Option<bool>,
 }
 
+impl GlobalAccountRecord {
+    /// The first child relationship left incomplete, if any.
+    pub fn incomplete_children(&self) -> Option<String> {
+        incomplete("Customer_Subscriptions__r", &self.customer_subscriptions)
+            .or_else(|| incomplete("Zuora__Subscriptions__r", &self.zuora_subscriptions))
+            .or_else(|| incomplete("Zuora__R00N40000001kyLcEAI__r", &self.billing_accounts))
+    }
+}
+
+impl FederalAccountRecord {
+    /// The first child relationship left incomplete, if any.
+    pub fn incomplete_children(&self) -> Option<String> {
+        incomplete("Customer_Subscriptions__r", &self.customer_subscriptions)
+            .or_else(|| incomplete("Zuora__Subscriptions__r", &self.zuora_subscriptions))
+    }
+}
+
 /// Parses a Salesforce `date` (`"YYYY-MM-DD"`) or `null`.
 fn sf_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -455,8 +485,10 @@ pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> D
     for value in records {
         let raw_id = raw_str(&value, "Account_ID_18__c");
         let decoded: Result<Account, String> = match instance {
-            Instance::Global => decode_one::<GlobalAccountRecord>(value).map(Account::from),
-            Instance::UsFederal => decode_one::<FederalAccountRecord>(value).map(Account::from),
+            Instance::Global => decode_one::<GlobalAccountRecord>(value)
+                .and_then(|r| r.incomplete_children().map_or(Ok(Account::from(r)), Err)),
+            Instance::UsFederal => decode_one::<FederalAccountRecord>(value)
+                .and_then(|r| r.incomplete_children().map_or(Ok(Account::from(r)), Err)),
         };
         let account = match decoded {
             Ok(a) => a,

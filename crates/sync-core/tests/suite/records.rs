@@ -84,6 +84,25 @@ fn a_child_set_assembled_from_several_pages_is_read_in_full() {
 }
 
 #[test]
+fn a_child_set_left_incomplete_is_an_invalid_account_not_a_downgrade() {
+    let record = global_record(
+        &id18("Partial"),
+        json!({"Customer_Subscriptions__r": {"totalSize": 450, "done": false,
+               "nextRecordsUrl": "/services/data/v62.0/query/01gxx-200", "records": []}}),
+    );
+    let decoded = decode_accounts(Instance::Global, vec![record]);
+    assert!(decoded.items.is_empty());
+    assert_eq!(decoded.findings[0].kind, FindingKind::InvalidAccount);
+    assert!(
+        decoded.findings[0]
+            .message
+            .contains("Customer_Subscriptions__r: child relationship incomplete"),
+        "{}",
+        decoded.findings[0].message
+    );
+}
+
+#[test]
 fn integer_and_float_numbers_decode_alike() {
     let a = global_record(
         &id18("One"),
