@@ -53,6 +53,33 @@ pub enum Fault {
     FailJobRow,
     /// Salesforce access tokens are expired before the request is handled.
     ExpireSalesforceTokens,
+    /// A ticket webhook is delivered twice with one invocation id (each webhook is one
+    /// draw; `endpoint` matches `WEBHOOK created` / `WEBHOOK closed`).
+    DuplicateWebhook,
+}
+
+impl Fault {
+    /// Whether the fault acts on something other than a request (job rows, webhooks).
+    fn class(&self) -> Class {
+        match self {
+            Fault::FailJobRow => Class::JobRow,
+            Fault::DuplicateWebhook => Class::Webhook,
+            Fault::RateLimited { .. }
+            | Fault::ServerError { .. }
+            | Fault::Drop
+            | Fault::DropAfterApply
+            | Fault::Slow { .. }
+            | Fault::ExpireSalesforceTokens => Class::Request,
+        }
+    }
+}
+
+/// What a draw is for: a request, a bulk-job row or a webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Request,
+    JobRow,
+    Webhook,
 }
 
 /// When a rule fires, counted over the requests (or job rows) it matches.
@@ -187,15 +214,23 @@ impl Faults {
 
     /// Draws the request-level fault for one request, if any rule fires.
     pub fn decide(&self, api: Api, endpoint: &str, path: &str) -> Option<Fault> {
-        self.draw(api, endpoint, path, false)
+        self.draw(api, endpoint, path, Class::Request)
     }
 
     /// Whether one row of a bulk job on `endpoint` must fail.
     pub fn fail_row(&self, endpoint: &str, path: &str) -> bool {
-        self.draw(Api::Zendesk, endpoint, path, true).is_some()
+        self.draw(Api::Zendesk, endpoint, path, Class::JobRow)
+            .is_some()
     }
 
-    fn draw(&self, api: Api, endpoint: &str, path: &str, rows: bool) -> Option<Fault> {
+    /// Whether the webhook for `event` (`created`, `closed`) is delivered twice.
+    pub fn duplicate_webhook(&self, event: &str) -> bool {
+        let key = format!("WEBHOOK {event}");
+        self.draw(Api::Zendesk, &key, &key, Class::Webhook)
+            .is_some()
+    }
+
+    fn draw(&self, api: Api, endpoint: &str, path: &str, class: Class) -> Option<Fault> {
         let mut inner = self.lock();
         let Inner {
             plan,
@@ -207,7 +242,7 @@ impl Faults {
         // request to that endpoint whatever other rules did; the first rule firing wins.
         let mut chosen = None;
         for (i, rule) in plan.rules.iter().enumerate() {
-            if (rule.fault == Fault::FailJobRow) != rows {
+            if rule.fault.class() != class {
                 continue;
             }
             if rule.api.is_some_and(|a| a != api) {
@@ -290,7 +325,7 @@ pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Nex
     let path = req.uri().path().to_owned();
     let key = endpoint_key(req.method().as_str(), &path);
     match layer.faults.decide(layer.api, &key, &path) {
-        None | Some(Fault::FailJobRow) => next.run(req).await,
+        None | Some(Fault::FailJobRow | Fault::DuplicateWebhook) => next.run(req).await,
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -1458,3 +1458,54 @@ async fn salesforce_faults_run_through_the_sandbox() {
         "a Salesforce-only rule leaves Zendesk alone"
     );
 }
+
+#[tokio::test]
+async fn a_fault_delivers_a_webhook_twice_with_one_invocation_id() {
+    let (url, mut rx) = receiver().await;
+    let zd = start(
+        ZendeskConfig {
+            webhook: Some(WebhookTarget {
+                url,
+                secret: "s".into(),
+            }),
+            ..fast()
+        },
+        plan(vec![rule(
+            Fault::DuplicateWebhook,
+            When::Nth(1),
+            "WEBHOOK created",
+        )]),
+    )
+    .await;
+    let input = TicketInput {
+        subject: Some("Twice".into()),
+        description: Some("body".into()),
+        ..TicketInput::default()
+    };
+    zd.sim.create_ticket(&input).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let (headers, body) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        got.push((
+            headers["x-zendesk-webhook-invocation-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+            body,
+        ));
+    }
+    assert_eq!(got[0], got[1]);
+    // Only the Nth draw fires: the next ticket's webhook comes once.
+    let second = zd.sim.create_ticket(&input).unwrap();
+    let (_, body) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(body.contains(&second.id.to_string()));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(rx.try_recv().is_err(), "no duplicate of the second webhook");
+    assert_eq!(zd.sim.webhook_deliveries().len(), 3);
+}

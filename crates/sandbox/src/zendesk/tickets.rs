@@ -343,7 +343,7 @@ fn incremental(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
         .tickets
         .values()
         .map(|t| (unix(&t.updated_at), t.id, t))
-        .filter(|(ts, id, _)| (*ts, *id) > position && (position.1 != 0 || *ts >= position.0))
+        .filter(|(ts, id, _)| (*ts, *id) > position)
         .collect();
     rows.sort_by_key(|(ts, id, _)| (*ts, *id));
     let end_of_stream = rows.len() <= per_page;

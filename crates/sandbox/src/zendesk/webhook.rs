@@ -102,10 +102,21 @@ impl ZendeskSim {
             .header("x-zendesk-account-id", self.config().account_id.to_string())
             .timeout(std::time::Duration::from_secs(10))
             .body(body);
+        // Zendesk can deliver one action more than once (§11.24): a fault repeats it.
+        let copies = if self.shared.faults.duplicate_webhook(event) {
+            2
+        } else {
+            1
+        };
         rt.spawn(async move {
-            match request.send().await {
-                Ok(resp) => record(Some(resp.status().as_u16()), None),
-                Err(e) => record(None, Some(e.to_string())),
+            for _ in 0..copies {
+                let Some(attempt) = request.try_clone() else {
+                    break;
+                };
+                match attempt.send().await {
+                    Ok(resp) => record(Some(resp.status().as_u16()), None),
+                    Err(e) => record(None, Some(e.to_string())),
+                }
             }
         });
     }
