@@ -10,15 +10,47 @@ fn problems(text: &str) -> Vec<String> {
     }
 }
 
-fn fields() -> Vec<ZendeskOrgField> {
+fn field_page(text: &str) -> Vec<ZendeskOrgField> {
     #[derive(serde::Deserialize)]
     struct Page {
         organization_fields: Vec<ZendeskOrgField>,
     }
-    let text = include_str!("../../../../fixtures/sync/global_organization_fields.json");
     serde_json::from_str::<Page>(text)
         .expect("fields page")
         .organization_fields
+}
+
+fn fields() -> Vec<ZendeskOrgField> {
+    field_page(include_str!(
+        "../../../../fixtures/sync/global_organization_fields.json"
+    ))
+}
+
+#[test]
+fn the_us_federal_mapping_matches_its_agreed_fields_and_not_the_global_ones() {
+    let f = Mapping::embedded(Instance::UsFederal).expect("us-federal");
+    let federal = field_page(include_str!(
+        "../../../../fixtures/sync/us_federal_organization_fields.json"
+    ));
+    f.check_against_zendesk(&federal)
+        .expect("agreed US Federal fields");
+    match f.check_against_zendesk(&fields()) {
+        Err(Error::FieldsMismatch { mismatches }) => {
+            let joined = mismatches.join("\n");
+            for key in [
+                "arr",
+                "market_segment",
+                "number_of_seats",
+                "solutions_architect",
+            ] {
+                assert!(
+                    joined.contains(&format!("field {key} ")),
+                    "{key} not reported in:\n{joined}"
+                );
+            }
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
