@@ -1509,3 +1509,57 @@ async fn a_fault_delivers_a_webhook_twice_with_one_invocation_id() {
     assert!(rx.try_recv().is_err(), "no duplicate of the second webhook");
     assert_eq!(zd.sim.webhook_deliveries().len(), 3);
 }
+
+#[tokio::test]
+async fn org_tag_endpoints_and_create_or_update() {
+    let zd = zd().await;
+    let (status, body) = zd
+        .send(
+            Method::POST,
+            "/api/v2/organizations/create_or_update",
+            Some(json!({"organization": {"name": "CoU Org", "external_id": "EXT-1"}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = body["organization"]["id"].as_u64().unwrap();
+    let (status, body) = zd
+        .send(
+            Method::POST,
+            "/api/v2/organizations/create_or_update.json",
+            Some(json!({"organization": {"external_id": "ext-1", "notes": "n"}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["organization"]["id"].as_u64()),
+        (200, Some(id))
+    );
+    // Name alone does not match: a duplicate name is refused.
+    let (status, _) = zd
+        .send(
+            Method::POST,
+            "/api/v2/organizations/create_or_update",
+            Some(json!({"organization": {"name": "CoU Org"}})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    let path = format!("/api/v2/organizations/{id}/tags.json");
+    let (status, body) = zd
+        .send(Method::POST, &path, Some(json!({"tags": ["a", "gold"]})))
+        .await;
+    assert_eq!((status, body), (201, json!({"tags": ["a", "gold"]})));
+    let (_, body) = zd
+        .send(Method::PUT, &path, Some(json!({"tags": ["b"]})))
+        .await;
+    assert_eq!(body, json!({"tags": ["a", "gold", "b"]}));
+    let (_, body) = zd
+        .send(Method::DELETE, &path, Some(json!({"tags": ["gold"]})))
+        .await;
+    assert_eq!(body, json!({"tags": ["a", "b"]}));
+    let (_, body) = zd.get(&path).await;
+    assert_eq!(body, json!({"tags": ["a", "b"]}));
+    assert_eq!(
+        zd.org_named("CoU Org").unwrap()["organization_fields"]["support_level"],
+        Value::Null,
+        "removing the option tag clears the field"
+    );
+}

@@ -52,6 +52,13 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             paging::page(items, "organizations", &req.query, &url)
         }
         (&Method::GET, ["organizations", "show_many"]) => show_many(sim, st, req),
+        (&Method::POST, ["organizations", "create_or_update"]) => create_or_update(sim, st, req),
+        (method, ["organizations", id, "tags"]) => {
+            let Some(id) = parse_id(id).filter(|id| st.data.orgs.contains_key(id)) else {
+                return http::not_found();
+            };
+            tags(st, id, method, req)
+        }
         (&Method::POST, ["organizations"]) => {
             let body: One = match decode(req.body) {
                 Ok(b) => b,
@@ -214,4 +221,101 @@ fn update_many(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
         },
     };
     sim.enqueue(st, req, JobOp::UpdateOrgs(items))
+}
+
+/// `create_or_update`: matches only on `id` or `external_id`, never on name (§4.7);
+/// 200 when it updated, 201 when it created.
+fn create_or_update(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
+    let body: One = match decode(req.body) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let input = body.organization;
+    let existing = input
+        .id
+        .filter(|id| st.data.orgs.contains_key(id))
+        .or_else(|| {
+            let ext = input.external_id.as_deref()?;
+            st.data
+                .orgs
+                .values()
+                .find(|o| {
+                    o.external_id
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(ext))
+                })
+                .map(|o| o.id)
+        });
+    let base = &sim.config().base_url;
+    match existing {
+        Some(id) => match st.data.update_org(id, &input) {
+            Some(Err(e)) => http::record_invalid(e.attr, &e.description, e.code),
+            _ => {
+                let org = st.data.orgs.get(&id).map(|o| sim.org_view(o));
+                http::ok(&json!({"organization": org}))
+            }
+        },
+        None => match st.data.create_org(&input) {
+            Ok(id) => {
+                let org = st.data.orgs.get(&id).map(|o| sim.org_view(o));
+                http::created(
+                    &format!("{base}/api/v2/organizations/{id}.json"),
+                    &json!({"organization": org}),
+                )
+            }
+            Err(e) => http::record_invalid(e.attr, &e.description, e.code),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct Tags {
+    tags: Vec<String>,
+}
+
+/// `organizations/{id}/tags` (§4.12): GET lists, POST sets (replaces), PUT adds, DELETE
+/// removes. Writes go through the same path as an update, so option tags move fields.
+fn tags(st: &mut State, id: u64, method: &Method, req: &Req<'_>) -> Response {
+    let current = st
+        .data
+        .orgs
+        .get(&id)
+        .map(|o| o.tags.clone())
+        .unwrap_or_default();
+    if method == Method::GET {
+        return http::ok(&json!({"tags": current}));
+    }
+    let body: Tags = match decode(req.body) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let new_tags: Vec<String> = match *method {
+        Method::POST => body.tags,
+        Method::PUT => current.into_iter().chain(body.tags).collect(),
+        Method::DELETE => {
+            let remove: Vec<String> = body.tags.iter().map(|t| t.trim().to_lowercase()).collect();
+            current
+                .into_iter()
+                .filter(|t| !remove.contains(t))
+                .collect()
+        }
+        _ => return unexpected(req),
+    };
+    let input = OrganizationInput {
+        tags: Some(new_tags),
+        ..OrganizationInput::default()
+    };
+    let _ = st.data.update_org(id, &input);
+    let tags = st
+        .data
+        .orgs
+        .get(&id)
+        .map(|o| o.tags.clone())
+        .unwrap_or_default();
+    let status = if *method == Method::POST {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    http::json(status, &json!({"tags": tags}))
 }
