@@ -1,6 +1,20 @@
 //! The rules of the Zendesk ⇄ Salesforce sync: Salesforce records into domain types,
 //! mapping files, evaluation of accounts, the diff into a reviewable plan, the safety
 //! guards, and the report. Evaluation and diff are pure: no I/O, no clock.
+//!
+//! One org sync, as the binaries (and the `apply` step) drive it:
+//!
+//! 1. [`Mapping::embedded`] or [`Mapping::load`], then
+//!    [`Mapping::check_against_zendesk`] with the instance's `organization_fields`
+//!    (exit 2 on a mismatch);
+//! 2. read the query ([`soql`]) records as `serde_json::Value`s and the Zendesk orgs
+//!    as [`ZendeskOrg`]s, then [`plan_orgs`] (decode → evaluate → diff) gives a [`Plan`];
+//! 3. [`check_guards`] (and [`guards::check_contacts_guard`]) before any write;
+//! 4. apply the plan; sold-to users of new orgs with [`users::decide_sold_to`]
+//!    (orgs that still count as new: [`users::is_new_org`]); US Federal users with
+//!    [`users::plan_federal_users`];
+//! 5. [`Report`]: `record_org_plan`, `record_user_plan`, `record_guards`, then
+//!    `to_json`, `to_markdown`, `summary_table`.
 #![deny(missing_docs)]
 
 pub mod diff;
