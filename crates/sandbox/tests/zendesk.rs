@@ -1563,3 +1563,75 @@ async fn org_tag_endpoints_and_create_or_update() {
         "removing the option tag clears the field"
     );
 }
+
+#[tokio::test]
+async fn renames_and_deletes_free_the_old_name() {
+    let zd = zd().await;
+    let create = |name: &'static str| {
+        zd.send(
+            Method::POST,
+            "/api/v2/organizations",
+            Some(json!({"organization": {"name": name}})),
+        )
+    };
+    let (_, body) = create("Old Name").await;
+    let id = body["organization"]["id"].as_u64().unwrap();
+    let (status, _) = zd
+        .send(
+            Method::PUT,
+            &format!("/api/v2/organizations/{id}"),
+            Some(json!({"organization": {"name": "New Name"}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        create("old name").await.0,
+        201,
+        "the old name is free after a rename"
+    );
+    assert_eq!(create("NEW NAME").await.0, 422, "the new name is taken");
+    assert_eq!(
+        zd.send(
+            Method::DELETE,
+            &format!("/api/v2/organizations/{id}.json"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        create("New Name").await.0,
+        201,
+        "a deleted org's name is free"
+    );
+    // Emails: a user's change of address frees the old one.
+    let (_, body) = zd
+        .send(
+            Method::POST,
+            "/api/v2/users",
+            Some(json!({"user": {"name": "M", "email": "m1@example.com"}})),
+        )
+        .await;
+    let uid = body["user"]["id"].as_u64().unwrap();
+    let (_, q) = zd
+        .send(
+            Method::PUT,
+            "/api/v2/users/update_many",
+            Some(json!({"users": [{"id": uid, "email": "m2@example.com"}]})),
+        )
+        .await;
+    zd.wait_job(q["job_status"]["id"].as_str().unwrap()).await;
+    let (status, _) = zd
+        .send(
+            Method::POST,
+            "/api/v2/users",
+            Some(json!({"user": {"name": "M1", "email": "m1@example.com"}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, found) = zd
+        .get("/api/v2/users/search?query=email:m2@example.com")
+        .await;
+    assert_eq!(found["users"][0]["id"], uid);
+}

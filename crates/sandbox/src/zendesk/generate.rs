@@ -43,11 +43,9 @@ fn is_us_federal(account: &Value) -> bool {
 /// Builds the Zendesk data for `accounts` (Salesforce Account records).
 pub fn generate(accounts: &[Value], instance: Instance, seed: u64, today: time::Date) -> Data {
     let created = format!("{}T09:00:00Z", today - time::Duration::days(30));
-    let mut data = Data {
-        fields: fields(instance),
-        next_id: 360_000_000_001 + (seed % 1000) * 1_000_000,
-        ..Data::default()
-    };
+    let mut data = Data::default();
+    data.fields = fields(instance);
+    data.next_id = 360_000_000_001 + (seed % 1000) * 1_000_000;
     let org = |id: u64, name: String, fields: Map<String, Value>, tags: Vec<String>| Organization {
         url: String::new(),
         id,
@@ -95,15 +93,17 @@ pub fn generate(accounts: &[Value], instance: Instance, seed: u64, today: time::
             Vec::new()
         };
         let id = data.new_id();
-        data.orgs.insert(id, org(id, name.to_owned(), fields, tags));
+        data.insert_org(org(id, name.to_owned(), fields, tags));
     }
     for n in 1..=3 {
         let id = data.new_id();
         let name = format!("Community Org {n} (not in Salesforce)");
-        data.orgs.insert(
+        data.insert_org(org(
             id,
-            org(id, name, Map::new(), vec!["community_forum".to_owned()]),
-        );
+            name,
+            Map::new(),
+            vec!["community_forum".to_owned()],
+        ));
     }
     let user = |id: u64, name: &str, email: String, role: &str, org: Option<u64>| User {
         id,
@@ -132,41 +132,32 @@ pub fn generate(accounts: &[Value], instance: Instance, seed: u64, today: time::
         user_fields: Map::new(),
     };
     let id = data.new_id();
-    data.users.insert(
+    data.insert_user(user(
         id,
-        user(
-            id,
-            "Sandbox Admin",
-            "admin@sandbox.example".into(),
-            "admin",
-            None,
-        ),
-    );
+        "Sandbox Admin",
+        "admin@sandbox.example".into(),
+        "admin",
+        None,
+    ));
     let id = data.new_id();
-    data.users.insert(
+    data.insert_user(user(
         id,
-        user(
-            id,
-            "Sandbox Agent",
-            "agent@sandbox.example".into(),
-            "agent",
-            None,
-        ),
-    );
+        "Sandbox Agent",
+        "agent@sandbox.example".into(),
+        "agent",
+        None,
+    ));
     let org_ids: Vec<u64> = data.orgs.keys().copied().step_by(4).take(50).collect();
     for (n, org_id) in org_ids.into_iter().enumerate() {
         let id = data.new_id();
         let email = format!("user{n}@customer{n}.example");
-        data.users.insert(
+        data.insert_user(user(
             id,
-            user(
-                id,
-                &format!("Customer User {n}"),
-                email,
-                "end-user",
-                Some(org_id),
-            ),
-        );
+            &format!("Customer User {n}"),
+            email,
+            "end-user",
+            Some(org_id),
+        ));
     }
     data.finish();
     data

@@ -160,12 +160,7 @@ impl Job {
                     if forced(i) {
                         return failed(i, Some(*id), "OrganizationDeleteFailed", FORCED);
                     }
-                    if data.orgs.remove(id).is_some() {
-                        for u in data.users.values_mut() {
-                            if u.organization_id == Some(*id) {
-                                u.organization_id = None;
-                            }
-                        }
+                    if data.remove_org(*id).is_some() {
                         JobRow {
                             id: Some(*id),
                             action: Some("delete".into()),

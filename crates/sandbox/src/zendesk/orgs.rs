@@ -38,18 +38,19 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
     let base = sim.config().base_url.clone();
     match (req.method, &req.segs[2..]) {
         (&Method::GET, ["organizations"]) => {
-            let items: Vec<_> = st
-                .data
-                .orgs
-                .values()
-                .map(|o| (o.id, sim.org_view(o)))
-                .collect();
+            let items: Vec<_> = st.data.orgs.values().map(|o| (o.id, o)).collect();
             let url = ListUrl {
                 base: &base,
                 path: "/api/v2/organizations.json",
                 extra: Vec::new(),
             };
-            paging::page(items, "organizations", &req.query, &url)
+            paging::page(
+                items,
+                |o| sim.org_view(o),
+                "organizations",
+                &req.query,
+                &url,
+            )
         }
         (&Method::GET, ["organizations", "show_many"]) => show_many(sim, st, req),
         (&Method::POST, ["organizations", "create_or_update"]) => create_or_update(sim, st, req),
@@ -117,7 +118,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             }
         }
         (&Method::DELETE, ["organizations", id]) => {
-            match parse_id(id).and_then(|id| st.data.orgs.remove(&id)) {
+            match parse_id(id).and_then(|id| st.data.remove_org(id)) {
                 Some(_) => StatusCode::NO_CONTENT.into_response(),
                 None => http::not_found(),
             }
@@ -131,7 +132,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 .users
                 .values()
                 .filter(|u| u.organization_id == Some(id))
-                .map(|u| (u.id, sim.user_view(u)))
+                .map(|u| (u.id, u))
                 .collect();
             let path = format!("/api/v2/organizations/{id}/users.json");
             let url = ListUrl {
@@ -139,7 +140,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 path: &path,
                 extra: Vec::new(),
             };
-            paging::page(items, "users", &req.query, &url)
+            paging::page(items, |u| sim.user_view(u), "users", &req.query, &url)
         }
         _ => unexpected(req),
     }

@@ -2,7 +2,7 @@
 //! and user emails, tag writes that replace the list, organization_fields that merge, and
 //! drop-down/checkbox fields kept in step with their tags as Zendesk does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -25,6 +25,14 @@ pub struct Data {
     pub fields: Vec<OrganizationField>,
     /// Next id to hand out.
     pub next_id: u64,
+    /// Org id by name key (trimmed, lowercased): uniqueness checks stay cheap at 100k orgs.
+    names: HashMap<String, u64>,
+    /// User id by lowercased email.
+    emails: HashMap<String, u64>,
+}
+
+fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 /// A rule broken by a write: answered as a 422 or a failed job row.
@@ -80,11 +88,10 @@ impl Data {
             ..Data::default()
         };
         for org in orgs.organizations {
-            data.orgs.insert(org.id, org);
+            data.insert_org(org);
         }
-        for mut user in users.users {
-            user.email = user.email.map(|e| e.trim().to_lowercase());
-            data.users.insert(user.id, user);
+        for user in users.users {
+            data.insert_user(user);
         }
         for t in tickets.tickets {
             data.tickets.insert(t.id, t);
@@ -103,12 +110,53 @@ impl Data {
         Ok(data)
     }
 
-    /// Puts every org in its canonical form (all defined fields shown, tags normalised).
+    /// Puts every org in its canonical form (all defined fields shown, tags normalised)
+    /// and rebuilds the name and email indexes.
     pub fn finish(&mut self) {
+        self.names = self
+            .orgs
+            .values()
+            .map(|o| (name_key(&o.name), o.id))
+            .collect();
+        self.emails = self
+            .users
+            .values()
+            .filter_map(|u| Some((u.email.clone()?, u.id)))
+            .collect();
         let ids: Vec<u64> = self.orgs.keys().copied().collect();
         for id in ids {
             self.normalise_org(id);
         }
+    }
+
+    /// Adds a seed organization as it is.
+    pub fn insert_org(&mut self, org: Organization) {
+        self.names.insert(name_key(&org.name), org.id);
+        self.orgs.insert(org.id, org);
+    }
+
+    /// Adds a seed user as it is (email lowercased).
+    pub fn insert_user(&mut self, mut user: User) {
+        user.email = user.email.map(|e| e.trim().to_lowercase());
+        if let Some(email) = &user.email {
+            self.emails.insert(email.clone(), user.id);
+        }
+        self.users.insert(user.id, user);
+    }
+
+    /// Deletes an organization; its users lose their default org.
+    pub fn remove_org(&mut self, id: u64) -> Option<Organization> {
+        let org = self.orgs.remove(&id)?;
+        let key = name_key(&org.name);
+        if self.names.get(&key) == Some(&id) {
+            self.names.remove(&key);
+        }
+        for u in self.users.values_mut() {
+            if u.organization_id == Some(id) {
+                u.organization_id = None;
+            }
+        }
+        Some(org)
     }
 
     /// A fresh 64-bit id.
@@ -135,19 +183,16 @@ impl Data {
 
     /// The id of another org holding `name` (trimmed, case-insensitive).
     pub fn org_name_taken(&self, name: &str, except: Option<u64>) -> Option<u64> {
-        let wanted = name.trim().to_lowercase();
-        self.orgs
-            .values()
-            .find(|o| Some(o.id) != except && o.name.trim().to_lowercase() == wanted)
-            .map(|o| o.id)
+        self.names
+            .get(&name_key(name))
+            .copied()
+            .filter(|id| Some(*id) != except)
     }
 
     /// The user holding `email` (case-insensitive).
     pub fn user_by_email(&self, email: &str) -> Option<&User> {
-        let wanted = email.trim().to_lowercase();
-        self.users
-            .values()
-            .find(|u| u.email.as_deref() == Some(wanted.as_str()))
+        let id = self.emails.get(&email.trim().to_lowercase())?;
+        self.users.get(id)
     }
 
     /// Creates an organization, enforcing the unique name.
@@ -186,7 +231,7 @@ impl Data {
             tags: Vec::new(),
             organization_fields: Map::new(),
         };
-        self.orgs.insert(id, org);
+        self.insert_org(org);
         self.apply_org(id, input);
         self.normalise_org(id);
         Ok(id)
@@ -259,7 +304,12 @@ impl Data {
             return;
         };
         if let Some(name) = &input.name {
+            let old = name_key(&org.name);
+            if self.names.get(&old) == Some(&id) {
+                self.names.remove(&old);
+            }
             org.name = name.trim().to_owned();
+            self.names.insert(name_key(name), id);
         }
         if let Some(v) = &input.external_id {
             org.external_id = Some(v.clone());
@@ -368,7 +418,7 @@ impl Data {
             default_group_id: None,
             user_fields: Map::new(),
         };
-        self.users.insert(id, user);
+        self.insert_user(user);
         self.apply_user(id, input);
         Ok(id)
     }
@@ -414,7 +464,13 @@ impl Data {
             u.name = v.trim().to_owned();
         }
         if let Some(v) = &input.email {
-            u.email = Some(v.trim().to_lowercase());
+            let email = v.trim().to_lowercase();
+            if let Some(old) = u.email.replace(email.clone()) {
+                if self.emails.get(&old) == Some(&id) {
+                    self.emails.remove(&old);
+                }
+            }
+            self.emails.insert(email, id);
         }
         if let Some(v) = &input.role {
             u.role = v.clone();

@@ -32,18 +32,13 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
     let base = sim.config().base_url.clone();
     match (req.method, &req.segs[2..]) {
         (&Method::GET, ["tickets"]) => {
-            let items: Vec<_> = st
-                .data
-                .tickets
-                .values()
-                .map(|t| (t.id, sim.ticket_view(t)))
-                .collect();
+            let items: Vec<_> = st.data.tickets.values().map(|t| (t.id, t)).collect();
             let url = ListUrl {
                 base: &base,
                 path: "/api/v2/tickets.json",
                 extra: Vec::new(),
             };
-            paging::page(items, "tickets", &req.query, &url)
+            paging::page(items, |t| sim.ticket_view(t), "tickets", &req.query, &url)
         }
         (&Method::POST, ["tickets"]) => {
             let body: One = match decode(req.body) {

@@ -47,7 +47,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 .users
                 .values()
                 .filter(|u| roles.is_empty() || roles.contains(&u.role))
-                .map(|u| (u.id, sim.user_view(u)))
+                .map(|u| (u.id, u))
                 .collect();
             let extra = roles
                 .into_iter()
@@ -58,7 +58,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 path: "/api/v2/users.json",
                 extra,
             };
-            paging::page(items, "users", &req.query, &url)
+            paging::page(items, |u| sim.user_view(u), "users", &req.query, &url)
         }
         (&Method::GET, ["users", "search"]) => search(sim, st, req),
         (&Method::POST, ["users"]) => {
