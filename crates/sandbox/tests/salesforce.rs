@@ -564,6 +564,20 @@ async fn case_create_read_update_and_upsert_status_codes() {
         (case["IsClosed"].clone(), case["ClosedDate"].clone()),
         (json!(false), Value::Null)
     );
+    // Read by external id.
+    let (status, _, by_key) = sf
+        .call(
+            &token,
+            Method::GET,
+            &format!("{upsert}?fields=Subject"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_key["Id"], id.as_str());
+    assert_eq!(by_key["Subject"], "x");
+    let missing = format!("{base}/Zendesk_Support_Ticket_ID__c/none");
+    assert_eq!(sf.call(&token, Method::GET, &missing, None).await.0, 404);
     // Two Cases with one key: 300 with their URLs.
     let (status, _, _) = sf
         .call(

@@ -348,7 +348,17 @@ pub fn get(
         Ok(r) => r,
         Err(e) => return e,
     };
-    let rid = rec.get("Id").and_then(Value::as_str).unwrap_or(id);
+    render(sobject, rec, fields, version)
+}
+
+/// A record as `GET /sobjects` returns it: `attributes`, then every field or `Id` + the asked ones.
+fn render(
+    sobject: &'static SObject,
+    rec: &Map<String, Value>,
+    fields: Option<&str>,
+    version: &str,
+) -> DmlResponse {
+    let rid = rec.get("Id").and_then(Value::as_str).unwrap_or_default();
     let mut out = Map::new();
     out.insert("attributes".into(), attributes(sobject.name, rid, version));
     let wanted: Vec<&str> = match fields {
@@ -375,6 +385,81 @@ pub fn get(
         status: 200,
         location: None,
         body: Some(Value::Object(out)),
+    }
+}
+
+/// Live records of `sobject` whose external-id `field` equals `value` (case-insensitive).
+fn by_external_id<'a>(
+    state: &'a SimState,
+    sobject: &'static SObject,
+    field: &str,
+    value: &str,
+) -> Vec<&'a Map<String, Value>> {
+    state
+        .store
+        .rows(sobject.name)
+        .iter()
+        .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
+        .filter(|r| {
+            r.get(field)
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.eq_ignore_ascii_case(value))
+        })
+        .collect()
+}
+
+fn multiple_choices(sobject: &SObject, ids: &[String], version: &str) -> DmlResponse {
+    DmlResponse {
+        status: 300,
+        location: None,
+        body: Some(Value::Array(
+            ids.iter()
+                .map(|id| {
+                    json!(format!(
+                        "/services/data/{version}/sobjects/{}/{id}",
+                        sobject.name
+                    ))
+                })
+                .collect(),
+        )),
+    }
+}
+
+fn unknown_external_field(field: &str) -> DmlResponse {
+    error(
+        404,
+        "NOT_FOUND",
+        format!("Provided external ID field does not exist or is not accessible: {field}"),
+        &[],
+    )
+}
+
+/// `GET /sobjects/{T}/{ExtField}/{value}`: the record, 404 when none, 300 when several.
+pub fn get_by_external_id(
+    state: &SimState,
+    sobject: &str,
+    field: &str,
+    value: &str,
+    fields: Option<&str>,
+    version: &str,
+) -> DmlResponse {
+    let Some(sobject) = schema::sobject(sobject) else {
+        return not_found();
+    };
+    let Some(field) = sobject.field(field).filter(|f| f.external_id) else {
+        return unknown_external_field(field);
+    };
+    let found = by_external_id(state, sobject, field.name, value);
+    match found.as_slice() {
+        [] => not_found(),
+        [one] => render(sobject, one, fields, version),
+        many => {
+            let ids: Vec<String> = many
+                .iter()
+                .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            multiple_choices(sobject, &ids, version)
+        }
     }
 }
 
@@ -445,12 +530,7 @@ pub fn upsert(
         return not_found();
     };
     let Some(field) = sobject.field(ext_field).filter(|f| f.external_id) else {
-        return error(
-            404,
-            "NOT_FOUND",
-            format!("Provided external ID field does not exist or is not accessible: {ext_field}"),
-            &[],
-        );
+        return unknown_external_field(ext_field);
     };
     let mut values = match check_body(&state.store, sobject, body) {
         Ok(v) => v,
@@ -458,16 +538,8 @@ pub fn upsert(
     };
     // The key in the URL wins over a copy of it in the body.
     values.retain(|(k, _)| *k != field.name);
-    let matches: Vec<String> = state
-        .store
-        .rows(sobject.name)
+    let matches: Vec<String> = by_external_id(state, sobject, field.name, value)
         .iter()
-        .filter(|r| r.get("IsDeleted") != Some(&Value::Bool(true)))
-        .filter(|r| {
-            r.get(field.name)
-                .and_then(Value::as_str)
-                .is_some_and(|v| v.eq_ignore_ascii_case(value))
-        })
         .filter_map(|r| r.get("Id").and_then(Value::as_str).map(str::to_string))
         .collect();
     match matches.as_slice() {
@@ -492,19 +564,6 @@ pub fn upsert(
                 }
             }
         }
-        many => DmlResponse {
-            status: 300,
-            location: None,
-            body: Some(Value::Array(
-                many.iter()
-                    .map(|id| {
-                        json!(format!(
-                            "/services/data/{version}/sobjects/{}/{id}",
-                            sobject.name
-                        ))
-                    })
-                    .collect(),
-            )),
-        },
+        many => multiple_choices(sobject, many, version),
     }
 }

@@ -222,6 +222,16 @@ fn api_call(
             return json_response(status, &body);
         }
         (&Method::DELETE, ["sobjects", t, id]) => return dml_response(dml::delete(state, t, id)),
+        (&Method::GET, ["sobjects", t, field, value]) => {
+            return dml_response(dml::get_by_external_id(
+                state,
+                t,
+                field,
+                value,
+                params.get("fields").map(String::as_str),
+                version,
+            ))
+        }
         (&Method::PATCH, ["sobjects", t, field, value]) => {
             return dml_response(dml::upsert(state, t, field, value, body, ctx))
         }
