@@ -1075,3 +1075,15 @@ async fn measure_generated_org() {
         );
     }
 }
+
+/// The whole wire shape of one page, for review: the US Federal accounts query on the
+/// demo seed (parents, null parents, child sets, null child sets, floats, dates).
+#[tokio::test]
+async fn us_federal_accounts_page_snapshot() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let path = format!("/services/data/v62.0/query?{}", form_q(US_FEDERAL_ACCOUNTS));
+    let (status, _, page) = sf.call(&token, Method::GET, &path, None).await;
+    assert_eq!(status, 200);
+    insta::assert_json_snapshot!(page);
+}
