@@ -17,7 +17,7 @@
 //! | 40 % | current customer subscription (end 30–1,500 days ahead) |
 //! | 10 % | current Zuora subscription only |
 //! | 8 % | current customer *and* Zuora subscriptions (tiers may differ) |
-//! | 8 % | expired recently (end 1–700 days ago), `Former Customer` |
+//! | 10 % | expired recently (end 1–700 days ago), mostly `Former Customer` |
 //! | 5 % | greatly expired (end 1,100–4,000 days ago, past 3 years), `Former Customer` |
 //! | 3 % | no subscription, `Next_Renewal_Date__c` only |
 //! | 2 % | only a `Cancelled` subscription (filtered out by the query) |
@@ -248,7 +248,8 @@ impl Gen {
                 let (status, ptype, track) = match kind {
                     78 => ("Former", "Channel", Some("Open")),
                     79 => ("Authorized", "Alliance", Some("Technology")),
-                    80 | 81 => ("Authorized", "Channel", Some("Open")),
+                    80 => ("Authorized", "Channel", Some("Open")),
+                    81 => ("Authorized", "Channel", Some("Technology")),
                     82 => ("Authorized", "Channel", Some("Select")),
                     83 => ("Authorized", "Alliance", Some("Select")),
                     // Excluded by the Global query: no track.
