@@ -1087,3 +1087,39 @@ async fn us_federal_accounts_page_snapshot() {
     assert_eq!(status, 200);
     insta::assert_json_snapshot!(page);
 }
+
+#[tokio::test]
+async fn tokens_expire_after_a_time_and_client_credentials_need_my_domain() {
+    let config = SalesforceConfig {
+        token_ttl: Some(std::time::Duration::from_millis(150)),
+        ..SalesforceConfig::default()
+    };
+    let sf = start_with(demo_store(), config).await;
+    let token = sf.token().await;
+    let path = format!(
+        "/services/data/v62.0/query?{}",
+        form_q("SELECT Id FROM User")
+    );
+    assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    assert_eq!(sf.call(&token, Method::GET, &path, None).await.0, 401);
+
+    let resp = sf
+        .http
+        .post(format!("{}/services/oauth2/token", sf.url))
+        .header("Host", "login.salesforce.com")
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "a"),
+            ("client_secret", "b"),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({"error": "invalid_grant", "error_description": "request not supported on this domain"})
+    );
+}
