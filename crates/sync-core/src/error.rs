@@ -37,4 +37,14 @@ pub enum Error {
         /// One line per mismatch, each naming the field key and option value.
         mismatches: Vec<String>,
     },
+    /// The environment or flags do not make a usable configuration (exit 2); the
+    /// message names every missing or bad variable.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// Salesforce could not be reached or refused us (exit 4).
+    #[error("Salesforce: {0}")]
+    Salesforce(#[from] sfdc_client::Error),
+    /// Zendesk could not be reached or refused us (exit 4).
+    #[error("Zendesk: {0}")]
+    Zendesk(#[from] zendesk_client::Error),
 }

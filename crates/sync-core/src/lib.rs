@@ -17,10 +17,14 @@
 //!    `to_json`, `to_markdown`, `summary_table`.
 #![deny(missing_docs)]
 
+pub mod cli;
+pub mod config;
 pub mod diff;
 pub mod error;
 pub mod evaluate;
+pub mod exit;
 pub mod guards;
+pub mod logging;
 pub mod mapping;
 pub mod model;
 pub mod records;

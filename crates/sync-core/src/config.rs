@@ -1,0 +1,489 @@
+//! Configuration from the environment (SPEC §8): Salesforce and Zendesk credentials,
+//! validated up front so that a missing variable is named before any request is sent
+//! (exit 2), and the two API clients built from them. Secrets are [`SecretString`]s and
+//! never reach `Debug` output or logs.
+
+use std::fmt;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::Error;
+
+/// Salesforce credentials: the first complete set in the environment wins.
+#[derive(Clone)]
+pub enum SalesforceAuth {
+    /// `SFDC_ACCESS_TOKEN` + `SFDC_INSTANCE_URL`: a token issued elsewhere.
+    AccessToken {
+        /// The session id.
+        token: SecretString,
+        /// The org's instance URL.
+        instance_url: String,
+    },
+    /// `SFDC_USERNAME` + `SFDC_PRIVATE_KEY_FILE` + `SFDC_CLIENT_ID`: the JWT bearer flow.
+    JwtBearer {
+        /// Consumer key.
+        client_id: String,
+        /// Salesforce username.
+        username: String,
+        /// The PEM key read from `SFDC_PRIVATE_KEY_FILE`.
+        private_key_pem: SecretString,
+        /// `SFDC_JWT_AUDIENCE`, default `https://login.salesforce.com`.
+        audience: String,
+    },
+    /// `SFDC_CLIENT_ID` + `SFDC_CLIENT_SECRET` (+ `SFDC_LOGIN_URL`, the My Domain URL).
+    ClientCredentials {
+        /// Consumer key.
+        client_id: String,
+        /// Consumer secret.
+        client_secret: SecretString,
+    },
+}
+
+impl fmt::Debug for SalesforceAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SalesforceAuth::AccessToken { instance_url, .. } => f
+                .debug_struct("AccessToken")
+                .field("token", &"[REDACTED]")
+                .field("instance_url", instance_url)
+                .finish(),
+            SalesforceAuth::JwtBearer {
+                client_id,
+                username,
+                audience,
+                ..
+            } => f
+                .debug_struct("JwtBearer")
+                .field("client_id", client_id)
+                .field("username", username)
+                .field("private_key_pem", &"[REDACTED]")
+                .field("audience", audience)
+                .finish(),
+            SalesforceAuth::ClientCredentials { client_id, .. } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", &"[REDACTED]")
+                .finish(),
+        }
+    }
+}
+
+/// Everything needed to talk to Salesforce.
+#[derive(Debug, Clone)]
+pub struct SalesforceConfig {
+    /// The credentials.
+    pub auth: SalesforceAuth,
+    /// `SFDC_LOGIN_URL` (token endpoint base), default `https://login.salesforce.com`.
+    pub login_url: String,
+    /// `SFDC_API_VERSION`, default `v62.0`.
+    pub api_version: String,
+}
+
+/// Zendesk credentials.
+#[derive(Clone)]
+pub enum ZendeskAuth {
+    /// `ZD_EMAIL` + `ZD_API_TOKEN`.
+    ApiToken {
+        /// The agent's email.
+        email: String,
+        /// The API token.
+        token: SecretString,
+    },
+    /// `ZD_OAUTH_TOKEN`.
+    OAuth(SecretString),
+}
+
+impl fmt::Debug for ZendeskAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ZendeskAuth::ApiToken { email, .. } => f
+                .debug_struct("ApiToken")
+                .field("email", email)
+                .field("token", &"[REDACTED]")
+                .finish(),
+            ZendeskAuth::OAuth(_) => f.write_str("OAuth([REDACTED])"),
+        }
+    }
+}
+
+/// Where the Zendesk account is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZendeskLocation {
+    /// `ZD_URL`, any scheme and port.
+    Url(String),
+    /// `ZD_SUBDOMAIN`: `https://{subdomain}.zendesk.com`.
+    Subdomain(String),
+}
+
+/// Everything needed to talk to Zendesk.
+#[derive(Debug, Clone)]
+pub struct ZendeskConfig {
+    /// The account.
+    pub location: ZendeskLocation,
+    /// The credentials.
+    pub auth: ZendeskAuth,
+}
+
+/// The whole environment-derived configuration of a sync job.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Salesforce side.
+    pub salesforce: SalesforceConfig,
+    /// Zendesk side.
+    pub zendesk: ZendeskConfig,
+}
+
+/// Reads one variable; blank values count as unset.
+fn var(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The names in `names` that are unset.
+fn missing(lookup: &dyn Fn(&str) -> Option<String>, names: &[&'static str]) -> Vec<&'static str> {
+    names
+        .iter()
+        .copied()
+        .filter(|n| var(lookup, n).is_none())
+        .collect()
+}
+
+impl Config {
+    /// Reads the process environment. See [`Config::from_lookup`].
+    pub fn from_env() -> Result<Config, Error> {
+        Config::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (a variable name → its value). Both
+    /// sides are checked before returning, so one error names every missing variable.
+    ///
+    /// ```
+    /// let env = |name: &str| match name {
+    ///     "SFDC_ACCESS_TOKEN" => Some("00D...".to_string()),
+    ///     "SFDC_INSTANCE_URL" => Some("http://127.0.0.1:1".to_string()),
+    ///     "ZD_URL" => Some("http://127.0.0.1:2".to_string()),
+    ///     "ZD_OAUTH_TOKEN" => Some("secret".to_string()),
+    ///     _ => None,
+    /// };
+    /// let config = sync_core::config::Config::from_lookup(&env).unwrap();
+    /// assert!(!format!("{config:?}").contains("secret"));
+    /// ```
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let sf = salesforce_from(lookup);
+        let zd = zendesk_from(lookup);
+        match (sf, zd) {
+            (Ok(salesforce), Ok(zendesk)) => Ok(Config {
+                salesforce,
+                zendesk,
+            }),
+            (Err(a), Err(b)) => Err(Error::Config(format!("{a}; {b}"))),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(Error::Config(e)),
+        }
+    }
+
+    /// The configuration that points both clients at a sandbox (`--sandbox`): the
+    /// client-credentials flow at the simulated Salesforce, an API token for Zendesk.
+    /// Credentials in the environment are ignored.
+    pub fn for_sandbox(salesforce_url: &str, zendesk_url: &str) -> Config {
+        Config {
+            salesforce: SalesforceConfig {
+                auth: SalesforceAuth::ClientCredentials {
+                    client_id: "sandbox".to_string(),
+                    client_secret: SecretString::from("sandbox".to_string()),
+                },
+                login_url: salesforce_url.to_string(),
+                api_version: sfdc_client::DEFAULT_API_VERSION.to_string(),
+            },
+            zendesk: ZendeskConfig {
+                location: ZendeskLocation::Url(zendesk_url.to_string()),
+                auth: ZendeskAuth::ApiToken {
+                    email: "sandbox@example.com".to_string(),
+                    token: SecretString::from("sandbox".to_string()),
+                },
+            },
+        }
+    }
+
+    /// Builds the Salesforce client. No request is sent.
+    pub fn salesforce_client(&self) -> Result<sfdc_client::Client, Error> {
+        let s = &self.salesforce;
+        let credentials = match &s.auth {
+            SalesforceAuth::AccessToken {
+                token,
+                instance_url,
+            } => sfdc_client::Credentials::AccessToken {
+                access_token: token.clone(),
+                instance_url: instance_url.clone(),
+            },
+            SalesforceAuth::JwtBearer {
+                client_id,
+                username,
+                private_key_pem,
+                audience,
+            } => sfdc_client::Credentials::JwtBearer {
+                client_id: client_id.clone(),
+                username: username.clone(),
+                private_key_pem: private_key_pem.clone(),
+                audience: audience.clone(),
+            },
+            SalesforceAuth::ClientCredentials {
+                client_id,
+                client_secret,
+            } => sfdc_client::Credentials::ClientCredentials {
+                client_id: client_id.clone(),
+                client_secret: client_secret.clone(),
+            },
+        };
+        sfdc_client::Client::builder()
+            .credentials(credentials)
+            .login_url(s.login_url.clone())
+            .api_version(s.api_version.clone())
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Builds the Zendesk client with the request limit of `--zd-rate-limit`. No request
+    /// is sent.
+    pub fn zendesk_client(
+        &self,
+        requests_per_minute: u32,
+    ) -> Result<zendesk_client::Client, Error> {
+        let z = &self.zendesk;
+        let auth = match &z.auth {
+            ZendeskAuth::ApiToken { email, token } => {
+                zendesk_client::Auth::api_token(email.clone(), token.expose_secret().to_string())
+            }
+            ZendeskAuth::OAuth(token) => zendesk_client::Auth::oauth(token.expose_secret()),
+        };
+        let builder = match &z.location {
+            ZendeskLocation::Url(url) => zendesk_client::Client::builder().url(url.clone()),
+            ZendeskLocation::Subdomain(s) => zendesk_client::Client::builder().subdomain(s.clone()),
+        };
+        builder
+            .auth(auth)
+            .requests_per_minute(requests_per_minute)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+}
+
+fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SalesforceConfig, String> {
+    let login_url =
+        var(lookup, "SFDC_LOGIN_URL").unwrap_or_else(|| sfdc_client::DEFAULT_LOGIN_URL.to_string());
+    let api_version = var(lookup, "SFDC_API_VERSION")
+        .unwrap_or_else(|| sfdc_client::DEFAULT_API_VERSION.to_string());
+    let config = |auth| SalesforceConfig {
+        auth,
+        login_url: login_url.clone(),
+        api_version: api_version.clone(),
+    };
+    const TOKEN: &[&str] = &["SFDC_ACCESS_TOKEN", "SFDC_INSTANCE_URL"];
+    const JWT: &[&str] = &["SFDC_USERNAME", "SFDC_PRIVATE_KEY_FILE", "SFDC_CLIENT_ID"];
+    const CLIENT: &[&str] = &["SFDC_CLIENT_ID", "SFDC_CLIENT_SECRET", "SFDC_LOGIN_URL"];
+    let get = |name: &str| var(lookup, name).unwrap_or_default();
+
+    let token_missing = missing(lookup, TOKEN);
+    if token_missing.is_empty() {
+        return Ok(config(SalesforceAuth::AccessToken {
+            token: SecretString::from(get("SFDC_ACCESS_TOKEN")),
+            instance_url: get("SFDC_INSTANCE_URL"),
+        }));
+    }
+    let jwt_missing = missing(lookup, JWT);
+    if jwt_missing.is_empty() {
+        let path = get("SFDC_PRIVATE_KEY_FILE");
+        let pem = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
+        let audience = var(lookup, "SFDC_JWT_AUDIENCE")
+            .unwrap_or_else(|| sfdc_client::DEFAULT_LOGIN_URL.to_string());
+        return Ok(config(SalesforceAuth::JwtBearer {
+            client_id: get("SFDC_CLIENT_ID"),
+            username: get("SFDC_USERNAME"),
+            private_key_pem: SecretString::from(pem),
+            audience,
+        }));
+    }
+    let client_missing = missing(lookup, CLIENT);
+    if client_missing.is_empty() {
+        return Ok(config(SalesforceAuth::ClientCredentials {
+            client_id: get("SFDC_CLIENT_ID"),
+            client_secret: SecretString::from(get("SFDC_CLIENT_SECRET")),
+        }));
+    }
+    Err(format!(
+        "no complete set of Salesforce credentials in the environment: \
+         access token (missing {}), or JWT bearer (missing {}), or client credentials (missing {})",
+        token_missing.join(", "),
+        jwt_missing.join(", "),
+        client_missing.join(", ")
+    ))
+}
+
+fn zendesk_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ZendeskConfig, String> {
+    let mut problems = Vec::new();
+    let location = match (var(lookup, "ZD_URL"), var(lookup, "ZD_SUBDOMAIN")) {
+        (Some(url), _) => Some(ZendeskLocation::Url(url)),
+        (None, Some(sub)) => Some(ZendeskLocation::Subdomain(sub)),
+        (None, None) => {
+            problems.push("no Zendesk account: set ZD_URL or ZD_SUBDOMAIN".to_string());
+            None
+        }
+    };
+    let token_missing = missing(lookup, &["ZD_EMAIL", "ZD_API_TOKEN"]);
+    let auth = if token_missing.is_empty() {
+        Some(ZendeskAuth::ApiToken {
+            email: var(lookup, "ZD_EMAIL").unwrap_or_default(),
+            token: SecretString::from(var(lookup, "ZD_API_TOKEN").unwrap_or_default()),
+        })
+    } else if let Some(token) = var(lookup, "ZD_OAUTH_TOKEN") {
+        Some(ZendeskAuth::OAuth(SecretString::from(token)))
+    } else {
+        problems.push(format!(
+            "no complete set of Zendesk credentials: API token (missing {}), or ZD_OAUTH_TOKEN (missing)",
+            token_missing.join(", ")
+        ));
+        None
+    };
+    match (location, auth) {
+        (Some(location), Some(auth)) => Ok(ZendeskConfig { location, auth }),
+        _ => Err(problems.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    const ZD: [(&str, &str); 3] = [
+        ("ZD_URL", "http://127.0.0.1:9"),
+        ("ZD_EMAIL", "ops@example.com"),
+        ("ZD_API_TOKEN", "zd-secret"),
+    ];
+
+    #[test]
+    fn nothing_set_names_every_missing_variable() {
+        let err = Config::from_lookup(&lookup(&[])).unwrap_err().to_string();
+        for name in [
+            "SFDC_ACCESS_TOKEN",
+            "SFDC_INSTANCE_URL",
+            "SFDC_USERNAME",
+            "SFDC_PRIVATE_KEY_FILE",
+            "SFDC_CLIENT_ID",
+            "SFDC_CLIENT_SECRET",
+            "SFDC_LOGIN_URL",
+            "ZD_URL or ZD_SUBDOMAIN",
+            "ZD_EMAIL",
+            "ZD_API_TOKEN",
+            "ZD_OAUTH_TOKEN",
+        ] {
+            assert!(err.contains(name), "{name} not named in: {err}");
+        }
+    }
+
+    #[test]
+    fn half_a_token_set_names_the_other_half() {
+        let mut vars = ZD.to_vec();
+        vars.push(("SFDC_ACCESS_TOKEN", "tok"));
+        let err = Config::from_lookup(&lookup(&vars)).unwrap_err().to_string();
+        assert!(
+            err.contains("access token (missing SFDC_INSTANCE_URL)"),
+            "{err}"
+        );
+        assert!(!err.contains("Zendesk"), "{err}");
+    }
+
+    #[test]
+    fn first_complete_set_wins_and_secrets_stay_out_of_debug() {
+        let mut vars = ZD.to_vec();
+        vars.extend([
+            ("SFDC_ACCESS_TOKEN", "sf-secret-token"),
+            ("SFDC_INSTANCE_URL", "http://127.0.0.1:8"),
+            ("SFDC_CLIENT_ID", "id"),
+            ("SFDC_CLIENT_SECRET", "sf-client-secret"),
+            ("SFDC_LOGIN_URL", "http://127.0.0.1:7"),
+        ]);
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        assert!(matches!(
+            config.salesforce.auth,
+            SalesforceAuth::AccessToken { .. }
+        ));
+        let debug = format!("{config:?}");
+        for secret in ["sf-secret-token", "sf-client-secret", "zd-secret"] {
+            assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+        }
+        config.salesforce_client().unwrap();
+        config.zendesk_client(200).unwrap();
+    }
+
+    #[test]
+    fn client_credentials_need_the_login_url() {
+        let mut vars = ZD.to_vec();
+        vars.extend([("SFDC_CLIENT_ID", "id"), ("SFDC_CLIENT_SECRET", "s")]);
+        let err = Config::from_lookup(&lookup(&vars)).unwrap_err().to_string();
+        assert!(
+            err.contains("client credentials (missing SFDC_LOGIN_URL)"),
+            "{err}"
+        );
+        vars.push(("SFDC_LOGIN_URL", "https://acme.my.salesforce.com"));
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        assert!(matches!(
+            config.salesforce.auth,
+            SalesforceAuth::ClientCredentials { .. }
+        ));
+        assert_eq!(
+            config.salesforce.login_url,
+            "https://acme.my.salesforce.com"
+        );
+    }
+
+    #[test]
+    fn jwt_reads_the_key_file_and_defaults_the_audience() {
+        let dir = std::env::temp_dir().join(format!("sync-core-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("key.pem");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let key_path = key.to_string_lossy().to_string();
+        let mut vars = ZD.to_vec();
+        vars.extend([
+            ("SFDC_USERNAME", "ops@acme.com"),
+            ("SFDC_PRIVATE_KEY_FILE", key_path.as_str()),
+            ("SFDC_CLIENT_ID", "id"),
+        ]);
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        match &config.salesforce.auth {
+            SalesforceAuth::JwtBearer { audience, .. } => {
+                assert_eq!(audience, "https://login.salesforce.com")
+            }
+            other => panic!("expected JWT, got {other:?}"),
+        }
+        std::fs::remove_file(&key).unwrap();
+        let err = Config::from_lookup(&lookup(&vars)).unwrap_err().to_string();
+        assert!(err.contains("cannot read SFDC_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn zendesk_oauth_and_subdomain() {
+        let vars = [
+            ("SFDC_ACCESS_TOKEN", "t"),
+            ("SFDC_INSTANCE_URL", "http://127.0.0.1:8"),
+            ("ZD_SUBDOMAIN", "acme"),
+            ("ZD_OAUTH_TOKEN", "oauth-secret"),
+        ];
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        assert_eq!(
+            config.zendesk.location,
+            ZendeskLocation::Subdomain("acme".into())
+        );
+        assert!(!format!("{config:?}").contains("oauth-secret"));
+    }
+}
