@@ -214,7 +214,6 @@ impl Resolver<'_> {
     fn check_literal(
         &self,
         path: &Path,
-        id: &Ident,
         lit: &Literal,
         pos: super::soql::Pos,
     ) -> Result<(), SoqlError> {
@@ -228,7 +227,6 @@ impl Resolver<'_> {
                 format!("value of filter criterion for field '{name}' must be of type {ty} and should {q}be enclosed in quotes"),
             ))
         };
-        let _ = id;
         match (path.field.ty, lit) {
             (_, Literal::Null) => Ok(()),
             (FieldType::Text, Literal::Str(_)) => Ok(()),
@@ -261,13 +259,13 @@ impl Resolver<'_> {
             Cond::Not(c) => RCond::Not(Box::new(self.cond(c)?)),
             Cond::Cmp(id, op, lit, pos) => {
                 let p = self.path(id)?;
-                self.check_literal(&p, id, lit, *pos)?;
+                self.check_literal(&p, lit, *pos)?;
                 RCond::Cmp(p, *op, lit.clone())
             }
             Cond::In(id, neg, lits) => {
                 let p = self.path(id)?;
                 for (lit, pos) in lits {
-                    self.check_literal(&p, id, lit, *pos)?;
+                    self.check_literal(&p, lit, *pos)?;
                 }
                 RCond::In(p, *neg, lits.iter().map(|l| l.0.clone()).collect())
             }

@@ -219,7 +219,6 @@ fn render_top(state: &mut SimState, cursor: &Cursor, row: usize, version: &str) 
                 let mut child = Map::new();
                 child.insert("totalSize".into(), json!(rows.len()));
                 if rows.len() > child_page {
-                    let total = rows.len();
                     let cid = new_cursor(
                         state,
                         Cursor {
@@ -229,7 +228,6 @@ fn render_top(state: &mut SimState, cursor: &Cursor, row: usize, version: &str) 
                             all_rows: cursor.all_rows,
                         },
                     );
-                    let _ = total;
                     child.insert("done".into(), json!(false));
                     child.insert(
                         "nextRecordsUrl".into(),

@@ -26,7 +26,7 @@ impl Tok {
     pub fn describe(&self) -> String {
         match self {
             Tok::Word(w) | Tok::Num(w) | Tok::Date(w) => format!("'{w}'"),
-            Tok::Str(s) => format!("''{s}''"),
+            Tok::Str(s) => format!("'{s}'"),
             Tok::Punct(p) => format!("'{p}'"),
             Tok::Eof => "<EOF>".to_string(),
         }
