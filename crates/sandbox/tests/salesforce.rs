@@ -1123,3 +1123,104 @@ async fn tokens_expire_after_a_time_and_client_credentials_need_my_domain() {
         json!({"error": "invalid_grant", "error_description": "request not supported on this domain"})
     );
 }
+
+/// A seed where each account fails (or passes) exactly one condition of the original
+/// queries, so a wrong operator, pattern or branch shows up as one wrong name.
+#[tokio::test]
+async fn separating_seed_distinguishes_every_branch() {
+    use sandbox::salesforce::{schema, Store};
+    let mut store = Store::new();
+    let mut add = |sobject: &str, row: Value| -> String {
+        let s = schema::sobject(sobject).expect("known sObject");
+        let row = row.as_object().cloned().expect("object");
+        store.insert_seed(s, row).expect("valid row")
+    };
+    let partner = |name: &str, status: &str, ptype: &str, track: &str| {
+        json!({"Name": name, "Type": "Partner", "Partners_Partner_Status__c": status,
+               "Partners_Partner_Type__c": ptype, "Partner_Track__c": track})
+    };
+    for row in [
+        json!({"Name": "G customer", "Type": "Customer"}),
+        json!({"Name": "G former lowercase", "Type": "former customer"}),
+        json!({"Name": "G prospect", "Type": "Prospect"}),
+        json!({"Name": "G no type"}),
+        partner(
+            "P ok authorized alliance open",
+            "Authorized",
+            "Alliance",
+            "Open",
+        ),
+        partner("P ok former channel select", "Former", "Channel", "Select"),
+        partner("P ok technology", "Authorized", "Channel", "Technology"),
+        partner("P bad status", "Pending", "Channel", "Open"),
+        partner("P bad type", "Authorized", "Reseller", "Open"),
+        partner("P bad track", "Authorized", "Channel", "Registered"),
+        json!({"Id": "0014M00001sGJ8xQAG", "Name": "P special id", "Type": "Partner"}),
+    ] {
+        add("Account", row);
+    }
+    let fed = |name: &str, ty: &str, territory: &str| json!({"Name": name, "Type": ty, "Account_Territory__c": territory});
+    let mut ids = std::collections::BTreeMap::new();
+    for (name, ty, territory) in [
+        ("F dash", "Customer", "USPUB-FED-DOD"),
+        ("F prospect", "Prospect", "uspub-fed-civ"),
+        ("F partner", "Partner", "USPUB-FED-CIV"),
+        ("F underscore only", "Customer", "USPUBXFED"),
+        ("F literal underscore", "Customer", "USPUB_FED"),
+        ("F no separator", "Customer", "USPUBFED"),
+        ("F sled", "Customer", "USPUB-SLED"),
+    ] {
+        ids.insert(name, add("Account", fed(name, ty, territory)));
+    }
+    for (account, name, inactive) in [
+        ("F dash", "c dash", false),
+        ("F dash", "c dash inactive", true),
+        ("F prospect", "c prospect", false),
+        ("F partner", "c partner", false),
+        ("F underscore only", "c underscore only", false),
+        ("F literal underscore", "c literal underscore", false),
+        ("F no separator", "c no separator", false),
+        ("F sled", "c sled", false),
+    ] {
+        add(
+            "Contact",
+            json!({"LastName": name, "Email": format!("{}@x.gov", name.replace(' ', ".")), "AccountId": ids[account], "Inactive_Contact__c": inactive}),
+        );
+    }
+    add(
+        "Contact",
+        json!({"LastName": "c orphan", "Email": "orphan@x.gov"}),
+    );
+
+    let sf = start_with(store, SalesforceConfig::default()).await;
+    let token = sf.token().await;
+    let global = sf.query_all_pages(&token, GLOBAL_ACCOUNTS).await;
+    assert_eq!(
+        sorted(&global, "Name"),
+        [
+            "F dash",
+            "F literal underscore",
+            "F no separator",
+            "F sled",
+            "F underscore only",
+            "G customer",
+            "G former lowercase",
+            "P ok authorized alliance open",
+            "P ok former channel select",
+            "P ok technology",
+            "P special id",
+        ]
+    );
+    let accounts = sf.query_all_pages(&token, US_FEDERAL_ACCOUNTS).await;
+    assert_eq!(sorted(&accounts, "Name"), ["F dash", "F prospect"]);
+    let contacts = sf.query_all_pages(&token, US_FEDERAL_CONTACTS).await;
+    assert_eq!(
+        sorted(&contacts, "Name"),
+        [
+            "c dash",
+            "c literal underscore",
+            "c prospect",
+            "c underscore only"
+        ]
+    );
+}
