@@ -13,9 +13,11 @@
 //! | `GET /services/data/vNN.N/query/<cursor>-<offset>` | next pages (top level and child sets) |
 //! | `POST /services/data/vNN.N/sobjects/{T}` | create |
 //! | `GET`/`PATCH`/`DELETE /services/data/vNN.N/sobjects/{T}/{id}` | read / update / delete |
-//! | `PATCH /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert |
+//! | `PATCH`/`GET /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert / read by external id |
 //! | `POST`/`PATCH /services/data/vNN.N/composite/sobjects` | collection create / update (≤ 200) |
 //! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire`, `POST /__admin/limits?daily=N` | test and demo hooks |
+
+#![deny(missing_docs)]
 
 mod collections;
 mod dml;
