@@ -1224,3 +1224,50 @@ async fn separating_seed_distinguishes_every_branch() {
         ]
     );
 }
+
+#[tokio::test]
+async fn created_records_get_derived_fields() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let (status, _, created) = sf
+        .call(
+            &token,
+            Method::POST,
+            "/services/data/v62.0/sobjects/Case",
+            Some(json!({"Subject": "closed on create", "Status": "Closed"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap_or_default();
+    let (_, _, case) = sf
+        .call(
+            &token,
+            Method::GET,
+            &format!("/services/data/v62.0/sobjects/Case/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (case["Status"].clone(), case["IsClosed"].clone()),
+        (json!("Closed"), json!(true))
+    );
+    assert!(case["ClosedDate"].is_string() && case["CreatedDate"].is_string());
+    let (status, _, created) = sf
+        .call(&token, Method::POST, "/services/data/v62.0/sobjects/Contact", Some(json!({"FirstName": "New", "LastName": "Person", "AccountId": "0018SDEMO000101QPA"})))
+        .await;
+    assert_eq!(status, 201);
+    let id = created["id"].as_str().unwrap_or_default();
+    assert!(id.starts_with("003"));
+    let q = format!(
+        "/services/data/v62.0/query?{}",
+        form_q(&format!(
+            "SELECT Name, Account.Name FROM Contact WHERE Id = '{id}'"
+        ))
+    );
+    let (_, _, page) = sf.call(&token, Method::GET, &q, None).await;
+    assert_eq!(page["records"][0]["Name"], "New Person");
+    assert_eq!(
+        page["records"][0]["Account"]["Name"],
+        "Department of Examples"
+    );
+}

@@ -281,13 +281,17 @@ pub(super) fn created(
         );
     }
     let mut full = rec;
-    state.store.fill_defaults(sobject, &id, &mut full);
-    state.store.push(sobject, full);
-    let mut values = values;
-    if sobject.name == "Case" && !values.iter().any(|(k, _)| *k == "Status") {
-        values.push(("Status", json!("New")));
+    for (k, v) in values {
+        full.insert(k.to_string(), v);
     }
-    apply(state, sobject, &id, values);
+    // Derived fields (Contact.Name) are computed from the values just set.
+    state.store.fill_defaults(sobject, &id, &mut full);
+    let status = full.get("Status").cloned();
+    state.store.push(sobject, full);
+    if let (true, Some(status)) = (sobject.name == "Case", status) {
+        // IsClosed / ClosedDate follow the initial Status (a Case may be created closed).
+        apply(state, sobject, &id, vec![("Status", status)]);
+    }
     let mut body = json!({"id": id, "success": true, "errors": []});
     if upsert {
         body["created"] = json!(true);
