@@ -17,6 +17,7 @@
 //!    `to_json`, `to_markdown`, `summary_table`.
 #![deny(missing_docs)]
 
+pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod diff;

@@ -1,0 +1,462 @@
+//! The cases job's I/O (SPEC §7): one ticket event (`created`/`closed`, from a CI
+//! trigger or a webhook), and the reconcile pass over the tickets changed in a window.
+//! Both read the ticket (and its organization and requester) from Zendesk, look the
+//! Case up by key, [`decide`] and write by upsert on the key field, recording every
+//! outcome in the [`Report`]'s `cases` section.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::{json, Map, Value};
+use time::OffsetDateTime;
+use zendesk_client::{OrgId, Organization, Ticket, TicketId, TicketStatus, User};
+
+use super::rules::{
+    agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts, TicketOrg,
+};
+use super::salesforce::{find_cases, upsert_case, CaseLookup};
+use crate::mapping::Mapping;
+use crate::report::{CaseCounts, Change, ReportError};
+use crate::{Error, Report};
+
+/// Finding: the ticket has no organization, or its org has no `salesforce_id`.
+pub const NO_ORGANIZATION: &str = "no_organization";
+/// Finding: Salesforce refused the Case's account (`INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY`,
+/// `ENTITY_IS_DELETED`): the account is missing or deleted.
+pub const MISSING_ACCOUNT: &str = "missing_account";
+/// Finding: the ticket does not exist (any more) in Zendesk.
+pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
+/// Failure: Salesforce refused a Case write, or a key matched several Cases.
+pub const CASE_WRITE_FAILED: &str = "case_write_failed";
+
+/// Writes sent at once by reconcile.
+const RECONCILE_WRITE_CONCURRENCY: usize = 4;
+/// Organizations per `show_many` call (the API's limit).
+const ORGS_PER_CALL: usize = 100;
+/// The oldest `start_time` Zendesk accepts is at least this far in the past.
+const MIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// What one ticket came to, for the report and the webhook metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A Case was created (or, in a dry run, would be).
+    Created,
+    /// Its fields were updated.
+    Updated,
+    /// It was closed.
+    Closed,
+    /// Nothing to write.
+    Unchanged,
+    /// Nothing to do and reported: no organization, no account, no ticket.
+    Skipped(&'static str),
+    /// Salesforce refused the write (reported, exit 1).
+    Failed(String),
+}
+
+/// The clients and settings of one cases run.
+#[derive(Debug, Clone)]
+pub struct CasesJob {
+    /// Salesforce, built with `auto_assign(false)`.
+    pub salesforce: sfdc_client::Client,
+    /// The Zendesk instance the tickets come from.
+    pub zendesk: zendesk_client::Client,
+    /// The instance's mapping (case settings, the `salesforce_id` field key).
+    pub mapping: Mapping,
+    /// Plan and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// How a failed Case write is treated.
+enum WriteError {
+    /// The account is missing or deleted: a finding.
+    MissingAccount(String),
+    /// This Case was refused: reported, the run goes on.
+    Refused(String),
+    /// Salesforce is unreachable or refusing us: the run stops.
+    Fatal(sfdc_client::Error),
+}
+
+fn classify(err: sfdc_client::Error) -> WriteError {
+    let codes = err.error_codes();
+    if codes.iter().any(|c| {
+        matches!(
+            *c,
+            "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY" | "ENTITY_IS_DELETED"
+        )
+    }) {
+        return WriteError::MissingAccount(err.to_string());
+    }
+    match &err {
+        sfdc_client::Error::RequestLimitExceeded { .. }
+        | sfdc_client::Error::Auth { .. }
+        | sfdc_client::Error::Transport { .. } => WriteError::Fatal(err),
+        _ if err.is_retriable() => WriteError::Fatal(err),
+        _ => WriteError::Refused(err.to_string()),
+    }
+}
+
+/// The org's `salesforce_id` under the mapping's field key, trimmed, if set.
+fn org_account(org: &Organization, mapping: &Mapping) -> TicketOrg {
+    let key = &mapping.fields().salesforce_id;
+    match org
+        .organization_fields
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(id) => TicketOrg::Account {
+            salesforce_id: id.to_string(),
+        },
+        None => TicketOrg::NoSalesforceId {
+            organization_id: org.id.0,
+        },
+    }
+}
+
+impl CasesJob {
+    fn facts(&self, ticket: &Ticket, org: TicketOrg, requester: Option<&User>) -> TicketFacts {
+        TicketFacts {
+            ticket_id: ticket.id.0,
+            status: ticket.status.as_str().to_string(),
+            subject: ticket.subject.clone(),
+            description: ticket.description.clone(),
+            priority: ticket.priority.clone(),
+            org,
+            requester_email: requester.and_then(|u| u.email.clone()),
+            requester_name: requester.map(|u| u.name.clone()),
+            agent_url: agent_url(self.zendesk.base_url().as_str(), ticket.id.0),
+        }
+    }
+
+    /// Handles one ticket event: reads the ticket, its organization and requester, looks
+    /// its Case up, and creates, updates or closes it (SPEC §7). The ticket's status
+    /// decides; `event` is logged. Per-ticket problems are recorded in `report`; `Err`
+    /// means an API was unreachable or refused us (exit 4).
+    pub async fn handle_event(
+        &self,
+        ticket_id: u64,
+        event: TicketEvent,
+        report: &mut Report,
+    ) -> Result<Outcome, Error> {
+        counts(report);
+        let settings = self.mapping.cases();
+        let key = case_key(settings, ticket_id);
+        let related = match self
+            .zendesk
+            .tickets()
+            .show_with_related(TicketId(ticket_id))
+            .await
+        {
+            Ok(r) => r,
+            Err(zendesk_client::Error::NotFound(e)) => {
+                let message = format!("ticket {ticket_id} ({event}): not found in Zendesk: {e}");
+                tracing::warn!(ticket_id, %event, "ticket not found; nothing to do");
+                return Ok(skip(report, ticket_id, TICKET_NOT_FOUND, message));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let org = match &related.organization {
+            None => TicketOrg::None,
+            Some(o) => org_account(o, &self.mapping),
+        };
+        let facts = self.facts(&related.ticket, org, related.requester.as_ref());
+        let lookup = find_cases(&self.salesforce, settings, std::slice::from_ref(&key)).await?;
+        report.salesforce.records += lookup.get(&key).len();
+        let outcome = self
+            .decide_and_apply(&facts, &lookup, Mode::Event, report)
+            .await?;
+        tracing::info!(ticket_id, %event, key, ?outcome, "ticket event handled");
+        Ok(outcome)
+    }
+
+    /// Decides for one ticket and applies the decision, recording it in `report`.
+    async fn decide_and_apply(
+        &self,
+        facts: &TicketFacts,
+        lookup: &CaseLookup,
+        mode: Mode,
+        report: &mut Report,
+    ) -> Result<Outcome, Error> {
+        let (decision, problem) = self.decision(facts, lookup, mode);
+        if let Some(message) = problem {
+            return Ok(fail(report, facts.ticket_id, message));
+        }
+        let result = self.apply(&decision).await;
+        record(report, facts.ticket_id, &decision, result, self.dry_run)
+    }
+
+    /// The decision for a ticket, or the message when its key matches several Cases.
+    fn decision(
+        &self,
+        facts: &TicketFacts,
+        lookup: &CaseLookup,
+        mode: Mode,
+    ) -> (Decision, Option<String>) {
+        let settings = self.mapping.cases();
+        let key = case_key(settings, facts.ticket_id);
+        let cases = lookup.get(&key);
+        if cases.len() > 1 {
+            let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+            let message = format!(
+                "ticket {}: {} Cases hold {} = {key:?} ({}); fix the duplicates in Salesforce",
+                facts.ticket_id,
+                cases.len(),
+                settings.external_id_field,
+                ids.join(", ")
+            );
+            let decision = Decision::Unchanged {
+                key,
+                reason: "several Cases",
+            };
+            return (decision, Some(message));
+        }
+        (decide(facts, cases.first(), settings, mode), None)
+    }
+
+    /// Sends the decision's write, unless it writes nothing or this is a dry run.
+    async fn apply(&self, decision: &Decision) -> Result<(), WriteError> {
+        let Some(body) = decision.body() else {
+            return Ok(());
+        };
+        if self.dry_run {
+            return Ok(());
+        }
+        upsert_case(
+            &self.salesforce,
+            self.mapping.cases(),
+            decision.key(),
+            &body,
+        )
+        .await
+        .map(|_| ())
+        .map_err(classify)
+    }
+
+    /// Walks the tickets changed in the last `since` (before `now`) and repairs what a
+    /// lost event left undone: a ticket with an account and no Case gets one (closed if
+    /// the ticket is), a closed ticket whose Case is open gets it closed. Cases are
+    /// looked up 200 keys a query; existing Cases' fields are left alone.
+    pub async fn reconcile(
+        &self,
+        since: Duration,
+        now: OffsetDateTime,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        report.cases.get_or_insert_with(CaseCounts::default);
+        if since < MIN_WINDOW {
+            return Err(Error::Config(format!(
+                "--since must be at least 1m (Zendesk refuses a start_time under a minute old), got {}s",
+                since.as_secs()
+            )));
+        }
+        let start = now - since;
+        let tickets = self.changed_tickets(start.unix_timestamp()).await?;
+        let orgs = self.organizations(&tickets).await?;
+        report.zendesk.organizations = orgs.len();
+        let settings = self.mapping.cases();
+        let keys: Vec<String> = tickets.keys().map(|id| case_key(settings, *id)).collect();
+        let lookup = find_cases(&self.salesforce, settings, &keys).await?;
+        report.salesforce.records += lookup.by_key.values().map(Vec::len).sum::<usize>();
+        for bad in &lookup.bad_rows {
+            tracing::warn!(row = %bad, "unreadable Case row skipped");
+        }
+        tracing::info!(
+            tickets = tickets.len(),
+            cases = lookup.by_key.len(),
+            queries = lookup.queries,
+            "tickets and Cases read"
+        );
+
+        // Decide without requesters first; read requesters only for the Cases to create.
+        let mut planned = Vec::new();
+        for ticket in tickets.values() {
+            let org = match ticket.organization_id {
+                None => TicketOrg::None,
+                Some(id) => match orgs.get(&id) {
+                    Some(o) => org_account(o, &self.mapping),
+                    None => TicketOrg::None,
+                },
+            };
+            let facts = self.facts(ticket, org, None);
+            planned.push((ticket, facts));
+        }
+        let mut writes = Vec::new();
+        for (ticket, facts) in planned {
+            let (decision, problem) = self.decision(&facts, &lookup, Mode::Repair);
+            if let Some(message) = problem {
+                fail(report, facts.ticket_id, message);
+                continue;
+            }
+            if let Decision::Create { .. } = decision {
+                let requester = match ticket.requester_id {
+                    Some(uid) => match self.zendesk.users().show(uid).await {
+                        Ok(u) => Some(u),
+                        Err(zendesk_client::Error::NotFound(_)) => None,
+                        Err(e) => return Err(e.into()),
+                    },
+                    None => None,
+                };
+                let facts = self.facts(ticket, facts.org.clone(), requester.as_ref());
+                let (decision, _) = self.decision(&facts, &lookup, Mode::Repair);
+                writes.push((facts.ticket_id, decision));
+            } else {
+                writes.push((facts.ticket_id, decision));
+            }
+        }
+        let results: Vec<(u64, Decision, Result<(), WriteError>)> =
+            futures::stream::iter(writes.into_iter().map(|(id, d)| async move {
+                let r = self.apply(&d).await;
+                (id, d, r)
+            }))
+            .buffered(RECONCILE_WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        for (ticket_id, decision, result) in results {
+            record(report, ticket_id, &decision, result, self.dry_run)?;
+        }
+        Ok(())
+    }
+
+    /// The tickets of the incremental export from `start_time`, the latest version of
+    /// each, deleted ones left out.
+    async fn changed_tickets(&self, start_time: i64) -> Result<BTreeMap<u64, Ticket>, Error> {
+        let mut tickets = BTreeMap::new();
+        let mut pages = self.zendesk.tickets().incremental_export(start_time);
+        let mut last_log = Instant::now();
+        let mut seen = 0usize;
+        while let Some(page) = pages.try_next().await? {
+            seen += page.tickets.len();
+            for t in page.tickets {
+                if t.status == TicketStatus::Deleted {
+                    tickets.remove(&t.id.0);
+                } else {
+                    tickets.insert(t.id.0, t);
+                }
+            }
+            if last_log.elapsed() >= Duration::from_secs(3) {
+                tracing::info!(read = seen, "reading changed tickets");
+                last_log = Instant::now();
+            }
+        }
+        Ok(tickets)
+    }
+
+    /// The organizations of the tickets, 100 a call.
+    async fn organizations(
+        &self,
+        tickets: &BTreeMap<u64, Ticket>,
+    ) -> Result<BTreeMap<OrgId, Organization>, Error> {
+        let mut ids: Vec<OrgId> = tickets.values().filter_map(|t| t.organization_id).collect();
+        ids.sort();
+        ids.dedup();
+        let mut out = BTreeMap::new();
+        for chunk in ids.chunks(ORGS_PER_CALL) {
+            for org in self.zendesk.organizations().show_many(chunk).await? {
+                out.insert(org.id, org);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets `api_calls` from both clients' counters.
+    pub fn record_api_calls(&self, report: &mut Report) {
+        report.api_calls.salesforce = self.salesforce.call_counts().values().sum();
+        report.api_calls.zendesk = self.zendesk.total_requests();
+    }
+}
+
+fn counts(report: &mut Report) -> &mut CaseCounts {
+    report.cases.get_or_insert_with(CaseCounts::default)
+}
+
+fn push_error(report: &mut Report, kind: &str, ticket_id: u64, message: String) {
+    report.errors.push(ReportError {
+        kind: kind.to_string(),
+        salesforce_id: None,
+        email: None,
+        ticket_id: Some(ticket_id),
+        message,
+    });
+}
+
+/// A ticket with nothing to do, reported as `kind`; counted unchanged.
+fn skip(report: &mut Report, ticket_id: u64, kind: &'static str, message: String) -> Outcome {
+    counts(report).unchanged += 1;
+    push_error(report, kind, ticket_id, message);
+    Outcome::Skipped(kind)
+}
+
+fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
+    counts(report).failed += 1;
+    tracing::error!(ticket_id, %message, "Case write failed");
+    push_error(report, CASE_WRITE_FAILED, ticket_id, message.clone());
+    Outcome::Failed(message)
+}
+
+/// Records a decision and its write's result; `Err` for a fatal API error.
+fn record(
+    report: &mut Report,
+    ticket_id: u64,
+    decision: &Decision,
+    result: Result<(), WriteError>,
+    dry_run: bool,
+) -> Result<Outcome, Error> {
+    match result {
+        Err(WriteError::Fatal(e)) => return Err(e.into()),
+        Err(WriteError::MissingAccount(message)) => {
+            tracing::warn!(ticket_id, %message, "the Case's account is missing in Salesforce");
+            return Ok(skip(
+                report,
+                ticket_id,
+                MISSING_ACCOUNT,
+                format!("ticket {ticket_id}: {message}"),
+            ));
+        }
+        Err(WriteError::Refused(message)) => {
+            return Ok(fail(
+                report,
+                ticket_id,
+                format!("ticket {ticket_id}: {message}"),
+            ));
+        }
+        Ok(()) => {}
+    }
+    if let (Some(action), Some(body)) = (decision.action(), decision.body()) {
+        let mut fields = Map::new();
+        fields.insert("key".into(), json!(decision.key()));
+        fields.extend(body);
+        report.changes.push(Change {
+            action: action.to_string(),
+            salesforce_id: None,
+            email: None,
+            ticket_id: Some(ticket_id),
+            fields: Value::Object(fields),
+        });
+    }
+    let c = counts(report);
+    let outcome = match decision {
+        Decision::Create { .. } => {
+            c.create += 1;
+            Outcome::Created
+        }
+        Decision::Update { .. } => {
+            c.update += 1;
+            Outcome::Updated
+        }
+        Decision::Close { .. } => {
+            c.close += 1;
+            Outcome::Closed
+        }
+        Decision::Unchanged { reason, .. } => {
+            tracing::debug!(ticket_id, reason, dry_run, "Case unchanged");
+            c.unchanged += 1;
+            Outcome::Unchanged
+        }
+        Decision::NoAccount { message, .. } => {
+            return Ok(skip(report, ticket_id, NO_ORGANIZATION, message.clone()));
+        }
+    };
+    Ok(outcome)
+}
