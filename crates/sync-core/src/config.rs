@@ -207,6 +207,14 @@ impl Config {
 
     /// Builds the Salesforce client. No request is sent.
     pub fn salesforce_client(&self) -> Result<sfdc_client::Client, Error> {
+        self.salesforce_builder()
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// The Salesforce client builder with credentials, login URL and API version set,
+    /// for a job that needs more (the cases job sets `auto_assign(false)`).
+    pub fn salesforce_builder(&self) -> sfdc_client::ClientBuilder {
         let s = &self.salesforce;
         let credentials = match &s.auth {
             SalesforceAuth::AccessToken {
@@ -239,8 +247,6 @@ impl Config {
             .credentials(credentials)
             .login_url(s.login_url.clone())
             .api_version(s.api_version.clone())
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))
     }
 
     /// Builds the Zendesk client with the request limit of `--zd-rate-limit`. No request

@@ -32,9 +32,16 @@ const FINDINGS: &[FindingKind] = &[
     FindingKind::ProtectedUser,
 ];
 
+/// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
+/// ticket gone from Zendesk. Reported, never failing a run.
+const CASE_FINDINGS: &[&str] = &[
+    crate::cases::MISSING_ACCOUNT,
+    crate::cases::TICKET_NOT_FOUND,
+];
+
 /// Whether an `errors[]` kind is a finding (which never fails a run).
 pub fn is_finding(kind: &str) -> bool {
-    FINDINGS.iter().any(|f| f.as_str() == kind)
+    FINDINGS.iter().any(|f| f.as_str() == kind) || CASE_FINDINGS.contains(&kind)
 }
 
 /// The exit code of a run that finished: 3 if a guard tripped, 1 if any write failed
@@ -115,6 +122,16 @@ mod tests {
         r.record_failure("unknown_tier", Some("x"), None, "tier Foo");
         r.record_failure("sold_to_in_other_org", None, Some("a@b.c"), "in org 7");
         assert_eq!(for_report(&r), OK);
+    }
+
+    #[test]
+    fn case_findings_do_not_fail_a_run() {
+        let mut r = report();
+        r.record_failure(crate::cases::MISSING_ACCOUNT, None, None, "account deleted");
+        r.record_failure(crate::cases::NO_ORGANIZATION, None, None, "no org");
+        assert_eq!(for_report(&r), OK);
+        r.record_failure(crate::cases::CASE_WRITE_FAILED, None, None, "refused");
+        assert_eq!(for_report(&r), WRITE_FAILED);
     }
 
     #[test]
