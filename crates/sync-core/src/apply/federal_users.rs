@@ -1,0 +1,240 @@
+//! Applying the US Federal users plan (SPEC §6): creates with `users/create_many` and
+//! updates with `users/update_many`, 100 users a job, jobs polled together. Where bulk
+//! user import is switched off (403 on `create_many`), the remaining creates go one by
+//! one through `users/create_or_update` — only emails the full user read showed to
+//! have no user — said once in the log and counted.
+//!
+//! A failed row or a refused call fails only the users it carried; an error that means
+//! Zendesk cannot be reached or refuses us (authentication, rate limit, retries
+//! exhausted) stops the phase with [`zendesk_client::Error`].
+
+use zendesk_client::{
+    Client, Error as ZdError, ItemOutcome, JobHandle, NewUser, OrgId, Role, UserId, UserUpdate,
+    MAX_ITEMS_PER_JOB,
+};
+
+use super::{error_code, JOB_WINDOW};
+use crate::users::UserAction;
+
+/// A user write that did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserFailure {
+    /// The write.
+    pub action: UserAction,
+    /// Zendesk's code (e.g. `UserUpdateError`), or the error kind of a refused call.
+    pub code: String,
+    /// Zendesk's message.
+    pub message: String,
+}
+
+/// What became of a user plan's writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsersApplied {
+    /// Writes applied, in plan order.
+    pub done: Vec<UserAction>,
+    /// Writes that failed (reported, the run goes on).
+    pub failed: Vec<UserFailure>,
+    /// Whether `users/create_many` answered 403 and creates went one by one.
+    pub bulk_import_disabled: bool,
+    /// `users/create_or_update` calls made by that fallback.
+    pub single_create_calls: usize,
+}
+
+/// Whether an error means Zendesk cannot be reached or refuses us, so the run cannot
+/// finish (exit 4), rather than a refusal of the records one call carried.
+pub fn is_fatal(error: &ZdError) -> bool {
+    match error {
+        ZdError::Unauthorized(_)
+        | ZdError::Forbidden(_)
+        | ZdError::RateLimited { .. }
+        | ZdError::Transport { .. }
+        | ZdError::Config(_) => true,
+        ZdError::Api(api) => api.status >= 500,
+        _ => false,
+    }
+}
+
+/// The Zendesk body of a create: an end-user in its org.
+fn new_user(name: &str, email: &str, organization_id: u64) -> NewUser {
+    NewUser {
+        name: name.to_string(),
+        email: Some(email.to_string()),
+        role: Some(Role::EndUser),
+        organization_id: Some(OrgId(organization_id)),
+        ..NewUser::default()
+    }
+}
+
+/// The Zendesk body of an update: only what changed.
+fn user_update(action: &UserAction) -> Option<UserUpdate> {
+    match action {
+        UserAction::Update {
+            user_id,
+            name,
+            organization_id,
+            ..
+        } => Some(UserUpdate {
+            name: name.clone(),
+            organization_id: organization_id.map(OrgId),
+            ..UserUpdate::new(UserId(*user_id))
+        }),
+        UserAction::Create { .. } => None,
+    }
+}
+
+/// Applies the writes of a user plan. `Err` only when Zendesk cannot be reached or
+/// refuses us; writes already made stay made (the next run re-reads everything).
+pub async fn apply_federal_users(
+    client: &Client,
+    actions: &[UserAction],
+) -> Result<UsersApplied, ZdError> {
+    let mut out = UsersApplied::default();
+    let (creates, updates): (Vec<&UserAction>, Vec<&UserAction>) = actions
+        .iter()
+        .partition(|a| matches!(a, UserAction::Create { .. }));
+
+    // Bulk creates, until (if ever) Zendesk says bulk import is off.
+    let mut batches = creates.chunks(MAX_ITEMS_PER_JOB);
+    let mut one_by_one: Vec<&UserAction> = Vec::new();
+    let mut submitted: Vec<(Vec<&UserAction>, JobHandle)> = Vec::new();
+    for batch in batches.by_ref() {
+        let body: Vec<NewUser> = batch
+            .iter()
+            .filter_map(|a| match a {
+                UserAction::Create {
+                    name,
+                    email,
+                    organization_id,
+                } => Some(new_user(name, email, *organization_id)),
+                UserAction::Update { .. } => None,
+            })
+            .collect();
+        match client.users().create_many(body).await {
+            Ok(handle) => submitted.push((batch.to_vec(), handle)),
+            Err(ZdError::BulkImportDisabled(api)) => {
+                tracing::warn!(
+                    status = api.status,
+                    "bulk user import is disabled on this Zendesk account (403 on users/create_many): \
+                     creating users one by one with users/create_or_update"
+                );
+                out.bulk_import_disabled = true;
+                one_by_one.extend(batch);
+                break;
+            }
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => fail_all(&mut out, batch, &e),
+        }
+        if submitted.len() >= JOB_WINDOW {
+            settle(client, std::mem::take(&mut submitted), &mut out).await;
+        }
+    }
+    one_by_one.extend(batches.flatten());
+    settle(client, std::mem::take(&mut submitted), &mut out).await;
+
+    for action in one_by_one {
+        create_one(client, action, &mut out).await?;
+    }
+    if out.bulk_import_disabled {
+        tracing::info!(
+            calls = out.single_create_calls,
+            "users created one by one with users/create_or_update"
+        );
+    }
+
+    // Bulk updates.
+    for batch in updates.chunks(MAX_ITEMS_PER_JOB) {
+        let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
+        match client.users().update_many(body).await {
+            Ok(handle) => submitted.push((batch.to_vec(), handle)),
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => fail_all(&mut out, batch, &e),
+        }
+        if submitted.len() >= JOB_WINDOW {
+            settle(client, std::mem::take(&mut submitted), &mut out).await;
+        }
+    }
+    settle(client, submitted, &mut out).await;
+    Ok(out)
+}
+
+/// The fallback for one user: `users/create_or_update`, for an email that had no user.
+async fn create_one(
+    client: &Client,
+    action: &UserAction,
+    out: &mut UsersApplied,
+) -> Result<(), ZdError> {
+    let UserAction::Create {
+        name,
+        email,
+        organization_id,
+    } = action
+    else {
+        return Ok(());
+    };
+    out.single_create_calls += 1;
+    match client
+        .users()
+        .create_or_update(new_user(name, email, *organization_id))
+        .await
+    {
+        Ok(upserted) => {
+            if !upserted.created {
+                // A user appeared since the read: create_or_update set its name and org.
+                tracing::info!(%email, user = %upserted.user.id, "user already existed; updated instead");
+            }
+            out.done.push(action.clone());
+            Ok(())
+        }
+        Err(e) if is_fatal(&e) => Err(e),
+        Err(e) => {
+            fail_all(out, &[action], &e);
+            Ok(())
+        }
+    }
+}
+
+/// Every write of a refused call fails with the call's error.
+fn fail_all(out: &mut UsersApplied, batch: &[&UserAction], error: &ZdError) {
+    tracing::warn!(users = batch.len(), error = %error, "user write refused");
+    out.failed.extend(batch.iter().map(|a| UserFailure {
+        action: (*a).clone(),
+        code: error_code(error),
+        message: error.to_string(),
+    }));
+}
+
+/// Waits for submitted jobs (polled together) and sorts each item into done or failed.
+async fn settle(
+    client: &Client,
+    submitted: Vec<(Vec<&UserAction>, JobHandle)>,
+    out: &mut UsersApplied,
+) {
+    if submitted.is_empty() {
+        return;
+    }
+    let (batches, handles): (Vec<_>, Vec<_>) = submitted.into_iter().unzip();
+    let reports = client.jobs().wait_all(handles).await;
+    tracing::info!(jobs = reports.len(), "user jobs finished");
+    for (batch, report) in batches.into_iter().zip(reports) {
+        for (i, action) in batch.into_iter().enumerate() {
+            match report.outcomes.get(i) {
+                Some(ItemOutcome::Succeeded { .. }) => out.done.push(action.clone()),
+                Some(ItemOutcome::Failed { code, message }) => out.failed.push(UserFailure {
+                    action: action.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                }),
+                Some(ItemOutcome::Unknown { reason }) => out.failed.push(UserFailure {
+                    action: action.clone(),
+                    code: "OutcomeUnknown".to_string(),
+                    message: format!("{reason}; the next run re-reads the user"),
+                }),
+                None => out.failed.push(UserFailure {
+                    action: action.clone(),
+                    code: "OutcomeUnknown".to_string(),
+                    message: format!("job {} has no outcome for this user", report.id),
+                }),
+            }
+        }
+    }
+}
