@@ -17,6 +17,7 @@
 //!    `to_json`, `to_markdown`, `summary_table`.
 #![deny(missing_docs)]
 
+pub mod apply;
 pub mod cases;
 pub mod cli;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod evaluate;
 pub mod exit;
 pub mod guards;
+pub mod jobs;
 pub mod logging;
 pub mod mapping;
 pub mod model;

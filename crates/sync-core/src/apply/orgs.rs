@@ -1,0 +1,467 @@
+//! Organization writes (SPEC §5): creates with `organizations/create_many`, updates with
+//! `organizations/update_many` (batch form), deletions with `organizations/destroy_many`,
+//! 100 a job, jobs polled together with `job_statuses/show_many`.
+//!
+//! Creates are tied back to their accounts by the job row's `index` (else request
+//! order, which the client resolves), then confirmed by reading the created ids back
+//! with `organizations/show_many`. A create whose answer was lost (a dropped
+//! connection after Zendesk applied it, a job whose rows vanished) is never resent
+//! blindly: the orgs are re-listed, and only accounts still without an org are sent
+//! again, once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::TryStreamExt;
+use serde_json::{Map, Value};
+use zendesk_client::{
+    Client, Error as ZdError, ItemOutcome, JobHandle, NewOrganization, OrgId, OrganizationUpdate,
+    MAX_ITEMS_PER_JOB,
+};
+
+use super::federal_users::is_fatal;
+use super::{error_code, RowFailure, JOB_WINDOW};
+use crate::diff::{OrgCreate, OrgDelete, OrgUpdate};
+use crate::mapping::Mapping;
+use crate::value::FieldValue;
+
+/// What became of the creates and updates of a plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OrgsApplied {
+    /// Account → id of the org created for it this run.
+    pub created: BTreeMap<String, u64>,
+    /// Accounts whose org was updated.
+    pub updated: Vec<String>,
+    /// Creates that failed.
+    pub create_failed: Vec<RowFailure>,
+    /// Updates that failed.
+    pub update_failed: Vec<RowFailure>,
+    /// Bulk jobs submitted.
+    pub jobs: usize,
+    /// Whether a lost answer made the orgs be re-listed.
+    pub relisted: bool,
+}
+
+/// What became of the deletions.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeletesApplied {
+    /// Accounts whose org is gone.
+    pub deleted: Vec<String>,
+    /// Deletions that failed.
+    pub failed: Vec<RowFailure>,
+    /// Bulk jobs submitted.
+    pub jobs: usize,
+}
+
+/// The `organizations/create_many` item of a planned create.
+pub fn new_organization(create: &OrgCreate) -> NewOrganization {
+    NewOrganization {
+        name: create.name.clone(),
+        tags: create.tags.clone(),
+        organization_fields: fields_json(
+            create.organization_fields.iter().map(|(k, v)| (k, Some(v))),
+        ),
+        ..NewOrganization::default()
+    }
+}
+
+/// The `organizations/update_many` item of a planned update: only what changed.
+pub fn organization_update(update: &OrgUpdate) -> OrganizationUpdate {
+    OrganizationUpdate {
+        name: update.patch.name.clone(),
+        tags: update.patch.tags.clone(),
+        organization_fields: fields_json(
+            update
+                .patch
+                .organization_fields
+                .iter()
+                .map(|(k, v)| (k, v.as_ref())),
+        ),
+        ..OrganizationUpdate::new(OrgId(update.id))
+    }
+}
+
+fn fields_json<'a>(
+    fields: impl Iterator<Item = (&'a String, Option<&'a FieldValue>)>,
+) -> Map<String, Value> {
+    fields
+        .map(|(k, v)| {
+            let value = v
+                .and_then(|v| serde_json::to_value(v).ok())
+                .unwrap_or(Value::Null);
+            (k.clone(), value)
+        })
+        .collect()
+}
+
+/// One submitted job and the records it carried.
+enum Batch<'a> {
+    Create(Vec<&'a OrgCreate>),
+    Update(Vec<&'a OrgUpdate>),
+}
+
+/// Submits the creates and updates as bulk jobs (creates first), waits for them in
+/// windows, confirms the created ids, and re-reads what a lost answer left uncertain.
+pub async fn create_and_update(
+    client: &Client,
+    mapping: &Mapping,
+    creates: &[OrgCreate],
+    updates: &[OrgUpdate],
+) -> Result<OrgsApplied, ZdError> {
+    let mut out = OrgsApplied::default();
+    let mut uncertain: Vec<&OrgCreate> = Vec::new();
+    let batches: Vec<Batch<'_>> = creates
+        .chunks(MAX_ITEMS_PER_JOB)
+        .map(|c| Batch::Create(c.iter().collect()))
+        .chain(
+            updates
+                .chunks(MAX_ITEMS_PER_JOB)
+                .map(|u| Batch::Update(u.iter().collect())),
+        )
+        .collect();
+    let total = batches.len();
+    let mut batches = batches.into_iter().peekable();
+    while batches.peek().is_some() {
+        let mut window = Vec::new();
+        for batch in batches.by_ref().take(JOB_WINDOW) {
+            if let Some(handle) = submit(client, &batch, &mut out, &mut uncertain).await? {
+                window.push((batch, handle));
+            }
+        }
+        settle(client, window, &mut out, &mut uncertain).await;
+        tracing::info!(done = out.jobs, total, "organization jobs finished");
+    }
+    confirm_created(client, mapping, creates, &mut out, &mut uncertain).await?;
+    if !uncertain.is_empty() {
+        resolve_uncertain(client, mapping, uncertain, &mut out).await?;
+    }
+    Ok(out)
+}
+
+/// Submits one job; `None` when the call failed (its records are then failed or uncertain).
+async fn submit<'a>(
+    client: &Client,
+    batch: &Batch<'a>,
+    out: &mut OrgsApplied,
+    uncertain: &mut Vec<&'a OrgCreate>,
+) -> Result<Option<JobHandle>, ZdError> {
+    let result = match batch {
+        Batch::Create(c) => {
+            client
+                .organizations()
+                .create_many(c.iter().map(|c| new_organization(c)).collect())
+                .await
+        }
+        Batch::Update(u) => {
+            client
+                .organizations()
+                .update_many(u.iter().map(|u| organization_update(u)).collect())
+                .await
+        }
+    };
+    out.jobs += 1;
+    match (result, batch) {
+        (Ok(handle), _) => Ok(Some(handle)),
+        (Err(ZdError::WriteOutcomeUnknown { message, .. }), Batch::Create(c)) => {
+            tracing::warn!(orgs = c.len(), %message, "create_many answer lost; the orgs will be re-read before anything is resent");
+            uncertain.extend(c.iter().copied());
+            Ok(None)
+        }
+        (Err(e), _) if is_fatal(&e) => Err(e),
+        (Err(e), Batch::Create(c)) => {
+            out.create_failed
+                .extend(c.iter().map(|c| failure(&c.salesforce_id, &e)));
+            Ok(None)
+        }
+        (Err(e), Batch::Update(u)) => {
+            out.update_failed
+                .extend(u.iter().map(|u| failure(&u.salesforce_id, &e)));
+            Ok(None)
+        }
+    }
+}
+
+fn failure(salesforce_id: &str, e: &ZdError) -> RowFailure {
+    tracing::warn!(salesforce_id, error = %e, "organization write refused");
+    RowFailure {
+        salesforce_id: salesforce_id.to_string(),
+        code: error_code(e),
+        message: e.to_string(),
+    }
+}
+
+/// Waits for a window of jobs (polled together) and sorts every record.
+async fn settle<'a>(
+    client: &Client,
+    window: Vec<(Batch<'a>, JobHandle)>,
+    out: &mut OrgsApplied,
+    uncertain: &mut Vec<&'a OrgCreate>,
+) {
+    if window.is_empty() {
+        return;
+    }
+    let (batches, handles): (Vec<_>, Vec<_>) = window.into_iter().unzip();
+    let reports = client.jobs().wait_all(handles).await;
+    for (batch, report) in batches.into_iter().zip(reports) {
+        match batch {
+            Batch::Create(items) => {
+                for (i, c) in items.into_iter().enumerate() {
+                    match report.outcomes.get(i) {
+                        Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
+                            out.created.insert(c.salesforce_id.clone(), *id);
+                        }
+                        Some(ItemOutcome::Failed { code, message }) => {
+                            tracing::warn!(salesforce_id = %c.salesforce_id, %code, %message, "organization create failed");
+                            out.create_failed.push(RowFailure {
+                                salesforce_id: c.salesforce_id.clone(),
+                                code: code.clone(),
+                                message: message.clone(),
+                            });
+                        }
+                        // No id, no row, or a job that vanished: re-read before resending.
+                        _ => uncertain.push(c),
+                    }
+                }
+            }
+            Batch::Update(items) => {
+                for (i, u) in items.into_iter().enumerate() {
+                    match report.outcomes.get(i) {
+                        Some(ItemOutcome::Succeeded { .. }) => {
+                            out.updated.push(u.salesforce_id.clone())
+                        }
+                        Some(ItemOutcome::Failed { code, message }) => {
+                            tracing::warn!(salesforce_id = %u.salesforce_id, %code, %message, "organization update failed");
+                            out.update_failed.push(RowFailure {
+                                salesforce_id: u.salesforce_id.clone(),
+                                code: code.clone(),
+                                message: message.clone(),
+                            });
+                        }
+                        Some(ItemOutcome::Unknown { reason }) => {
+                            out.update_failed.push(RowFailure {
+                                salesforce_id: u.salesforce_id.clone(),
+                                code: "OutcomeUnknown".to_string(),
+                                message: format!("{reason}; the next run re-reads the org"),
+                            })
+                        }
+                        None => out.update_failed.push(RowFailure {
+                            salesforce_id: u.salesforce_id.clone(),
+                            code: "OutcomeUnknown".to_string(),
+                            message: format!("job {} has no outcome for this org", report.id),
+                        }),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reads the created ids back (`organizations/show_many`, 100 a call) and checks that
+/// each carries its account's `salesforce_id`; one that does not is uncertain.
+async fn confirm_created<'a>(
+    client: &Client,
+    mapping: &Mapping,
+    creates: &'a [OrgCreate],
+    out: &mut OrgsApplied,
+    uncertain: &mut Vec<&'a OrgCreate>,
+) -> Result<(), ZdError> {
+    let key = &mapping.fields().salesforce_id;
+    let ids: Vec<OrgId> = out.created.values().map(|id| OrgId(*id)).collect();
+    let mut seen: BTreeMap<u64, Option<String>> = BTreeMap::new();
+    for chunk in ids.chunks(MAX_ITEMS_PER_JOB) {
+        for org in client.organizations().show_many(chunk).await? {
+            seen.insert(org.id.0, salesforce_id_of(&org.organization_fields, key));
+        }
+    }
+    let by_id: BTreeMap<&str, &OrgCreate> = creates
+        .iter()
+        .map(|c| (c.salesforce_id.as_str(), c))
+        .collect();
+    out.created.retain(|sfid, id| {
+        let ok = seen.get(id).and_then(Option::as_deref) == Some(sfid.as_str());
+        if !ok {
+            tracing::warn!(salesforce_id = %sfid, org = *id, "created org not confirmed by show_many; re-reading");
+            if let Some(c) = by_id.get(sfid.as_str()) {
+                uncertain.push(c);
+            }
+        }
+        ok
+    });
+    Ok(())
+}
+
+fn salesforce_id_of(fields: &Map<String, Value>, key: &str) -> Option<String> {
+    fields
+        .get(key)
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// Re-lists the orgs once to find which uncertain creates were applied; sends the rest
+/// again in one more round, whose own lost answers become failures for the next run.
+async fn resolve_uncertain(
+    client: &Client,
+    mapping: &Mapping,
+    uncertain: Vec<&OrgCreate>,
+    out: &mut OrgsApplied,
+) -> Result<(), ZdError> {
+    out.relisted = true;
+    let key = &mapping.fields().salesforce_id;
+    let wanted: BTreeSet<&str> = uncertain.iter().map(|c| c.salesforce_id.as_str()).collect();
+    let mut found: BTreeMap<String, u64> = BTreeMap::new();
+    let mut orgs = client.organizations().list();
+    while let Some(org) = orgs.try_next().await? {
+        if let Some(sfid) = salesforce_id_of(&org.organization_fields, key) {
+            if wanted.contains(sfid.as_str()) {
+                found.entry(sfid).or_insert(org.id.0);
+            }
+        }
+    }
+    let missing: Vec<OrgCreate> = uncertain
+        .into_iter()
+        .filter(|c| !found.contains_key(&c.salesforce_id))
+        .cloned()
+        .collect();
+    tracing::info!(
+        applied = found.len(),
+        missing = missing.len(),
+        "re-read after a lost create answer"
+    );
+    out.created.extend(found);
+    for chunk in missing.chunks(MAX_ITEMS_PER_JOB) {
+        out.jobs += 1;
+        let handle = match client
+            .organizations()
+            .create_many(chunk.iter().map(new_organization).collect())
+            .await
+        {
+            Ok(handle) => handle,
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => {
+                out.create_failed
+                    .extend(chunk.iter().map(|c| failure(&c.salesforce_id, &e)));
+                continue;
+            }
+        };
+        let report = client
+            .jobs()
+            .wait_all(vec![handle])
+            .await
+            .into_iter()
+            .next();
+        for (i, c) in chunk.iter().enumerate() {
+            match report.as_ref().and_then(|r| r.outcomes.get(i)) {
+                Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
+                    out.created.insert(c.salesforce_id.clone(), *id);
+                }
+                Some(ItemOutcome::Failed { code, message }) => out.create_failed.push(RowFailure {
+                    salesforce_id: c.salesforce_id.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                }),
+                _ => out.create_failed.push(RowFailure {
+                    salesforce_id: c.salesforce_id.clone(),
+                    code: "OutcomeUnknown".to_string(),
+                    message: "create outcome unknown after a retry; the next run re-reads the orgs"
+                        .to_string(),
+                }),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes orgs with `organizations/destroy_many`, 100 a job. A lost answer is
+/// resolved by reading the ids back: the orgs still there are deleted once more.
+pub async fn delete(client: &Client, deletes: &[OrgDelete]) -> Result<DeletesApplied, ZdError> {
+    let mut out = DeletesApplied::default();
+    let mut window: Vec<(&[OrgDelete], JobHandle)> = Vec::new();
+    let chunks: Vec<&[OrgDelete]> = deletes.chunks(MAX_ITEMS_PER_JOB).collect();
+    let total = chunks.len();
+    for (n, chunk) in chunks.into_iter().enumerate() {
+        let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
+        out.jobs += 1;
+        match client.organizations().destroy_many(&ids).await {
+            Ok(handle) => window.push((chunk, handle)),
+            Err(ZdError::WriteOutcomeUnknown { message, .. }) => {
+                tracing::warn!(orgs = chunk.len(), %message, "destroy_many answer lost; re-reading the orgs");
+                redelete(client, chunk, &mut out).await?;
+            }
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => out
+                .failed
+                .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
+        }
+        if window.len() >= JOB_WINDOW || n + 1 == total {
+            settle_deletes(client, std::mem::take(&mut window), &mut out).await;
+            tracing::info!(done = n + 1, total, "deletion jobs finished");
+        }
+    }
+    Ok(out)
+}
+
+async fn settle_deletes(
+    client: &Client,
+    window: Vec<(&[OrgDelete], JobHandle)>,
+    out: &mut DeletesApplied,
+) {
+    if window.is_empty() {
+        return;
+    }
+    let (chunks, handles): (Vec<_>, Vec<_>) = window.into_iter().unzip();
+    let reports = client.jobs().wait_all(handles).await;
+    for (chunk, report) in chunks.into_iter().zip(reports) {
+        for (i, d) in chunk.iter().enumerate() {
+            match report.outcomes.get(i) {
+                Some(ItemOutcome::Succeeded { .. }) => out.deleted.push(d.salesforce_id.clone()),
+                Some(ItemOutcome::Failed { code, message }) => out.failed.push(RowFailure {
+                    salesforce_id: d.salesforce_id.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                }),
+                _ => out.failed.push(RowFailure {
+                    salesforce_id: d.salesforce_id.clone(),
+                    code: "OutcomeUnknown".to_string(),
+                    message: format!(
+                        "job {} has no outcome for org {}; the next run re-reads it",
+                        report.id, d.id
+                    ),
+                }),
+            }
+        }
+    }
+}
+
+/// After a lost `destroy_many` answer: the orgs `show_many` still returns are sent once more.
+async fn redelete(
+    client: &Client,
+    chunk: &[OrgDelete],
+    out: &mut DeletesApplied,
+) -> Result<(), ZdError> {
+    let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
+    let still: BTreeSet<u64> = client
+        .organizations()
+        .show_many(&ids)
+        .await?
+        .into_iter()
+        .map(|o| o.id.0)
+        .collect();
+    let (left, gone): (Vec<&OrgDelete>, Vec<&OrgDelete>) =
+        chunk.iter().partition(|d| still.contains(&d.id));
+    out.deleted
+        .extend(gone.iter().map(|d| d.salesforce_id.clone()));
+    if left.is_empty() {
+        return Ok(());
+    }
+    let left: Vec<OrgDelete> = left.into_iter().cloned().collect();
+    let ids: Vec<OrgId> = left.iter().map(|d| OrgId(d.id)).collect();
+    out.jobs += 1;
+    match client.organizations().destroy_many(&ids).await {
+        Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await,
+        Err(e) if is_fatal(&e) => return Err(e),
+        Err(e) => out
+            .failed
+            .extend(left.iter().map(|d| failure(&d.salesforce_id, &e))),
+    }
+    Ok(())
+}

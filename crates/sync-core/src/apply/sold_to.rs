@@ -1,0 +1,193 @@
+//! Global sold-to users (SPEC §6) for the orgs that count as new: look each sold-to
+//! email up (`users/search?query=email:"…"`), decide with
+//! [`crate::users::decide_sold_to`], and write the users with bulk jobs (falling back
+//! to one-by-one creates where bulk import is off). A create refused because the
+//! email is taken (`DuplicateValue`) means the user appeared since the lookup: it is
+//! looked up again and the rules applied to what is found.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use zendesk_client::{Client, Error as ZdError};
+
+use super::federal_users::{apply_federal_users, is_fatal, UsersApplied};
+use super::zendesk_user;
+use crate::model::{Finding, FindingKind};
+use crate::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
+use crate::zendesk::ZendeskUser;
+
+/// An org that counts as new for the sold-to step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrg {
+    /// Its account.
+    pub salesforce_id: String,
+    /// Its Zendesk id (0 in a dry run for an org not created yet).
+    pub organization_id: u64,
+    /// The account's sold-to contacts.
+    pub candidates: Vec<SoldTo>,
+    /// Users the org already has.
+    pub user_count: usize,
+}
+
+/// The sold-to decisions and, unless a dry run, what became of their writes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SoldToOutcome {
+    /// The decisions (findings included).
+    pub plan: UserPlan,
+    /// What was written; `None` in a dry run.
+    pub applied: Option<UsersApplied>,
+    /// `users/search` lookups made.
+    pub lookups: usize,
+}
+
+/// Looks up one email: the user whose email matches it (case-insensitive), if any.
+async fn lookup(client: &Client, email: &str) -> Result<Option<ZendeskUser>, ZdError> {
+    match client.users().search_by_email(email).await {
+        Ok(users) => Ok(users
+            .into_iter()
+            .map(zendesk_user)
+            .find(|u| u.email_key().as_deref() == Some(email))),
+        Err(ZdError::InvalidInput(message)) => {
+            tracing::warn!(%email, %message, "sold-to email cannot be searched; treated as unknown");
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Decides and (unless `dry_run`) writes the sold-to users of `new_orgs`.
+pub async fn sold_to_users(
+    client: &Client,
+    new_orgs: &[NewOrg],
+    dry_run: bool,
+) -> Result<SoldToOutcome, ZdError> {
+    let mut out = SoldToOutcome::default();
+    let mut known: BTreeMap<String, ZendeskUser> = BTreeMap::new();
+    let emails: BTreeSet<&str> = new_orgs
+        .iter()
+        .flat_map(|o| o.candidates.iter().map(|c| c.email.as_str()))
+        .collect();
+    for email in emails {
+        out.lookups += 1;
+        if let Some(user) = lookup(client, email).await? {
+            known.insert(email.to_string(), user);
+        }
+    }
+    // An email is given to the first new org (by account) that wants it.
+    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    for org in new_orgs {
+        let mut candidates = Vec::new();
+        let mut findings = Vec::new();
+        for c in &org.candidates {
+            match claimed.get(&c.email) {
+                Some(first) if !known.contains_key(&c.email) => findings.push(Finding {
+                    kind: FindingKind::SoldToInOtherOrg,
+                    salesforce_id: Some(org.salesforce_id.clone()),
+                    email: Some(c.email.clone()),
+                    message: format!(
+                        "sold-to email is also the new org of account {first}'s; created there only"
+                    ),
+                }),
+                _ => candidates.push(c.clone()),
+            }
+        }
+        let mut plan = decide_sold_to(
+            &org.salesforce_id,
+            org.organization_id,
+            &candidates,
+            &known,
+            org.user_count,
+        );
+        for a in &plan.actions {
+            claimed
+                .entry(a.email().to_string())
+                .or_insert_with(|| org.salesforce_id.clone());
+        }
+        plan.findings.extend(findings);
+        out.plan.extend(plan);
+    }
+    if dry_run || out.plan.actions.is_empty() {
+        if !dry_run {
+            out.applied = Some(UsersApplied::default());
+        }
+        return Ok(out);
+    }
+    let mut applied = apply_federal_users(client, &out.plan.actions).await?;
+    retry_duplicates(client, &mut out, &mut applied).await?;
+    out.applied = Some(applied);
+    Ok(out)
+}
+
+/// Whether a failed create says the email already has a user.
+fn is_duplicate(code: &str, message: &str) -> bool {
+    let m = message.to_lowercase();
+    code == "DuplicateValue"
+        || code == "EmailAlreadyTaken"
+        || m.contains("duplicatevalue")
+        || m.contains("already being used")
+        || m.contains("already been taken")
+}
+
+/// Creates refused as duplicates: look the user up again and apply the rules to it.
+async fn retry_duplicates(
+    client: &Client,
+    out: &mut SoldToOutcome,
+    applied: &mut UsersApplied,
+) -> Result<(), ZdError> {
+    let (dups, rest): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut applied.failed)
+            .into_iter()
+            .partition(|f| {
+                matches!(f.action, UserAction::Create { .. }) && is_duplicate(&f.code, &f.message)
+            });
+    applied.failed = rest;
+    let mut second = Vec::new();
+    for failure in dups {
+        let UserAction::Create {
+            email,
+            organization_id,
+            ..
+        } = &failure.action
+        else {
+            continue;
+        };
+        out.lookups += 1;
+        let user = match lookup(client, email).await {
+            Ok(u) => u,
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(_) => None,
+        };
+        match user {
+            Some(u) if u.organization_id == Some(*organization_id) => {
+                applied.done.push(failure.action.clone())
+            }
+            Some(u) if u.organization_id.is_none() && !u.is_protected() => {
+                second.push(UserAction::Update {
+                    user_id: u.id,
+                    email: email.clone(),
+                    name: None,
+                    organization_id: Some(*organization_id),
+                })
+            }
+            Some(u) => out.plan.findings.push(Finding {
+                kind: if u.is_protected() {
+                    FindingKind::ProtectedUser
+                } else {
+                    FindingKind::SoldToInOtherOrg
+                },
+                salesforce_id: None,
+                email: Some(email.clone()),
+                message: format!(
+                    "sold-to user {} appeared during the run in org {:?}; left there",
+                    u.id, u.organization_id
+                ),
+            }),
+            None => applied.failed.push(failure),
+        }
+    }
+    if !second.is_empty() {
+        let again = apply_federal_users(client, &second).await?;
+        applied.done.extend(again.done);
+        applied.failed.extend(again.failed);
+    }
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The Global job (SPEC §1, issue 7): Salesforce accounts → Zendesk Global
+//! organizations, then sold-to users for the orgs that count as new (SPEC §6), then
+//! the deletion of greatly-expired orgs — every read before the first write, guards
+//! before any write, and a report of what was done.
+
+use std::collections::BTreeSet;
+
+use futures::TryStreamExt;
+use time::OffsetDateTime;
+use zendesk_client::OrgId;
+
+use super::org_sync::{self, OrgPhaseOutcome};
+use super::{finish_report, JobContext, RunOutcome};
+use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
+use crate::mapping::Mapping;
+use crate::users::{is_new_org, UserAction};
+use crate::{Error, Report};
+
+/// The binary's name, the report's `sync`.
+pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
+
+/// Runs the whole Global job. Never panics on data; the outcome carries the report
+/// (as far as the run got) and the error that stopped it, if any.
+pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
+    let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
+    let result = run(ctx, mapping, &mut report).await;
+    finish_report(&mut report, ctx);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "run stopped");
+    }
+    RunOutcome {
+        report,
+        error: result.err(),
+    }
+}
+
+async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result<(), Error> {
+    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+    let read = org_sync::read(ctx, mapping).await?;
+    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report).await?;
+    if phase.guard_tripped {
+        return Ok(());
+    }
+    let new_orgs = new_orgs(ctx, &phase).await?;
+    if !new_orgs.is_empty() {
+        let outcome = sold_to_users(&ctx.zendesk, &new_orgs, ctx.dry_run).await?;
+        record_sold_to(report, &outcome);
+    }
+    org_sync::delete_orgs(ctx, &phase.plan, report).await
+}
+
+/// The orgs that count as new for the sold-to step: those created in this run (in a
+/// dry run, those planned, with id 0), and matched orgs created less than 7 days ago
+/// that still have no user (a run cut short or a lost answer is repaired this way).
+async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOrg>, Error> {
+    let plan = &phase.plan;
+    let candidates = |sfid: &str| plan.sold_to.get(sfid).cloned().unwrap_or_default();
+    let mut out: Vec<NewOrg> = if ctx.dry_run {
+        plan.creates
+            .iter()
+            .map(|c| NewOrg {
+                salesforce_id: c.salesforce_id.clone(),
+                organization_id: 0,
+                candidates: candidates(&c.salesforce_id),
+                user_count: 0,
+            })
+            .collect()
+    } else {
+        phase
+            .created
+            .iter()
+            .map(|(sfid, id)| NewOrg {
+                salesforce_id: sfid.clone(),
+                organization_id: *id,
+                candidates: candidates(sfid),
+                user_count: 0,
+            })
+            .collect()
+    };
+    let deleted: BTreeSet<&str> = plan
+        .deletes
+        .iter()
+        .map(|d| d.salesforce_id.as_str())
+        .collect();
+    for org in &phase.orgs {
+        let Some(sfid) = plan
+            .org_ids
+            .iter()
+            .find_map(|(sfid, id)| (*id == org.id).then_some(sfid))
+        else {
+            continue;
+        };
+        // Only recent orgs with sold-to contacts are worth a lookup of their users.
+        if deleted.contains(sfid.as_str())
+            || phase.created.contains_key(sfid)
+            || !plan.sold_to.contains_key(sfid)
+            || !is_new_org(org, 0, ctx.today)
+        {
+            continue;
+        }
+        let mut users = ctx.zendesk.organizations().users(OrgId(org.id));
+        let has_user = users.try_next().await?.is_some();
+        if !has_user {
+            tracing::info!(salesforce_id = %sfid, org = org.id, "recent org without users still counts as new");
+            out.push(NewOrg {
+                salesforce_id: sfid.clone(),
+                organization_id: org.id,
+                candidates: candidates(sfid),
+                user_count: 0,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    Ok(out)
+}
+
+/// Records the sold-to decisions, then (unless a dry run) what was done.
+fn record_sold_to(report: &mut Report, outcome: &SoldToOutcome) {
+    report.record_user_plan(&outcome.plan);
+    let Some(applied) = &outcome.applied else {
+        return;
+    };
+    let creates = applied
+        .done
+        .iter()
+        .filter(|a| matches!(a, UserAction::Create { .. }))
+        .count();
+    report.users.create = creates;
+    report.users.update = applied.done.len() - creates;
+    report.users.failed += applied.failed.len();
+    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
+    report.changes.retain(|c| {
+        !(matches!(c.action.as_str(), "create_user" | "update_user")
+            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
+    });
+    for f in &applied.failed {
+        let kind = match f.action {
+            UserAction::Create { .. } => "user_create_failed",
+            UserAction::Update { .. } => "user_update_failed",
+        };
+        report.record_failure(
+            kind,
+            None,
+            Some(f.action.email()),
+            format!("{}: {}", f.code, f.message),
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! The sync jobs as the binaries call them: one entry point per job
+//! ([`global::run_global`]; the US Federal job builds on [`org_sync`]), the context
+//! they run in, and the outcome they hand back (a report and, when the run could not
+//! finish, the error that stopped it).
+
+pub mod global;
+pub mod org_sync;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use time::{Date, OffsetDateTime};
+
+use crate::guards::GuardConfig;
+use crate::mapping::{Instance, Mapping};
+use crate::{exit, Error, Report};
+
+/// Everything a job run needs: the two clients and the run's settings.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    /// Salesforce.
+    pub salesforce: sfdc_client::Client,
+    /// Zendesk.
+    pub zendesk: zendesk_client::Client,
+    /// The run's date (UTC).
+    pub today: Date,
+    /// Plan and report, write nothing.
+    pub dry_run: bool,
+    /// Safety guard settings.
+    pub guards: GuardConfig,
+}
+
+/// What a run hands back to its binary.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report, as far as the run got.
+    pub report: Report,
+    /// The error that stopped the run, if it could not finish.
+    pub error: Option<Error>,
+}
+
+impl RunOutcome {
+    /// The exit code of SPEC §8.
+    pub fn exit_code(&self) -> u8 {
+        match &self.error {
+            Some(e) => exit::for_core_error(e),
+            None => exit::for_report(&self.report),
+        }
+    }
+}
+
+/// The mapping of a run: `--mapping FILE` or the instance's embedded one. A file
+/// written for the other instance is refused.
+pub fn load_mapping(instance: Instance, path: Option<&Path>) -> Result<Mapping, Error> {
+    let mapping = match path {
+        Some(p) => Mapping::load(p)?,
+        None => Mapping::embedded(instance)?,
+    };
+    if mapping.instance() != instance {
+        return Err(Error::Config(format!(
+            "mapping file is for instance {:?}, this job syncs {:?}",
+            mapping.instance(),
+            instance
+        )));
+    }
+    Ok(mapping)
+}
+
+/// Stamps the end of a run: API calls made by both clients and `finished_at`.
+pub fn finish_report(report: &mut Report, ctx: &JobContext) {
+    report.api_calls.salesforce = ctx.salesforce.call_counts().values().sum();
+    report.api_calls.zendesk = ctx.zendesk.total_requests();
+    report.finished_at = Some(OffsetDateTime::now_utc());
+}
+
+/// Logs progress of a long phase at most every few seconds.
+#[derive(Debug)]
+pub(crate) struct Progress {
+    what: &'static str,
+    last: Instant,
+    count: usize,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(3);
+
+    pub(crate) fn new(what: &'static str) -> Progress {
+        Progress {
+            what,
+            last: Instant::now(),
+            count: 0,
+        }
+    }
+
+    /// Counts one more item, logging if the last line is old enough.
+    pub(crate) fn tick(&mut self) {
+        self.count += 1;
+        if self.last.elapsed() >= Self::EVERY {
+            self.last = Instant::now();
+            tracing::info!(read = self.count, "reading {}", self.what);
+        }
+    }
+
+    /// Logs the total.
+    pub(crate) fn done(&self) {
+        tracing::info!(read = self.count, "read all {}", self.what);
+    }
+}

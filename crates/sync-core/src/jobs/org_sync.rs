@@ -1,0 +1,213 @@
+//! The one organization-sync code path both instances use (SPEC §4–§5): check the
+//! mapping against Zendesk's `organization_fields`, read the accounts and the orgs
+//! concurrently, plan, check the guards, and apply creates and updates as bulk jobs.
+//! Deletions ([`delete_orgs`]) are a separate step because the Global job runs them
+//! last, after the sold-to users.
+//!
+//! The US Federal job reads its contacts and users alongside [`read`], then calls
+//! [`sync_orgs`] with its own extra guard, so every read precedes the first write.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::{JobContext, Progress};
+use crate::apply::orgs::{self, DeletesApplied, OrgsApplied};
+use crate::apply::{zendesk_org, zendesk_org_field, RowFailure};
+use crate::guards::{any_tripped, check_guards, Guard};
+use crate::mapping::{Instance, Mapping};
+use crate::{plan_orgs, soql, Error, Plan, Report, ZendeskOrg};
+
+/// What the reads of an org sync produced.
+#[derive(Debug, Clone, Default)]
+pub struct OrgRead {
+    /// The account records of the instance's query, as Salesforce returned them.
+    pub records: Vec<Value>,
+    /// Every Zendesk organization.
+    pub orgs: Vec<ZendeskOrg>,
+}
+
+/// The result of the org phase.
+#[derive(Debug, Clone, Default)]
+pub struct OrgPhaseOutcome {
+    /// The plan (as planned, before any write).
+    pub plan: Plan,
+    /// The orgs read.
+    pub orgs: Vec<ZendeskOrg>,
+    /// Account → org id after this phase: matched orgs and the orgs created.
+    pub org_ids: BTreeMap<String, u64>,
+    /// Account → id of the orgs created in this run.
+    pub created: BTreeMap<String, u64>,
+    /// A guard tripped: nothing was written and the run must stop (exit 3).
+    pub guard_tripped: bool,
+}
+
+/// The instance's account query.
+pub fn accounts_query(instance: Instance) -> &'static str {
+    match instance {
+        Instance::Global => soql::GLOBAL_ACCOUNTS,
+        Instance::UsFederal => soql::US_FEDERAL_ACCOUNTS,
+    }
+}
+
+/// Reads `organization_fields` and checks that every mapped key and drop-down option
+/// exists (exit 2 otherwise, naming them).
+pub async fn check_fields(
+    zendesk: &zendesk_client::Client,
+    mapping: &Mapping,
+) -> Result<(), Error> {
+    let fields: Vec<_> = zendesk
+        .organizations()
+        .fields()
+        .await?
+        .into_iter()
+        .map(zendesk_org_field)
+        .collect();
+    mapping.check_against_zendesk(&fields)
+}
+
+/// Streams every record of a SOQL query, logging progress. A record the client could
+/// not decode is logged and left out (it cannot be one of ours: records are raw JSON).
+pub async fn read_records(
+    salesforce: &sfdc_client::Client,
+    query: &str,
+    what: &'static str,
+) -> Result<Vec<Value>, Error> {
+    let mut progress = Progress::new(what);
+    let mut out = Vec::new();
+    let mut stream = std::pin::pin!(salesforce.query::<Value>(query));
+    while let Some(item) = stream.next().await {
+        match item? {
+            Ok(record) => {
+                progress.tick();
+                out.push(record);
+            }
+            Err(bad) => tracing::warn!(error = %bad, "undecodable {what} record left out"),
+        }
+    }
+    progress.done();
+    Ok(out)
+}
+
+/// Streams every Zendesk organization (cursor pages of 100), logging progress.
+pub async fn read_orgs(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskOrg>, Error> {
+    let mut progress = Progress::new("Zendesk organizations");
+    let mut out = Vec::new();
+    let mut stream = zendesk.organizations().list();
+    while let Some(org) = stream.try_next().await? {
+        progress.tick();
+        out.push(zendesk_org(org));
+    }
+    progress.done();
+    Ok(out)
+}
+
+/// Reads the instance's accounts and the Zendesk orgs concurrently.
+pub async fn read(ctx: &JobContext, mapping: &Mapping) -> Result<OrgRead, Error> {
+    let (records, orgs) = tokio::try_join!(
+        read_records(
+            &ctx.salesforce,
+            accounts_query(mapping.instance()),
+            "Salesforce accounts"
+        ),
+        read_orgs(&ctx.zendesk),
+    )?;
+    Ok(OrgRead { records, orgs })
+}
+
+/// Plans the org sync of `read`, records the plan and the guards in `report`, and,
+/// unless a guard tripped or this is a dry run, applies the creates and updates.
+/// `extra_guards` (e.g. the contacts guard) stop the run like the org guards.
+/// Deletions are left to [`delete_orgs`].
+pub async fn sync_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    read: OrgRead,
+    extra_guards: Vec<Guard>,
+    report: &mut Report,
+) -> Result<OrgPhaseOutcome, Error> {
+    let plan = plan_orgs(read.records, &read.orgs, mapping, ctx.today);
+    report.record_org_plan(&plan);
+    let mut guards = check_guards(&plan, &ctx.guards);
+    guards.extend(extra_guards);
+    report.record_guards(&guards);
+    let guard_tripped = any_tripped(&guards);
+    for g in guards.iter().filter(|g| g.tripped) {
+        tracing::error!(guard = %g.name, detail = %g.detail, "safety guard tripped: nothing is written");
+    }
+    tracing::info!(
+        create = plan.creates.len(),
+        update = plan.updates.len(),
+        delete = plan.deletes.len(),
+        unchanged = plan.unchanged.len(),
+        skipped = plan.skipped.len(),
+        "organization plan"
+    );
+    let mut outcome = OrgPhaseOutcome {
+        org_ids: plan.org_ids.clone(),
+        orgs: read.orgs,
+        guard_tripped,
+        ..OrgPhaseOutcome::default()
+    };
+    let writes = !plan.creates.is_empty() || !plan.updates.is_empty();
+    if writes && !guard_tripped && !ctx.dry_run {
+        let applied =
+            orgs::create_and_update(&ctx.zendesk, mapping, &plan.creates, &plan.updates).await?;
+        record_applied(report, &applied);
+        outcome.org_ids.extend(applied.created.clone());
+        outcome.created = applied.created;
+    }
+    outcome.plan = plan;
+    Ok(outcome)
+}
+
+/// Turns planned counts and changes into what was done.
+fn record_applied(report: &mut Report, applied: &OrgsApplied) {
+    let o = &mut report.organizations;
+    o.create = applied.created.len();
+    o.update = applied.updated.len();
+    o.failed += applied.create_failed.len() + applied.update_failed.len();
+    record_failures(
+        report,
+        "create_org",
+        "org_create_failed",
+        &applied.create_failed,
+    );
+    record_failures(
+        report,
+        "update_org",
+        "org_update_failed",
+        &applied.update_failed,
+    );
+}
+
+fn record_failures(report: &mut Report, action: &str, kind: &str, failures: &[RowFailure]) {
+    let failed: BTreeSet<&str> = failures.iter().map(|f| f.salesforce_id.as_str()).collect();
+    report.changes.retain(|c| {
+        !(c.action == action
+            && c.salesforce_id
+                .as_deref()
+                .is_some_and(|id| failed.contains(id)))
+    });
+    for f in failures {
+        report.record_failure(
+            kind,
+            Some(&f.salesforce_id),
+            None,
+            format!("{}: {}", f.code, f.message),
+        );
+    }
+}
+
+/// Deletes the planned orgs (Global; run last), unless a dry run, and records the result.
+pub async fn delete_orgs(ctx: &JobContext, plan: &Plan, report: &mut Report) -> Result<(), Error> {
+    if ctx.dry_run || plan.deletes.is_empty() {
+        return Ok(());
+    }
+    let applied: DeletesApplied = orgs::delete(&ctx.zendesk, &plan.deletes).await?;
+    report.organizations.delete = applied.deleted.len();
+    report.organizations.failed += applied.failed.len();
+    record_failures(report, "delete_org", "org_delete_failed", &applied.failed);
+    Ok(())
+}
