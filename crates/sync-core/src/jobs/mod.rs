@@ -1,10 +1,11 @@
 //! The sync jobs as the binaries call them: one entry point per job
-//! ([`global::run_global`]; the US Federal job builds on [`org_sync`]), the context
+//! ([`global::run_global`], [`us_federal::run_us_federal`], both on [`org_sync`]), the context
 //! they run in, and the outcome they hand back (a report and, when the run could not
 //! finish, the error that stopped it).
 
 pub mod global;
 pub mod org_sync;
+pub mod us_federal;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,0 +1,194 @@
+//! The US Federal job (SPEC §1, issue 8): Salesforce accounts → Zendesk US Federal
+//! organizations through the one org-sync path ([`super::org_sync`], with
+//! `us-federal.toml`: no sold-to users, no deletions), then, in the same run,
+//! Salesforce contacts → Zendesk users (SPEC §6).
+//!
+//! Every read — accounts, orgs, contacts, users — comes before the first write, so the
+//! guards (no accounts, no contacts, mass changes) stop the run with nothing written.
+//! The users phase runs on the org state this run left: orgs created a moment ago
+//! included; a contact whose account's org could not be created is `no_organization`;
+//! and if the org phase could not reach Zendesk, the users phase does not run at all.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::TryStreamExt;
+use time::OffsetDateTime;
+
+use super::org_sync::{self, OrgPhaseOutcome};
+use super::{finish_report, JobContext, Progress, RunOutcome};
+use crate::apply::federal_users::{apply_federal_users, UsersApplied};
+use crate::apply::zendesk_user;
+use crate::guards::check_contacts_guard;
+use crate::mapping::Mapping;
+use crate::model::{Contact, FindingKind};
+use crate::users::{plan_federal_users, UserAction, UserPlan};
+use crate::{decode_contacts, soql, Error, Report, ZendeskUser};
+
+/// The binary's name, the report's `sync`.
+pub const SYNC_NAME: &str = "zd-sfdc-sync-us-federal";
+
+/// The organization id a dry run gives the orgs it would create (none exists yet);
+/// their users' changes name the account in `salesforce_id`.
+pub const PLANNED_ORG_ID: u64 = 0;
+
+/// Runs the whole US Federal job. Never panics on data; the outcome carries the report
+/// (as far as the run got) and the error that stopped it, if any.
+pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
+    let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
+    let result = run(ctx, mapping, &mut report).await;
+    finish_report(&mut report, ctx);
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "run stopped");
+    }
+    RunOutcome {
+        report,
+        error: result.err(),
+    }
+}
+
+async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result<(), Error> {
+    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+    // Every read before the first write.
+    let (read, contact_records, users) = tokio::try_join!(
+        org_sync::read(ctx, mapping),
+        org_sync::read_records(
+            &ctx.salesforce,
+            soql::US_FEDERAL_CONTACTS,
+            "Salesforce contacts"
+        ),
+        read_users(&ctx.zendesk),
+    )?;
+    report.salesforce.records += contact_records.len();
+    report.zendesk.users = Some(users.len());
+    let contacts_guard = check_contacts_guard(contact_records.len());
+    let phase = org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await?;
+    if phase.guard_tripped {
+        return Ok(());
+    }
+
+    // Users, on the org state this run left.
+    let decoded = decode_contacts(contact_records);
+    let org_ids = org_ids_after(ctx, &phase);
+    let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
+    plan.findings.splice(0..0, decoded.findings);
+    explain_failed_creates(ctx, &phase, &mut plan);
+    tracing::info!(
+        create = plan.creates(),
+        update = plan.updates(),
+        unchanged = plan.unchanged,
+        findings = plan.findings.len(),
+        "user plan"
+    );
+    report.record_user_plan(&plan);
+    name_accounts(report, &decoded.items);
+    if ctx.dry_run || plan.actions.is_empty() {
+        return Ok(());
+    }
+    let applied = apply_federal_users(&ctx.zendesk, &plan.actions).await?;
+    record_users_applied(report, &applied);
+    Ok(())
+}
+
+/// Every Zendesk user, all roles (cursor pages of 100), logging progress: agents and
+/// admins must be seen to be left alone.
+pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskUser>, Error> {
+    let mut progress = Progress::new("Zendesk users");
+    let mut out = Vec::new();
+    let mut stream = zendesk.users().list(None);
+    while let Some(user) = stream.try_next().await? {
+        progress.tick();
+        out.push(zendesk_user(user));
+    }
+    progress.done();
+    Ok(out)
+}
+
+/// Account → org id for the users phase: after a real run, the matched orgs and those
+/// created; in a dry run, the matched orgs and [`PLANNED_ORG_ID`] for those planned.
+fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, u64> {
+    let mut ids = phase.org_ids.clone();
+    if ctx.dry_run {
+        for c in &phase.plan.creates {
+            ids.entry(c.salesforce_id.clone()).or_insert(PLANNED_ORG_ID);
+        }
+    }
+    ids
+}
+
+/// A contact whose account's org was to be created but failed says so, instead of the
+/// generic "no org has this salesforce_id".
+fn explain_failed_creates(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut UserPlan) {
+    if ctx.dry_run {
+        return;
+    }
+    let failed: BTreeSet<&str> = phase
+        .plan
+        .creates
+        .iter()
+        .map(|c| c.salesforce_id.as_str())
+        .filter(|id| !phase.created.contains_key(*id))
+        .collect();
+    for f in &mut plan.findings {
+        let failed_create = f
+            .salesforce_id
+            .as_deref()
+            .is_some_and(|id| failed.contains(id));
+        if f.kind == FindingKind::NoOrganization && failed_create {
+            f.message = format!(
+                "the org of account {} could not be created in this run",
+                f.salesforce_id.as_deref().unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// Names the account of every user change (`salesforce_id`), so a reviewer sees which
+/// org a user goes to even before the org exists (dry run).
+fn name_accounts(report: &mut Report, contacts: &[Contact]) {
+    let account: BTreeMap<String, &str> = contacts
+        .iter()
+        .filter_map(|c| {
+            let email = c.email.as_deref()?.trim().to_lowercase();
+            Some((email, c.account_id.as_deref()?))
+        })
+        .collect();
+    for change in &mut report.changes {
+        if !matches!(change.action.as_str(), "create_user" | "update_user") {
+            continue;
+        }
+        if let Some(id) = change.email.as_deref().and_then(|e| account.get(e)) {
+            change.salesforce_id = Some((*id).to_string());
+        }
+    }
+}
+
+/// Turns planned user counts and changes into what was done: failed writes leave
+/// `changes[]`, count in `users.failed`, and become `errors[]` entries
+/// (`user_create_failed`, `user_update_failed`) with Zendesk's message.
+pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
+    let creates = applied
+        .done
+        .iter()
+        .filter(|a| matches!(a, UserAction::Create { .. }))
+        .count();
+    report.users.create = creates;
+    report.users.update = applied.done.len() - creates;
+    report.users.failed += applied.failed.len();
+    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
+    report.changes.retain(|c| {
+        !(matches!(c.action.as_str(), "create_user" | "update_user")
+            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
+    });
+    for f in &applied.failed {
+        let kind = match f.action {
+            UserAction::Create { .. } => "user_create_failed",
+            UserAction::Update { .. } => "user_update_failed",
+        };
+        report.record_failure(
+            kind,
+            None,
+            Some(f.action.email()),
+            format!("{}: {}", f.code, f.message),
+        );
+    }
+}
