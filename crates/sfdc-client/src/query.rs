@@ -151,7 +151,10 @@ impl Client {
             state = match state {
                 State::Finished => return None,
                 State::Start(path) => match self.fetch_page(&path, RequestKind::Query).await {
-                    Ok((page, url)) => page_state(page, url),
+                    Ok((page, url)) => match page_state(page, url) {
+                        Ok(state) => state,
+                        Err(e) => return Some((Err(e), State::Finished)),
+                    },
                     Err(e) => return Some((Err(e), State::Finished)),
                 },
                 State::Page {
@@ -160,7 +163,7 @@ impl Client {
                     url,
                 } => match records.pop_front() {
                     Some(mut record) => {
-                        if let Err(e) = self.complete_children(&mut record).await {
+                        if let Err(e) = self.complete_children(&mut record, &url).await {
                             return Some((Err(e), State::Finished));
                         }
                         let item = to_record(record, &url);
@@ -169,7 +172,10 @@ impl Client {
                     None => match next {
                         None => return None,
                         Some(path) => match self.fetch_page(&path, RequestKind::QueryMore).await {
-                            Ok((page, url)) => page_state(page, url),
+                            Ok((page, url)) => match page_state(page, url) {
+                                Ok(state) => state,
+                                Err(e) => return Some((Err(e), State::Finished)),
+                            },
                             Err(e) => return Some((Err(e), State::Finished)),
                         },
                     },
@@ -183,28 +189,35 @@ impl Client {
     fn complete_children<'a>(
         &'a self,
         record: &'a mut Value,
+        page_url: &'a str,
     ) -> futures::future::BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let Some(fields) = record.as_object_mut() else {
                 return Ok(());
             };
-            for value in fields.values_mut() {
+            for (name, value) in fields.iter_mut() {
                 if !is_query_result(value) {
                     continue;
                 }
                 let mut next = match (value.get("done"), value.get("nextRecordsUrl")) {
                     (Some(Value::Bool(false)), Some(Value::String(url))) => Some(url.clone()),
+                    (Some(Value::Bool(false)), _) => {
+                        return Err(missing_next_url(
+                            &format!("{name}.nextRecordsUrl"),
+                            page_url,
+                        ))
+                    }
                     _ => None,
                 };
                 while let Some(path) = next.take() {
-                    let (page, _) = self.fetch_page(&path, RequestKind::QueryMore).await?;
+                    let (page, url) = self.fetch_page(&path, RequestKind::QueryMore).await?;
                     if let Some(Value::Array(rows)) = value.get_mut("records") {
                         rows.extend(page.records);
                     }
-                    next = if page.done {
-                        None
-                    } else {
-                        page.next_records_url
+                    next = match (page.done, page.next_records_url) {
+                        (true, _) => None,
+                        (false, Some(next)) => Some(next),
+                        (false, None) => return Err(missing_next_url("nextRecordsUrl", &url)),
                     };
                 }
                 if let Some(obj) = value.as_object_mut() {
@@ -213,7 +226,7 @@ impl Client {
                 }
                 if let Some(Value::Array(rows)) = value.get_mut("records") {
                     for row in rows {
-                        self.complete_children(row).await?;
+                        self.complete_children(row, page_url).await?;
                     }
                 }
             }
@@ -222,15 +235,28 @@ impl Client {
     }
 }
 
-fn page_state(page: QueryPage<Value>, url: String) -> State {
-    State::Page {
+/// The stream state after a page. `done` decides whether there is more (§3.2); a page
+/// that is not done but names no next page is an error, never a silent end.
+fn page_state(page: QueryPage<Value>, url: String) -> Result<State, Error> {
+    let next = match (page.done, page.next_records_url) {
+        (true, _) => None,
+        (false, Some(next)) => Some(next),
+        (false, None) => return Err(missing_next_url("nextRecordsUrl", &url)),
+    };
+    Ok(State::Page {
         records: page.records.into(),
-        next: if page.done {
-            None
-        } else {
-            page.next_records_url
-        },
+        next,
         url,
+    })
+}
+
+/// The error for a result that says `done: false` without a `nextRecordsUrl` at `path`.
+fn missing_next_url(path: &str, url: &str) -> Error {
+    Error::Decode {
+        url: url.to_owned(),
+        path: path.to_owned(),
+        message: "`done` is false but there is no nextRecordsUrl; the result cannot be completed"
+            .to_owned(),
     }
 }
 

@@ -204,3 +204,50 @@ async fn a_query_error_ends_the_stream_with_the_api_error() {
     }
     mock.assert_calls(1); // 400 is not retried
 }
+
+/// `done: false` is the only "there is more" signal (reference §3.2); a page that says so
+/// without a `nextRecordsUrl` cannot be completed and must not end the stream as if whole.
+#[tokio::test]
+async fn a_page_that_is_not_done_but_has_no_next_url_is_an_error_not_the_end() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET).path("/services/data/v62.0/query");
+        json(
+            then,
+            200,
+            r#"{"totalSize":3,"done":false,"records":[{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001xx000003DGb2AAG"},"Id":"001xx000003DGb2AAG"}]}"#,
+        );
+    });
+    let items: Vec<_> = static_client(&server)
+        .query::<serde_json::Value>("SELECT Id FROM Account")
+        .collect()
+        .await;
+    assert!(
+        matches!(items.last(), Some(Err(Error::Decode { path, .. })) if path == "nextRecordsUrl"),
+        "{items:?}"
+    );
+}
+
+/// A child set with `done: false` and no `nextRecordsUrl` must not be passed on as
+/// complete (`done: true`): the caller would treat a partial set as the whole one.
+#[tokio::test]
+async fn a_child_set_that_is_not_done_but_has_no_next_url_is_an_error() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET).path("/services/data/v62.0/query");
+        json(
+            then,
+            200,
+            r#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Account","url":"/services/data/v62.0/sobjects/Account/001xx000003DGb2AAG"},"Id":"001xx000003DGb2AAG","Contacts":{"totalSize":2,"done":false,"records":[{"attributes":{"type":"Contact","url":"/services/data/v62.0/sobjects/Contact/003xx000004TmiQAAS"},"Id":"003xx000004TmiQAAS"}]}}]}"#,
+        );
+    });
+    let items: Vec<_> = static_client(&server)
+        .query::<serde_json::Value>("SELECT Id, (SELECT Id FROM Contacts) FROM Account")
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(
+        matches!(&items[0], Err(Error::Decode { path, .. }) if path == "Contacts.nextRecordsUrl"),
+        "{items:?}"
+    );
+}
