@@ -55,13 +55,20 @@ pub fn is_fatal(error: &ZdError) -> bool {
 }
 
 /// The Zendesk body of a create: an end-user in its org.
-fn new_user(name: &str, email: &str, organization_id: u64) -> NewUser {
-    NewUser {
-        name: name.to_string(),
-        email: Some(email.to_string()),
-        role: Some(Role::EndUser),
-        organization_id: Some(OrgId(organization_id)),
-        ..NewUser::default()
+fn new_user(action: &UserAction) -> Option<NewUser> {
+    match action {
+        UserAction::Create {
+            name,
+            email,
+            organization_id,
+        } => Some(NewUser {
+            name: name.clone(),
+            email: Some(email.clone()),
+            role: Some(Role::EndUser),
+            organization_id: Some(OrgId(*organization_id)),
+            ..NewUser::default()
+        }),
+        UserAction::Update { .. } => None,
     }
 }
 
@@ -84,6 +91,10 @@ fn user_update(action: &UserAction) -> Option<UserUpdate> {
 
 /// Applies the writes of a user plan. `Err` only when Zendesk cannot be reached or
 /// refuses us; writes already made stay made (the next run re-reads everything).
+///
+/// A create whose answer was lost (the submit's connection dropped, or its job never
+/// reported the row) may or may not have happened: its email is looked up again and
+/// only a user still missing is created, with `users/create_or_update`.
 pub async fn apply_federal_users(
     client: &Client,
     actions: &[UserAction],
@@ -92,23 +103,14 @@ pub async fn apply_federal_users(
     let (creates, updates): (Vec<&UserAction>, Vec<&UserAction>) = actions
         .iter()
         .partition(|a| matches!(a, UserAction::Create { .. }));
+    let mut submitted: Vec<(Vec<&UserAction>, JobHandle)> = Vec::new();
+    let mut one_by_one: Vec<&UserAction> = Vec::new();
+    let mut lost: Vec<&UserAction> = Vec::new();
 
     // Bulk creates, until (if ever) Zendesk says bulk import is off.
     let mut batches = creates.chunks(MAX_ITEMS_PER_JOB);
-    let mut one_by_one: Vec<&UserAction> = Vec::new();
-    let mut submitted: Vec<(Vec<&UserAction>, JobHandle)> = Vec::new();
     for batch in batches.by_ref() {
-        let body: Vec<NewUser> = batch
-            .iter()
-            .filter_map(|a| match a {
-                UserAction::Create {
-                    name,
-                    email,
-                    organization_id,
-                } => Some(new_user(name, email, *organization_id)),
-                UserAction::Update { .. } => None,
-            })
-            .collect();
+        let body: Vec<NewUser> = batch.iter().filter_map(|a| new_user(a)).collect();
         match client.users().create_many(body).await {
             Ok(handle) => submitted.push((batch.to_vec(), handle)),
             Err(ZdError::BulkImportDisabled(api)) => {
@@ -121,27 +123,20 @@ pub async fn apply_federal_users(
                 one_by_one.extend(batch);
                 break;
             }
+            Err(ZdError::WriteOutcomeUnknown { message, .. }) => {
+                tracing::warn!(users = batch.len(), %message, "answer of users/create_many lost; re-reading");
+                lost.extend(batch);
+            }
             Err(e) if is_fatal(&e) => return Err(e),
             Err(e) => fail_all(&mut out, batch, &e),
         }
         if submitted.len() >= JOB_WINDOW {
-            settle(client, std::mem::take(&mut submitted), &mut out).await;
+            settle(client, std::mem::take(&mut submitted), &mut out, &mut lost).await;
         }
     }
     one_by_one.extend(batches.flatten());
-    settle(client, std::mem::take(&mut submitted), &mut out).await;
 
-    for action in one_by_one {
-        create_one(client, action, &mut out).await?;
-    }
-    if out.bulk_import_disabled {
-        tracing::info!(
-            calls = out.single_create_calls,
-            "users created one by one with users/create_or_update"
-        );
-    }
-
-    // Bulk updates.
+    // Bulk updates (idempotent: the client itself repeats a lost one).
     for batch in updates.chunks(MAX_ITEMS_PER_JOB) {
         let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
         match client.users().update_many(body).await {
@@ -150,11 +145,45 @@ pub async fn apply_federal_users(
             Err(e) => fail_all(&mut out, batch, &e),
         }
         if submitted.len() >= JOB_WINDOW {
-            settle(client, std::mem::take(&mut submitted), &mut out).await;
+            settle(client, std::mem::take(&mut submitted), &mut out, &mut lost).await;
         }
     }
-    settle(client, submitted, &mut out).await;
+    settle(client, submitted, &mut out, &mut lost).await;
+
+    // Lost answers: re-read, then create only the users still missing.
+    for action in lost {
+        if exists(client, action.email()).await? {
+            out.done.push(action.clone());
+        } else {
+            one_by_one.push(action);
+        }
+    }
+    for action in one_by_one {
+        create_one(client, action, &mut out).await?;
+    }
+    if out.single_create_calls > 0 {
+        tracing::info!(
+            calls = out.single_create_calls,
+            "users created one by one with users/create_or_update"
+        );
+    }
     Ok(out)
+}
+
+/// Whether a user with this email exists now (`users/search`, case-insensitive match).
+async fn exists(client: &Client, email: &str) -> Result<bool, ZdError> {
+    match client.users().search_by_email(email).await {
+        Ok(users) => Ok(users.iter().any(|u| {
+            u.email
+                .as_deref()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
+        })),
+        Err(e) if is_fatal(&e) => Err(e),
+        Err(e) => {
+            tracing::warn!(%email, error = %e, "cannot look the user up; create_or_update decides");
+            Ok(false)
+        }
+    }
 }
 
 /// The fallback for one user: `users/create_or_update`, for an email that had no user.
@@ -163,20 +192,12 @@ async fn create_one(
     action: &UserAction,
     out: &mut UsersApplied,
 ) -> Result<(), ZdError> {
-    let UserAction::Create {
-        name,
-        email,
-        organization_id,
-    } = action
-    else {
+    let Some(body) = new_user(action) else {
         return Ok(());
     };
+    let email = action.email();
     out.single_create_calls += 1;
-    match client
-        .users()
-        .create_or_update(new_user(name, email, *organization_id))
-        .await
-    {
+    match client.users().create_or_update(body).await {
         Ok(upserted) => {
             if !upserted.created {
                 // A user appeared since the read: create_or_update set its name and org.
@@ -193,6 +214,10 @@ async fn create_one(
     }
 }
 
+fn is_create(action: &UserAction) -> bool {
+    matches!(action, UserAction::Create { .. })
+}
+
 /// Every write of a refused call fails with the call's error.
 fn fail_all(out: &mut UsersApplied, batch: &[&UserAction], error: &ZdError) {
     tracing::warn!(users = batch.len(), error = %error, "user write refused");
@@ -204,10 +229,11 @@ fn fail_all(out: &mut UsersApplied, batch: &[&UserAction], error: &ZdError) {
 }
 
 /// Waits for submitted jobs (polled together) and sorts each item into done or failed.
-async fn settle(
+async fn settle<'a>(
     client: &Client,
-    submitted: Vec<(Vec<&UserAction>, JobHandle)>,
+    submitted: Vec<(Vec<&'a UserAction>, JobHandle)>,
     out: &mut UsersApplied,
+    lost: &mut Vec<&'a UserAction>,
 ) {
     if submitted.is_empty() {
         return;
@@ -224,11 +250,16 @@ async fn settle(
                     code: code.clone(),
                     message: message.clone(),
                 }),
+                Some(ItemOutcome::Unknown { reason }) if is_create(action) => {
+                    tracing::warn!(email = action.email(), %reason, "create outcome unknown; re-reading");
+                    lost.push(action);
+                }
                 Some(ItemOutcome::Unknown { reason }) => out.failed.push(UserFailure {
                     action: action.clone(),
                     code: "OutcomeUnknown".to_string(),
                     message: format!("{reason}; the next run re-reads the user"),
                 }),
+                None if is_create(action) => lost.push(action),
                 None => out.failed.push(UserFailure {
                     action: action.clone(),
                     code: "OutcomeUnknown".to_string(),
