@@ -15,6 +15,7 @@
 //! | `GET`/`PATCH`/`DELETE /services/data/vNN.N/sobjects/{T}/{id}` | read / update / delete |
 //! | `PATCH`/`GET /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert / read by external id |
 //! | `POST`/`PATCH /services/data/vNN.N/composite/sobjects` | collection create / update (≤ 200) |
+//! | `PATCH /services/data/vNN.N/composite/sobjects/{T}/{ExtField}` | collection upsert (≤ 200, v46+) |
 //! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire`, `POST /__admin/limits?daily=N` | test and demo hooks |
 
 #![deny(missing_docs)]

@@ -1271,3 +1271,134 @@ async fn created_records_get_derived_fields() {
         "Department of Examples"
     );
 }
+
+/// sObject Collections upsert (reference §6.1, v46+): `PATCH /composite/sobjects/{T}/{ExtField}`
+/// answers 200 with `{id, success, errors, created}` per record, in order; the key comes
+/// from each record's body; a missing key fails only its own item.
+#[tokio::test]
+async fn collections_upsert_by_external_id_reports_created_per_record() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let path = "/services/data/v62.0/composite/sobjects/Case/Zendesk_Support_Ticket_ID__c";
+    let rec = |key: &str, subject: &str| json!({"attributes": {"type": "Case"}, "Zendesk_Support_Ticket_ID__c": key, "Subject": subject});
+    let (status, _, first) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            path,
+            Some(json!({"allOrNone": false, "records": [rec("cu-1", "one"), rec("cu-2", "two")]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first[0]["created"], json!(true), "{first}");
+    assert_eq!(first[1]["created"], json!(true), "{first}");
+    let id1 = first[0]["id"].as_str().unwrap_or_default().to_string();
+    assert!(id1.starts_with("500"), "{first}");
+
+    let missing_key = json!({"attributes": {"type": "Case"}, "Subject": "no key"});
+    let (status, _, second) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            path,
+            Some(
+                json!({"records": [rec("cu-1", "one, again"), missing_key, rec("cu-3", "three")]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(
+        second[0],
+        json!({"id": id1, "success": true, "errors": [], "created": false})
+    );
+    assert_eq!(second[1]["success"], json!(false));
+    assert_eq!(second[1]["errors"][0]["statusCode"], "MISSING_ARGUMENT");
+    assert_eq!(second[2]["created"], json!(true));
+    let cases = sf.sim.dump()["Case"].clone();
+    let subject_of = |key: &str| {
+        cases
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["Zendesk_Support_Ticket_ID__c"] == json!(key))
+            .map(|c| c["Subject"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(subject_of("cu-1"), [json!("one, again")]);
+
+    // allOrNone: one bad record rolls back the good ones.
+    let (_, _, third) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            path,
+            Some(json!({"allOrNone": true, "records": [rec("cu-4", "four"), json!({"attributes": {"type": "Case"}, "Zendesk_Support_Ticket_ID__c": "cu-5", "Bogus__c": 1})]})),
+        )
+        .await;
+    assert_eq!(
+        third[0]["errors"][0]["statusCode"],
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    );
+    assert_eq!(third[1]["errors"][0]["statusCode"], "INVALID_FIELD");
+    assert!(subject_of("cu-4").is_empty(), "nothing written");
+
+    // An unknown external-id field is a 404 like the single-record upsert.
+    let (status, _, body) = sf
+        .call(
+            &token,
+            Method::PATCH,
+            "/services/data/v62.0/composite/sobjects/Case/Subject",
+            Some(json!({"records": [rec("x", "y")]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (404, json!("NOT_FOUND"))
+    );
+}
+
+/// The same call through `sfdc-client`'s `upsert_collection`: client and simulator agree.
+#[tokio::test]
+async fn sfdc_client_upsert_collection_round_trip() {
+    use sfdc_client::{Client, CollectionRecord, Credentials, RetryPolicy};
+    let sf = start().await;
+    let client = Client::builder()
+        .login_url(sf.url.clone())
+        .credentials(Credentials::ClientCredentials {
+            client_id: "id".into(),
+            client_secret: "secret".to_owned().into(),
+        })
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let records: Vec<CollectionRecord<Value>> = ["rt-1", "rt-2"]
+        .iter()
+        .map(|key| CollectionRecord {
+            sobject: "Case".into(),
+            id: None,
+            fields: json!({"Zendesk_Support_Ticket_ID__c": key, "Subject": "round trip"}),
+        })
+        .collect();
+    let first = client
+        .upsert_collection("Case", "Zendesk_Support_Ticket_ID__c", &records, false)
+        .await
+        .expect("first upsert");
+    assert!(
+        first.iter().all(|r| r.success && r.created == Some(true)),
+        "{first:?}"
+    );
+    let again = client
+        .upsert_collection("Case", "Zendesk_Support_Ticket_ID__c", &records, false)
+        .await
+        .expect("second upsert");
+    assert_eq!(
+        again
+            .iter()
+            .map(|r| (r.id.clone(), r.created))
+            .collect::<Vec<_>>(),
+        first
+            .iter()
+            .map(|r| (r.id.clone(), Some(false)))
+            .collect::<Vec<_>>()
+    );
+}

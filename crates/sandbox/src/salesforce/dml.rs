@@ -393,7 +393,7 @@ fn render(
 }
 
 /// Live records of `sobject` whose external-id `field` equals `value` (case-insensitive).
-fn by_external_id<'a>(
+pub(super) fn by_external_id<'a>(
     state: &'a SimState,
     sobject: &'static SObject,
     field: &str,

@@ -180,6 +180,7 @@ fn api_call(
         (&Method::PATCH, ["sobjects", t, _, _]) => format!("PATCH sobjects/{t} upsert"),
         (m, ["sobjects", t, _, _]) => format!("{m} sobjects/{t} by external id"),
         (m, ["composite", "sobjects"]) => format!("{m} composite/sobjects"),
+        (m, ["composite", "sobjects", t, _]) => format!("{m} composite/sobjects/{t} upsert"),
         (m, _) => format!("unmatched {m} {path}"),
     };
     count(state, endpoint);
@@ -219,6 +220,10 @@ fn api_call(
         (&Method::PATCH, ["sobjects", t, id]) => return dml_response(dml::update(state, t, id, body)),
         (&Method::POST | &Method::PATCH, ["composite", "sobjects"]) => {
             let (status, body) = collections::run(state, body, *method == Method::PATCH, ctx);
+            return json_response(status, &body);
+        }
+        (&Method::PATCH, ["composite", "sobjects", t, field]) => {
+            let (status, body) = collections::upsert(state, t, field, body, ctx);
             return json_response(status, &body);
         }
         (&Method::DELETE, ["sobjects", t, id]) => return dml_response(dml::delete(state, t, id)),
