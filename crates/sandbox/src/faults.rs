@@ -1,8 +1,8 @@
 //! Fault injection for both simulated APIs: an axum middleware that, by rule, answers
 //! 429 storms, 500/503, drops the connection (before or after the handler ran), slows a
-//! response, expires Salesforce tokens, or makes bulk-job rows fail. Each rule fires with
-//! a probability or on a schedule ("the Nth request to endpoint X"); draws come from one
-//! seeded ChaCha generator, so a run is repeatable.
+//! response, expires Salesforce tokens, or makes bulk-job rows or whole jobs fail. Each
+//! rule fires with a probability or on a schedule ("the Nth request to endpoint X");
+//! draws come from one seeded ChaCha generator, so a run is repeatable.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -51,6 +51,14 @@ pub enum Fault {
     },
     /// Rows of Zendesk bulk jobs on the endpoint fail (each row is one draw).
     FailJobRow,
+    /// A whole Zendesk bulk job on the endpoint ends in `status` (`failed` by default;
+    /// `killed` or any other value to exercise the older and unknown states, §6.1) with
+    /// `results: null` and nothing applied (each job is one draw).
+    FailJob {
+        /// The final job status.
+        #[serde(default = "failed_status")]
+        status: String,
+    },
     /// Salesforce access tokens are expired before the request is handled.
     ExpireSalesforceTokens,
     /// A ticket webhook is delivered twice with one invocation id (each webhook is one
@@ -58,11 +66,16 @@ pub enum Fault {
     DuplicateWebhook,
 }
 
+fn failed_status() -> String {
+    "failed".to_owned()
+}
+
 impl Fault {
     /// Whether the fault acts on something other than a request (job rows, webhooks).
     fn class(&self) -> Class {
         match self {
             Fault::FailJobRow => Class::JobRow,
+            Fault::FailJob { .. } => Class::Job,
             Fault::DuplicateWebhook => Class::Webhook,
             Fault::RateLimited { .. }
             | Fault::ServerError { .. }
@@ -74,10 +87,11 @@ impl Fault {
     }
 }
 
-/// What a draw is for: a request, a bulk-job row or a webhook delivery.
+/// What a draw is for: a request, a bulk job, a bulk-job row or a webhook delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     Request,
+    Job,
     JobRow,
     Webhook,
 }
@@ -223,6 +237,14 @@ impl Faults {
             .is_some()
     }
 
+    /// The status a whole bulk job on `endpoint` must end in, if a rule says it fails.
+    pub fn fail_job(&self, endpoint: &str, path: &str) -> Option<String> {
+        match self.draw(Api::Zendesk, endpoint, path, Class::Job) {
+            Some(Fault::FailJob { status }) => Some(status),
+            _ => None,
+        }
+    }
+
     /// Whether the webhook for `event` (`created`, `closed`) is delivered twice.
     pub fn duplicate_webhook(&self, event: &str) -> bool {
         let key = format!("WEBHOOK {event}");
@@ -325,7 +347,9 @@ pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Nex
     let path = req.uri().path().to_owned();
     let key = endpoint_key(req.method().as_str(), &path);
     match layer.faults.decide(layer.api, &key, &path) {
-        None | Some(Fault::FailJobRow | Fault::DuplicateWebhook) => next.run(req).await,
+        None | Some(Fault::FailJobRow | Fault::FailJob { .. } | Fault::DuplicateWebhook) => {
+            next.run(req).await
+        }
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut resp = (
                 StatusCode::TOO_MANY_REQUESTS,

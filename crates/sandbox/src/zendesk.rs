@@ -14,6 +14,7 @@ mod jobs;
 pub mod model;
 mod orgs;
 mod paging;
+mod search;
 mod store;
 mod tickets;
 mod users;
@@ -93,6 +94,9 @@ pub struct ZendeskConfig {
     pub credentials: Option<ZendeskCredentials>,
     /// Account id sent in `X-Zendesk-Account-Id`.
     pub account_id: u64,
+    /// Records changed this recently are left out of incremental exports (real: a
+    /// minute, §4.14); they appear in a later export from the saved cursor.
+    pub incremental_lag: Duration,
 }
 
 impl Default for ZendeskConfig {
@@ -107,6 +111,7 @@ impl Default for ZendeskConfig {
             webhook: None,
             credentials: None,
             account_id: 18_525_119,
+            incremental_lag: Duration::from_secs(60),
         }
     }
 }
@@ -305,12 +310,13 @@ impl ZendeskSim {
         let forced = (0..op.len())
             .filter(|_| self.shared.faults.fail_row(&req.endpoint, req.path))
             .collect();
+        let end_as = self.shared.faults.fail_job(&req.endpoint, req.path);
         st.job_seq += 1;
         // Opaque, V3-prefixed 32-hex ids like the real ones.
         let mixed = st.job_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let id = format!("V3-{mixed:016x}{:016x}", st.job_seq);
         let url = format!("{}/api/v2/job_statuses/{id}.json", self.config().base_url);
-        let job = Job::new(id, url, op, forced);
+        let job = Job::new(id, url, op, forced, end_as);
         let body = json!({"job_status": job.status});
         st.jobs.push(job);
         http::ok(&body)
@@ -398,6 +404,37 @@ impl ZendeskSim {
                     })
                     .collect();
                 paging::all(fields, "organization_fields")
+            }
+            (&Method::GET, ["api", "v2", "organization_fields", id]) => {
+                match st.data.fields.iter().find(|f| id.parse() == Ok(f.id)) {
+                    Some(f) => {
+                        let mut f = f.clone();
+                        f.url = format!(
+                            "{}/api/v2/organization_fields/{}.json",
+                            self.config().base_url,
+                            f.id
+                        );
+                        http::ok(&json!({ "organization_field": f }))
+                    }
+                    None => http::not_found(),
+                }
+            }
+            (&Method::GET, ["api", "v2", "search"]) => search::general(self, st, req),
+            (&Method::GET, ["api", "v2", "job_statuses"]) => {
+                // Newest first (§6.3): keys count down as jobs are added.
+                let items: Vec<_> = st
+                    .jobs
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, j)| (u64::MAX - i as u64, j.status.clone()))
+                    .collect();
+                let url = paging::ListUrl {
+                    base: &self.config().base_url,
+                    path: "/api/v2/job_statuses.json",
+                    extra: Vec::new(),
+                };
+                paging::page(items, |s| s, "job_statuses", &req.query, &url)
             }
             (_, ["api", "v2", "users", ..]) => users::route(self, st, req),
             (_, ["api", "v2", "tickets", ..])

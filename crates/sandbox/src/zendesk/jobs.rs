@@ -1,7 +1,8 @@
 //! Background jobs of the bulk endpoints (§6): a job is queued when asked for, shows as
 //! `working` half-way through its latency, and is applied and `completed` when the latency
 //! has passed, with per-row results in each resource's real shape (failed rows included;
-//! the job stays `completed`). Jobs advance lazily, whenever the simulator is touched.
+//! the job stays `completed`); a fault can make a whole job end `failed` (or `killed`)
+//! instead. Jobs advance lazily, whenever the simulator is touched.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -58,13 +59,21 @@ pub struct Job {
     created: Instant,
     op: JobOp,
     forced_failures: BTreeSet<usize>,
+    end_as: Option<String>,
 }
 
 const FORCED: &str = "Simulated failure injected by the sandbox";
 
 impl Job {
-    /// A queued job. `forced_failures` are row indexes a fault makes fail.
-    pub fn new(id: String, url: String, op: JobOp, forced_failures: BTreeSet<usize>) -> Job {
+    /// A queued job. `forced_failures` are row indexes a fault makes fail; `end_as` is the
+    /// state a fault makes the whole job end in (`failed`, `killed`, …), nothing applied.
+    pub fn new(
+        id: String,
+        url: String,
+        op: JobOp,
+        forced_failures: BTreeSet<usize>,
+        end_as: Option<String>,
+    ) -> Job {
         Job {
             status: JobStatus {
                 id,
@@ -78,6 +87,7 @@ impl Job {
             created: Instant::now(),
             op,
             forced_failures,
+            end_as,
         }
     }
 
@@ -93,6 +103,14 @@ impl Job {
         }
         let elapsed = now.saturating_duration_since(self.created);
         if elapsed >= latency {
+            if let Some(state) = &self.end_as {
+                // The job as a whole failed: no rows, the progress where it stopped.
+                self.status.status = state.clone();
+                self.status.progress = Some(self.status.progress.unwrap_or(0));
+                self.status.message = Some(format!("{state}: simulated by the sandbox"));
+                self.status.results = None;
+                return;
+            }
             let rows = self.run(data);
             let total = self.op.len() as u64;
             self.status.status = "completed".to_owned();

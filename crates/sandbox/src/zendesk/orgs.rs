@@ -1,4 +1,4 @@
-//! Organization endpoints (§4): list, show, show_many, create, update, create_many,
+//! Organization endpoints (§4): list, show, show_many, search, create, update, create_many,
 //! update_many (batch and `ids=` forms), destroy_many and an org's users.
 
 use axum::http::{Method, StatusCode};
@@ -53,6 +53,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             )
         }
         (&Method::GET, ["organizations", "show_many"]) => show_many(sim, st, req),
+        (&Method::GET, ["organizations", "search"]) => search(sim, st, req),
         (&Method::POST, ["organizations", "create_or_update"]) => create_or_update(sim, st, req),
         (method, ["organizations", id, "tags"]) => {
             let Some(id) = parse_id(id).filter(|id| st.data.orgs.contains_key(id)) else {
@@ -198,6 +199,35 @@ fn show_many(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
     // The real answer is not in request order (it came back sorted by name, §4.3).
     found.sort_by_key(|o| o.name.to_lowercase());
     found.dedup_by_key(|o| o.id);
+    paging::all(found, "organizations")
+}
+
+/// `organizations/search?external_id=` or `?name=`, exact and case-insensitive, not both
+/// (§4.13); the offset list envelope.
+fn search(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
+    let by: Box<dyn Fn(&super::model::Organization) -> bool> =
+        match (req.query.get("external_id"), req.query.get("name")) {
+            (Some(ext), None) => Box::new(move |o| {
+                o.external_id
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(ext))
+            }),
+            (None, Some(name)) => Box::new(move |o| o.name.eq_ignore_ascii_case(name.trim())),
+            _ => {
+                return http::error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidValue",
+                    "give external_id or name, not both",
+                )
+            }
+        };
+    let found: Vec<_> = st
+        .data
+        .orgs
+        .values()
+        .filter(|o| by(o))
+        .map(|o| sim.org_view(o))
+        .collect();
     paging::all(found, "organizations")
 }
 

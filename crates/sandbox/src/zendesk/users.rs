@@ -1,5 +1,6 @@
-//! User endpoints (§5): list with role filter, show, search by email, create,
-//! create_or_update, create_many, update_many and create_or_update_many. The bulk
+//! User endpoints (§5): list with role filter, show, show_many, search (in `search.rs`),
+//! create, create_or_update, create_many, update_many (batch, `ids=` and `external_ids=`
+//! forms) and create_or_update_many. The bulk
 //! creates answer 403 when bulk import is switched off, as on accounts where it is.
 
 use axum::http::{Method, StatusCode};
@@ -60,7 +61,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             };
             paging::page(items, |u| sim.user_view(u), "users", &req.query, &url)
         }
-        (&Method::GET, ["users", "search"]) => search(sim, st, req),
+        (&Method::GET, ["users", "search"]) => super::search::users(sim, st, req),
         (&Method::POST, ["users"]) => {
             let body: One = match decode(req.body) {
                 Ok(b) => b,
@@ -135,23 +136,28 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             };
             let items: Vec<(Option<u64>, UserInput)> = match body {
                 UpdateManyBody::Batch { users } => users.into_iter().map(|u| (u.id, u)).collect(),
-                UpdateManyBody::Bulk { user } => {
-                    let Some(ids) = req.query.list("ids") else {
-                        return http::error(
-                            StatusCode::BAD_REQUEST,
-                            "InvalidValue",
-                            "ids is required",
-                        );
-                    };
-                    ids.iter()
-                        .map(|s| (s.parse().ok(), (*user).clone()))
-                        .collect()
-                }
+                UpdateManyBody::Bulk { user } => match target_ids(st, req) {
+                    Ok(ids) => ids.into_iter().map(|id| (id, (*user).clone())).collect(),
+                    Err(resp) => return resp,
+                },
             };
             if items.len() > MAX_PAGE {
                 return http::too_many_values();
             }
             sim.enqueue(st, req, JobOp::UpdateUsers(items))
+        }
+        (&Method::GET, ["users", "show_many"]) => {
+            let ids = match target_ids(st, req) {
+                Ok(ids) => ids,
+                Err(resp) => return resp,
+            };
+            let found: Vec<_> = ids
+                .into_iter()
+                .flatten()
+                .filter_map(|id| st.data.users.get(&id))
+                .map(|u| sim.user_view(u))
+                .collect();
+            paging::all(found, "users")
         }
         (&Method::GET, ["users", id]) => {
             match id.parse::<u64>().ok().and_then(|id| st.data.users.get(&id)) {
@@ -161,6 +167,38 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
         }
         _ => unexpected(req),
     }
+}
+
+/// Resolves `?ids=` or `?external_ids=` (§5.5, §5.8) to user ids; `None` for an id or
+/// external id that names no user, so a job can report that row as not found.
+fn target_ids(st: &State, req: &Req<'_>) -> Result<Vec<Option<u64>>, Response> {
+    let ids: Vec<Option<u64>> = if let Some(ids) = req.query.list("ids") {
+        ids.iter().map(|s| s.parse().ok()).collect()
+    } else if let Some(ext) = req.query.list("external_ids") {
+        ext.iter()
+            .map(|e| {
+                st.data
+                    .users
+                    .values()
+                    .find(|u| {
+                        u.external_id
+                            .as_deref()
+                            .is_some_and(|x| x.eq_ignore_ascii_case(e))
+                    })
+                    .map(|u| u.id)
+            })
+            .collect()
+    } else {
+        return Err(http::error(
+            StatusCode::BAD_REQUEST,
+            "InvalidValue",
+            "ids or external_ids is required",
+        ));
+    };
+    if ids.len() > MAX_PAGE {
+        return Err(http::too_many_values());
+    }
+    Ok(ids)
 }
 
 fn set_location(resp: &mut Response, location: &str) {
@@ -173,66 +211,4 @@ fn created(sim: &ZendeskSim, st: &State, id: u64) -> Response {
     let user = st.data.users.get(&id).map(|u| sim.user_view(u));
     let location = format!("{}/api/v2/users/{id}.json", sim.config().base_url);
     http::created(&location, &json!({"user": user}))
-}
-
-/// `users/search?query=email:"a@b.c"` (also `email:a@b.c`) or `?external_id=`.
-fn search(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
-    if let Some(ext) = req.query.get("external_id") {
-        let found: Vec<_> = st
-            .data
-            .users
-            .values()
-            .filter(|u| u.external_id.as_deref() == Some(ext))
-            .map(|u| sim.user_view(u))
-            .collect();
-        return paging::all(found, "users");
-    }
-    let Some(query) = req.query.get("query") else {
-        return http::error(
-            StatusCode::BAD_REQUEST,
-            "InvalidValue",
-            "query or external_id is required",
-        );
-    };
-    let Some(email) = email_term(query) else {
-        return http::error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            &format!("the Zendesk sandbox only searches users by email:\"…\", not `{query}`"),
-        );
-    };
-    let found: Vec<_> = st
-        .data
-        .user_by_email(&email)
-        .map(|u| sim.user_view(u))
-        .into_iter()
-        .collect();
-    paging::all(found, "users")
-}
-
-/// The address in an `email:"…"` or `email:…` term, lowercased.
-fn email_term(query: &str) -> Option<String> {
-    let rest = query.split_once("email:")?.1.trim_start();
-    let value = match rest.strip_prefix('"') {
-        Some(quoted) => quoted.split('"').next()?,
-        None => rest.split_whitespace().next()?,
-    };
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_lowercase())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::email_term;
-
-    #[test]
-    fn email_terms_in_both_forms() {
-        assert_eq!(email_term(r#"email:"A@B.co""#).as_deref(), Some("a@b.co"));
-        assert_eq!(
-            email_term("type:user email:x@y.io").as_deref(),
-            Some("x@y.io")
-        );
-        assert_eq!(email_term("name:bob"), None);
-        assert_eq!(email_term(r#"email:"""#), None);
-    }
 }

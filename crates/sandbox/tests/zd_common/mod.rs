@@ -1,6 +1,9 @@
 //! Shared setup for the Zendesk simulator tests: serve a `ZendeskSim` over the repo's
 //! Global seed on a loopback port, and small request helpers.
 
+// Each test binary uses only part of these helpers.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
 use sandbox::faults::{FaultPlan, Faults};

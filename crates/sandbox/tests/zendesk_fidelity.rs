@@ -1,0 +1,304 @@
+//! Fidelity of the simulated Zendesk to reference/zendesk-api.md where a third-party
+//! client (zenpy) or the reference found it lacking: the search forms (§4.13, §5.8),
+//! organization field show (§4.11), users show_many and `external_ids=` (§5.5, §5.8),
+//! organizations/search (§4.13), the job status list (§6.3), whole jobs that end
+//! `failed`/`killed` (§6.1), and the incremental export leaving out the last minute (§4.14).
+
+// Helpers outside `#[test]` functions fail loudly on purpose.
+#![allow(clippy::unwrap_used)]
+
+mod zd_common;
+
+use std::time::Duration;
+
+use reqwest::Method;
+use sandbox::faults::{Api, Fault, FaultPlan, FaultRule, When};
+use sandbox::zendesk::model::TicketInput;
+use sandbox::zendesk::ZendeskConfig;
+use serde_json::{json, Value};
+use zd_common::{fast, start, Zd};
+
+async fn zd() -> Zd {
+    start(fast(), FaultPlan::default()).await
+}
+
+async fn new_user(zd: &Zd, name: &str, email: &str, external_id: &str) -> u64 {
+    let (status, body) = zd
+        .send(
+            Method::POST,
+            "/api/v2/users.json",
+            Some(json!({"user": {"name": name, "email": email, "external_id": external_id}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["user"]["id"].as_u64().unwrap()
+}
+
+fn ids(list: &Value) -> Vec<u64> {
+    let mut ids: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[tokio::test]
+async fn users_search_takes_a_bare_email_a_name_and_typed_terms() {
+    let zd = zd().await;
+    let ada = new_user(&zd, "Ada Lovelace", "ada@example.com", "EXT-1").await;
+    let bob = new_user(&zd, "Bob Ada", "bob@example.com", "EXT-2").await;
+    // zenpy's `users.search(query=email)` sends the address bare (§5.8 "full search syntax").
+    for (q, want) in [
+        ("ADA%40example.com", vec![ada]),
+        ("email%3A%22ada%40example.com%22", vec![ada]),
+        ("type%3Auser+email%3Abob%40example.com", vec![bob]),
+        ("name%3A%22Ada+Lovelace%22", vec![ada]),
+        ("ada", vec![ada, bob]),
+        ("external_id%3Aext-2", vec![bob]),
+        ("nobody%40example.com", vec![]),
+    ] {
+        let (status, body) = zd
+            .get(&format!("/api/v2/users/search.json?query={q}"))
+            .await;
+        assert_eq!(status, 200, "{q}: {body}");
+        assert_eq!(ids(&body["users"]), want, "{q}");
+        assert_eq!(body["count"], want.len(), "{q}");
+        assert_eq!(body["next_page"], Value::Null);
+    }
+    let (status, body) = zd.get("/api/v2/users/search.json?query=phone%3A123").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["description"].as_str().unwrap().contains("phone:123"));
+}
+
+#[tokio::test]
+async fn general_search_tags_each_result_with_its_type() {
+    let zd = zd().await;
+    let ada = new_user(&zd, "Ada Lovelace", "ada@example.com", "EXT-1").await;
+    let (status, body) = zd
+        .get("/api/v2/search.json?query=type%3Auser+email%3Aada%40example.com")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["facets"], Value::Null);
+    assert_eq!(body["results"][0]["id"], ada);
+    assert_eq!(body["results"][0]["result_type"], "user");
+    // An org by a custom field value and by name, from the seed.
+    let org = zd.sim.dump()["organizations"][0].clone();
+    let sfid = org["organization_fields"]["salesforce_id"]
+        .as_str()
+        .unwrap();
+    let (_, body) = zd
+        .get(&format!(
+            "/api/v2/search?query=type:organization%20salesforce_id:{sfid}"
+        ))
+        .await;
+    assert_eq!(body["count"], 1, "{body}");
+    assert_eq!(body["results"][0]["id"], org["id"]);
+    assert_eq!(body["results"][0]["result_type"], "organization");
+    let (status, body) = zd.get("/api/v2/search?query=type:ticket%20x").await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn organization_field_show_and_unknown_id() {
+    let zd = zd().await;
+    let (_, list) = zd.get("/api/v2/organization_fields").await;
+    let first = list["organization_fields"][0].clone();
+    let id = first["id"].as_u64().unwrap();
+    let (status, body) = zd
+        .get(&format!("/api/v2/organization_fields/{id}.json"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["organization_field"], first);
+    let (status, body) = zd.get("/api/v2/organization_fields/1").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "RecordNotFound");
+}
+
+#[tokio::test]
+async fn users_show_many_and_update_many_by_external_ids() {
+    let zd = zd().await;
+    let ada = new_user(&zd, "Ada", "ada@example.com", "EXT-1").await;
+    let bob = new_user(&zd, "Bob", "bob@example.com", "EXT-2").await;
+    let (status, body) = zd
+        .get(&format!("/api/v2/users/show_many.json?ids={ada},{bob},1"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body["users"]), vec![ada, bob]);
+    let (_, body) = zd
+        .get("/api/v2/users/show_many?external_ids=ext-1,EXT-2")
+        .await;
+    assert_eq!(ids(&body["users"]), vec![ada, bob]);
+    let (status, q) = zd
+        .send(
+            Method::PUT,
+            "/api/v2/users/update_many.json?external_ids=EXT-1,nope",
+            Some(json!({"user": {"name": "Renamed"}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{q}");
+    let done = zd.wait_job(q["job_status"]["id"].as_str().unwrap()).await;
+    assert_eq!(done["results"][0]["status"], "Updated");
+    assert_eq!(done["results"][0]["id"], ada);
+    assert_eq!(done["results"][1]["error"], "RecordNotFound");
+    let (_, shown) = zd.get(&format!("/api/v2/users/{ada}")).await;
+    assert_eq!(shown["user"]["name"], "Renamed");
+}
+
+#[tokio::test]
+async fn organizations_search_by_external_id_or_name() {
+    let zd = zd().await;
+    let (status, body) = zd
+        .send(
+            Method::POST,
+            "/api/v2/organizations",
+            Some(json!({"organization": {"name": "Search Me", "external_id": "ABC198"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["organization"]["id"].clone();
+    for q in ["external_id=abc198", "name=search%20me"] {
+        let (status, body) = zd
+            .get(&format!("/api/v2/organizations/search.json?{q}"))
+            .await;
+        assert_eq!(status, 200, "{q}: {body}");
+        assert_eq!(body["count"], 1, "{q}");
+        assert_eq!(body["organizations"][0]["id"], id);
+    }
+    let (status, _) = zd
+        .get("/api/v2/organizations/search?external_id=a&name=b")
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn job_status_list_is_cursor_paged_newest_first() {
+    let zd = zd().await;
+    let mut job_ids = Vec::new();
+    for name in ["J1", "J2", "J3"] {
+        let (_, q) = zd
+            .send(
+                Method::POST,
+                "/api/v2/organizations/create_many",
+                Some(json!({"organizations": [{"name": name}]})),
+            )
+            .await;
+        job_ids.push(q["job_status"]["id"].as_str().unwrap().to_owned());
+    }
+    let (status, page) = zd.get("/api/v2/job_statuses.json?page[size]=2").await;
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<&str> = page["job_statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, vec![job_ids[2].as_str(), job_ids[1].as_str()]);
+    assert_eq!(page["meta"]["has_more"], true);
+    let next = page["links"]["next"].as_str().unwrap();
+    let page: Value = zd
+        .http
+        .get(next)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["job_statuses"][0]["id"], job_ids[0].as_str());
+    assert_eq!(page["meta"]["has_more"], false);
+}
+
+#[tokio::test]
+async fn a_fault_ends_a_whole_job_failed_or_killed_with_nothing_applied() {
+    let rule = |status: &str, nth| FaultRule {
+        fault: Fault::FailJob {
+            status: status.to_owned(),
+        },
+        when: When::Nth(nth),
+        api: Some(Api::Zendesk),
+        endpoint: Some("POST /api/v2/organizations/create_many".to_owned()),
+    };
+    let zd = start(
+        fast(),
+        FaultPlan {
+            seed: 1,
+            rules: vec![rule("failed", 1), rule("killed", 2)],
+        },
+    )
+    .await;
+    for (name, want) in [
+        ("Doomed", "failed"),
+        ("Killed", "killed"),
+        ("Fine", "completed"),
+    ] {
+        let (status, q) = zd
+            .send(
+                Method::POST,
+                "/api/v2/organizations/create_many.json",
+                Some(json!({"organizations": [{"name": name}]})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(q["job_status"]["status"], "queued");
+        let done = zd.wait_job(q["job_status"]["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], want, "{done}");
+        assert_eq!(done["total"], 1);
+        if want == "completed" {
+            assert!(zd.org_named(name).is_some());
+        } else {
+            assert_eq!(done["results"], Value::Null);
+            assert!(done["progress"].is_u64());
+            assert!(done["message"].as_str().unwrap().starts_with(want));
+            assert!(zd.org_named(name).is_none(), "{name} must not be created");
+        }
+    }
+    let parsed: FaultRule =
+        serde_json::from_str(r#"{"fault":{"kind":"fail_job"},"when":"always","api":"zendesk"}"#)
+            .unwrap();
+    assert_eq!(
+        parsed.fault,
+        Fault::FailJob {
+            status: "failed".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn incremental_export_leaves_out_the_last_minute() {
+    let input = TicketInput {
+        subject: Some("fresh".into()),
+        description: Some("just now".into()),
+        ..TicketInput::default()
+    };
+    let exported = |zd: &Zd| {
+        let url = format!(
+            "{}/api/v2/incremental/tickets/cursor.json?start_time=0",
+            zd.url
+        );
+        let http = zd.http.clone();
+        async move {
+            let page: Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            assert_eq!(page["end_of_stream"], true);
+            ids(&page["tickets"])
+        }
+    };
+    // The real lag (a minute): a ticket changed just now is not exported yet.
+    let zd = zd().await;
+    let fresh = zd.sim.create_ticket(&input).unwrap().id;
+    assert!(!exported(&zd).await.contains(&fresh));
+    // With no lag it is.
+    let zd = start(
+        ZendeskConfig {
+            incremental_lag: Duration::ZERO,
+            ..fast()
+        },
+        FaultPlan::default(),
+    )
+    .await;
+    let fresh = zd.sim.create_ticket(&input).unwrap().id;
+    assert!(exported(&zd).await.contains(&fresh));
+}
