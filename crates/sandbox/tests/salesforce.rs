@@ -1402,3 +1402,39 @@ async fn sfdc_client_upsert_collection_round_trip() {
             .collect::<Vec<_>>()
     );
 }
+
+/// Query results stay available while they are read (reference §3.3: locators live for
+/// 2 days). Child sets that page open their own cursors; reading a long query whose
+/// pages open hundreds of them must not evict the query's own cursor midway.
+#[tokio::test]
+async fn a_long_query_is_not_evicted_by_the_child_cursors_it_opens() {
+    use sandbox::salesforce::{schema, Store};
+    let mut store = Store::new();
+    let (account, contact) = (
+        schema::sobject("Account").expect("Account"),
+        schema::sobject("Contact").expect("Contact"),
+    );
+    for i in 0..500 {
+        let mut row = serde_json::Map::new();
+        row.insert("Name".into(), json!(format!("Acct {i}")));
+        let id = store.insert_seed(account, row).expect("account");
+        for c in 0..2 {
+            let mut row = serde_json::Map::new();
+            row.insert("LastName".into(), json!(format!("C{c}")));
+            row.insert("AccountId".into(), json!(id));
+            store.insert_seed(contact, row).expect("contact");
+        }
+    }
+    let config = SalesforceConfig {
+        page_size: 200,
+        child_page_size: 1,
+        ..SalesforceConfig::default()
+    };
+    let sf = start_with(store, config).await;
+    let token = sf.token().await;
+    let rows = sf
+        .query_all_pages(&token, "SELECT Id, (SELECT Id FROM Contacts) FROM Account")
+        .await;
+    assert_eq!(rows.len(), 500);
+    assert!(rows.iter().all(|r| r["Contacts"]["done"] == json!(false)));
+}

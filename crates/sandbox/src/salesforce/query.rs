@@ -11,7 +11,7 @@ use super::eval::{self, RItem, Resolved};
 use super::soql::{self, SoqlError};
 use super::SimState;
 
-/// How many cursors are kept (oldest dropped first).
+/// How many cursors are kept (least recently used dropped first).
 const MAX_CURSORS: usize = 256;
 
 /// A query locator's saved state.
@@ -95,6 +95,13 @@ pub fn more(
     let cursor = state.cursors.get(id).cloned().ok_or_else(invalid)?;
     if offset > cursor.rows.len() {
         return Err(invalid());
+    }
+    // A cursor in use is the newest: eviction drops the least recently read, so the
+    // child cursors a long query opens never push out the query's own cursor.
+    if let Some(at) = state.cursor_order.iter().position(|c| c == id) {
+        if let Some(used) = state.cursor_order.remove(at) {
+            state.cursor_order.push_back(used);
+        }
     }
     Ok(page(
         state,
