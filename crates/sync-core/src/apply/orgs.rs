@@ -306,17 +306,10 @@ async fn resolve_uncertain(
     out: &mut OrgsApplied,
 ) -> Result<(), ZdError> {
     out.relisted = true;
-    let key = &mapping.fields().salesforce_id;
+    // The lost job may still be queued: give it time to run before looking.
+    tokio::time::sleep(RELIST_GRACE).await;
     let wanted: BTreeSet<&str> = uncertain.iter().map(|c| c.salesforce_id.as_str()).collect();
-    let mut found: BTreeMap<String, u64> = BTreeMap::new();
-    let mut orgs = client.organizations().list();
-    while let Some(org) = orgs.try_next().await? {
-        if let Some(sfid) = salesforce_id_of(&org.organization_fields, key) {
-            if wanted.contains(sfid.as_str()) {
-                found.entry(sfid).or_insert(org.id.0);
-            }
-        }
-    }
+    let found = find_by_salesforce_id(client, mapping, &wanted).await?;
     let missing: Vec<OrgCreate> = uncertain
         .into_iter()
         .filter(|c| !found.contains_key(&c.salesforce_id))
@@ -368,7 +361,48 @@ async fn resolve_uncertain(
             }
         }
     }
+    // A resent create refused because the name is taken: the lost job ran late after all.
+    let late: BTreeSet<String> = out
+        .create_failed
+        .iter()
+        .filter(|f| missing.iter().any(|c| c.salesforce_id == f.salesforce_id))
+        .filter(|f| is_taken(&f.code, &f.message))
+        .map(|f| f.salesforce_id.clone())
+        .collect();
+    if !late.is_empty() {
+        let wanted: BTreeSet<&str> = late.iter().map(String::as_str).collect();
+        let found = find_by_salesforce_id(client, mapping, &wanted).await?;
+        out.create_failed
+            .retain(|f| !found.contains_key(&f.salesforce_id));
+        out.created.extend(found);
+    }
     Ok(())
+}
+
+/// How long a lost create job is given to run before the orgs are re-listed.
+const RELIST_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn is_taken(code: &str, message: &str) -> bool {
+    code == "DuplicateValue" || message.to_lowercase().contains("already been taken")
+}
+
+/// Lists every org and keeps those whose `salesforce_id` is wanted.
+async fn find_by_salesforce_id(
+    client: &Client,
+    mapping: &Mapping,
+    wanted: &BTreeSet<&str>,
+) -> Result<BTreeMap<String, u64>, ZdError> {
+    let key = &mapping.fields().salesforce_id;
+    let mut found = BTreeMap::new();
+    let mut orgs = client.organizations().list();
+    while let Some(org) = orgs.try_next().await? {
+        if let Some(sfid) = salesforce_id_of(&org.organization_fields, key) {
+            if wanted.contains(sfid.as_str()) {
+                found.entry(sfid).or_insert(org.id.0);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Deletes orgs with `organizations/destroy_many`, 100 a job. A lost answer is

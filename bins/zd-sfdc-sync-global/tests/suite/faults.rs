@@ -1,0 +1,86 @@
+//! Faults: failed job rows (exit 1, reported, the run goes on) and a `create_many`
+//! whose answer is lost after Zendesk applied it (no duplicate, sold-to users still
+//! created, and the next run writes nothing).
+
+use sandbox::{Fault, When};
+
+use crate::common::{self, orgs_with_salesforce_id, user};
+
+#[tokio::test]
+async fn a_failed_row_is_reported_with_exit_1_and_the_rest_applied() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_faults(common::zendesk_fault(
+        Fault::FailJobRow,
+        When::Nth(2),
+        "PUT /api/v2/organizations/update_many",
+    ));
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let failed = run.errors("org_update_failed");
+    assert_eq!(failed.len(), 1, "{}", run.report["errors"]);
+    assert!(failed[0]["salesforce_id"]
+        .as_str()
+        .is_some_and(|s| s.len() == 18));
+    assert!(!failed[0]["message"].as_str().unwrap_or_default().is_empty());
+    let o = &run.report["organizations"];
+    assert_eq!(
+        (
+            o["update"].as_u64(),
+            o["failed"].as_u64(),
+            o["create"].as_u64()
+        ),
+        (Some(3), Some(1), Some(25))
+    );
+
+    // The next run repairs the failed row and nothing else.
+    sandbox.admin().set_faults(sandbox::FaultPlan::default());
+    let next = common::run(&sandbox, &[]).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert_eq!(next.report["organizations"]["update"], 1);
+    assert_eq!(next.report["organizations"]["create"], 0);
+}
+
+#[tokio::test]
+async fn a_lost_create_answer_leaves_no_duplicate_and_the_next_run_writes_nothing() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_faults(common::zendesk_fault(
+        Fault::DropAfterApply,
+        When::Nth(1),
+        "POST /api/v2/organizations/create_many",
+    ));
+    let run = common::run(&sandbox, &[]).await;
+    assert!(run.code == 0 || run.code == 1, "stderr: {}", run.stderr);
+    assert_eq!(
+        run.zendesk("POST /api/v2/organizations/create_many"),
+        1,
+        "nothing was resent"
+    );
+    let state = common::zendesk_state(&sandbox);
+    for sfid in [
+        "0018SDEMO000002QPA",
+        "0018SDEMO000005QPA",
+        "0014M00001sGJ8xQAG",
+    ] {
+        assert_eq!(orgs_with_salesforce_id(&state, sfid).len(), 1, "{sfid}");
+    }
+    let globex = orgs_with_salesforce_id(&state, "0018SDEMO000002QPA")[0]["id"].clone();
+
+    sandbox.admin().set_faults(sandbox::FaultPlan::default());
+    let next = common::run(&sandbox, &[]).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    let state = common::zendesk_state(&sandbox);
+    // The sold-to user of a new org exists in it, made by that run or this one.
+    assert_eq!(
+        user(&state, "ap@globex.example.com").map(|u| u["organization_id"].clone()),
+        Some(globex)
+    );
+    assert_eq!(next.report["organizations"]["create"], 0);
+
+    let last = common::run(&sandbox, &[]).await;
+    assert_eq!(last.code, 0, "stderr: {}", last.stderr);
+    assert!(
+        last.zendesk_writes().is_empty(),
+        "{:?}",
+        last.zendesk_writes()
+    );
+}

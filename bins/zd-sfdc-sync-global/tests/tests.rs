@@ -1,0 +1,14 @@
+//! End-to-end tests of `zd-sfdc-sync-global`: the real binary against the sandbox
+//! (simulated Salesforce and Zendesk on loopback), checked through the sandbox's state
+//! and request counts.
+
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/config.rs"]
+mod config;
+#[path = "suite/faults.rs"]
+mod faults;
+#[path = "suite/guards.rs"]
+mod guards;
+#[path = "suite/sync.rs"]
+mod sync;
