@@ -1,0 +1,199 @@
+//! The command line: `--instance`, then one of `event`, `serve`, `reconcile`, each
+//! taking the flags every job shares (`CommonArgs`: `--dry-run`, `--report`, …).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sync_core::cases::TicketEvent;
+use sync_core::cli::CommonArgs;
+use sync_core::mapping::Instance;
+
+/// Zendesk tickets → Salesforce Cases: by CI trigger, by signed webhook, and by a
+/// reconcile pass.
+#[derive(Debug, Parser)]
+#[command(name = "salesforce-cases", version, about)]
+pub struct Cli {
+    /// The Zendesk instance the tickets come from: picks the mapping and the Case key prefix.
+    #[arg(long, value_enum, default_value = "global", global = true)]
+    pub instance: InstanceArg,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--instance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstanceArg {
+    /// Zendesk Global (Case key = the ticket id).
+    Global,
+    /// Zendesk US Federal (Case key = `usfed-` + the ticket id).
+    UsFederal,
+}
+
+impl From<InstanceArg> for Instance {
+    fn from(i: InstanceArg) -> Instance {
+        match i {
+            InstanceArg::Global => Instance::Global,
+            InstanceArg::UsFederal => Instance::UsFederal,
+        }
+    }
+}
+
+/// The three ways in.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Handle one ticket event (a CI pipeline trigger passes TICKET_ID and TICKET_EVENT).
+    Event(EventArgs),
+    /// Receive Zendesk trigger webhooks at POST /webhooks/zendesk.
+    Serve(ServeArgs),
+    /// Repair missed creates and closes for the tickets changed in a window.
+    Reconcile(ReconcileArgs),
+}
+
+impl Command {
+    /// The shared flags of whichever command was given.
+    pub fn common(&self) -> &CommonArgs {
+        match self {
+            Command::Event(a) => &a.common,
+            Command::Serve(a) => &a.common,
+            Command::Reconcile(a) => &a.common,
+        }
+    }
+}
+
+/// `event`.
+#[derive(Debug, Args)]
+pub struct EventArgs {
+    /// The Zendesk ticket id.
+    #[arg(long, env = "TICKET_ID", value_parser = parse_ticket_id)]
+    pub ticket_id: u64,
+    /// What happened: created or closed.
+    #[arg(long, env = "TICKET_EVENT", value_parser = parse_event)]
+    pub event: TicketEvent,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed first on stdout).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Events processed at once (one ticket's events always run in order).
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Attempts per event when Salesforce or Zendesk cannot be reached.
+    #[arg(long, value_name = "N", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubled each attempt, capped at 60 s.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub retry_delay_ms: u64,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// How far back to look: e.g. 90m, 24h, 7d (at least 1m).
+    #[arg(long, value_name = "WINDOW", default_value = "24h", value_parser = parse_window)]
+    pub since: Duration,
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+fn parse_ticket_id(s: &str) -> Result<u64, String> {
+    sync_core::cases::rules::parse_ticket_id(s)
+}
+
+fn parse_event(s: &str) -> Result<TicketEvent, String> {
+    s.parse()
+}
+
+/// Parses a window: a positive number followed by `s`, `m`, `h` or `d`.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a window like 24h, 90m or 7d"))?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    match n.checked_mul(secs) {
+        Some(0) | None => Err(format!("{s:?} is not a usable window")),
+        Some(total) => Ok(Duration::from_secs(total)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse_window("90m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse_window("7d"), Ok(Duration::from_secs(604_800)));
+        for bad in ["", "24", "h", "0h", "1w", "-1h", "1.5h"] {
+            assert!(parse_window(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn flags_parse_in_both_positions() {
+        let cli = Cli::try_parse_from([
+            "salesforce-cases",
+            "--instance",
+            "us-federal",
+            "event",
+            "--ticket-id",
+            "12",
+            "--event",
+            "closed",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(cli.instance, InstanceArg::UsFederal);
+        let Command::Event(e) = &cli.command else {
+            panic!("expected event");
+        };
+        assert_eq!((e.ticket_id, e.event), (12, TicketEvent::Closed));
+        assert!(e.common.dry_run);
+        let cli = Cli::try_parse_from([
+            "salesforce-cases",
+            "reconcile",
+            "--instance",
+            "global",
+            "--since",
+            "2h",
+        ])
+        .unwrap();
+        assert_eq!(cli.instance, InstanceArg::Global);
+    }
+
+    #[test]
+    fn bad_event_flags_are_usage_errors() {
+        for args in [
+            vec!["x", "event", "--ticket-id", "abc", "--event", "created"],
+            vec!["x", "event", "--ticket-id", "1", "--event", "solved"],
+            vec!["x", "serve", "--listen", "nowhere"],
+            vec!["x", "--instance", "eu", "reconcile"],
+        ] {
+            let err = Cli::try_parse_from(&args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

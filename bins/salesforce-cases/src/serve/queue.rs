@@ -1,0 +1,230 @@
+//! Processing accepted webhook events: at most N at once (a semaphore), one ticket's
+//! events strictly in arrival order (a queue per ticket, drained by one task), retries
+//! with exponential backoff when an API cannot be reached, and a session report that
+//! every finished event is merged into. Closing waits for the work in hand.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use sync_core::cases::{CasesJob, Outcome, TicketEvent, WebhookPayload};
+use sync_core::report::{CaseCounts, ReportError};
+use sync_core::Report;
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use tokio_util::task::TaskTracker;
+
+use super::metrics::Metrics;
+
+/// Events accepted but not finished beyond which deliveries get 503.
+pub const MAX_PENDING: usize = 10_000;
+/// The longest wait between two attempts.
+const MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// Retry settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts per event, the first included.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled each time.
+    pub first_delay: Duration,
+}
+
+impl Retry {
+    /// The wait after attempt `n` (1-based) failed.
+    pub fn delay(&self, n: u32) -> Duration {
+        let factor = 2u32.saturating_pow(n.saturating_sub(1));
+        self.first_delay.saturating_mul(factor).min(MAX_DELAY)
+    }
+}
+
+/// Too many events are waiting.
+#[derive(Debug)]
+pub struct Busy;
+
+struct Inner {
+    job: CasesJob,
+    queues: Mutex<HashMap<u64, VecDeque<TicketEvent>>>,
+    pending: AtomicUsize,
+    permits: Semaphore,
+    tracker: TaskTracker,
+    metrics: Arc<Metrics>,
+    report: Mutex<Report>,
+    retry: Retry,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in another holder leaves the data usable: counters and queues only.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Hands accepted events to workers.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+impl Dispatcher {
+    /// A dispatcher running at most `concurrency` events at once.
+    pub fn new(
+        job: CasesJob,
+        concurrency: usize,
+        retry: Retry,
+        metrics: Arc<Metrics>,
+        report: Report,
+    ) -> Dispatcher {
+        Dispatcher {
+            inner: Arc::new(Inner {
+                job,
+                queues: Mutex::new(HashMap::new()),
+                pending: AtomicUsize::new(0),
+                permits: Semaphore::new(concurrency.max(1)),
+                tracker: TaskTracker::new(),
+                metrics,
+                report: Mutex::new(report),
+                retry,
+            }),
+        }
+    }
+
+    /// Queues an event behind any earlier event of the same ticket.
+    pub fn submit(&self, p: WebhookPayload) -> Result<(), Busy> {
+        let inner = &self.inner;
+        if inner.pending.load(Ordering::SeqCst) >= MAX_PENDING {
+            return Err(Busy);
+        }
+        inner.pending.fetch_add(1, Ordering::SeqCst);
+        let mut queues = lock(&inner.queues);
+        match queues.get_mut(&p.ticket_id) {
+            Some(queue) => queue.push_back(p.event),
+            None => {
+                queues.insert(p.ticket_id, VecDeque::new());
+                let worker = Arc::clone(inner);
+                inner.tracker.spawn(drain(worker, p.ticket_id, p.event));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops taking work, waits for every accepted event, and returns the session report.
+    pub async fn finish(self) -> Report {
+        self.inner.tracker.close();
+        self.inner.tracker.wait().await;
+        lock(&self.inner.report).clone()
+    }
+}
+
+/// Handles one ticket's events in order until its queue is empty.
+async fn drain(inner: Arc<Inner>, ticket_id: u64, first: TicketEvent) {
+    let mut next = Some(first);
+    while let Some(event) = next {
+        {
+            let _permit = inner.permits.acquire().await.ok();
+            process(&inner, ticket_id, event).await;
+        }
+        inner.pending.fetch_sub(1, Ordering::SeqCst);
+        let mut queues = lock(&inner.queues);
+        next = queues.get_mut(&ticket_id).and_then(VecDeque::pop_front);
+        if next.is_none() {
+            queues.remove(&ticket_id);
+        }
+    }
+}
+
+fn is_retriable(e: &sync_core::Error) -> bool {
+    match e {
+        sync_core::Error::Salesforce(e) => e.is_retriable(),
+        sync_core::Error::Zendesk(e) => e.is_retriable(),
+        _ => false,
+    }
+}
+
+/// One event, with retries; its outcome goes into the session report.
+async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
+    let mut attempt = 1;
+    loop {
+        let mut local = Report::new("", inner.job.dry_run, OffsetDateTime::now_utc());
+        match inner.job.handle_event(ticket_id, event, &mut local).await {
+            Ok(outcome) => {
+                if matches!(outcome, Outcome::Failed(_)) {
+                    inner.metrics.failed(event);
+                } else {
+                    inner.metrics.processed(event);
+                }
+                merge(&mut lock(&inner.report), local);
+                return;
+            }
+            Err(e) if attempt < inner.retry.max_attempts && is_retriable(&e) => {
+                let delay = inner.retry.delay(attempt);
+                tracing::warn!(ticket_id, %event, attempt, ?delay, error = %e, "event failed; retrying");
+                inner.metrics.retried(event);
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+            Err(e) => {
+                tracing::error!(ticket_id, %event, attempt, error = %e, "event failed for good");
+                inner.metrics.failed(event);
+                let mut report = lock(&inner.report);
+                report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
+                report.errors.push(ReportError {
+                    kind: "event_failed".to_string(),
+                    salesforce_id: None,
+                    email: None,
+                    ticket_id: Some(ticket_id),
+                    message: format!("{event} event, after {attempt} attempt(s): {e}"),
+                });
+                return;
+            }
+        }
+    }
+}
+
+/// Adds one event's report into the session's.
+fn merge(into: &mut Report, from: Report) {
+    if let Some(c) = from.cases {
+        let t = into.cases.get_or_insert_with(CaseCounts::default);
+        t.create += c.create;
+        t.update += c.update;
+        t.close += c.close;
+        t.unchanged += c.unchanged;
+        t.failed += c.failed;
+    }
+    into.salesforce.records += from.salesforce.records;
+    into.errors.extend(from.errors);
+    into.changes.extend(from.changes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let r = Retry {
+            max_attempts: 5,
+            first_delay: Duration::from_millis(500),
+        };
+        assert_eq!(r.delay(1), Duration::from_millis(500));
+        assert_eq!(r.delay(2), Duration::from_millis(1000));
+        assert_eq!(r.delay(3), Duration::from_millis(2000));
+        assert_eq!(r.delay(40), MAX_DELAY);
+    }
+
+    #[test]
+    fn merge_adds_counts_and_entries() {
+        let mut a = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
+        let mut b = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
+        b.cases = Some(CaseCounts {
+            create: 1,
+            close: 2,
+            ..CaseCounts::default()
+        });
+        b.record_failure("no_organization", None, None, "no org");
+        merge(&mut a, b.clone());
+        merge(&mut a, b);
+        let c = a.cases.unwrap();
+        assert_eq!((c.create, c.close, c.failed), (2, 4, 0));
+        assert_eq!(a.errors.len(), 2);
+    }
+}

@@ -1,0 +1,208 @@
+//! `event`: one ticket event from a CI trigger, against the sandbox.
+
+use sandbox::Instance;
+use serde_json::Value;
+
+use super::common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn created_gives_a_case_with_the_tickets_fields() {
+    let sb = sandbox(Instance::Global).await;
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let case = case(&sb, &ACME_TICKET.to_string());
+    assert_eq!(case["AccountId"], ACME_ACCOUNT);
+    assert_eq!(case["Subject"], "Cannot log in");
+    assert_eq!(
+        case["Description"],
+        "Login fails with a 500 since this morning."
+    );
+    assert_eq!(case["Priority"], "High");
+    assert_eq!(case["Status"], "New");
+    assert_eq!(case["IsClosed"], false);
+    assert_eq!(case["Origin"], "Web");
+    assert_eq!(case["SuppliedEmail"], "ellen@acme.example.com");
+    assert_eq!(case["SuppliedName"], "Ellen Ripley");
+    assert_eq!(
+        case["Zendesk_Support_Ticket_URL__c"],
+        Value::from(format!("{}/agent/tickets/{ACME_TICKET}", sb.zendesk_url()))
+    );
+    // Sforce-Auto-Assign: FALSE: the assignment rule did not pick the owner.
+    let owner = case["OwnerId"].as_str().unwrap().to_string();
+    let users = sb.admin().salesforce_state()["User"].clone();
+    let owner_name = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["Id"] == owner.as_str())
+        .map(|u| u["Name"].clone());
+    assert_eq!(owner_name, Some(Value::from("Sandbox Integration User")));
+    insta::assert_json_snapshot!("created_report", run.report, {
+        ".started_at" => "[time]",
+        ".finished_at" => "[time]",
+        ".changes[].fields.Zendesk_Support_Ticket_URL__c" => "[agent url]",
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replayed_created_leaves_one_case_and_writes_nothing() {
+    let sb = sandbox(Instance::Global).await;
+    assert_eq!(event(&sb, "global", ACME_TICKET, "created").await.code, 0);
+    let upserts = sf_count(&sb, "PATCH sobjects/Case upsert");
+    let again = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(cases_with_key(&sb, &ACME_TICKET.to_string()).len(), 1);
+    assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), upserts);
+    assert_eq!(again.report["cases"]["unchanged"], 1);
+    assert_eq!(again.report["cases"]["create"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_closes_the_case_and_a_late_created_does_not_reopen_it() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Printer on fire", Some(ACME_ORG), ELLEN).await;
+    assert_eq!(event(&sb, "global", id, "created").await.code, 0);
+    assert_eq!(case(&sb, &id.to_string())["Status"], "New");
+    close_ticket(&sb, id).await;
+    let closed = event(&sb, "global", id, "closed").await;
+    assert_eq!(closed.code, 0, "{}", closed.stderr);
+    assert_eq!(closed.report["cases"]["close"], 1);
+    let c = case(&sb, &id.to_string());
+    assert_eq!(
+        (c["Status"].clone(), c["IsClosed"].clone()),
+        ("Closed".into(), true.into())
+    );
+
+    let late = event(&sb, "global", id, "created").await;
+    assert_eq!(late.code, 0, "{}", late.stderr);
+    let c = case(&sb, &id.to_string());
+    assert_eq!(
+        (c["Status"].clone(), c["IsClosed"].clone()),
+        ("Closed".into(), true.into())
+    );
+    assert_eq!(cases_with_key(&sb, &id.to_string()).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_without_a_case_creates_it_closed() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Missed create", Some(ACME_ORG), ELLEN).await;
+    close_ticket(&sb, id).await;
+    let run = event(&sb, "global", id, "closed").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.report["cases"]["create"], 1);
+    let c = case(&sb, &id.to_string());
+    assert_eq!(c["Status"], "Closed");
+    assert_eq!(c["IsClosed"], true);
+    assert_eq!(c["AccountId"], ACME_ACCOUNT);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_without_an_organization_gives_nothing_and_exit_0() {
+    let sb = sandbox(Instance::Global).await;
+    let run = event(&sb, "global", NO_ORG_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(cases(&sb).is_empty());
+    assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), 0);
+    assert_eq!(run.report["errors"][0]["kind"], "no_organization");
+    assert_eq!(run.report["errors"][0]["ticket_id"], NO_ORG_TICKET);
+    // An organization without salesforce_id: the same.
+    let id = new_ticket(&sb, "Forum question", Some(FORUM_ORG), ELLEN).await;
+    let run = event(&sb, "global", id, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(cases(&sb).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_account_is_reported_and_exits_0() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Defunct", Some(DEFUNCT_ORG), ELLEN).await;
+    let run = event(&sb, "global", id, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(cases(&sb).is_empty());
+    assert_eq!(run.report["errors"][0]["kind"], "missing_account");
+    let message = run.report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_ticket_id_on_both_instances_gives_two_cases() {
+    let global = sandbox(Instance::Global).await;
+    let federal = sandbox(Instance::UsFederal).await;
+    let id = ACME_TICKET.to_string();
+    let args = |instance: &'static str| {
+        vec![
+            "event",
+            "--instance",
+            instance,
+            "--ticket-id",
+            ACME_TICKET_STR,
+            "--event",
+            "created",
+        ]
+    };
+    // Both Zendesk instances feed the one Salesforce org (the Global sandbox's).
+    let a = run(&args("global"), &env_for(&global, &global)).await;
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    let b = run(&args("us-federal"), &env_for(&global, &federal)).await;
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert_eq!(case(&global, &id)["AccountId"], ACME_ACCOUNT);
+    let fed = case(&global, &format!("usfed-{id}"));
+    assert_eq!(fed["AccountId"], "0018SDEMO000101QPA");
+    assert_eq!(fed["Subject"], "Same ticket id as a Global ticket");
+    assert_eq!(cases(&global).len(), 2);
+}
+
+const ACME_TICKET_STR: &str = "360300000001";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_writes_nothing_and_reports_the_create() {
+    let sb = sandbox(Instance::Global).await;
+    let id = ACME_TICKET.to_string();
+    let run = run(
+        &[
+            "event",
+            "--ticket-id",
+            &id,
+            "--event",
+            "created",
+            "--dry-run",
+        ],
+        &env_for(&sb, &sb),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(cases(&sb).is_empty());
+    assert_eq!(run.report["dry_run"], true);
+    assert_eq!(run.report["cases"]["create"], 1);
+    assert_eq!(run.report["changes"][0]["action"], "create_case");
+    assert_eq!(run.report["changes"][0]["fields"]["Status"], "New");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trigger_environment_is_read_and_missing_credentials_exit_2() {
+    let sb = sandbox(Instance::Global).await;
+    let mut env = env_for(&sb, &sb);
+    env.push(("TICKET_ID", ACME_TICKET.to_string()));
+    env.push(("TICKET_EVENT", "created".to_string()));
+    let ok = run(&["event"], &env).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(cases(&sb).len(), 1);
+
+    let no_creds = run(
+        &["event"],
+        &[
+            ("TICKET_ID", "1".to_string()),
+            ("TICKET_EVENT", "created".to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(no_creds.code, 2, "{}", no_creds.stderr);
+    assert!(no_creds.stderr.contains("ZD_URL"), "{}", no_creds.stderr);
+    assert!(no_creds.stderr.contains("SFDC_"), "{}", no_creds.stderr);
+    let bad_event = run(&["event", "--ticket-id", "1", "--event", "reopened"], &[]).await;
+    assert_eq!(bad_event.code, 2, "{}", bad_event.stderr);
+}
