@@ -84,3 +84,68 @@ async fn a_lost_create_answer_leaves_no_duplicate_and_the_next_run_writes_nothin
         last.zendesk_writes()
     );
 }
+
+/// A sold-to create that fails (a failed job row) fails that run; the org, created less
+/// than 7 days ago and still without users, counts as new on the next run, which
+/// creates the user.
+#[tokio::test]
+async fn sold_to_users_lost_to_a_fault_are_created_by_the_next_run() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_faults(common::zendesk_fault(
+        Fault::FailJobRow,
+        When::Nth(1),
+        "POST /api/v2/users/create_many",
+    ));
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let failed = run.errors("user_create_failed");
+    assert_eq!(failed.len(), 1, "{}", run.report["errors"]);
+    assert_eq!(failed[0]["email"], "ap@globex.example.com");
+    assert!(user(&common::zendesk_state(&sandbox), "ap@globex.example.com").is_none());
+
+    sandbox.admin().set_faults(sandbox::FaultPlan::default());
+    let next = common::run(&sandbox, &[]).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert_eq!(next.report["organizations"]["create"], 0);
+    assert_eq!(next.report["users"]["create"], 1);
+    let state = common::zendesk_state(&sandbox);
+    let globex = orgs_with_salesforce_id(&state, "0018SDEMO000002QPA")[0]["id"].clone();
+    assert_eq!(
+        user(&state, "ap@globex.example.com").map(|u| u["organization_id"].clone()),
+        Some(globex)
+    );
+
+    let last = common::run(&sandbox, &[]).await;
+    assert_eq!(last.code, 0, "stderr: {}", last.stderr);
+    assert!(
+        last.zendesk_writes().is_empty(),
+        "{:?}",
+        last.zendesk_writes()
+    );
+}
+
+/// A `users/create_many` whose answer is lost (500) is re-read and completed in the
+/// same run: the sold-to user exists once, in its new org.
+#[tokio::test]
+async fn a_lost_sold_to_create_answer_is_repaired_in_the_same_run() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_faults(common::zendesk_fault(
+        Fault::ServerError { status: 500 },
+        When::Nth(1),
+        "POST /api/v2/users/create_many",
+    ));
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let state = common::zendesk_state(&sandbox);
+    let globex = orgs_with_salesforce_id(&state, "0018SDEMO000002QPA")[0]["id"].clone();
+    let users: Vec<_> = state["users"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|u| u["email"] == "ap@globex.example.com")
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0]["organization_id"], globex);
+}
