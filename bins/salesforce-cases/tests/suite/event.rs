@@ -206,3 +206,72 @@ async fn the_trigger_environment_is_read_and_missing_credentials_exit_2() {
     let bad_event = run(&["event", "--ticket-id", "1", "--event", "reopened"], &[]).await;
     assert_eq!(bad_event.code, 2, "{}", bad_event.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_503_and_a_lost_answer_on_the_upsert_still_give_one_case() {
+    use sandbox::{Api, Fault, FaultPlan, FaultRule, When};
+    let sb = sandbox(Instance::Global).await;
+    let upsert = "/services/data/v62.0/sobjects/Case/Zendesk_Support_Ticket_ID__c";
+    let rule = |fault, n| FaultRule {
+        fault,
+        when: When::Nth(n),
+        api: Some(Api::Salesforce),
+        endpoint: Some(upsert.to_string()),
+    };
+    sb.admin().set_faults(FaultPlan {
+        rules: vec![
+            rule(Fault::ServerError { status: 503 }, 1),
+            rule(Fault::DropAfterApply, 2),
+        ],
+        ..FaultPlan::default()
+    });
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(cases_with_key(&sb, &ACME_TICKET.to_string()).len(), 1);
+    // The 503 never reaches the handler; the dropped answer and the repeat do.
+    assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn salesforce_unreachable_exits_4() {
+    let sb = sandbox(Instance::Global).await;
+    let mut env = env_for(&sb, &sb);
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap();
+    env.retain(|(k, _)| *k != "SFDC_LOGIN_URL");
+    env.push(("SFDC_LOGIN_URL", format!("http://{closed}")));
+    let id = ACME_TICKET.to_string();
+    let run = run(&["event", "--ticket-id", &id, "--event", "created"], &env).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.report["errors"][0]["kind"], "run_stopped");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_cases_with_one_key_are_a_failed_write_exit_1() {
+    let sb = sandbox(Instance::Global).await;
+    let sf = sfdc_client::Client::builder()
+        .login_url(sb.salesforce_url())
+        .credentials(sfdc_client::Credentials::ClientCredentials {
+            client_id: "test".into(),
+            client_secret: "test".to_string().into(),
+        })
+        .build()
+        .unwrap();
+    let key = ACME_TICKET.to_string();
+    for subject in ["first", "second"] {
+        sf.create(
+            "Case",
+            &serde_json::json!({"Subject": subject, "Zendesk_Support_Ticket_ID__c": key}),
+        )
+        .await
+        .unwrap();
+    }
+    let run = event(&sb, "global", ACME_TICKET, "closed").await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.report["cases"]["failed"], 1);
+    assert_eq!(run.report["errors"][0]["kind"], "case_write_failed");
+    assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), 0);
+    assert!(cases(&sb).iter().all(|c| c["Status"] == "New"));
+}
