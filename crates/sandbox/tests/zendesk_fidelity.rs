@@ -302,3 +302,45 @@ async fn incremental_export_leaves_out_the_last_minute() {
     let fresh = plain.sim.create_ticket(&input).unwrap().id;
     assert!(exported(&plain).await.contains(&fresh));
 }
+
+#[tokio::test]
+async fn ticket_tag_endpoints_add_set_remove_and_respect_closed_tickets() {
+    let zd = zd().await;
+    let input = TicketInput {
+        subject: Some("tags".into()),
+        description: Some("tag me".into()),
+        tags: Some(vec!["keep".into()]),
+        ..TicketInput::default()
+    };
+    let id = zd.sim.create_ticket(&input).unwrap().id;
+    let path = format!("/api/v2/tickets/{id}/tags.json");
+    let (status, body) = zd
+        .send(Method::PUT, &path, Some(json!({"tags": ["Customer"]})))
+        .await;
+    assert_eq!((status, body), (200, json!({"tags": ["keep", "customer"]})));
+    let (status, body) = zd
+        .send(Method::DELETE, &path, Some(json!({"tags": ["keep"]})))
+        .await;
+    assert_eq!((status, body), (200, json!({"tags": ["customer"]})));
+    let (status, body) = zd
+        .send(Method::POST, &path, Some(json!({"tags": ["a", "b"]})))
+        .await;
+    assert_eq!((status, body), (201, json!({"tags": ["a", "b"]})));
+    let (_, shown) = zd.get(&format!("/api/v2/tickets/{id}")).await;
+    assert_eq!(shown["ticket"]["tags"], json!(["a", "b"]));
+    let (status, body) = zd
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({"tags": ["x"], "safe_update": true, "updated_stamp": "2000-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    zd.sim.close_ticket(id).unwrap();
+    let (status, body) = zd
+        .send(Method::PUT, &path, Some(json!({"tags": ["late"]})))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = zd.get("/api/v2/tickets/1/tags").await;
+    assert_eq!(status, 404);
+}

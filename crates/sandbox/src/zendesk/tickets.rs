@@ -1,6 +1,7 @@
 //! Ticket endpoints (§7) and the cursor-based incremental ticket export (§5.10's scheme):
 //! show, list, create, update (description read-only, tags replace, closed tickets refuse
-//! updates with 422, stale safe updates 409), and the ticket events that fire webhooks.
+//! updates with 422, stale safe updates 409), the tag endpoints, and the ticket events
+//! that fire webhooks.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -81,9 +82,69 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 Err(resp) => resp,
             }
         }
+        (method, ["tickets", id, "tags"]) => tags(st, id, method, req),
         (&Method::GET, ["incremental", "tickets", "cursor"]) => incremental(sim, st, req),
         _ => unexpected(req),
     }
+}
+
+#[derive(Deserialize)]
+struct TagsBody {
+    tags: Vec<String>,
+    #[serde(default)]
+    safe_update: Option<bool>,
+    #[serde(default)]
+    updated_stamp: Option<String>,
+}
+
+/// `tickets/{id}/tags` (§7.3, §11.18): GET lists, PUT adds, POST sets (201), DELETE
+/// removes. Writes go through [`update`], so a closed ticket refuses them (422) and a
+/// stale safe update is a 409.
+fn tags(st: &mut State, id: &str, method: &Method, req: &Req<'_>) -> Response {
+    let Some(current) = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| st.data.tickets.get(&id))
+        .map(|t| (t.id, t.tags.clone()))
+    else {
+        return http::not_found();
+    };
+    let (id, current) = current;
+    if method == Method::GET {
+        return http::ok(&json!({ "tags": current }));
+    }
+    let body: TagsBody = match decode(req.body) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let sent = normalise_tags(&body.tags);
+    let new_tags = match *method {
+        Method::PUT => current.into_iter().chain(sent).collect(),
+        Method::POST => sent,
+        Method::DELETE => current.into_iter().filter(|t| !sent.contains(t)).collect(),
+        _ => return unexpected(req),
+    };
+    let input = TicketInput {
+        tags: Some(new_tags),
+        safe_update: body.safe_update,
+        updated_stamp: body.updated_stamp,
+        ..TicketInput::default()
+    };
+    if let Err(resp) = update(st, id, &input) {
+        return resp;
+    }
+    let tags = st
+        .data
+        .tickets
+        .get(&id)
+        .map(|t| t.tags.clone())
+        .unwrap_or_default();
+    let status = if *method == Method::POST {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    http::json(status, &json!({ "tags": tags }))
 }
 
 fn audit(ticket_id: u64, events: Vec<Value>) -> Value {
