@@ -499,3 +499,80 @@ async fn redelete(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::OrgPatch;
+
+    #[test]
+    fn a_create_sends_its_fields_and_tags() {
+        let create = OrgCreate {
+            salesforce_id: "0018SDEMO000002QPA".into(),
+            name: "Globex".into(),
+            organization_fields: [
+                (
+                    "salesforce_id".to_string(),
+                    FieldValue::Text("0018SDEMO000002QPA".into()),
+                ),
+                ("aar".to_string(), FieldValue::Number(10000.0)),
+                ("restricted_account".to_string(), FieldValue::Bool(true)),
+            ]
+            .into_iter()
+            .collect(),
+            tags: vec!["gold".into(), "restricted_account".into()],
+        };
+        let body = serde_json::to_value(new_organization(&create)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "name": "Globex",
+                "tags": ["gold", "restricted_account"],
+                "organization_fields": {
+                    "aar": 10000.0,
+                    "restricted_account": true,
+                    "salesforce_id": "0018SDEMO000002QPA"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn an_update_sends_only_what_changed_and_null_to_clear() {
+        let update = OrgUpdate {
+            salesforce_id: "x".into(),
+            id: 42,
+            patch: OrgPatch {
+                name: None,
+                organization_fields: [
+                    ("org_region".to_string(), None),
+                    (
+                        "support_level".to_string(),
+                        Some(FieldValue::Text("gold".into())),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
+                tags: None,
+            },
+        };
+        let body = serde_json::to_value(organization_update(&update)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "id": 42,
+                "organization_fields": { "org_region": null, "support_level": "gold" }
+            })
+        );
+    }
+
+    #[test]
+    fn taken_names_are_recognised() {
+        assert!(is_taken("DuplicateValue", ""));
+        assert!(is_taken(
+            "OrganizationCreateFailed",
+            "Name: has already been taken"
+        ));
+        assert!(!is_taken("OrganizationCreateFailed", "Invalid value"));
+    }
+}
