@@ -1,0 +1,115 @@
+//! Faults: a failed org row, an org phase that cannot reach Zendesk, and a user
+//! create whose answer is lost.
+
+use sandbox::{Fault, When};
+
+use crate::common::{self, demo, run, start, user, users, zendesk_fault, zendesk_state};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_org_row_leaves_its_users_without_organization_and_the_rest_proceed() {
+    let sandbox = start(demo()).await;
+    // The first row of the org create job is 103 (creates are sorted by account).
+    sandbox.admin().set_faults(zendesk_fault(
+        Fault::FailJobRow,
+        When::Nth(1),
+        "POST /api/v2/organizations/create_many",
+    ));
+    let r = run(&sandbox, &[]).await;
+    assert_eq!(r.code, 1, "a failed write: {}", r.stderr);
+    let failed = r.errors("org_create_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["salesforce_id"], common::BUREAU_OF_TESTS);
+    let state = zendesk_state(&sandbox);
+    assert!(common::org_ids(&state, common::BUREAU_OF_TESTS).is_empty());
+    // Grace (103): no_organization, saying why; Laura (104) lands in her new org.
+    assert!(users(&state, "grace.green@tests.gov").is_empty());
+    let grace = r
+        .errors("no_organization")
+        .into_iter()
+        .find(|e| e["email"] == "grace.green@tests.gov")
+        .expect("Grace reported");
+    assert!(
+        grace["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("could not be created")),
+        "{grace}"
+    );
+    let laura = user(&state, "laura.lane@demos.gov");
+    assert_eq!(
+        laura["organization_id"].as_u64(),
+        common::org_ids(&state, common::OFFICE_OF_DEMOS)
+            .first()
+            .copied()
+    );
+    assert_eq!(r.report["users"]["create"], 1);
+
+    // The next run repairs it.
+    sandbox.admin().set_faults(sandbox::FaultPlan::default());
+    let again = run(&sandbox, &[]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let state = zendesk_state(&sandbox);
+    let grace = user(&state, "grace.green@tests.gov");
+    assert_eq!(
+        grace["organization_id"].as_u64(),
+        common::org_ids(&state, common::BUREAU_OF_TESTS)
+            .first()
+            .copied()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_org_phase_that_cannot_reach_zendesk_stops_before_the_users() {
+    let sandbox = start(demo()).await;
+    sandbox.admin().set_faults(zendesk_fault(
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+        When::Always,
+        "PUT /api/v2/organizations/update_many",
+    ));
+    let r = run(&sandbox, &[]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let user_writes: Vec<_> = r
+        .zendesk_writes()
+        .into_keys()
+        .filter(|k| k.contains("/users"))
+        .collect();
+    assert!(
+        user_writes.is_empty(),
+        "users written on stale org data: {user_writes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_user_create_answer_is_reread_not_resent() {
+    let sandbox = start(demo()).await;
+    sandbox.admin().set_faults(zendesk_fault(
+        Fault::DropAfterApply,
+        When::Nth(1),
+        "POST /api/v2/users/create_many",
+    ));
+    let r = run(&sandbox, &[]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let state = zendesk_state(&sandbox);
+    for email in ["grace.green@tests.gov", "laura.lane@demos.gov"] {
+        assert_eq!(users(&state, email).len(), 1, "{email} exactly once");
+    }
+    // The answer was lost: both emails are looked up again, and nothing is resent.
+    assert_eq!(
+        r.zendesk("GET /api/v2/users/search"),
+        2,
+        "{:?}",
+        r.requests.zendesk
+    );
+    assert_eq!(
+        r.zendesk("POST /api/v2/users/create_or_update"),
+        0,
+        "nothing resent"
+    );
+    assert_eq!(
+        r.zendesk("POST /api/v2/users/create_many"),
+        1,
+        "nothing resent"
+    );
+    assert_eq!(r.report["users"]["create"], 2);
+}

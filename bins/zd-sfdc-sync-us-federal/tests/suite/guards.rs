@@ -1,0 +1,70 @@
+//! Safety guards and configuration: every read comes before the first write, so a
+//! tripped guard (no contacts) stops the run with nothing written.
+
+use serde_json::{json, Value};
+
+use crate::common::{demo, fixtures_with, run, start, zendesk_state};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_contacts_stops_the_run_with_nothing_written() {
+    let dir = fixtures_with(|sobject, records| match sobject {
+        "Contact" => json!([]),
+        _ => records,
+    });
+    let sandbox = start(sandbox::SandboxConfig {
+        seed: sandbox::Seed::Fixtures(dir.clone()),
+        ..demo()
+    })
+    .await;
+    let before = zendesk_state(&sandbox);
+    let r = run(&sandbox, &[]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.zendesk_writes().is_empty(), "{:?}", r.zendesk_writes());
+    assert_eq!(zendesk_state(&sandbox), before);
+    let guards = r.report["guards"].as_array().cloned().unwrap_or_default();
+    let tripped: Vec<&Value> = guards.iter().filter(|g| g["tripped"] == true).collect();
+    assert_eq!(tripped.len(), 1, "{guards:?}");
+    assert_eq!(tripped[0]["name"], "no_contacts");
+    assert_eq!(r.report["users"]["create"], 0);
+    assert_eq!(
+        r.report["changes"].as_array().map(Vec::len),
+        Some(3 + 1),
+        "the org plan is still shown"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_credentials_exit_2_before_any_request() {
+    let sandbox = start(demo()).await;
+    let before = sandbox.admin().request_counts();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_zd-sfdc-sync-us-federal"))
+        .env_clear()
+        .env("ZD_URL", sandbox.zendesk_url())
+        .output()
+        .await
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ZD_EMAIL") || stderr.contains("ZD_API_TOKEN"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("SFDC_"), "{stderr}");
+    assert_eq!(sandbox.admin().request_counts(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_global_mapping_file_is_refused() {
+    let sandbox = start(demo()).await;
+    let path = crate::common::temp_path("global.toml");
+    let global = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/sync-core/mappings/global.toml"
+    );
+    std::fs::copy(global, &path).expect("copy mapping");
+    let r = run(&sandbox, &["--mapping", path.to_str().unwrap_or_default()]).await;
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.zendesk_writes().is_empty());
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests of `zd-sfdc-sync-us-federal`: the real binary against the sandbox
+//! (simulated Salesforce and Zendesk US Federal on loopback), checked through the
+//! sandbox's state and request counts and the binary's report.
+
+#[path = "suite/common.rs"]
+mod common;
+#[path = "suite/faults.rs"]
+mod faults;
+#[path = "suite/guards.rs"]
+mod guards;
+#[path = "suite/sync.rs"]
+mod sync;
+#[path = "suite/users.rs"]
+mod users;
