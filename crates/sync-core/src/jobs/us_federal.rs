@@ -71,7 +71,7 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     let org_ids = org_ids_after(ctx, &phase);
     let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
     plan.findings.splice(0..0, decoded.findings);
-    explain_failed_creates(ctx, &phase, &mut plan);
+    explain_no_organization(ctx, &phase, &mut plan);
     tracing::info!(
         create = plan.creates(),
         update = plan.updates(),
@@ -115,29 +115,39 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
     ids
 }
 
-/// A contact whose account's org was to be created but failed says so, instead of the
-/// generic "no org has this salesforce_id".
-fn explain_failed_creates(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut UserPlan) {
-    if ctx.dry_run {
-        return;
-    }
-    let failed: BTreeSet<&str> = phase
+/// A contact without an organization says why, where the org phase knows better than
+/// "no org has this salesforce_id": its account was skipped this run (duplicate
+/// Zendesk orgs, a name conflict, an untrusted plan, …) or its org create failed.
+fn explain_no_organization(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut UserPlan) {
+    let mut why: BTreeMap<&str, String> = phase
         .plan
-        .creates
+        .skipped
         .iter()
-        .map(|c| c.salesforce_id.as_str())
-        .filter(|id| !phase.created.contains_key(*id))
-        .collect();
-    for f in &mut plan.findings {
-        let failed_create = f
-            .salesforce_id
-            .as_deref()
-            .is_some_and(|id| failed.contains(id));
-        if f.kind == FindingKind::NoOrganization && failed_create {
-            f.message = format!(
-                "the org of account {} could not be created in this run",
-                f.salesforce_id.as_deref().unwrap_or_default()
+        .map(|s| {
+            let reason = format!(
+                "account {} was not synced this run ({}), so its users are not placed",
+                s.salesforce_id, s.reason
             );
+            (s.salesforce_id.as_str(), reason)
+        })
+        .collect();
+    if !ctx.dry_run {
+        for c in &phase.plan.creates {
+            if !phase.created.contains_key(&c.salesforce_id) {
+                let reason = format!(
+                    "the org of account {} could not be created in this run",
+                    c.salesforce_id
+                );
+                why.insert(c.salesforce_id.as_str(), reason);
+            }
+        }
+    }
+    for f in &mut plan.findings {
+        if f.kind != FindingKind::NoOrganization {
+            continue;
+        }
+        if let Some(reason) = f.salesforce_id.as_deref().and_then(|id| why.get(id)) {
+            f.message = reason.clone();
         }
     }
 }
