@@ -477,10 +477,20 @@ pub(crate) fn unexpected(req: &Req<'_>) -> Response {
     )
 }
 
+/// Counts the request, and puts the rate-limit headers on answers that did not reach the
+/// handler (fault-injected 429s and 5xx): the real API sends them on every response (§9).
 async fn count(AxState(sim): AxState<ZendeskSim>, req: Request, next: Next) -> Response {
     let key = endpoint_key(req.method().as_str(), req.uri().path());
     *sim.lock().requests.entry(key).or_insert(0) += 1;
-    next.run(req).await
+    let mut resp = next.run(req).await;
+    if !resp.headers().contains_key("x-rate-limit") {
+        let limit = sim.config().rate_limit;
+        let remaining = limit.saturating_sub(sim.lock().rate.used);
+        let h = resp.headers_mut();
+        h.insert("x-rate-limit", HeaderValue::from(limit));
+        h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+    }
+    resp
 }
 
 async fn handle(

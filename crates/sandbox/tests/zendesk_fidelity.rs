@@ -344,3 +344,48 @@ async fn ticket_tag_endpoints_add_set_remove_and_respect_closed_tickets() {
     let (status, _) = zd.get("/api/v2/tickets/1/tags").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn fault_answers_carry_the_rate_limit_headers_too() {
+    let rule = |fault, nth| FaultRule {
+        fault,
+        when: When::Nth(nth),
+        api: Some(Api::Zendesk),
+        endpoint: Some("GET /api/v2/organizations".to_owned()),
+    };
+    let zd = start(
+        fast(),
+        FaultPlan {
+            seed: 1,
+            rules: vec![
+                rule(
+                    Fault::RateLimited {
+                        retry_after_secs: 7,
+                    },
+                    1,
+                ),
+                rule(Fault::ServerError { status: 503 }, 2),
+            ],
+        },
+    )
+    .await;
+    for want in [429, 503, 200] {
+        let resp = zd
+            .http
+            .get(format!("{}/api/v2/organizations.json", zd.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), want);
+        let h = resp.headers();
+        assert_eq!(h["x-rate-limit"], "10000", "{want}");
+        assert!(h.contains_key("x-rate-limit-remaining"), "{want}");
+        if want == 429 {
+            assert_eq!(h["retry-after"], "7");
+            assert!(h["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain"));
+        }
+    }
+}
