@@ -1048,34 +1048,6 @@ async fn daily_limit_answers_403_request_limit_exceeded() {
     );
 }
 
-/// Not a timed test (run by hand with `--ignored --nocapture`): how long generating
-/// an org and reading the Global query in full takes at 10k and 100k accounts.
-#[tokio::test]
-#[ignore = "measurement, not a check"]
-async fn measure_generated_org() {
-    use sandbox::salesforce::{GenerateConfig, Store};
-    for accounts in [10_000, 100_000] {
-        let t = std::time::Instant::now();
-        let store = Store::generate(&GenerateConfig {
-            accounts,
-            seed: 1,
-            today: time::macros::date!(2026 - 11 - 25),
-        });
-        let generated = t.elapsed();
-        let sf = start_with(store, SalesforceConfig::default()).await;
-        let token = sf.token().await;
-        let t = std::time::Instant::now();
-        let rows = sf.query_all_pages(&token, GLOBAL_ACCOUNTS).await;
-        let counts = sf.sim.request_counts();
-        println!(
-            "{accounts} accounts: generated in {generated:?}; Global query {} rows in {:?} ({} pages)",
-            rows.len(),
-            t.elapsed(),
-            1 + counts.get("GET query_more").copied().unwrap_or(0)
-        );
-    }
-}
-
 /// The whole wire shape of one page, for review: the US Federal accounts query on the
 /// demo seed (parents, null parents, child sets, null child sets, floats, dates).
 #[tokio::test]
