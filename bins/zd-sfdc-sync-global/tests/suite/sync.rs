@@ -64,8 +64,8 @@ async fn the_first_run_makes_the_floor_of_api_calls_plus_polls() {
         ("POST /api/v2/organizations/create_many", 1), // 25 creates
         ("PUT /api/v2/organizations/update_many", 1), // 4 updates
         ("GET /api/v2/organizations/show_many", 1), // the 25 created ids read back
-        // Sold-to emails of the new orgs: Globex (one valid of two), Stark, Pied Piper.
-        ("GET /api/v2/users/search", 3),
+        // Sold-to emails of the new orgs: Globex (one valid of two), Stark, Pied Piper, Wayne.
+        ("GET /api/v2/users/search", 4),
         ("POST /api/v2/users/create_many", 1),
         ("PUT /api/v2/users/update_many", 1),
         ("DELETE /api/v2/organizations/destroy_many", 1),
@@ -130,6 +130,7 @@ async fn findings_are_reported_with_exit_0_and_the_rest_is_synced() {
         "name_conflict",
         "sold_to_in_other_org",
         "no_contact_for_new_org",
+        "protected_user",
     ] {
         assert!(
             !run.errors(kind).is_empty(),
