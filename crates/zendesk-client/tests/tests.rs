@@ -16,6 +16,8 @@ mod pagination;
 mod rate_limits;
 #[path = "suite/tickets.rs"]
 mod tickets;
+#[path = "suite/tolerance.rs"]
+mod tolerance;
 #[path = "suite/users.rs"]
 mod users;
 #[path = "suite/webhook.rs"]
