@@ -70,7 +70,7 @@ pub async fn serve(
         first_delay: Duration::from_millis(args.retry_delay_ms),
     };
     let dispatcher = Dispatcher::new(
-        job,
+        queue::job_handler(Arc::new(job)),
         usize::from(args.concurrency),
         retry,
         Arc::clone(&metrics),

@@ -4,6 +4,8 @@
 //! every finished event is merged into. Closing waits for the work in hand.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -43,8 +45,28 @@ impl Retry {
 #[derive(Debug)]
 pub struct Busy;
 
+/// What handling one event gives: the outcome (or the error that stopped it) and the
+/// report of that attempt.
+pub type Handled = (Result<Outcome, sync_core::Error>, Report);
+
+/// Handles one event of a ticket.
+pub type Handler =
+    Arc<dyn Fn(u64, TicketEvent) -> Pin<Box<dyn Future<Output = Handled> + Send>> + Send + Sync>;
+
+/// The production handler: [`CasesJob::handle_event`].
+pub fn job_handler(job: Arc<CasesJob>) -> Handler {
+    Arc::new(move |ticket_id, event| {
+        let job = Arc::clone(&job);
+        Box::pin(async move {
+            let mut report = Report::new("", job.dry_run, OffsetDateTime::now_utc());
+            let result = job.handle_event(ticket_id, event, &mut report).await;
+            (result, report)
+        })
+    })
+}
+
 struct Inner {
-    job: CasesJob,
+    handler: Handler,
     queues: Mutex<HashMap<u64, VecDeque<TicketEvent>>>,
     pending: AtomicUsize,
     permits: Semaphore,
@@ -68,7 +90,7 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// A dispatcher running at most `concurrency` events at once.
     pub fn new(
-        job: CasesJob,
+        handler: Handler,
         concurrency: usize,
         retry: Retry,
         metrics: Arc<Metrics>,
@@ -76,7 +98,7 @@ impl Dispatcher {
     ) -> Dispatcher {
         Dispatcher {
             inner: Arc::new(Inner {
-                job,
+                handler,
                 queues: Mutex::new(HashMap::new()),
                 pending: AtomicUsize::new(0),
                 permits: Semaphore::new(concurrency.max(1)),
@@ -144,8 +166,8 @@ fn is_retriable(e: &sync_core::Error) -> bool {
 async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     let mut attempt = 1;
     loop {
-        let mut local = Report::new("", inner.job.dry_run, OffsetDateTime::now_utc());
-        match inner.job.handle_event(ticket_id, event, &mut local).await {
+        let (result, local) = (inner.handler)(ticket_id, event).await;
+        match result {
             Ok(outcome) => {
                 if matches!(outcome, Outcome::Failed(_)) {
                     inner.metrics.failed(event);
@@ -198,6 +220,158 @@ fn merge(into: &mut Report, from: Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the fake handler saw: (ticket, event, "start" | "end").
+    type Log = Arc<Mutex<Vec<(u64, TicketEvent, &'static str)>>>;
+
+    /// A handler that logs start and end around a short sleep, counts how many run at
+    /// once, and fails `fail_first` times with a retriable error first.
+    fn fake(
+        log: Log,
+        running: Arc<AtomicUsize>,
+        peak: Arc<AtomicUsize>,
+        fail_first: usize,
+    ) -> Handler {
+        let failures = Arc::new(AtomicUsize::new(fail_first));
+        Arc::new(move |ticket, event| {
+            let (log, running, peak, failures) =
+                (log.clone(), running.clone(), peak.clone(), failures.clone());
+            Box::pin(async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                lock(&log).push((ticket, event, "start"));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                lock(&log).push((ticket, event, "end"));
+                running.fetch_sub(1, Ordering::SeqCst);
+                let mut report = Report::new("", false, OffsetDateTime::UNIX_EPOCH);
+                let fail = failures
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                let result = if fail {
+                    Err(sync_core::Error::Salesforce(
+                        sfdc_client::Error::Transport {
+                            method: "PATCH",
+                            url: "http://127.0.0.1:1".into(),
+                            kind: sfdc_client::TransportKind::Connect,
+                            message: "connection refused".into(),
+                        },
+                    ))
+                } else {
+                    report.cases = Some(CaseCounts {
+                        create: 1,
+                        ..CaseCounts::default()
+                    });
+                    Ok(Outcome::Created)
+                };
+                (result, report)
+            })
+        })
+    }
+
+    fn payload(ticket_id: u64, event: TicketEvent) -> WebhookPayload {
+        WebhookPayload { ticket_id, event }
+    }
+
+    #[tokio::test]
+    async fn one_tickets_events_run_in_order_and_concurrency_is_bounded() {
+        let log: Log = Arc::default();
+        let (running, peak) = (Arc::default(), Arc::<AtomicUsize>::default());
+        let retry = Retry {
+            max_attempts: 1,
+            first_delay: Duration::from_millis(1),
+        };
+        let metrics = Arc::new(Metrics::default());
+        let report = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
+        let d = Dispatcher::new(
+            fake(log.clone(), running, peak.clone(), 0),
+            2,
+            retry,
+            metrics,
+            report,
+        );
+        for ticket in 1..=5 {
+            d.submit(payload(ticket, TicketEvent::Created)).unwrap();
+            d.submit(payload(ticket, TicketEvent::Closed)).unwrap();
+        }
+        let report = d.finish().await;
+        assert_eq!(report.cases.unwrap().create, 10);
+        assert!(
+            peak.load(Ordering::SeqCst) <= 2,
+            "peak {}",
+            peak.load(Ordering::SeqCst)
+        );
+        assert!(
+            peak.load(Ordering::SeqCst) >= 2,
+            "tickets ran one at a time"
+        );
+        let log = lock(&log).clone();
+        for ticket in 1..=5 {
+            let mine: Vec<_> = log
+                .iter()
+                .filter(|(t, _, _)| *t == ticket)
+                .map(|(_, e, s)| (*e, *s))
+                .collect();
+            assert_eq!(
+                mine,
+                [
+                    (TicketEvent::Created, "start"),
+                    (TicketEvent::Created, "end"),
+                    (TicketEvent::Closed, "start"),
+                    (TicketEvent::Closed, "end"),
+                ],
+                "ticket {ticket}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn api_errors_are_retried_then_counted_failed() {
+        let retry = Retry {
+            max_attempts: 3,
+            first_delay: Duration::from_millis(1),
+        };
+        // Two failures, then success: retried twice, processed.
+        let log: Log = Arc::default();
+        let metrics = Arc::new(Metrics::default());
+        let d = Dispatcher::new(
+            fake(log.clone(), Arc::default(), Arc::default(), 2),
+            1,
+            retry,
+            metrics.clone(),
+            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
+        );
+        d.submit(payload(7, TicketEvent::Created)).unwrap();
+        let report = d.finish().await;
+        assert_eq!(report.cases.unwrap().create, 1);
+        assert_eq!(lock(&log).len(), 6);
+        let text = metrics.render();
+        assert!(
+            text.contains("salesforce_cases_events_retried_total{kind=\"created\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("salesforce_cases_events_processed_total{kind=\"created\"} 1"),
+            "{text}"
+        );
+
+        // Always failing: three attempts, then one failure in the report.
+        let metrics = Arc::new(Metrics::default());
+        let d = Dispatcher::new(
+            fake(Arc::default(), Arc::default(), Arc::default(), 99),
+            1,
+            retry,
+            metrics.clone(),
+            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
+        );
+        d.submit(payload(8, TicketEvent::Closed)).unwrap();
+        let report = d.finish().await;
+        assert_eq!(report.cases.unwrap().failed, 1);
+        assert_eq!(report.errors[0].kind, "event_failed");
+        assert_eq!(report.errors[0].ticket_id, Some(8));
+        assert!(metrics
+            .render()
+            .contains("salesforce_cases_events_failed_total{kind=\"closed\"} 1"));
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

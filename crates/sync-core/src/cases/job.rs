@@ -162,6 +162,10 @@ impl CasesJob {
             Some(o) => org_account(o, &self.mapping),
         };
         let facts = self.facts(&related.ticket, org, related.requester.as_ref());
+        if (event == TicketEvent::Closed) != facts.is_closed(settings) {
+            // A late or out-of-order event: the ticket as it is now decides.
+            tracing::info!(ticket_id, %event, status = %facts.status, "the event and the ticket's status differ; the status decides");
+        }
         let lookup = find_cases(&self.salesforce, settings, std::slice::from_ref(&key)).await?;
         report.salesforce.records += lookup.get(&key).len();
         let outcome = self
