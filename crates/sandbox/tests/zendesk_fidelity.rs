@@ -389,3 +389,60 @@ async fn fault_answers_carry_the_rate_limit_headers_too() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_real_client_sees_a_failed_job_and_finds_users_by_email() {
+    use zendesk_client::{Auth, Client, ItemOutcome, JobState, NewOrganization, PollPolicy};
+    let zd = start(
+        fast(),
+        FaultPlan {
+            seed: 1,
+            rules: vec![FaultRule {
+                fault: Fault::FailJob {
+                    status: "failed".into(),
+                },
+                when: When::Always,
+                api: Some(Api::Zendesk),
+                endpoint: Some("POST /api/v2/organizations/create_many".to_owned()),
+            }],
+        },
+    )
+    .await;
+    let client = Client::builder()
+        .url(zd.url.clone())
+        .auth(Auth::api_token("ops@example.com", "t0k"))
+        .poll_policy(PollPolicy {
+            initial: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+            timeout: Duration::from_secs(5),
+        })
+        .build()
+        .unwrap();
+    let new = |name: &str| NewOrganization {
+        name: name.to_owned(),
+        ..NewOrganization::default()
+    };
+    let handle = client
+        .organizations()
+        .create_many(vec![new("A"), new("B")])
+        .await
+        .unwrap();
+    let reports = client.jobs().wait_all(vec![handle]).await;
+    assert_eq!(reports[0].state, JobState::Failed);
+    assert!(
+        reports[0]
+            .outcomes
+            .iter()
+            .all(|o| matches!(o, ItemOutcome::Failed { code, .. } if code == "failed")),
+        "{:?}",
+        reports[0].outcomes
+    );
+    assert!(zd.org_named("A").is_none());
+    let ada = new_user(&zd, "Ada", "Ada@Example.com", "EXT-1").await;
+    let found = client
+        .users()
+        .search_by_email("ada@example.com")
+        .await
+        .unwrap();
+    assert_eq!(found.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![ada]);
+}
