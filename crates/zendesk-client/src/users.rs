@@ -206,6 +206,25 @@ impl Users {
         Ok(self.client.execute(req).await?.decode::<OneUser>()?.user)
     }
 
+    /// Up to 100 users by id (`GET users/show_many?ids=`, reference §5.8), in Zendesk's
+    /// order; ids that do not exist are simply absent.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: zendesk_client::Client) -> zendesk_client::Result<()> {
+    /// use zendesk_client::UserId;
+    /// let users = client.users().show_many(&[UserId(5), UserId(6)]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn show_many(&self, ids: &[UserId]) -> Result<Vec<User>> {
+        check_batch_len(ids.len())?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let req = Request::get("users/show_many.json", "GET users/show_many")
+            .query("ids", crate::ids::join_ids(ids));
+        Ok(self.client.execute(req).await?.decode::<UserList>()?.users)
+    }
+
     /// Creates one user (`POST users`). An email already in use is
     /// [`Error::DuplicateValue`]: look the user up instead.
     ///

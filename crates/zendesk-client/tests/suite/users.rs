@@ -188,3 +188,33 @@ async fn a_quote_in_a_searched_email_is_refused_before_sending() {
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert_eq!(any.calls_async().await, 0);
 }
+
+#[tokio::test]
+async fn show_many_asks_for_the_ids_and_refuses_more_than_100() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/api/v2/users/show_many.json")
+                .query_param("ids", "5,6");
+            then.status(200).json_body(json!({"users": [
+                {"id": 5, "name": "Ada", "email": "ada@example.com", "role": "end-user"}
+            ]}));
+        })
+        .await;
+    let c = client(&server);
+    let users = c
+        .users()
+        .show_many(&[UserId(5), UserId(6)])
+        .await
+        .expect("show_many");
+    m.assert_async().await;
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].email.as_deref(), Some("ada@example.com"));
+    let ids: Vec<UserId> = (1..=101).map(UserId).collect();
+    assert!(matches!(
+        c.users().show_many(&ids).await,
+        Err(Error::TooManyItems { .. })
+    ));
+    assert!(c.users().show_many(&[]).await.expect("empty").is_empty());
+}
