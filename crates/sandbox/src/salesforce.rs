@@ -7,7 +7,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `POST /services/oauth2/token` | client_credentials, JWT bearer, password (and refresh_token, refused) |
+//! | `POST /services/oauth2/token` | client_credentials, JWT bearer, password, refresh_token |
 //! | `GET /services/data` | API versions |
 //! | `GET /services/data/vNN.N/query?q=` and `/queryAll?q=` | first page |
 //! | `GET /services/data/vNN.N/query/<cursor>-<offset>` | next pages (top level and child sets) |
@@ -53,6 +53,9 @@ pub struct SalesforceConfig {
     pub required_client: Option<(String, String)>,
     /// PEM public key that JWT assertions must be signed with; `None` accepts any well-formed assertion.
     pub jwt_public_key_pem: Option<String>,
+    /// A refresh token the org accepts on the `refresh_token` grant, as if a web-server
+    /// flow (not simulated) had issued it; `None` refuses every refresh token.
+    pub refresh_token: Option<String>,
 }
 
 impl Default for SalesforceConfig {
@@ -64,6 +67,7 @@ impl Default for SalesforceConfig {
             token_ttl: None,
             required_client: None,
             jwt_public_key_pem: None,
+            refresh_token: None,
         }
     }
 }
@@ -84,6 +88,10 @@ impl std::fmt::Debug for SalesforceConfig {
                     .map(|(id, _)| (id, "<redacted>")),
             )
             .field("jwt_public_key_pem", &self.jwt_public_key_pem.is_some())
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

@@ -1410,3 +1410,61 @@ async fn a_long_query_is_not_evicted_by_the_child_cursors_it_opens() {
     assert_eq!(rows.len(), 500);
     assert!(rows.iter().all(|r| r["Contacts"]["done"] == json!(false)));
 }
+
+/// The refresh-token grant (reference §2.4): a refresh token the org knows (issued by a
+/// web-server flow outside the sandbox) gets a new access token and no new refresh
+/// token; an unknown one is `invalid_grant` / `expired access/refresh token`.
+#[tokio::test]
+async fn refresh_token_grant_accepts_a_known_token_only() {
+    let config = SalesforceConfig {
+        required_client: Some(("cid".into(), "csecret".into())),
+        refresh_token: Some("5Aep861-known".into()),
+        ..SalesforceConfig::default()
+    };
+    let sf = start_with(demo_store(), config).await;
+    let (status, ok) = sf
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "5Aep861-known"),
+            ("client_id", "cid"),
+            ("client_secret", "csecret"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{ok}");
+    assert!(ok.get("refresh_token").is_none(), "no rotation: {ok}");
+    let token = ok["access_token"].as_str().unwrap_or_default().to_string();
+    let (status, _, _) = sf
+        .call(
+            &token,
+            Method::GET,
+            "/services/data/v62.0/sobjects/Case/500000000000000AAA",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "the refreshed token is accepted");
+
+    let (status, bad) = sf
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "5Aep861-unknown"),
+            ("client_id", "cid"),
+        ])
+        .await;
+    assert_eq!(
+        (status, bad),
+        (
+            400,
+            json!({"error": "invalid_grant", "error_description": "expired access/refresh token"})
+        )
+    );
+    let (status, bad) = sf
+        .token_request(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "5Aep861-known"),
+        ])
+        .await;
+    assert_eq!(
+        (status, bad["error"].clone()),
+        (400, json!("invalid_client_id"))
+    );
+}

@@ -123,10 +123,41 @@ pub fn token(
             check_assertion(state, assertion, origin, now_unix)?;
         }
         "refresh_token" => {
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "expired access/refresh token",
-            ))
+            // The client id is required, the secret optional (reference §2.4).
+            let (id, secret) = match basic.clone() {
+                Some((id, secret)) => (Some(id), Some(secret)),
+                None => (
+                    form.get("client_id").cloned(),
+                    form.get("client_secret").cloned(),
+                ),
+            };
+            let Some(id) = id.filter(|id| !id.is_empty()) else {
+                return Err(OAuthError::new(
+                    "invalid_client_id",
+                    "client identifier invalid",
+                ));
+            };
+            if let Some((rid, rsecret)) = &state.config.required_client {
+                if *rid != id {
+                    return Err(OAuthError::new(
+                        "invalid_client_id",
+                        "client identifier invalid",
+                    ));
+                }
+                if secret.is_some_and(|s| s != *rsecret) {
+                    return Err(OAuthError::new(
+                        "invalid_client",
+                        "invalid client credentials",
+                    ));
+                }
+            }
+            let given = form.get("refresh_token").filter(|t| !t.is_empty());
+            if given.is_none() || given != state.config.refresh_token.as_ref() {
+                return Err(OAuthError::new(
+                    "invalid_grant",
+                    "expired access/refresh token",
+                ));
+            }
         }
         _ => {
             return Err(OAuthError::new(
