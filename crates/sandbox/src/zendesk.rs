@@ -366,6 +366,14 @@ impl ZendeskSim {
         }
     }
 
+    /// Whole seconds until the current rate-limit window resets (at least 1).
+    fn window_reset_secs(&self) -> u64 {
+        let st = self.lock();
+        let elapsed = Instant::now().saturating_duration_since(st.rate.start);
+        let left = self.config().rate_limit_window.saturating_sub(elapsed);
+        left.as_secs_f64().ceil().max(1.0) as u64
+    }
+
     /// Takes one request from the window; `Err(retry_after_secs)` when it is spent.
     fn take_rate(&self, st: &mut State) -> Result<u32, u64> {
         let cfg = self.config();
@@ -546,8 +554,16 @@ async fn handle(
     for (ticket_id, event) in events {
         sim.fire_webhook(ticket_id, event);
     }
+    let tickets_list = method == Method::GET && req.segs == ["api", "v2", "tickets"];
+    let reset = sim.window_reset_secs();
     let h = resp.headers_mut();
     h.insert("x-rate-limit", HeaderValue::from(limit));
     h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
+    if tickets_list {
+        // Ticketing list endpoints also send the IETF-draft headers (§9).
+        h.insert("ratelimit-limit", HeaderValue::from(limit));
+        h.insert("ratelimit-remaining", HeaderValue::from(remaining));
+        h.insert("ratelimit-reset", HeaderValue::from(reset));
+    }
     resp
 }

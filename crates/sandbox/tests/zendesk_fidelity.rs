@@ -446,3 +446,27 @@ async fn the_real_client_sees_a_failed_job_and_finds_users_by_email() {
         .unwrap();
     assert_eq!(found.iter().map(|u| u.id.0).collect::<Vec<_>>(), vec![ada]);
 }
+
+#[tokio::test]
+async fn the_ticket_list_also_sends_the_ratelimit_headers() {
+    let zd = zd().await;
+    let resp = zd
+        .http
+        .get(format!("{}/api/v2/tickets.json?page[size]=1", zd.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["ratelimit-limit"], "10000");
+    assert_eq!(h["ratelimit-remaining"], h["x-rate-limit-remaining"]);
+    let reset: u64 = h["ratelimit-reset"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&reset), "{reset}");
+    let resp = zd
+        .http
+        .get(format!("{}/api/v2/organizations.json", zd.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(!resp.headers().contains_key("ratelimit-limit"));
+}
