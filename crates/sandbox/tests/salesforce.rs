@@ -120,11 +120,15 @@ async fn us_federal_queries_separate_uspub_fed_patterns_and_inactive_contacts() 
     assert_eq!(
         sorted(&accounts, "Name"),
         [
+            // 110: a blank name (invalid_account in the US Federal demo).
+            "   ",
             "Agency of Samples",
             "Bureau of Tests",
             "Commission on Seeds",
             "Department of Examples",
             "Federal Fixtures Administration",
+            // 111: an unknown Support_Level__c fallback (unknown_tier).
+            "Mission of Unknown Plans",
             "Office of Demos",
         ]
     );
