@@ -317,12 +317,18 @@ enum Details {
     Other(#[allow(dead_code)] serde::de::IgnoredAny),
 }
 
+/// One entry under a `details` field: normally `{description, error?}`; some answers (and
+/// mocks of them) give the message as a bare string, which is kept as the description.
 #[derive(Deserialize)]
-struct DetailEntry {
-    #[serde(default)]
-    description: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
+#[serde(untagged)]
+enum DetailEntry {
+    Object {
+        #[serde(default)]
+        description: Option<String>,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    Text(String),
 }
 
 /// The newer envelope: `{"errors": [{"code", "title", "detail"}]}`.
@@ -352,10 +358,17 @@ fn parse_body(text: &str) -> (Option<String>, String, Vec<FieldError>) {
             Some(Details::Fields(map)) => map
                 .into_iter()
                 .flat_map(|(field, entries)| {
-                    entries.into_iter().map(move |e| FieldError {
-                        field: field.clone(),
-                        code: e.error,
-                        description: e.description.unwrap_or_default(),
+                    entries.into_iter().map(move |e| match e {
+                        DetailEntry::Object { description, error } => FieldError {
+                            field: field.clone(),
+                            code: error,
+                            description: description.unwrap_or_default(),
+                        },
+                        DetailEntry::Text(description) => FieldError {
+                            field: field.clone(),
+                            code: None,
+                            description,
+                        },
                     })
                 })
                 .collect(),
@@ -398,6 +411,23 @@ mod tests {
         );
         assert_eq!(e.code.as_deref(), Some("Not Found"));
         assert_eq!(e.message, "No such thing");
+    }
+
+    #[test]
+    fn bare_string_details_keep_their_message() {
+        let e = parse(
+            422,
+            r#"{"error":"RecordInvalid","description":"Record validation errors","details":{"name":["Name: has already been taken"]}}"#,
+        );
+        assert_eq!(
+            e.field_errors,
+            vec![FieldError {
+                field: "name".into(),
+                code: None,
+                description: "Name: has already been taken".into()
+            }]
+        );
+        assert!(e.to_string().contains("name: Name: has already been taken"));
     }
 
     #[test]
