@@ -1472,3 +1472,50 @@ async fn refresh_token_grant_accepts_a_known_token_only() {
         (400, json!("invalid_client_id"))
     );
 }
+
+/// Datetimes are kept and written as Salesforce writes them (reference §3.7): UTC,
+/// milliseconds, `+0000` without a colon, whatever offset the seed or write used; and
+/// they compare as instants, so `-02:00` late on the 31st is already February in UTC.
+#[tokio::test]
+async fn datetimes_are_normalised_to_utc_with_a_colonless_offset() {
+    use sandbox::salesforce::{schema, Store};
+    let mut store = Store::new();
+    let case = schema::sobject("Case").expect("Case");
+    for (subject, created) in [
+        ("offset", "2024-01-31T23:30:00-02:00"),
+        ("zulu", "2024-01-31T12:00:00Z"),
+        ("salesforce", "2024-01-31T12:00:00.250+0000"),
+    ] {
+        let mut row = serde_json::Map::new();
+        row.insert("Subject".into(), json!(subject));
+        row.insert("CreatedDate".into(), json!(created));
+        store.insert_seed(case, row).expect("case");
+    }
+    let sf = start_with(store, SalesforceConfig::default()).await;
+    let token = sf.token().await;
+    let rows = sf
+        .query_all_pages(
+            &token,
+            "SELECT Subject, CreatedDate FROM Case ORDER BY Subject",
+        )
+        .await;
+    let got: Vec<(Value, Value)> = rows
+        .iter()
+        .map(|r| (r["Subject"].clone(), r["CreatedDate"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (json!("offset"), json!("2024-02-01T01:30:00.000+0000")),
+            (json!("salesforce"), json!("2024-01-31T12:00:00.250+0000")),
+            (json!("zulu"), json!("2024-01-31T12:00:00.000+0000")),
+        ]
+    );
+    let feb = sf
+        .query_all_pages(
+            &token,
+            "SELECT Subject FROM Case WHERE CreatedDate >= 2024-02-01T00:00:00Z",
+        )
+        .await;
+    assert_eq!(sorted(&feb, "Subject"), ["offset"]);
+}

@@ -415,16 +415,48 @@ pub fn check_value(ty: FieldType, value: Value) -> Result<Value, String> {
             Some(s) if parse_date(s).is_some() => Ok(value.clone()),
             _ => Err(format!("expected a date YYYY-MM-DD, got {value}")),
         },
-        FieldType::DateTime => match value.as_str() {
-            Some(s) if s.len() >= 19 && parse_date(&s[..10]).is_some() => Ok(value.clone()),
-            _ => Err(format!("expected a datetime, got {value}")),
-        },
+        FieldType::DateTime => value
+            .as_str()
+            .and_then(normalize_datetime)
+            .map(Value::String)
+            .ok_or_else(|| format!("expected an ISO 8601 datetime with an offset, got {value}")),
         FieldType::Id | FieldType::Reference(..) => value
             .as_str()
             .and_then(normalize_id)
             .map(Value::String)
             .ok_or_else(|| format!("expected a 15/18-character id, got {value}")),
     }
+}
+
+/// A datetime as Salesforce writes it (reference §3.7): UTC, milliseconds and `+0000`
+/// without a colon. Accepts RFC 3339 (`Z` or `±hh:mm`) and Salesforce's own `±hhmm` form.
+pub fn normalize_datetime(s: &str) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let parsed = time::OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| {
+            time::OffsetDateTime::parse(
+                s,
+                format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+                ),
+            )
+        })
+        .or_else(|_| {
+            time::OffsetDateTime::parse(
+                s,
+                format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory][offset_minute]"
+                ),
+            )
+        })
+        .ok()?;
+    parsed
+        .to_offset(time::UtcOffset::UTC)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+0000"
+        ))
+        .ok()
 }
 
 /// Parses `YYYY-MM-DD`.
