@@ -196,6 +196,18 @@ def crud(sf, run):
     expect_error(SalesforceResourceNotFound,
                  lambda: sf.Case.upsert("No_Such_Field__c/1", {"Subject": "x"}),
                  "upsert by an unknown external id field")
+    # sObject Collections through the generic REST helper: create, then upsert by key.
+    path = "composite/sobjects"
+    recs = [{"attributes": {"type": "Case"}, "Subject": f"coll {i}",
+             "Zendesk_Support_Ticket_ID__c": f"{key}-c{i}"} for i in range(2)]
+    made = sf.restful(path, method="POST", json={"allOrNone": False, "records": recs})
+    check([r["success"] for r in made] == [True, True], "collections create: per-record results in order")
+    ups = sf.restful(f"{path}/Case/Zendesk_Support_Ticket_ID__c", method="PATCH",
+                     json={"records": recs + [{"attributes": {"type": "Case"}, "Subject": "no key"}]})
+    check([(r["id"], r["created"]) for r in ups[:2]] == [(m["id"], False) for m in made]
+          and ups[2]["success"] is False and "statusCode" in ups[2]["errors"][0],
+          "collections upsert by external id: created:false for matches, statusCode in item errors")
+
     check(sf.Case.delete(created["id"]) == 204, "Case.delete → 204")
     e = expect_error(SalesforceResourceNotFound, lambda: sf.Case.get(created["id"]), "get of a deleted record")
     check(e.content[0]["errorCode"] == "ENTITY_IS_DELETED", "404 ENTITY_IS_DELETED")
