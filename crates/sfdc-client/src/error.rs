@@ -14,16 +14,39 @@ const MAX_BODY_IN_ERROR: usize = 512;
 
 /// One entry of a Salesforce REST error array, or of a collection item's `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(from = "WireErrorItem")]
 pub struct ApiErrorItem {
     /// Human-readable message, e.g. `Session expired or invalid`.
-    #[serde(default)]
     pub message: String,
     /// Error code, e.g. `INVALID_SESSION_ID`. Collections spell the key `statusCode`.
-    #[serde(rename = "errorCode", alias = "statusCode", default)]
+    #[serde(rename = "errorCode")]
     pub error_code: String,
     /// Fields the error concerns; absent on query errors.
-    #[serde(default)]
     pub fields: Vec<String>,
+}
+
+/// An error item as received: the code under `errorCode`, `statusCode` or both (§6.1
+/// says to accept both), `fields` absent, `[]` or `null`.
+#[derive(Deserialize)]
+struct WireErrorItem {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(rename = "errorCode", default)]
+    error_code: Option<String>,
+    #[serde(rename = "statusCode", default)]
+    status_code: Option<String>,
+    #[serde(default)]
+    fields: Option<Vec<String>>,
+}
+
+impl From<WireErrorItem> for ApiErrorItem {
+    fn from(w: WireErrorItem) -> Self {
+        ApiErrorItem {
+            message: w.message.unwrap_or_default(),
+            error_code: w.error_code.or(w.status_code).unwrap_or_default(),
+            fields: w.fields.unwrap_or_default(),
+        }
+    }
 }
 
 /// What went wrong at the transport level (no HTTP response was read).

@@ -281,3 +281,38 @@ async fn upsert_collection_patches_by_external_id_and_reports_created() {
     assert!(matches!(err, Error::LimitViolation(_)), "{err}");
     mock.assert_calls(1);
 }
+
+/// Item errors are read whether they say `statusCode` (collections), `errorCode` (what
+/// jsforce's types declare) or both, and a `null` `fields` is an empty list (§6.1, §7.1):
+/// one odd item must not make the whole batch undecodable.
+#[tokio::test]
+async fn collection_item_errors_with_both_code_keys_or_null_fields_still_decode() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(POST).path("/services/data/v62.0/composite/sobjects");
+        json(
+            then,
+            200,
+            r#"[
+              {"id": null, "success": false, "errors": [{"statusCode": "DUPLICATES_DETECTED", "errorCode": "DUPLICATES_DETECTED", "message": "Use one of these records?", "fields": null}]},
+              {"success": false, "errors": [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access to this record"}]}
+            ]"#,
+        );
+    });
+    let records: Vec<_> = ["A", "B"]
+        .iter()
+        .map(|n| CollectionRecord {
+            sobject: "Contact".into(),
+            id: None,
+            fields: j!({"LastName": n}),
+        })
+        .collect();
+    let results = static_client(&server)
+        .create_collection(&records, false)
+        .await
+        .unwrap();
+    assert_eq!(results[0].errors[0].error_code, "DUPLICATES_DETECTED");
+    assert!(results[0].errors[0].fields.is_empty());
+    assert_eq!(results[1].errors[0].error_code, "UNABLE_TO_LOCK_ROW");
+    assert!(results[1].is_retriable());
+}
