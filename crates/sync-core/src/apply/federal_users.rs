@@ -269,3 +269,86 @@ async fn settle<'a>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Box<zendesk_client::ApiError> {
+        Box::new(zendesk_client::ApiError {
+            status,
+            method: "POST".into(),
+            url: "http://127.0.0.1/api/v2/users/create_many.json".into(),
+            request_id: None,
+            code: None,
+            message: "refused".into(),
+            field_errors: Vec::new(),
+            body: String::new(),
+        })
+    }
+
+    #[test]
+    fn unreachable_or_refusing_zendesk_is_fatal_a_refused_record_is_not() {
+        assert!(is_fatal(&ZdError::Unauthorized(api(401))));
+        assert!(is_fatal(&ZdError::Forbidden(api(403))));
+        assert!(is_fatal(&ZdError::Api(api(502))));
+        assert!(is_fatal(&ZdError::RateLimited {
+            method: "PUT".into(),
+            url: "u".into(),
+            retry_after: None,
+            attempts: 6,
+        }));
+        assert!(!is_fatal(&ZdError::Api(api(422))));
+        assert!(!is_fatal(&ZdError::DuplicateValue(api(422))));
+        assert!(!is_fatal(&ZdError::BulkImportDisabled(api(403))));
+        assert!(!is_fatal(&ZdError::WriteOutcomeUnknown {
+            method: "POST".into(),
+            url: "u".into(),
+            message: "connection reset".into(),
+        }));
+    }
+
+    #[test]
+    fn bodies_are_an_end_user_in_its_org_and_only_what_changed() {
+        let create = UserAction::Create {
+            name: "Grace Green".into(),
+            email: "grace.green@tests.gov".into(),
+            organization_id: 7,
+        };
+        let body = serde_json::to_value(new_user(&create)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"name": "Grace Green", "email": "grace.green@tests.gov",
+                               "role": "end-user", "organization_id": 7})
+        );
+        assert!(user_update(&create).is_none());
+        let update = UserAction::Update {
+            user_id: 4,
+            email: "bob.baker@examples.gov".into(),
+            name: None,
+            organization_id: Some(9),
+        };
+        let body = serde_json::to_value(user_update(&update)).unwrap();
+        assert_eq!(body, serde_json::json!({"id": 4, "organization_id": 9}));
+        assert!(new_user(&update).is_none());
+    }
+
+    #[test]
+    fn a_refused_call_fails_each_of_its_users_with_the_error() {
+        let a = UserAction::Create {
+            name: "A".into(),
+            email: "a@x.gov".into(),
+            organization_id: 1,
+        };
+        let mut out = UsersApplied::default();
+        fail_all(&mut out, &[&a], &ZdError::DuplicateValue(api(422)));
+        assert_eq!(out.failed.len(), 1);
+        assert_eq!(out.failed[0].code, "DuplicateValue");
+        assert!(
+            out.failed[0].message.contains("refused"),
+            "{:?}",
+            out.failed
+        );
+        assert!(out.done.is_empty());
+    }
+}

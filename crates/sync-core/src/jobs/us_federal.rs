@@ -202,3 +202,86 @@ pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::federal_users::UserFailure;
+
+    fn create(email: &str) -> UserAction {
+        UserAction::Create {
+            name: "N".into(),
+            email: email.into(),
+            organization_id: 5,
+        }
+    }
+
+    fn planned(actions: Vec<UserAction>) -> Report {
+        let mut report = Report::new(SYNC_NAME, false, OffsetDateTime::UNIX_EPOCH);
+        report.record_user_plan(&UserPlan {
+            records: actions.len(),
+            actions,
+            ..UserPlan::default()
+        });
+        report
+    }
+
+    #[test]
+    fn a_failed_user_write_leaves_changes_counts_as_failed_and_is_an_error() {
+        let update = UserAction::Update {
+            user_id: 3,
+            email: "b@x.gov".into(),
+            name: Some("B".into()),
+            organization_id: None,
+        };
+        let mut report = planned(vec![create("a@x.gov"), update.clone(), create("c@x.gov")]);
+        assert_eq!(report.users.create, 2);
+        let applied = UsersApplied {
+            done: vec![create("a@x.gov"), update],
+            failed: vec![UserFailure {
+                action: create("c@x.gov"),
+                code: "UserCreateFailed".into(),
+                message: "Email: is invalid".into(),
+            }],
+            ..UsersApplied::default()
+        };
+        record_users_applied(&mut report, &applied);
+        assert_eq!(
+            (
+                report.users.create,
+                report.users.update,
+                report.users.failed
+            ),
+            (1, 1, 1)
+        );
+        let emails: Vec<_> = report
+            .changes
+            .iter()
+            .filter_map(|c| c.email.clone())
+            .collect();
+        assert_eq!(emails, ["a@x.gov", "b@x.gov"]);
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].kind, "user_create_failed");
+        assert_eq!(report.errors[0].email.as_deref(), Some("c@x.gov"));
+        assert_eq!(
+            report.errors[0].message,
+            "UserCreateFailed: Email: is invalid"
+        );
+        assert_eq!(crate::exit::for_report(&report), crate::exit::WRITE_FAILED);
+    }
+
+    #[test]
+    fn user_changes_name_their_contact_account() {
+        let mut report = planned(vec![create("grace@tests.gov")]);
+        let contacts = [Contact {
+            name: Some("Grace".into()),
+            email: Some(" Grace@Tests.gov ".into()),
+            account_id: Some("0018SDEMO000103QPA".into()),
+        }];
+        name_accounts(&mut report, &contacts);
+        assert_eq!(
+            report.changes[0].salesforce_id.as_deref(),
+            Some("0018SDEMO000103QPA")
+        );
+    }
+}
