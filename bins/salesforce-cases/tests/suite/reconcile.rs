@@ -4,6 +4,9 @@ use sandbox::Instance;
 
 use super::common::*;
 
+/// The sandbox's key for a Case sObject Collections upsert.
+const COLLECTION_UPSERT: &str = "PATCH composite/sobjects/Case upsert";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn reconcile_repairs_a_missed_create_and_a_missed_close_then_does_nothing() {
     let sb = sandbox(Instance::Global).await;
@@ -15,7 +18,6 @@ async fn reconcile_repairs_a_missed_create_and_a_missed_close_then_does_nothing(
     close_ticket(&sb, missed_close).await;
     // A ticket without an organization: nothing to repair.
     let _no_org = new_ticket(&sb, "Who am I", None, 360_200_000_007).await;
-    let upserts_before = sf_count(&sb, "PATCH sobjects/Case upsert");
     let queries_before = sf_count(&sb, "GET query");
 
     let env = env_for(&sb, &sb);
@@ -33,12 +35,12 @@ async fn reconcile_repairs_a_missed_create_and_a_missed_close_then_does_nothing(
     assert_eq!(created["SuppliedEmail"], "ellen@acme.example.com");
     let closed = case(&sb, &missed_close.to_string());
     assert_eq!(closed["IsClosed"], true);
-    assert_eq!(
-        sf_count(&sb, "PATCH sobjects/Case upsert") - upserts_before,
-        2
-    );
-    // Cases are looked up in bulk: one query for every ticket of the window.
+    // Both repairs in one sObject Collections upsert.
+    assert_eq!(sf_count(&sb, COLLECTION_UPSERT), 1);
+    // Cases are looked up in bulk: one query for every ticket of the window; on the
+    // Zendesk side one export page, one organizations and one users show_many.
     assert_eq!(sf_count(&sb, "GET query") - queries_before, 1);
+    assert_eq!(run1.report["api_calls"]["zendesk"], 3, "{:#}", run1.report);
     assert!(run1.report["errors"]
         .as_array()
         .unwrap()
@@ -49,6 +51,7 @@ async fn reconcile_repairs_a_missed_create_and_a_missed_close_then_does_nothing(
     let run2 = run(&["reconcile", "--since", "1h"], &env).await;
     assert_eq!(run2.code, 0, "{}", run2.stderr);
     assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), upserts);
+    assert_eq!(sf_count(&sb, COLLECTION_UPSERT), 1);
     let c = &run2.report["cases"];
     assert_eq!(
         (c["create"].clone(), c["close"].clone()),
@@ -70,8 +73,28 @@ async fn a_dry_run_reconcile_plans_without_writing() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(cases(&sb).is_empty());
     assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), 0);
+    assert_eq!(sf_count(&sb, COLLECTION_UPSERT), 0);
     assert_eq!(run.report["cases"]["create"], 1, "{}", run.stderr);
     assert_eq!(run.report["changes"][0]["ticket_id"], id);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_account_in_a_collection_is_a_finding_and_the_rest_is_written() {
+    let sb = sandbox(Instance::Global).await;
+    let defunct = new_ticket(&sb, "Defunct", Some(DEFUNCT_ORG), ELLEN).await;
+    let fine = new_ticket(&sb, "Fine", Some(ACME_ORG), ELLEN).await;
+    let run = run(&["reconcile", "--since", "1h"], &env_for(&sb, &sb)).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.report["cases"]["create"], 1);
+    let errors = run.report["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["kind"] == "missing_account" && e["ticket_id"] == defunct),
+        "{errors:#?}"
+    );
+    assert!(cases_with_key(&sb, &defunct.to_string()).is_empty());
+    assert_eq!(case(&sb, &fine.to_string())["AccountId"], ACME_ACCOUNT);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,4 +103,28 @@ async fn a_window_under_a_minute_is_a_usage_error() {
     let run = run(&["reconcile", "--since", "30s"], &env_for(&sb, &sb)).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
+}
+
+/// Measurement, not a check: `cargo test -p salesforce-cases -- --ignored --nocapture measure`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore]
+async fn measure_reconcile_of_1000_missed_tickets() {
+    let sb = sandbox(Instance::Global).await;
+    for i in 0..1000 {
+        new_ticket(&sb, &format!("Lost {i}"), Some(ACME_ORG), ELLEN).await;
+    }
+    let env = env_for(&sb, &sb);
+    let started = std::time::Instant::now();
+    let first = run(&["reconcile", "--since", "1h"], &env).await;
+    let first_time = started.elapsed();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.report["cases"]["create"], 1000);
+    let started = std::time::Instant::now();
+    let second = run(&["reconcile", "--since", "1h"], &env).await;
+    let second_time = started.elapsed();
+    assert_eq!(second.report["cases"]["unchanged"], 1000);
+    println!(
+        "1000 missed tickets: first run {first_time:?}, api_calls {}; second run {second_time:?}, api_calls {}",
+        first.report["api_calls"], second.report["api_calls"]
+    );
 }

@@ -7,15 +7,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
-use zendesk_client::{OrgId, Organization, Ticket, TicketId, TicketStatus, User};
+use zendesk_client::{OrgId, Organization, Ticket, TicketId, TicketStatus, User, UserId};
 
 use super::rules::{
     agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts, TicketOrg,
 };
-use super::salesforce::{find_cases, upsert_case, CaseLookup};
+use super::salesforce::{find_cases, upsert_case, upsert_cases, CaseLookup};
 use crate::mapping::Mapping;
 use crate::report::{CaseCounts, Change, ReportError};
 use crate::{Error, Report};
@@ -30,10 +30,8 @@ pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
 /// Failure: Salesforce refused a Case write, or a key matched several Cases.
 pub const CASE_WRITE_FAILED: &str = "case_write_failed";
 
-/// Writes sent at once by reconcile.
-const RECONCILE_WRITE_CONCURRENCY: usize = 4;
-/// Organizations per `show_many` call (the API's limit).
-const ORGS_PER_CALL: usize = 100;
+/// Records per `show_many` call (the API's limit).
+const PER_SHOW_MANY: usize = 100;
 /// The oldest `start_time` Zendesk accepts is at least this far in the past.
 const MIN_WINDOW: Duration = Duration::from_secs(60);
 
@@ -93,6 +91,45 @@ fn classify(err: sfdc_client::Error) -> WriteError {
         | sfdc_client::Error::Transport { .. } => WriteError::Fatal(err),
         _ if err.is_retriable() => WriteError::Fatal(err),
         _ => WriteError::Refused(err.to_string()),
+    }
+}
+
+fn item_error(message: &str) -> sfdc_client::CollectionResult {
+    sfdc_client::CollectionResult {
+        id: None,
+        success: false,
+        errors: vec![sfdc_client::ApiErrorItem {
+            message: message.to_string(),
+            error_code: String::new(),
+            fields: Vec::new(),
+        }],
+        created: None,
+    }
+}
+
+/// A failed Collections item: a missing account is a finding, anything else refused.
+fn classify_item(item: &sfdc_client::CollectionResult) -> WriteError {
+    let message = item
+        .errors
+        .iter()
+        .map(|e| {
+            if e.error_code.is_empty() {
+                e.message.clone()
+            } else {
+                format!("{}: {}", e.error_code, e.message)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    if item.errors.iter().any(|e| {
+        matches!(
+            e.error_code.as_str(),
+            "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY" | "ENTITY_IS_DELETED"
+        )
+    }) {
+        WriteError::MissingAccount(message)
+    } else {
+        WriteError::Refused(message)
     }
 }
 
@@ -238,6 +275,46 @@ impl CasesJob {
         .map_err(classify)
     }
 
+    /// Sends the writes of many decisions, 200 Cases a Collections call; an item that
+    /// failed only for a transient reason (`UNABLE_TO_LOCK_ROW`) is sent again on its own
+    /// (the single upsert retries with backoff). `Err` when Salesforce cannot be reached.
+    async fn apply_many(
+        &self,
+        decisions: Vec<(u64, Decision)>,
+    ) -> Result<Vec<(u64, Decision, Result<(), WriteError>)>, Error> {
+        let (writing, quiet): (Vec<_>, Vec<_>) = decisions
+            .into_iter()
+            .partition(|(_, d)| d.body().is_some() && !self.dry_run);
+        let mut out: Vec<(u64, Decision, Result<(), WriteError>)> =
+            quiet.into_iter().map(|(id, d)| (id, d, Ok(()))).collect();
+        for chunk in writing.chunks(sfdc_client::MAX_COLLECTION_RECORDS) {
+            let items: Vec<(String, Map<String, Value>)> = chunk
+                .iter()
+                .filter_map(|(_, d)| d.body().map(|b| (d.key().to_string(), b)))
+                .collect();
+            let results = match upsert_cases(&self.salesforce, self.mapping.cases(), &items).await {
+                Ok(r) => r,
+                Err(e) => match classify(e) {
+                    WriteError::Fatal(e) => return Err(e.into()),
+                    WriteError::MissingAccount(m) | WriteError::Refused(m) => {
+                        let m = format!("the Case collection call was refused: {m}");
+                        chunk.iter().map(|_| Err(item_error(&m))).collect()
+                    }
+                },
+            };
+            for ((ticket_id, decision), result) in chunk.iter().cloned().zip(results) {
+                let result = match result {
+                    Ok(_) => Ok(()),
+                    Err(item) if item.is_retriable() => self.apply(&decision).await,
+                    Err(item) => Err(classify_item(&item)),
+                };
+                out.push((ticket_id, decision, result));
+            }
+        }
+        out.sort_by_key(|(ticket_id, _, _)| *ticket_id);
+        Ok(out)
+    }
+
     /// Walks the tickets changed in the last `since` (before `now`) and repairs what a
     /// lost event left undone: a ticket with an account and no Case gets one (closed if
     /// the ticket is), a closed ticket whose Case is open gets it closed. Cases are
@@ -273,8 +350,9 @@ impl CasesJob {
             "tickets and Cases read"
         );
 
-        // Decide without requesters first; read requesters only for the Cases to create.
-        let mut planned = Vec::new();
+        // Decide without requesters first; read requesters (100 a call) only for the
+        // Cases to create, then decide those again with them.
+        let mut decided = Vec::new();
         for ticket in tickets.values() {
             let org = match ticket.organization_id {
                 None => TicketOrg::None,
@@ -284,39 +362,32 @@ impl CasesJob {
                 },
             };
             let facts = self.facts(ticket, org, None);
-            planned.push((ticket, facts));
-        }
-        let mut writes = Vec::new();
-        for (ticket, facts) in planned {
-            let (decision, problem) = self.decision(&facts, &lookup, Mode::Repair);
-            if let Some(message) = problem {
-                fail(report, facts.ticket_id, message);
-                continue;
-            }
-            if let Decision::Create { .. } = decision {
-                let requester = match ticket.requester_id {
-                    Some(uid) => match self.zendesk.users().show(uid).await {
-                        Ok(u) => Some(u),
-                        Err(zendesk_client::Error::NotFound(_)) => None,
-                        Err(e) => return Err(e.into()),
-                    },
-                    None => None,
-                };
-                let facts = self.facts(ticket, facts.org.clone(), requester.as_ref());
-                let (decision, _) = self.decision(&facts, &lookup, Mode::Repair);
-                writes.push((facts.ticket_id, decision));
-            } else {
-                writes.push((facts.ticket_id, decision));
+            match self.decision(&facts, &lookup, Mode::Repair) {
+                (_, Some(message)) => {
+                    fail(report, facts.ticket_id, message);
+                }
+                (decision, None) => decided.push((ticket, facts, decision)),
             }
         }
-        let results: Vec<(u64, Decision, Result<(), WriteError>)> =
-            futures::stream::iter(writes.into_iter().map(|(id, d)| async move {
-                let r = self.apply(&d).await;
-                (id, d, r)
-            }))
-            .buffered(RECONCILE_WRITE_CONCURRENCY)
-            .collect()
-            .await;
+        let wanted: Vec<UserId> = decided
+            .iter()
+            .filter(|(_, _, d)| matches!(d, Decision::Create { .. }))
+            .filter_map(|(t, _, _)| t.requester_id)
+            .collect();
+        let requesters = self.users(wanted).await?;
+        let writes: Vec<(u64, Decision)> = decided
+            .into_iter()
+            .map(|(ticket, facts, decision)| match decision {
+                Decision::Create { .. } => {
+                    let requester = ticket.requester_id.and_then(|id| requesters.get(&id));
+                    let facts = self.facts(ticket, facts.org, requester);
+                    let (decision, _) = self.decision(&facts, &lookup, Mode::Repair);
+                    (facts.ticket_id, decision)
+                }
+                other => (facts.ticket_id, other),
+            })
+            .collect();
+        let results = self.apply_many(writes).await?;
         for (ticket_id, decision, result) in results {
             record(report, ticket_id, &decision, result, self.dry_run)?;
         }
@@ -347,6 +418,19 @@ impl CasesJob {
         Ok(tickets)
     }
 
+    /// Users by id, 100 a call; ids Zendesk does not know are absent.
+    async fn users(&self, mut ids: Vec<UserId>) -> Result<BTreeMap<UserId, User>, Error> {
+        ids.sort();
+        ids.dedup();
+        let mut out = BTreeMap::new();
+        for chunk in ids.chunks(PER_SHOW_MANY) {
+            for user in self.zendesk.users().show_many(chunk).await? {
+                out.insert(user.id, user);
+            }
+        }
+        Ok(out)
+    }
+
     /// The organizations of the tickets, 100 a call.
     async fn organizations(
         &self,
@@ -356,7 +440,7 @@ impl CasesJob {
         ids.sort();
         ids.dedup();
         let mut out = BTreeMap::new();
-        for chunk in ids.chunks(ORGS_PER_CALL) {
+        for chunk in ids.chunks(PER_SHOW_MANY) {
             for org in self.zendesk.organizations().show_many(chunk).await? {
                 out.insert(org.id, org);
             }

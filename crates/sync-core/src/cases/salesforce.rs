@@ -196,3 +196,51 @@ pub async fn upsert_case(
         sfdc_client::UpsertOutcome::Created { .. }
     ))
 }
+
+/// Upserts up to 200 Cases in one sObject Collections call (`allOrNone: false`), each
+/// by its own key. Returns one result per item, in order: `Ok(created)` or the item's
+/// errors. An `Err` is the whole call failing.
+pub async fn upsert_cases(
+    client: &sfdc_client::Client,
+    settings: &CaseSettings,
+    items: &[(String, Map<String, Value>)],
+) -> Result<Vec<Result<bool, sfdc_client::CollectionResult>>, sfdc_client::Error> {
+    let records: Vec<sfdc_client::CollectionRecord<Map<String, Value>>> = items
+        .iter()
+        .map(|(key, body)| {
+            let mut fields = body.clone();
+            fields.insert(
+                settings.external_id_field.clone(),
+                Value::from(key.as_str()),
+            );
+            sfdc_client::CollectionRecord {
+                sobject: "Case".to_string(),
+                id: None,
+                fields,
+            }
+        })
+        .collect();
+    let results = client
+        .upsert_collection("Case", &settings.external_id_field, &records, false)
+        .await?;
+    Ok((0..items.len())
+        .map(|i| match results.get(i) {
+            Some(r) if r.success => Ok(r.created.unwrap_or(false)),
+            Some(r) => Err(r.clone()),
+            None => Err(sfdc_client::CollectionResult {
+                id: None,
+                success: false,
+                errors: vec![sfdc_client::ApiErrorItem {
+                    message: format!(
+                        "Salesforce answered {} results for {} records",
+                        results.len(),
+                        items.len()
+                    ),
+                    error_code: "MISSING_RESULT".to_string(),
+                    fields: Vec::new(),
+                }],
+                created: None,
+            }),
+        })
+        .collect())
+}
