@@ -16,11 +16,13 @@
 //! | `PATCH`/`GET /services/data/vNN.N/sobjects/{T}/{ExtField}/{value}` | upsert / read by external id |
 //! | `POST`/`PATCH /services/data/vNN.N/composite/sobjects` | collection create / update (≤ 200) |
 //! | `PATCH /services/data/vNN.N/composite/sobjects/{T}/{ExtField}` | collection upsert (≤ 200, v46+) |
+//! | `POST /services/data/vNN.N/composite` | up to 25 subrequests with `@{ref.field}` references |
 //! | `GET /__admin/state`, `GET /__admin/requests`, `POST /__admin/tokens/expire`, `POST /__admin/limits?daily=N` | test and demo hooks |
 
 #![deny(missing_docs)]
 
 mod collections;
+mod composite;
 mod dml;
 pub mod eval;
 pub mod generate;

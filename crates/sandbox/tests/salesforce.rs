@@ -1519,3 +1519,107 @@ async fn datetimes_are_normalised_to_utc_with_a_colonless_offset() {
         .await;
     assert_eq!(sorted(&feb, "Subject"), ["offset"]);
 }
+
+/// Composite (reference §6.2): subrequests run in order through the normal routes,
+/// `@{ref.field}` reads earlier results, each answer carries its own status, headers and
+/// body; `allOrNone` rolls every write back; more than 25 subrequests is a 400.
+#[tokio::test]
+async fn composite_runs_subrequests_with_references_and_all_or_none() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let path = "/services/data/v62.0/composite";
+    let request = json!({"allOrNone": false, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Case", "referenceId": "newCase",
+         "body": {"Subject": "Printer on fire", "Origin": "Web"}},
+        {"method": "GET", "url": "/services/data/v62.0/sobjects/Case/@{newCase.id}?fields=Subject", "referenceId": "getCase"},
+        {"method": "GET", "url": "/services/data/v62.0/query/?q=SELECT+Id+FROM+Case+WHERE+Id+%3D+%27@{newCase.id}%27", "referenceId": "findCase"},
+        {"method": "PATCH", "url": "/services/data/v62.0/sobjects/Case/@{findCase.records[0].Id}", "referenceId": "close",
+         "body": {"Status": "Closed"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Case", "referenceId": "bad", "body": {"Bogus__c": 1}},
+        {"method": "GET", "url": "/services/data/v62.0/sobjects/Case/@{bad.id}", "referenceId": "afterBad"}
+    ]});
+    let (status, _, body) = sf.call(&token, Method::POST, path, Some(request)).await;
+    assert_eq!(status, 200, "{body}");
+    let r = &body["compositeResponse"];
+    let id = r[0]["body"]["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(r[0]["httpStatusCode"], 201);
+    assert_eq!(r[0]["referenceId"], "newCase");
+    assert_eq!(
+        r[0]["httpHeaders"]["Location"],
+        json!(format!("/services/data/v62.0/sobjects/Case/{id}"))
+    );
+    assert_eq!(
+        (
+            r[1]["httpStatusCode"].clone(),
+            r[1]["body"]["Subject"].clone()
+        ),
+        (json!(200), json!("Printer on fire"))
+    );
+    assert_eq!(r[2]["body"]["totalSize"], 1);
+    assert_eq!(
+        (
+            r[3]["httpStatusCode"].clone(),
+            r[3]["body"].clone(),
+            r[3]["httpHeaders"].clone()
+        ),
+        (json!(204), Value::Null, json!({}))
+    );
+    assert_eq!(r[4]["httpStatusCode"], 400);
+    assert_eq!(r[4]["body"][0]["errorCode"], "INVALID_FIELD");
+    assert_eq!(
+        (
+            r[5]["httpStatusCode"].clone(),
+            r[5]["body"][0]["errorCode"].clone()
+        ),
+        (json!(400), json!("PROCESSING_HALTED"))
+    );
+    let case = sf.sim.dump()["Case"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["Id"] == json!(id)).cloned())
+        .unwrap_or_default();
+    assert_eq!(case["IsClosed"], json!(true), "the PATCH ran");
+
+    let before = sf.sim.dump()["Case"].as_array().map(Vec::len);
+    let request = json!({"allOrNone": true, "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Case", "referenceId": "ok", "body": {"Subject": "kept?"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Case", "referenceId": "bad", "body": {"Bogus__c": 1}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Case", "referenceId": "later", "body": {"Subject": "never"}}
+    ]});
+    let (status, _, body) = sf.call(&token, Method::POST, path, Some(request)).await;
+    assert_eq!(status, 200);
+    let codes: Vec<(Value, Value)> = (0..3)
+        .map(|i| {
+            let r = &body["compositeResponse"][i];
+            (
+                r["httpStatusCode"].clone(),
+                r["body"][0]["errorCode"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (json!(400), json!("PROCESSING_HALTED")),
+            (json!(400), json!("INVALID_FIELD")),
+            (json!(400), json!("PROCESSING_HALTED")),
+        ]
+    );
+    assert_eq!(
+        sf.sim.dump()["Case"].as_array().map(Vec::len),
+        before,
+        "rolled back"
+    );
+
+    let many: Vec<Value> = (0..26)
+        .map(|i| json!({"method": "GET", "url": "/services/data/v62.0/query?q=SELECT+Id+FROM+Case", "referenceId": format!("q{i}")}))
+        .collect();
+    let (status, _, _) = sf
+        .call(
+            &token,
+            Method::POST,
+            path,
+            Some(json!({"compositeRequest": many})),
+        )
+        .await;
+    assert_eq!(status, 400);
+}

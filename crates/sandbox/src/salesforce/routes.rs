@@ -12,7 +12,7 @@ use base64::Engine as _;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
 
-use super::{collections, dml, oauth, query, SalesforceSim, SimState};
+use super::{collections, composite, dml, oauth, query, SalesforceSim, SimState};
 
 /// The default daily API limit shown in `Sforce-Limit-Info`.
 pub(crate) const DEFAULT_DAILY_LIMIT: u64 = 100_000;
@@ -181,6 +181,7 @@ fn api_call(
         (m, ["sobjects", t, _, _]) => format!("{m} sobjects/{t} by external id"),
         (m, ["composite", "sobjects"]) => format!("{m} composite/sobjects"),
         (m, ["composite", "sobjects", t, _]) => format!("{m} composite/sobjects/{t} upsert"),
+        (m, ["composite"]) => format!("{m} composite"),
         (m, _) => format!("unmatched {m} {path}"),
     };
     count(state, endpoint);
@@ -198,6 +199,35 @@ fn api_call(
         );
     }
     state.api_usage += 1;
+    if let (&Method::POST, ["composite"]) = (method, rest.as_slice()) {
+        // One API request however many subrequests (reference §6.2, unconfirmed).
+        let (status, body) = composite::run(state, headers, body);
+        return json_response(status, &body);
+    }
+    dml_response(dispatch(
+        state, method, version, api, &rest, params, headers, body, path,
+    ))
+}
+
+/// Serves one authorised REST call (also a Composite subrequest) as status, `Location`
+/// and body.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn dispatch(
+    state: &mut SimState,
+    method: &Method,
+    version: &str,
+    api: f64,
+    rest: &[&str],
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+    path: &str,
+) -> dml::DmlResponse {
+    let json = |status: u16, body: Value| dml::DmlResponse {
+        status,
+        location: None,
+        body: Some(body),
+    };
     let page_size = page_size(state.config.page_size, headers);
     let ctx = dml::WriteCtx {
         version,
@@ -207,50 +237,64 @@ fn api_call(
             .and_then(|h| h.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("false")),
     };
-    let result = match (method, rest.as_slice()) {
+    let result = match (method, rest) {
         (&Method::GET, [kind @ ("query" | "queryAll")]) => match params.get("q") {
-            None => Err(query::QueryError { status: 400, code: "MALFORMED_QUERY", message: "A query string has to be specified".into() }),
+            None => Err(query::QueryError {
+                status: 400,
+                code: "MALFORMED_QUERY",
+                message: "A query string has to be specified".into(),
+            }),
             Some(q) => query::run(state, q, version, *kind == "queryAll", page_size),
         },
-        (&Method::GET, ["query" | "queryAll", locator]) => query::more(state, locator, version, page_size),
-        (&Method::POST, ["sobjects", t]) => return dml_response(dml::create(state, t, body, ctx)),
-        (&Method::GET, ["sobjects", t, id]) => {
-            return dml_response(dml::get(state, t, id, params.get("fields").map(String::as_str), version))
+        (&Method::GET, ["query" | "queryAll", locator]) => {
+            query::more(state, locator, version, page_size)
         }
-        (&Method::PATCH, ["sobjects", t, id]) => return dml_response(dml::update(state, t, id, body)),
+        (&Method::POST, ["sobjects", t]) => return dml::create(state, t, body, ctx),
+        (&Method::GET, ["sobjects", t, id]) => {
+            return dml::get(
+                state,
+                t,
+                id,
+                params.get("fields").map(String::as_str),
+                version,
+            )
+        }
+        (&Method::PATCH, ["sobjects", t, id]) => return dml::update(state, t, id, body),
         (&Method::POST | &Method::PATCH, ["composite", "sobjects"]) => {
             let (status, body) = collections::run(state, body, *method == Method::PATCH, ctx);
-            return json_response(status, &body);
+            return json(status, body);
         }
         (&Method::PATCH, ["composite", "sobjects", t, field]) => {
             let (status, body) = collections::upsert(state, t, field, body, ctx);
-            return json_response(status, &body);
+            return json(status, body);
         }
-        (&Method::DELETE, ["sobjects", t, id]) => return dml_response(dml::delete(state, t, id)),
+        (&Method::DELETE, ["sobjects", t, id]) => return dml::delete(state, t, id),
         (&Method::GET, ["sobjects", t, field, value]) => {
-            return dml_response(dml::get_by_external_id(
+            return dml::get_by_external_id(
                 state,
                 t,
                 field,
                 value,
                 params.get("fields").map(String::as_str),
                 version,
-            ))
+            )
         }
         (&Method::PATCH, ["sobjects", t, field, value]) => {
-            return dml_response(dml::upsert(state, t, field, value, body, ctx))
+            return dml::upsert(state, t, field, value, body, ctx)
         }
         _ => {
-            return rest_error(
+            return json(
                 404,
-                "NOT_FOUND",
-                &format!("The requested resource does not exist: the Salesforce sandbox has no route {method} {path}"),
+                json!([{"message": format!("The requested resource does not exist: the Salesforce sandbox has no route {method} {path}"), "errorCode": "NOT_FOUND"}]),
             )
         }
     };
     match result {
-        Ok(v) => json_response(200, &v),
-        Err(e) => rest_error(e.status, e.code, &e.message),
+        Ok(v) => json(200, v),
+        Err(e) => json(
+            e.status,
+            json!([{"message": e.message, "errorCode": e.code}]),
+        ),
     }
 }
 
