@@ -1,5 +1,5 @@
 //! The simulated Zendesk Support API (`/api/v2`), written from `reference/zendesk-api.md`:
-//! organizations, organization fields, users, tickets, incremental ticket export and job
+//! organizations, organization fields, users, tickets, search, incremental exports and job
 //! statuses, with the real envelopes, pagination, bulk jobs, validation errors, a per-minute
 //! rate limit and signed ticket webhooks. Routing is one `match` on (method, segments).
 
@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod generate;
 mod http;
+mod incremental;
 mod jobs;
 pub mod model;
 mod orgs;
@@ -447,8 +448,17 @@ impl ZendeskSim {
                 paging::page(items, |s| s, "job_statuses", &req.query, &url)
             }
             (_, ["api", "v2", "users", ..]) => users::route(self, st, req),
-            (_, ["api", "v2", "tickets", ..])
-            | (_, ["api", "v2", "incremental", "tickets", ..]) => tickets::route(self, st, req),
+            (_, ["api", "v2", "tickets", ..]) => tickets::route(self, st, req),
+            (&Method::GET, ["api", "v2", "incremental", kind, rest @ ..]) => {
+                match (incremental::Kind::from_segment(kind), rest) {
+                    (Some(kind), []) => incremental::time_based(self, st, req, kind),
+                    (
+                        Some(k @ (incremental::Kind::Tickets | incremental::Kind::Users)),
+                        ["cursor"],
+                    ) => incremental::cursor(self, st, req, k),
+                    _ => unexpected(req),
+                }
+            }
             (&Method::GET, ["api", "v2", "job_statuses", "show_many"]) => {
                 let ids = req.query.list("ids").unwrap_or_default();
                 if ids.len() > paging::MAX_PAGE {

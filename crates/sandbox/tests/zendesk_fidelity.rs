@@ -470,3 +470,116 @@ async fn the_ticket_list_also_sends_the_ratelimit_headers() {
         .unwrap();
     assert!(!resp.headers().contains_key("ratelimit-limit"));
 }
+
+/// Walks a time-based export to its end, `per_page` records a page, returning the ids
+/// seen (duplicates included) and the number of pages.
+async fn walk_time_based(zd: &Zd, kind: &str, per_page: usize) -> (Vec<u64>, usize) {
+    let mut next = format!(
+        "{}/api/v2/incremental/{kind}.json?start_time=0&per_page={per_page}",
+        zd.url
+    );
+    let (mut ids, mut pages) = (Vec::new(), 0);
+    loop {
+        let page: Value = zd
+            .http
+            .get(&next)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(pages < 100, "{kind}: the export never ends");
+        let records = page[kind].as_array().unwrap();
+        assert_eq!(page["count"], records.len());
+        ids.extend(records.iter().map(|r| r["id"].as_u64().unwrap()));
+        // next_page stays non-null at the end; only end_of_stream stops (§4.14).
+        next = page["next_page"].as_str().unwrap().to_owned();
+        assert!(next.contains(&format!("start_time={}", page["end_time"])));
+        if page["end_of_stream"] == true {
+            return (ids, pages);
+        }
+    }
+}
+
+#[tokio::test]
+async fn time_based_exports_of_orgs_users_and_tickets_end_on_end_of_stream() {
+    let zd = zd().await;
+    let state = zd.sim.dump();
+    for kind in ["organizations", "users", "tickets"] {
+        let mut want = ids(&state[kind]);
+        want.dedup();
+        let (mut seen, pages) = walk_time_based(&zd, kind, 1).await;
+        // A page holds every record of its last second, so pages follow the seconds.
+        let seconds: std::collections::BTreeSet<&str> = state[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["updated_at"].as_str().unwrap())
+            .collect();
+        assert!(pages >= seconds.len(), "{kind}: {pages} pages");
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen, want, "{kind}: every record, duplicates aside");
+    }
+    // Many records in one second, more than a page: the export still moves on.
+    for i in 0..5 {
+        let (status, _) = zd
+            .send(
+                Method::POST,
+                "/api/v2/users",
+                Some(json!({"user": {"name": format!("Same second {i}")}})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (seen, _) = walk_time_based(&zd, "users", 2).await;
+    assert_eq!(
+        {
+            let mut s = seen.clone();
+            s.sort_unstable();
+            s.dedup();
+            s.len()
+        },
+        zd.sim.dump()["users"].as_array().unwrap().len()
+    );
+    let (status, body) = zd.get("/api/v2/incremental/groups?start_time=0").await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn cursor_export_of_users_keeps_its_cursor_at_the_end() {
+    let zd = zd().await;
+    let total = zd.sim.dump()["users"].as_array().unwrap().len();
+    let (status, mut page) = zd
+        .get("/api/v2/incremental/users/cursor.json?start_time=0&per_page=3")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let mut seen = Vec::new();
+    loop {
+        seen.extend(ids(&page["users"]));
+        assert_eq!(page["before_url"], Value::Null);
+        let after = page["after_url"].as_str().unwrap().to_owned();
+        assert!(page["after_cursor"].is_string());
+        if page["end_of_stream"] == true {
+            break;
+        }
+        page = zd
+            .http
+            .get(after)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), total);
+    let (status, _) = zd
+        .get("/api/v2/incremental/organizations/cursor?start_time=0")
+        .await;
+    assert_eq!(status, 404, "organizations have no cursor export (§4.14)");
+}

@@ -1,11 +1,9 @@
-//! Ticket endpoints (§7) and the cursor-based incremental ticket export (§5.10's scheme):
-//! show, list, create, update (description read-only, tags replace, closed tickets refuse
-//! updates with 422, stale safe updates 409), the tag endpoints, and the ticket events
-//! that fire webhooks.
+//! Ticket endpoints (§7): show, list, create, update (description read-only, tags
+//! replace, closed tickets refuse updates with 422, stale safe updates 409), the tag
+//! endpoints, and the ticket events that fire webhooks. Exports are in `incremental.rs`.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -28,7 +26,7 @@ pub(super) fn take_events(st: &mut State) -> Vec<(u64, &'static str)> {
     std::mem::take(&mut st.events)
 }
 
-/// Routes `/api/v2/tickets…` and `/api/v2/incremental/tickets/cursor`.
+/// Routes `/api/v2/tickets…`.
 pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
     let base = sim.config().base_url.clone();
     match (req.method, &req.segs[2..]) {
@@ -83,7 +81,6 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             }
         }
         (method, ["tickets", id, "tags"]) => tags(st, id, method, req),
-        (&Method::GET, ["incremental", "tickets", "cursor"]) => incremental(sim, st, req),
         _ => unexpected(req),
     }
 }
@@ -330,107 +327,4 @@ pub(super) fn update(st: &mut State, id: u64, input: &TicketInput) -> Result<Vec
         st.events.push((id, "closed"));
     }
     Ok(events)
-}
-
-fn unix(iso: &str) -> i64 {
-    time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .unwrap_or(0)
-}
-
-fn encode_cursor(ts: i64, id: u64) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{ts}.0||{id}|"))
-}
-
-fn decode_cursor(raw: &str) -> Option<(i64, u64)> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(raw).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (ts, rest) = text.split_once(".0||")?;
-    Some((ts.parse().ok()?, rest.trim_end_matches('|').parse().ok()?))
-}
-
-/// `incremental/tickets/cursor?start_time=` then `?cursor=`: ordered by (updated_at, id),
-/// up to 1000 a page, changes of the last minute left out, `end_of_stream` true on the
-/// last page, cursors kept for the next run.
-fn incremental(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
-    let per_page = match req.query.get("per_page").map(str::parse::<usize>) {
-        None => 1000,
-        Some(Ok(n)) if n > 0 => n.min(1000),
-        Some(_) => {
-            return http::error(
-                StatusCode::BAD_REQUEST,
-                "InvalidValue",
-                "per_page must be a positive integer",
-            )
-        }
-    };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let position = if let Some(c) = req.query.get("cursor") {
-        match decode_cursor(c) {
-            Some(p) => p,
-            None => {
-                return http::error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidValue",
-                    "cursor is not valid",
-                )
-            }
-        }
-    } else {
-        match req.query.get("start_time").map(str::parse::<i64>) {
-            Some(Ok(t)) if t <= now - 60 => (t, 0),
-            Some(Ok(_)) => {
-                return http::error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidValue",
-                    "Too recent start_time. Use a start_time older than 1 minute",
-                )
-            }
-            _ => {
-                return http::error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidValue",
-                    "start_time or cursor is required",
-                )
-            }
-        }
-    };
-    // The last minute is left out (§4.14): a later export from the cursor picks it up.
-    let lag = i64::try_from(sim.config().incremental_lag.as_secs()).unwrap_or(i64::MAX);
-    let newest = now.saturating_sub(lag);
-    let mut rows: Vec<(i64, u64, &Ticket)> = st
-        .data
-        .tickets
-        .values()
-        .map(|t| (unix(&t.updated_at), t.id, t))
-        .filter(|(ts, id, _)| (*ts, *id) > position && *ts <= newest)
-        .collect();
-    rows.sort_by_key(|(ts, id, _)| (*ts, *id));
-    let end_of_stream = rows.len() <= per_page;
-    rows.truncate(per_page);
-    let last = rows
-        .last()
-        .map(|(ts, id, _)| (*ts, *id))
-        .unwrap_or(position);
-    let after_cursor = encode_cursor(last.0, last.1);
-    let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    ser.append_pair("cursor", &after_cursor);
-    ser.append_pair("per_page", &per_page.to_string());
-    let after_url = format!(
-        "{}/api/v2/incremental/tickets/cursor.json?{}",
-        sim.config().base_url,
-        ser.finish()
-    );
-    let tickets: Vec<_> = rows
-        .into_iter()
-        .map(|(_, _, t)| sim.ticket_view(t))
-        .collect();
-    http::ok(&json!({
-        "tickets": tickets,
-        "after_url": after_url,
-        "after_cursor": after_cursor,
-        "before_url": null,
-        "before_cursor": null,
-        "end_of_stream": end_of_stream,
-    }))
 }
