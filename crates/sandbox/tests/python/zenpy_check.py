@@ -273,6 +273,15 @@ def main(sandbox_urls):
           "the export one ticket a page follows after_url to end_of_stream")
     check(any("/incremental/tickets/cursor" in u for _, u, _ in SEEN),
           "the cursor export endpoint was used")
+    by_time = list(zd.tickets.incremental(start_time=0, paginate_by_time=True))
+    check({x.id for x in by_time} == {x.id for x in exported},
+          "incremental/tickets time-based export, same tickets")
+    all_users = {u.id for u in zd.users()}
+    check({u.id for u in zd.users.incremental(start_time=0)} == all_users,
+          "incremental/users/cursor export, every user")
+    all_orgs = {o.id for o in zd.organizations()}
+    check({o.id for o in zd.organizations.incremental(start_time=0)} == all_orgs,
+          "incremental/organizations time-based export, every organization")
 
     # Every request went to the sandbox over plain HTTP.
     check(all(u.startswith(urls["zendesk"]) for _, u, _ in SEEN),
