@@ -26,7 +26,7 @@ pub struct Organization {
     #[serde(default)]
     pub external_id: Option<String>,
     /// Its tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
     /// Custom field values keyed by field key; null values mean unset.
     #[serde(default, deserialize_with = "null_as_default")]

@@ -118,3 +118,26 @@ async fn job_statuses_with_unknown_states_rows_and_keys_decode() {
     assert!(matches!(statuses[2].results, JobResults::Object(_)));
     assert_eq!(statuses[2].total, None);
 }
+
+#[tokio::test]
+async fn null_lists_and_maps_on_an_organization_read_as_empty() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/api/v2/organizations/7.json");
+            then.status(200).json_body(json!({"organization": {
+                "id": 7, "name": "Nulls", "external_id": null, "tags": null,
+                "organization_fields": null, "domain_names": null,
+                "created_at": null, "updated_at": "2023-09-18T23:37:03Z"}}));
+        })
+        .await;
+    let org = client(&server)
+        .organizations()
+        .show(zendesk_client::OrgId(7))
+        .await
+        .expect("organization decodes");
+    assert!(org.tags.is_empty());
+    assert!(org.organization_fields.is_empty());
+    assert!(org.domain_names.is_empty());
+    assert_eq!(org.created_at, None);
+}
