@@ -275,3 +275,12 @@ async fn two_cases_with_one_key_are_a_failed_write_exit_1() {
     assert_eq!(sf_count(&sb, "PATCH sobjects/Case upsert"), 0);
     assert!(cases(&sb).iter().all(|c| c["Status"] == "New"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_ticket_is_reported_and_exits_0() {
+    let sb = sandbox(Instance::Global).await;
+    let run = event(&sb, "global", 999, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.report["errors"][0]["kind"], "ticket_not_found");
+    assert!(cases(&sb).is_empty());
+}

@@ -180,25 +180,12 @@ impl CasesJob {
         counts(report);
         let settings = self.mapping.cases();
         let key = case_key(settings, ticket_id);
-        let related = match self
-            .zendesk
-            .tickets()
-            .show_with_related(TicketId(ticket_id))
-            .await
-        {
-            Ok(r) => r,
-            Err(zendesk_client::Error::NotFound(e)) => {
-                let message = format!("ticket {ticket_id} ({event}): not found in Zendesk: {e}");
-                tracing::warn!(ticket_id, %event, "ticket not found; nothing to do");
-                return Ok(skip(report, ticket_id, TICKET_NOT_FOUND, message));
-            }
-            Err(e) => return Err(e.into()),
+        let Some((ticket, org, requester)) = self.read_ticket(ticket_id).await? else {
+            let message = format!("ticket {ticket_id} ({event}): not found in Zendesk");
+            tracing::warn!(ticket_id, %event, "ticket not found; nothing to do");
+            return Ok(skip(report, ticket_id, TICKET_NOT_FOUND, message));
         };
-        let org = match &related.organization {
-            None => TicketOrg::None,
-            Some(o) => org_account(o, &self.mapping),
-        };
-        let facts = self.facts(&related.ticket, org, related.requester.as_ref());
+        let facts = self.facts(&ticket, org, requester.as_ref());
         if (event == TicketEvent::Closed) != facts.is_closed(settings) {
             // A late or out-of-order event: the ticket as it is now decides.
             tracing::info!(ticket_id, %event, status = %facts.status, "the event and the ticket's status differ; the status decides");
@@ -210,6 +197,50 @@ impl CasesJob {
             .await?;
         tracing::info!(ticket_id, %event, key, ?outcome, "ticket event handled");
         Ok(outcome)
+    }
+
+    /// A ticket with its organization's account and its requester; `None` when the ticket
+    /// does not exist. One call when Zendesk sideloads; when a sideloaded read says 404
+    /// (the requester or the organization was deleted), each is read on its own and a
+    /// missing one counts as absent.
+    async fn read_ticket(
+        &self,
+        ticket_id: u64,
+    ) -> Result<Option<(Ticket, TicketOrg, Option<User>)>, Error> {
+        let id = TicketId(ticket_id);
+        match self.zendesk.tickets().show_with_related(id).await {
+            Ok(r) => {
+                let org = r
+                    .organization
+                    .as_ref()
+                    .map_or(TicketOrg::None, |o| org_account(o, &self.mapping));
+                return Ok(Some((r.ticket, org, r.requester)));
+            }
+            Err(zendesk_client::Error::NotFound(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let ticket = match self.zendesk.tickets().show(id).await {
+            Ok(t) => t,
+            Err(zendesk_client::Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let org = match ticket.organization_id {
+            None => TicketOrg::None,
+            Some(oid) => match self.zendesk.organizations().show(oid).await {
+                Ok(o) => org_account(&o, &self.mapping),
+                Err(zendesk_client::Error::NotFound(_)) => TicketOrg::None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let requester = match ticket.requester_id {
+            None => None,
+            Some(uid) => match self.zendesk.users().show(uid).await {
+                Ok(u) => Some(u),
+                Err(zendesk_client::Error::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        Ok(Some((ticket, org, requester)))
     }
 
     /// Decides for one ticket and applies the decision, recording it in `report`.
