@@ -227,12 +227,20 @@ pub fn plan_federal_users(
             (None, Some(name), Some(email), Some(account)) => {
                 valid.push((email, name.clone(), account.clone()))
             }
-            (problem, _, email, account) => plan.findings.push(Finding {
-                kind: FindingKind::InvalidContact,
-                salesforce_id: account.clone(),
-                email: email.or_else(|| c.email.clone()),
-                message: problem.unwrap_or("incomplete contact").to_string(),
-            }),
+            (problem, name, email, account) => {
+                let problem = problem.unwrap_or("incomplete contact");
+                // Without an email, the contact's name is what a person can look up.
+                let message = match (&email, name) {
+                    (None, Some(name)) => format!("{problem} (contact {name})"),
+                    _ => problem.to_string(),
+                };
+                plan.findings.push(Finding {
+                    kind: FindingKind::InvalidContact,
+                    salesforce_id: account.clone(),
+                    email: email.or_else(|| c.email.clone()),
+                    message,
+                })
+            }
         }
     }
     // Drop every contact whose email is shared.

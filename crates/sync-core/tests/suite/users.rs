@@ -208,3 +208,20 @@ fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users(
     );
     assert_eq!(plan.records, contacts.len());
 }
+
+#[test]
+fn a_contact_without_email_is_named_in_its_finding() {
+    let frank = Contact {
+        name: Some("Frank Foster".into()),
+        email: None,
+        account_id: Some("0018SDEMO000102QPA".into()),
+    };
+    let plan = plan_federal_users(&[frank], &BTreeMap::new(), &[]);
+    assert_eq!(plan.findings.len(), 1);
+    assert_eq!(plan.findings[0].kind, FindingKind::InvalidContact);
+    assert_eq!(
+        plan.findings[0].message,
+        "field Email: blank (contact Frank Foster)"
+    );
+    assert!(plan.actions.is_empty());
+}
