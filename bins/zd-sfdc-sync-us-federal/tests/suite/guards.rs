@@ -35,6 +35,52 @@ async fn no_contacts_stops_the_run_with_nothing_written() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn no_accounts_stops_the_run_with_nothing_written() {
+    // `USPUBXFED-…` matches the contacts query's 'USPUB_FED%' (`_` is any one
+    // character) but not the accounts query's 'USPUB-FED%': contacts, no accounts.
+    let dir = fixtures_with(|sobject, records| match (sobject, records) {
+        ("Account", Value::Array(accounts)) => Value::Array(
+            accounts
+                .into_iter()
+                .map(|mut a| {
+                    let federal = a["Account_Territory__c"]
+                        .as_str()
+                        .and_then(|t| t.strip_prefix("USPUB-FED"))
+                        .map(|rest| format!("USPUBXFED{rest}"));
+                    if let Some(t) = federal {
+                        a["Account_Territory__c"] = json!(t);
+                    }
+                    a
+                })
+                .collect(),
+        ),
+        (_, records) => records,
+    });
+    let sandbox = start(sandbox::SandboxConfig {
+        seed: sandbox::Seed::Fixtures(dir.clone()),
+        ..demo()
+    })
+    .await;
+    let before = zendesk_state(&sandbox);
+    let r = run(&sandbox, &[]).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.zendesk_writes().is_empty(), "{:?}", r.zendesk_writes());
+    assert_eq!(zendesk_state(&sandbox), before);
+    let tripped: Vec<String> = r.report["guards"]
+        .as_array()
+        .map(|g| {
+            g.iter()
+                .filter(|g| g["tripped"] == true)
+                .filter_map(|g| g["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(tripped, ["no_accounts"]);
+    assert_eq!(r.report["salesforce"]["records"], 10, "contacts were read");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn missing_credentials_exit_2_before_any_request() {
     let sandbox = start(demo()).await;
     let before = sandbox.admin().request_counts();
