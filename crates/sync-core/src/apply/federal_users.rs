@@ -36,7 +36,8 @@ pub struct UsersApplied {
     pub failed: Vec<UserFailure>,
     /// Whether `users/create_many` answered 403 and creates went one by one.
     pub bulk_import_disabled: bool,
-    /// `users/create_or_update` calls made by that fallback.
+    /// `users/create_or_update` calls made: the 403 fallback, and creates whose answer
+    /// was lost and whose user was still missing when looked up again.
     pub single_create_calls: usize,
 }
 
