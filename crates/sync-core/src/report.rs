@@ -292,11 +292,24 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// The count rows shown in the summary and the Markdown.
+    /// The count rows shown in the summary and the Markdown. The cases job shows its
+    /// `cases` row only (it writes no organizations or users).
     fn rows(&self) -> Vec<(&'static str, Vec<(&'static str, usize)>)> {
+        if let Some(c) = &self.cases {
+            return vec![(
+                "cases",
+                vec![
+                    ("create", c.create),
+                    ("update", c.update),
+                    ("close", c.close),
+                    ("unchanged", c.unchanged),
+                    ("failed", c.failed),
+                ],
+            )];
+        }
         let o = &self.organizations;
         let u = &self.users;
-        let mut rows = vec![
+        vec![
             (
                 "organizations",
                 vec![
@@ -318,20 +331,7 @@ impl Report {
                     ("failed", u.failed),
                 ],
             ),
-        ];
-        if let Some(c) = &self.cases {
-            rows.push((
-                "cases",
-                vec![
-                    ("create", c.create),
-                    ("update", c.update),
-                    ("close", c.close),
-                    ("unchanged", c.unchanged),
-                    ("failed", c.failed),
-                ],
-            ));
-        }
-        rows
+        ]
     }
 
     /// A short plain table for stderr at the end of a run.
