@@ -164,6 +164,8 @@ pub(crate) struct Req<'a> {
     pub body: &'a [u8],
     pub endpoint: String,
     pub path: &'a str,
+    /// The agent email of `Basic {email}/token:…` credentials, for `users/me`.
+    pub agent_email: Option<String>,
 }
 
 impl ZendeskSim {
@@ -483,6 +485,21 @@ impl ZendeskSim {
     }
 }
 
+/// The email in `Authorization: Basic base64("{email}/token:{token}")`, if that is the form.
+fn agent_email(headers: &HeaderMap) -> Option<String> {
+    let basic = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Basic ")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(basic.trim())
+        .ok()?;
+    let pair = String::from_utf8(decoded).ok()?;
+    let (user, _) = pair.split_once(':')?;
+    Some(user.strip_suffix("/token").unwrap_or(user).to_lowercase())
+}
+
 /// 404 naming the route the simulator does not serve.
 pub(crate) fn unexpected(req: &Req<'_>) -> Response {
     http::error(
@@ -531,6 +548,7 @@ async fn handle(
         body: &body,
         endpoint: endpoint_key(method.as_str(), path),
         path,
+        agent_email: agent_email(&headers),
     };
     let limit = sim.config().rate_limit;
     let (mut resp, remaining, events) = {

@@ -583,3 +583,113 @@ async fn cursor_export_of_users_keeps_its_cursor_at_the_end() {
         .await;
     assert_eq!(status, 404, "organizations have no cursor export (§4.14)");
 }
+
+#[tokio::test]
+async fn users_me_and_single_user_update() {
+    let zd = zd().await;
+    let ada = new_user(&zd, "Ada", "ada@example.com", "EXT-1").await;
+    let resp = zd
+        .http
+        .get(format!("{}/api/v2/users/me.json", zd.url))
+        .basic_auth("Ada@example.com/token", Some("t0k"))
+        .send()
+        .await
+        .unwrap();
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(me["user"]["id"], ada);
+    let resp = zd
+        .http
+        .get(format!("{}/api/v2/users/me", zd.url))
+        .bearer_auth("oauth-token")
+        .send()
+        .await
+        .unwrap();
+    let me: Value = resp.json().await.unwrap();
+    assert_eq!(
+        me["user"]["role"], "admin",
+        "a bearer token stands for an admin"
+    );
+    let (status, body) = zd
+        .send(
+            Method::PUT,
+            &format!("/api/v2/users/{ada}.json"),
+            Some(json!({"user": {"name": "Ada L", "user_fields": {"tier": "gold"}}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["name"], "Ada L");
+    assert_eq!(
+        body["user"]["email"], "ada@example.com",
+        "only what is sent changes"
+    );
+    assert_eq!(body["user"]["user_fields"]["tier"], "gold");
+    let bob = new_user(&zd, "Bob", "bob@example.com", "EXT-2").await;
+    let (status, body) = zd
+        .send(
+            Method::PUT,
+            &format!("/api/v2/users/{bob}"),
+            Some(json!({"user": {"email": "ADA@example.com"}})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(body["details"]["email"][0]["error"], "DuplicateValue");
+    let (status, _) = zd
+        .send(
+            Method::PUT,
+            "/api/v2/users/1",
+            Some(json!({"user": {"name": "x"}})),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn tickets_show_many_and_a_deleted_ticket_lives_on_only_in_the_export() {
+    let zd = zd().await;
+    let input = |s: &str| TicketInput {
+        subject: Some(s.into()),
+        description: Some(s.into()),
+        ..TicketInput::default()
+    };
+    let a = zd.sim.create_ticket(&input("a")).unwrap().id;
+    let b = zd.sim.create_ticket(&input("b")).unwrap().id;
+    let (status, body) = zd
+        .get(&format!("/api/v2/tickets/show_many.json?ids={a},{b},1"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body["tickets"]), vec![a, b]);
+    let (status, _) = zd
+        .send(Method::DELETE, &format!("/api/v2/tickets/{a}.json"), None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(zd.get(&format!("/api/v2/tickets/{a}")).await.0, 404);
+    let (_, body) = zd
+        .get(&format!("/api/v2/tickets/show_many?ids={a},{b}"))
+        .await;
+    assert_eq!(ids(&body["tickets"]), vec![b]);
+    let (_, list) = zd.get("/api/v2/tickets?page[size]=100").await;
+    assert!(!ids(&list["tickets"]).contains(&a));
+    let (_, export) = zd
+        .get("/api/v2/incremental/tickets/cursor?start_time=0")
+        .await;
+    let deleted: Vec<_> = export["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["id"] == a)
+        .map(|t| t["status"].clone())
+        .collect();
+    assert_eq!(deleted, vec![json!("deleted")]);
+    let (status, _) = zd
+        .send(Method::DELETE, &format!("/api/v2/tickets/{a}"), None)
+        .await;
+    assert_eq!(status, 404, "deleting twice");
+    let (status, _) = zd
+        .send(
+            Method::PUT,
+            &format!("/api/v2/tickets/{a}"),
+            Some(json!({"ticket": {"status": "open"}})),
+        )
+        .await;
+    assert_eq!(status, 404, "a deleted ticket cannot be updated");
+}

@@ -1,9 +1,10 @@
-//! Ticket endpoints (§7): show, list, create, update (description read-only, tags
-//! replace, closed tickets refuse updates with 422, stale safe updates 409), the tag
-//! endpoints, and the ticket events that fire webhooks. Exports are in `incremental.rs`.
+//! Ticket endpoints (§7): show, show_many, list, create, update (description read-only,
+//! tags replace, closed tickets refuse updates with 422, stale safe updates 409), delete
+//! (the ticket stays, `deleted`, for the export), the tag endpoints, and the ticket events
+//! that fire webhooks. Exports are in `incremental.rs`.
 
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -31,7 +32,13 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
     let base = sim.config().base_url.clone();
     match (req.method, &req.segs[2..]) {
         (&Method::GET, ["tickets"]) => {
-            let items: Vec<_> = st.data.tickets.values().map(|t| (t.id, t)).collect();
+            let items: Vec<_> = st
+                .data
+                .tickets
+                .values()
+                .filter(|t| !is_deleted(t))
+                .map(|t| (t.id, t))
+                .collect();
             let url = ListUrl {
                 base: &base,
                 path: "/api/v2/tickets.json",
@@ -56,10 +63,41 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 Err(resp) => resp,
             }
         }
+        (&Method::GET, ["tickets", "show_many"]) => {
+            let ids = req.query.list("ids").unwrap_or_default();
+            if ids.len() > paging::MAX_PAGE {
+                return http::too_many_values();
+            }
+            let found: Vec<_> = ids
+                .iter()
+                .filter_map(|id| id.parse::<u64>().ok())
+                .filter_map(|id| st.data.tickets.get(&id))
+                .filter(|t| !is_deleted(t))
+                .map(|t| sim.ticket_view(t))
+                .collect();
+            paging::all(found, "tickets")
+        }
+        (&Method::DELETE, ["tickets", id]) => {
+            // Kept with status `deleted`: the incremental export reports it so (§5.10).
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| st.data.tickets.get_mut(&id))
+                .filter(|t| !is_deleted(t))
+            {
+                Some(t) => {
+                    t.status = "deleted".to_owned();
+                    t.updated_at = now_iso();
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                None => http::not_found(),
+            }
+        }
         (&Method::GET, ["tickets", id]) => match id
             .parse::<u64>()
             .ok()
             .and_then(|id| st.data.tickets.get(&id))
+            .filter(|t| !is_deleted(t))
         {
             Some(t) => http::ok(&json!({"ticket": sim.ticket_view(t)})),
             None => http::not_found(),
@@ -102,6 +140,7 @@ fn tags(st: &mut State, id: &str, method: &Method, req: &Req<'_>) -> Response {
         .parse::<u64>()
         .ok()
         .and_then(|id| st.data.tickets.get(&id))
+        .filter(|t| !is_deleted(t))
         .map(|t| (t.id, t.tags.clone()))
     else {
         return http::not_found();
@@ -142,6 +181,11 @@ fn tags(st: &mut State, id: &str, method: &Method, req: &Req<'_>) -> Response {
         StatusCode::OK
     };
     http::json(status, &json!({ "tags": tags }))
+}
+
+/// A deleted ticket is gone for every endpoint but the incremental export.
+fn is_deleted(t: &Ticket) -> bool {
+    t.status == "deleted"
 }
 
 fn audit(ticket_id: u64, events: Vec<Value>) -> Value {
@@ -254,7 +298,7 @@ pub(super) fn create(st: &mut State, input: &TicketInput, channel: &str) -> Resu
 
 /// Updates a ticket; returns the audit's change events.
 pub(super) fn update(st: &mut State, id: u64, input: &TicketInput) -> Result<Vec<Value>, Response> {
-    let Some(ticket) = st.data.tickets.get_mut(&id) else {
+    let Some(ticket) = st.data.tickets.get_mut(&id).filter(|t| !is_deleted(t)) else {
         return Err(http::not_found());
     };
     if ticket.status == "closed" {

@@ -1,7 +1,7 @@
-//! User endpoints (§5): list with role filter, show, show_many, search (in `search.rs`),
-//! create, create_or_update, create_many, update_many (batch, `ids=` and `external_ids=`
-//! forms) and create_or_update_many. The bulk
-//! creates answer 403 when bulk import is switched off, as on accounts where it is.
+//! User endpoints (§5): list with role filter, show, `me`, show_many, search (in
+//! `search.rs`), create, update, create_or_update, create_many, update_many (batch,
+//! `ids=` and `external_ids=` forms) and create_or_update_many. The bulk creates answer
+//! 403 when bulk import is switched off, as on accounts where it is.
 
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -158,6 +158,35 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 .map(|u| sim.user_view(u))
                 .collect();
             paging::all(found, "users")
+        }
+        (&Method::GET, ["users", "me"]) => {
+            // The agent the credentials name; a bearer token stands for the first admin.
+            let me = req
+                .agent_email
+                .as_deref()
+                .and_then(|e| st.data.user_by_email(e))
+                .or_else(|| st.data.users.values().find(|u| u.role == "admin"));
+            match me {
+                Some(u) => http::ok(&json!({"user": sim.user_view(u)})),
+                None => http::not_found(),
+            }
+        }
+        (&Method::PUT, ["users", id]) => {
+            let Some(id) = id.parse::<u64>().ok() else {
+                return http::not_found();
+            };
+            let body: One = match decode(req.body) {
+                Ok(b) => b,
+                Err(resp) => return resp,
+            };
+            match st.data.update_user(id, &body.user) {
+                None => http::not_found(),
+                Some(Err(e)) => http::record_invalid(e.attr, &e.description, e.code),
+                Some(Ok(())) => {
+                    let user = st.data.users.get(&id).map(|u| sim.user_view(u));
+                    http::ok(&json!({"user": user}))
+                }
+            }
         }
         (&Method::GET, ["users", id]) => {
             match id.parse::<u64>().ok().and_then(|id| st.data.users.get(&id)) {
