@@ -1623,3 +1623,95 @@ async fn composite_runs_subrequests_with_references_and_all_or_none() {
         .await;
     assert_eq!(status, 400);
 }
+
+/// `Sforce-Auto-Assign` applies to Case updates too (reference §1.2, §10): without
+/// `FALSE`, the active assignment rule runs again and may take the Case to another owner,
+/// on a plain update and on an upsert that updates alike.
+#[tokio::test]
+async fn case_updates_without_auto_assign_false_run_the_assignment_rule() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let owner_name = |id: &str| {
+        let dump = sf.sim.dump();
+        let owner = dump["Case"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["Id"] == json!(id)))
+            .map(|c| c["OwnerId"].clone())
+            .unwrap_or(Value::Null);
+        dump["User"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["Id"] == owner))
+            .map(|u| u["Name"].clone())
+            .unwrap_or(Value::Null)
+    };
+    let send = |method: Method, path: String, assign: Option<&'static str>, body: Value| {
+        let mut req = sf
+            .http
+            .request(method, format!("{}{path}", sf.url))
+            .bearer_auth(&token)
+            .json(&body);
+        if let Some(v) = assign {
+            req = req.header("Sforce-Auto-Assign", v);
+        }
+        async move { req.send().await.expect("request").status().as_u16() }
+    };
+    let key_path =
+        "/services/data/v62.0/sobjects/Case/Zendesk_Support_Ticket_ID__c/aa-1".to_string();
+    assert_eq!(
+        send(
+            Method::PATCH,
+            key_path.clone(),
+            Some("FALSE"),
+            json!({"Subject": "s"})
+        )
+        .await,
+        201
+    );
+    let id = sf.sim.dump()["Case"]
+        .as_array()
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c["Zendesk_Support_Ticket_ID__c"] == json!("aa-1"))
+        })
+        .map(|c| c["Id"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert_eq!(owner_name(&id), json!("Sandbox Integration User"));
+
+    let by_id = format!("/services/data/v62.0/sobjects/Case/{id}");
+    assert_eq!(
+        send(
+            Method::PATCH,
+            by_id.clone(),
+            Some("FALSE"),
+            json!({"Subject": "t"})
+        )
+        .await,
+        204
+    );
+    assert_eq!(
+        owner_name(&id),
+        json!("Sandbox Integration User"),
+        "FALSE: owner kept"
+    );
+    assert_eq!(
+        send(Method::PATCH, by_id, None, json!({"Subject": "u"})).await,
+        204
+    );
+    assert_eq!(
+        owner_name(&id),
+        json!("Sandbox Assignment Rule Queue"),
+        "no header: rule ran"
+    );
+
+    assert_eq!(send(Method::PATCH, key_path.clone(), Some("FALSE"), json!({"OwnerId": sf.sim.dump()["User"].as_array().and_then(|u| u.iter().find(|u| u["Name"] == json!("Sandbox Integration User"))).map(|u| u["Id"].clone()).unwrap_or_default()})).await, 200);
+    assert_eq!(owner_name(&id), json!("Sandbox Integration User"));
+    assert_eq!(
+        send(Method::PATCH, key_path, None, json!({"Subject": "v"})).await,
+        200
+    );
+    assert_eq!(
+        owner_name(&id),
+        json!("Sandbox Assignment Rule Queue"),
+        "upsert update: rule ran"
+    );
+}

@@ -157,6 +157,7 @@ pub fn run(state: &mut SimState, body: &[u8], update: bool, ctx: WriteCtx<'_>) -
             }
             Ok(Op::Update(sobject, id, values)) => {
                 dml::apply(state, sobject, &id, values);
+                dml::run_assignment_rule(state, sobject, &id, ctx);
                 json!({"id": id, "success": true, "errors": []})
             }
         })
@@ -307,6 +308,7 @@ pub fn upsert(
             }
             Ok(Upsert::Update(id, values)) => {
                 dml::apply(state, sobject, &id, values);
+                dml::run_assignment_rule(state, sobject, &id, ctx);
                 json!({"id": id, "success": true, "errors": [], "created": false})
             }
         })

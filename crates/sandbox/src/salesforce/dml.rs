@@ -245,6 +245,24 @@ pub(super) fn apply(
     }
 }
 
+/// The Case assignment rule on an update (reference §1.2: `Sforce-Auto-Assign` applies
+/// to updates too): unless the header said `FALSE`, the rule takes the Case to its owner.
+pub(super) fn run_assignment_rule(
+    state: &mut SimState,
+    sobject: &'static SObject,
+    id: &str,
+    ctx: WriteCtx<'_>,
+) {
+    if sobject.name != "Case" || !ctx.auto_assign {
+        return;
+    }
+    if let Some(owner) = user_id(&state.store, ASSIGNMENT_RULE_USER) {
+        state
+            .store
+            .set_field(sobject, id, "OwnerId", Value::String(owner));
+    }
+}
+
 pub(super) fn created(
     state: &mut SimState,
     sobject: &'static SObject,
@@ -468,7 +486,13 @@ pub fn get_by_external_id(
 }
 
 /// `PATCH /sobjects/{T}/{id}`: 204.
-pub fn update(state: &mut SimState, sobject: &str, id: &str, body: &[u8]) -> DmlResponse {
+pub fn update(
+    state: &mut SimState,
+    sobject: &str,
+    id: &str,
+    body: &[u8],
+    ctx: WriteCtx<'_>,
+) -> DmlResponse {
     let Some(sobject) = schema::sobject(sobject) else {
         return not_found();
     };
@@ -483,6 +507,7 @@ pub fn update(state: &mut SimState, sobject: &str, id: &str, body: &[u8]) -> Dml
     match check_body(&state.store, sobject, body) {
         Ok(values) => {
             apply(state, sobject, &rid, values);
+            run_assignment_rule(state, sobject, &rid, ctx);
             DmlResponse {
                 status: 204,
                 location: None,
@@ -554,6 +579,7 @@ pub fn upsert(
         [id] => {
             let id = id.clone();
             apply(state, sobject, &id, values);
+            run_assignment_rule(state, sobject, &id, ctx);
             if api_version >= 46.0 {
                 DmlResponse {
                     status: 200,

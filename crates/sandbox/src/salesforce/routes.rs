@@ -259,7 +259,7 @@ pub(super) fn dispatch(
                 version,
             )
         }
-        (&Method::PATCH, ["sobjects", t, id]) => return dml::update(state, t, id, body),
+        (&Method::PATCH, ["sobjects", t, id]) => return dml::update(state, t, id, body, ctx),
         (&Method::POST | &Method::PATCH, ["composite", "sobjects"]) => {
             let (status, body) = collections::run(state, body, *method == Method::PATCH, ctx);
             return json(status, body);
