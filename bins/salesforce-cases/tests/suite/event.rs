@@ -284,3 +284,31 @@ async fn an_unknown_ticket_is_reported_and_exits_0() {
     assert_eq!(run.report["errors"][0]["kind"], "ticket_not_found");
     assert!(cases(&sb).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_description_is_cut_to_32000_characters() {
+    use sandbox::zendesk::model::{CommentInput, TicketInput};
+    let sb = sandbox(Instance::Global).await;
+    let long = "ü".repeat(40_000);
+    let ticket = sb
+        .admin()
+        .create_ticket(TicketInput {
+            subject: Some("S".repeat(300)),
+            comment: Some(CommentInput {
+                body: Some(long),
+                public: Some(true),
+            }),
+            requester_id: Some(ELLEN),
+            organization_id: Some(ACME_ORG),
+            ..TicketInput::default()
+        })
+        .await
+        .unwrap();
+    let run = event(&sb, "global", ticket.id, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let c = case(&sb, &ticket.id.to_string());
+    assert_eq!(c["Description"].as_str().unwrap().chars().count(), 32_000);
+    assert_eq!(c["Subject"].as_str().unwrap().chars().count(), 255);
+    // No priority on the ticket: none sent.
+    assert!(c["Priority"].is_null(), "{}", c["Priority"]);
+}
