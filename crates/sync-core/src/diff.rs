@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
 use crate::mapping::Mapping;
-use crate::model::{Finding, FindingKind};
-use crate::records::decode_accounts;
+use crate::model::{Account, Finding, FindingKind};
+use crate::records::{decode_accounts, Decoded};
 use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
 use crate::zendesk::{managed_view, ZendeskOrg};
@@ -154,6 +154,18 @@ pub fn plan_orgs(
 ) -> Plan {
     let salesforce_records = records.len();
     let decoded = decode_accounts(mapping.instance(), records);
+    plan_decoded(decoded, salesforce_records, orgs, mapping, today)
+}
+
+/// [`plan_orgs`] for accounts already decoded (e.g. with a streaming
+/// [`crate::records::AccountDecoder`]); `salesforce_records` counts every record read.
+pub fn plan_decoded(
+    decoded: Decoded<Account>,
+    salesforce_records: usize,
+    orgs: &[ZendeskOrg],
+    mapping: &Mapping,
+    today: Date,
+) -> Plan {
     let evaluations: Vec<Evaluation> = decoded
         .items
         .iter()

@@ -480,11 +480,46 @@ fn raw_str(value: &serde_json::Value, key: &str) -> Option<String> {
 /// Decodes the account records of one instance's query. Each bad record (wrong
 /// shape, invalid id, blank name, repeated id) is one `invalid_account` finding.
 pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> Decoded<Account> {
-    let mut out = Decoded::default();
-    let mut seen = HashSet::new();
+    let mut decoder = AccountDecoder::new(instance);
     for value in records {
+        decoder.push(value);
+    }
+    decoder.finish()
+}
+
+/// Decodes account records one at a time as a query streams them, so that only the
+/// typed accounts are kept in memory, never the raw JSON of the whole result. The same
+/// rules as [`decode_accounts`], including "first occurrence of an id wins".
+#[derive(Debug)]
+pub struct AccountDecoder {
+    instance: Instance,
+    seen: HashSet<String>,
+    records: usize,
+    out: Decoded<Account>,
+}
+
+impl AccountDecoder {
+    /// A decoder for the instance's account query.
+    pub fn new(instance: Instance) -> AccountDecoder {
+        AccountDecoder {
+            instance,
+            seen: HashSet::new(),
+            records: 0,
+            out: Decoded::default(),
+        }
+    }
+
+    /// Records pushed so far (valid or not).
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    /// Decodes and validates one record.
+    pub fn push(&mut self, value: serde_json::Value) {
+        self.records += 1;
+        let out = &mut self.out;
         let raw_id = raw_str(&value, "Account_ID_18__c");
-        let decoded: Result<Account, String> = match instance {
+        let decoded: Result<Account, String> = match self.instance {
             Instance::Global => decode_one::<GlobalAccountRecord>(value)
                 .and_then(|r| r.incomplete_children().map_or(Ok(Account::from(r)), Err)),
             Instance::UsFederal => decode_one::<FederalAccountRecord>(value)
@@ -498,7 +533,7 @@ pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> D
                     raw_id.as_deref(),
                     message,
                 ));
-                continue;
+                return;
             }
         };
         let problem = if !is_valid_id18(&account.id18) {
@@ -508,7 +543,7 @@ pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> D
             ))
         } else if account.name.is_empty() {
             Some("field Name: blank".to_string())
-        } else if !seen.insert(account.id18.clone()) {
+        } else if !self.seen.insert(account.id18.clone()) {
             Some(
                 "field Account_ID_18__c: the account appears more than once in the result"
                     .to_string(),
@@ -527,7 +562,11 @@ pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> D
             None => out.items.push(account),
         }
     }
-    out
+
+    /// The decoded accounts and the findings.
+    pub fn finish(self) -> Decoded<Account> {
+        self.out
+    }
 }
 
 /// Decodes the contact records of the US Federal contacts query. A record of the
