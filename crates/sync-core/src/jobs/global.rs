@@ -3,7 +3,7 @@
 //! the deletion of greatly-expired orgs — every read before the first write, guards
 //! before any write, and a report of what was done.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::TryStreamExt;
 use time::OffsetDateTime;
@@ -82,12 +82,9 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
         .iter()
         .map(|d| d.salesforce_id.as_str())
         .collect();
+    let account_of: BTreeMap<u64, &String> = plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
     for org in &phase.orgs {
-        let Some(sfid) = plan
-            .org_ids
-            .iter()
-            .find_map(|(sfid, id)| (*id == org.id).then_some(sfid))
-        else {
+        let Some(sfid) = account_of.get(&org.id).copied() else {
             continue;
         };
         // Only recent orgs with sold-to contacts are worth a lookup of their users.

@@ -15,15 +15,20 @@ use serde_json::Value;
 use super::{JobContext, Progress};
 use crate::apply::orgs::{self, DeletesApplied, OrgsApplied};
 use crate::apply::{zendesk_org, zendesk_org_field, RowFailure};
+use crate::diff::plan_decoded;
 use crate::guards::{any_tripped, check_guards, Guard};
 use crate::mapping::{Instance, Mapping};
-use crate::{plan_orgs, soql, Error, Plan, Report, ZendeskOrg};
+use crate::model::Account;
+use crate::records::{AccountDecoder, Decoded};
+use crate::{soql, Error, Plan, Report, ZendeskOrg};
 
 /// What the reads of an org sync produced.
 #[derive(Debug, Clone, Default)]
 pub struct OrgRead {
-    /// The account records of the instance's query, as Salesforce returned them.
-    pub records: Vec<Value>,
+    /// Account records the instance's query returned (valid or not).
+    pub salesforce_records: usize,
+    /// The accounts, decoded as they streamed in, and the invalid ones as findings.
+    pub accounts: Decoded<Account>,
     /// Every Zendesk organization.
     pub orgs: Vec<ZendeskOrg>,
 }
@@ -103,17 +108,39 @@ pub async fn read_orgs(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskOr
     Ok(out)
 }
 
+/// Streams the instance's account query, decoding each record as it arrives (only the
+/// typed accounts are kept), logging progress.
+pub async fn read_accounts(
+    salesforce: &sfdc_client::Client,
+    instance: Instance,
+) -> Result<(usize, Decoded<Account>), Error> {
+    let mut progress = Progress::new("Salesforce accounts");
+    let mut decoder = AccountDecoder::new(instance);
+    let mut stream = std::pin::pin!(salesforce.query::<Value>(accounts_query(instance)));
+    while let Some(item) = stream.next().await {
+        match item? {
+            Ok(record) => {
+                progress.tick();
+                decoder.push(record);
+            }
+            Err(bad) => tracing::warn!(error = %bad, "undecodable account record left out"),
+        }
+    }
+    progress.done();
+    Ok((decoder.records(), decoder.finish()))
+}
+
 /// Reads the instance's accounts and the Zendesk orgs concurrently.
 pub async fn read(ctx: &JobContext, mapping: &Mapping) -> Result<OrgRead, Error> {
-    let (records, orgs) = tokio::try_join!(
-        read_records(
-            &ctx.salesforce,
-            accounts_query(mapping.instance()),
-            "Salesforce accounts"
-        ),
+    let ((salesforce_records, accounts), orgs) = tokio::try_join!(
+        read_accounts(&ctx.salesforce, mapping.instance()),
         read_orgs(&ctx.zendesk),
     )?;
-    Ok(OrgRead { records, orgs })
+    Ok(OrgRead {
+        salesforce_records,
+        accounts,
+        orgs,
+    })
 }
 
 /// Plans the org sync of `read`, records the plan and the guards in `report`, and,
@@ -127,7 +154,13 @@ pub async fn sync_orgs(
     extra_guards: Vec<Guard>,
     report: &mut Report,
 ) -> Result<OrgPhaseOutcome, Error> {
-    let plan = plan_orgs(read.records, &read.orgs, mapping, ctx.today);
+    let plan = plan_decoded(
+        read.accounts,
+        read.salesforce_records,
+        &read.orgs,
+        mapping,
+        ctx.today,
+    );
     report.record_org_plan(&plan);
     let mut guards = check_guards(&plan, &ctx.guards);
     guards.extend(extra_guards);
