@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from requests.adapters import HTTPAdapter
 from zenpy import Zenpy
-from zenpy.lib.api_objects import Organization, User
+from zenpy.lib.api_objects import Organization, Ticket, User
 from zenpy.lib.exception import APIException, RecordNotFoundException, TooManyValuesException
 
 SUBDOMAIN = "sandbox"
@@ -217,6 +217,13 @@ def main(sandbox_urls):
     again = zd.users.create_or_update(User(name="Upsert 2", email=f"zenpy-{run}-u@example.com"))
     check(again.id == upserted.id and SEEN[-1][2] == 200, "users/create_or_update updated (200)")
 
+    # users/me, and a single user update (PUT users/{id}).
+    me = zd.users.me()
+    check(me.role == "admin", f"users/me answers the agent: {me.email}")
+    one = zd.users(id=user_ids[1])
+    one.name = f"Zenpy {run} single"
+    check(zd.users.update(one).name == one.name, "PUT users/{id} updates one user")
+
     # General search for an organization by name.
     found = list(zd.search(type="organization", name=f"zenpy {run} 2"))
     check([o.id for o in found] == [created_ids[2]], "search.json?query=type:organization name:…")
@@ -264,10 +271,21 @@ def main(sandbox_urls):
     check(t.requester_id is not None and t.via is not None and isinstance(t.custom_fields, list),
           "ticket carries requester_id, via and a custom_fields array")
 
+    # tickets/show_many, then create and delete one ticket.
+    many = list(zd.tickets(ids=[x.id for x in tickets]))
+    check(sorted(x.id for x in many) == sorted(x.id for x in tickets), "tickets/show_many?ids=")
+    audit = zd.tickets.create(Ticket(subject=f"zenpy {run}", description="made by zenpy"))
+    made = audit.ticket
+    check(made.id and made.status == "new" and SEEN[-1][2] == 201, "ticket create is 201")
+    zd.tickets.delete(made)
+    check(SEEN[-1][2] == 204, "ticket delete is 204")
+
     # Incremental ticket export, cursor form, to end_of_stream.
     exported = list(zd.tickets.incremental(start_time=0))
     check({x.id for x in tickets} <= {x.id for x in exported},
           f"incremental/tickets/cursor exported {len(exported)} tickets")
+    check([x.status for x in exported if x.id == made.id] == ["deleted"],
+          "the deleted ticket is exported with status deleted")
     one_by_one = list(zd.tickets.incremental(start_time=0, per_page=1))
     check([x.id for x in one_by_one] == [x.id for x in exported],
           "the export one ticket a page follows after_url to end_of_stream")
