@@ -344,7 +344,8 @@ pub(super) fn live_record<'a>(
         return Err(error(
             400,
             "MALFORMED_ID",
-            format!("{} ID: id value of incorrect type: {id}", sobject.name),
+            // The recorded real message (reference §5.3) names no sObject.
+            format!("Record ID: id value of incorrect type: {id}"),
             &["Id"],
         ));
     }
