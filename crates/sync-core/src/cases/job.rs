@@ -4,18 +4,13 @@
 //! Case up by key, [`decide`] and write by upsert on the key field, recording every
 //! outcome in the [`Report`]'s `cases` section.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-use futures::TryStreamExt;
 use serde_json::{json, Map, Value};
-use time::OffsetDateTime;
-use zendesk_client::{OrgId, Organization, Ticket, TicketId, TicketStatus, User, UserId};
+use zendesk_client::{Organization, Ticket, TicketId, User};
 
 use super::rules::{
     agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts, TicketOrg,
 };
-use super::salesforce::{find_cases, upsert_case, upsert_cases, CaseLookup};
+use super::salesforce::{find_cases, upsert_case, CaseLookup};
 use crate::mapping::Mapping;
 use crate::report::{CaseCounts, Change, ReportError};
 use crate::{Error, Report};
@@ -29,11 +24,6 @@ pub const MISSING_ACCOUNT: &str = "missing_account";
 pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
 /// Failure: Salesforce refused a Case write, or a key matched several Cases.
 pub const CASE_WRITE_FAILED: &str = "case_write_failed";
-
-/// Records per `show_many` call (the API's limit).
-const PER_SHOW_MANY: usize = 100;
-/// The oldest `start_time` Zendesk accepts is at least this far in the past.
-const MIN_WINDOW: Duration = Duration::from_secs(60);
 
 /// What one ticket came to, for the report and the webhook metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +56,7 @@ pub struct CasesJob {
 }
 
 /// How a failed Case write is treated.
-enum WriteError {
+pub(super) enum WriteError {
     /// The account is missing or deleted: a finding.
     MissingAccount(String),
     /// This Case was refused: reported, the run goes on.
@@ -75,7 +65,7 @@ enum WriteError {
     Fatal(sfdc_client::Error),
 }
 
-fn classify(err: sfdc_client::Error) -> WriteError {
+pub(super) fn classify(err: sfdc_client::Error) -> WriteError {
     let codes = err.error_codes();
     if codes.iter().any(|c| {
         matches!(
@@ -94,7 +84,7 @@ fn classify(err: sfdc_client::Error) -> WriteError {
     }
 }
 
-fn item_error(message: &str) -> sfdc_client::CollectionResult {
+pub(super) fn item_error(message: &str) -> sfdc_client::CollectionResult {
     sfdc_client::CollectionResult {
         id: None,
         success: false,
@@ -108,7 +98,7 @@ fn item_error(message: &str) -> sfdc_client::CollectionResult {
 }
 
 /// A failed Collections item: a missing account is a finding, anything else refused.
-fn classify_item(item: &sfdc_client::CollectionResult) -> WriteError {
+pub(super) fn classify_item(item: &sfdc_client::CollectionResult) -> WriteError {
     let message = item
         .errors
         .iter()
@@ -134,7 +124,7 @@ fn classify_item(item: &sfdc_client::CollectionResult) -> WriteError {
 }
 
 /// The org's `salesforce_id` under the mapping's field key, trimmed, if set.
-fn org_account(org: &Organization, mapping: &Mapping) -> TicketOrg {
+pub(super) fn org_account(org: &Organization, mapping: &Mapping) -> TicketOrg {
     let key = &mapping.fields().salesforce_id;
     match org
         .organization_fields
@@ -153,7 +143,12 @@ fn org_account(org: &Organization, mapping: &Mapping) -> TicketOrg {
 }
 
 impl CasesJob {
-    fn facts(&self, ticket: &Ticket, org: TicketOrg, requester: Option<&User>) -> TicketFacts {
+    pub(super) fn facts(
+        &self,
+        ticket: &Ticket,
+        org: TicketOrg,
+        requester: Option<&User>,
+    ) -> TicketFacts {
         TicketFacts {
             ticket_id: ticket.id.0,
             status: ticket.status.as_str().to_string(),
@@ -260,7 +255,7 @@ impl CasesJob {
     }
 
     /// The decision for a ticket, or the message when its key matches several Cases.
-    fn decision(
+    pub(super) fn decision(
         &self,
         facts: &TicketFacts,
         lookup: &CaseLookup,
@@ -288,7 +283,7 @@ impl CasesJob {
     }
 
     /// Sends the decision's write, unless it writes nothing or this is a dry run.
-    async fn apply(&self, decision: &Decision) -> Result<(), WriteError> {
+    pub(super) async fn apply(&self, decision: &Decision) -> Result<(), WriteError> {
         let Some(body) = decision.body() else {
             return Ok(());
         };
@@ -306,179 +301,6 @@ impl CasesJob {
         .map_err(classify)
     }
 
-    /// Sends the writes of many decisions, 200 Cases a Collections call; an item that
-    /// failed only for a transient reason (`UNABLE_TO_LOCK_ROW`) is sent again on its own
-    /// (the single upsert retries with backoff). `Err` when Salesforce cannot be reached.
-    async fn apply_many(
-        &self,
-        decisions: Vec<(u64, Decision)>,
-    ) -> Result<Vec<(u64, Decision, Result<(), WriteError>)>, Error> {
-        let (writing, quiet): (Vec<_>, Vec<_>) = decisions
-            .into_iter()
-            .partition(|(_, d)| d.body().is_some() && !self.dry_run);
-        let mut out: Vec<(u64, Decision, Result<(), WriteError>)> =
-            quiet.into_iter().map(|(id, d)| (id, d, Ok(()))).collect();
-        for chunk in writing.chunks(sfdc_client::MAX_COLLECTION_RECORDS) {
-            let items: Vec<(String, Map<String, Value>)> = chunk
-                .iter()
-                .filter_map(|(_, d)| d.body().map(|b| (d.key().to_string(), b)))
-                .collect();
-            let results = match upsert_cases(&self.salesforce, self.mapping.cases(), &items).await {
-                Ok(r) => r,
-                Err(e) => match classify(e) {
-                    WriteError::Fatal(e) => return Err(e.into()),
-                    WriteError::MissingAccount(m) | WriteError::Refused(m) => {
-                        let m = format!("the Case collection call was refused: {m}");
-                        chunk.iter().map(|_| Err(item_error(&m))).collect()
-                    }
-                },
-            };
-            for ((ticket_id, decision), result) in chunk.iter().cloned().zip(results) {
-                let result = match result {
-                    Ok(_) => Ok(()),
-                    Err(item) if item.is_retriable() => self.apply(&decision).await,
-                    Err(item) => Err(classify_item(&item)),
-                };
-                out.push((ticket_id, decision, result));
-            }
-        }
-        out.sort_by_key(|(ticket_id, _, _)| *ticket_id);
-        Ok(out)
-    }
-
-    /// Walks the tickets changed in the last `since` (before `now`) and repairs what a
-    /// lost event left undone: a ticket with an account and no Case gets one (closed if
-    /// the ticket is), a closed ticket whose Case is open gets it closed. Cases are
-    /// looked up 200 keys a query; existing Cases' fields are left alone.
-    pub async fn reconcile(
-        &self,
-        since: Duration,
-        now: OffsetDateTime,
-        report: &mut Report,
-    ) -> Result<(), Error> {
-        report.cases.get_or_insert_with(CaseCounts::default);
-        if since < MIN_WINDOW {
-            return Err(Error::Config(format!(
-                "--since must be at least 1m (Zendesk refuses a start_time under a minute old), got {}s",
-                since.as_secs()
-            )));
-        }
-        let start = now - since;
-        let tickets = self.changed_tickets(start.unix_timestamp()).await?;
-        let orgs = self.organizations(&tickets).await?;
-        report.zendesk.organizations = orgs.len();
-        let settings = self.mapping.cases();
-        let keys: Vec<String> = tickets.keys().map(|id| case_key(settings, *id)).collect();
-        let lookup = find_cases(&self.salesforce, settings, &keys).await?;
-        report.salesforce.records += lookup.by_key.values().map(Vec::len).sum::<usize>();
-        for bad in &lookup.bad_rows {
-            tracing::warn!(row = %bad, "unreadable Case row skipped");
-        }
-        tracing::info!(
-            tickets = tickets.len(),
-            cases = lookup.by_key.len(),
-            queries = lookup.queries,
-            "tickets and Cases read"
-        );
-
-        // Decide without requesters first; read requesters (100 a call) only for the
-        // Cases to create, then decide those again with them.
-        let mut decided = Vec::new();
-        for ticket in tickets.values() {
-            let org = match ticket.organization_id {
-                None => TicketOrg::None,
-                Some(id) => match orgs.get(&id) {
-                    Some(o) => org_account(o, &self.mapping),
-                    None => TicketOrg::None,
-                },
-            };
-            let facts = self.facts(ticket, org, None);
-            match self.decision(&facts, &lookup, Mode::Repair) {
-                (_, Some(message)) => {
-                    fail(report, facts.ticket_id, message);
-                }
-                (decision, None) => decided.push((ticket, facts, decision)),
-            }
-        }
-        let wanted: Vec<UserId> = decided
-            .iter()
-            .filter(|(_, _, d)| matches!(d, Decision::Create { .. }))
-            .filter_map(|(t, _, _)| t.requester_id)
-            .collect();
-        let requesters = self.users(wanted).await?;
-        let writes: Vec<(u64, Decision)> = decided
-            .into_iter()
-            .map(|(ticket, facts, decision)| match decision {
-                Decision::Create { .. } => {
-                    let requester = ticket.requester_id.and_then(|id| requesters.get(&id));
-                    let facts = self.facts(ticket, facts.org, requester);
-                    let (decision, _) = self.decision(&facts, &lookup, Mode::Repair);
-                    (facts.ticket_id, decision)
-                }
-                other => (facts.ticket_id, other),
-            })
-            .collect();
-        let results = self.apply_many(writes).await?;
-        for (ticket_id, decision, result) in results {
-            record(report, ticket_id, &decision, result, self.dry_run)?;
-        }
-        Ok(())
-    }
-
-    /// The tickets of the incremental export from `start_time`, the latest version of
-    /// each, deleted ones left out.
-    async fn changed_tickets(&self, start_time: i64) -> Result<BTreeMap<u64, Ticket>, Error> {
-        let mut tickets = BTreeMap::new();
-        let mut pages = self.zendesk.tickets().incremental_export(start_time);
-        let mut last_log = Instant::now();
-        let mut seen = 0usize;
-        while let Some(page) = pages.try_next().await? {
-            seen += page.tickets.len();
-            for t in page.tickets {
-                if t.status == TicketStatus::Deleted {
-                    tickets.remove(&t.id.0);
-                } else {
-                    tickets.insert(t.id.0, t);
-                }
-            }
-            if last_log.elapsed() >= Duration::from_secs(3) {
-                tracing::info!(read = seen, "reading changed tickets");
-                last_log = Instant::now();
-            }
-        }
-        Ok(tickets)
-    }
-
-    /// Users by id, 100 a call; ids Zendesk does not know are absent.
-    async fn users(&self, mut ids: Vec<UserId>) -> Result<BTreeMap<UserId, User>, Error> {
-        ids.sort();
-        ids.dedup();
-        let mut out = BTreeMap::new();
-        for chunk in ids.chunks(PER_SHOW_MANY) {
-            for user in self.zendesk.users().show_many(chunk).await? {
-                out.insert(user.id, user);
-            }
-        }
-        Ok(out)
-    }
-
-    /// The organizations of the tickets, 100 a call.
-    async fn organizations(
-        &self,
-        tickets: &BTreeMap<u64, Ticket>,
-    ) -> Result<BTreeMap<OrgId, Organization>, Error> {
-        let mut ids: Vec<OrgId> = tickets.values().filter_map(|t| t.organization_id).collect();
-        ids.sort();
-        ids.dedup();
-        let mut out = BTreeMap::new();
-        for chunk in ids.chunks(PER_SHOW_MANY) {
-            for org in self.zendesk.organizations().show_many(chunk).await? {
-                out.insert(org.id, org);
-            }
-        }
-        Ok(out)
-    }
-
     /// Sets `api_calls` from both clients' counters.
     pub fn record_api_calls(&self, report: &mut Report) {
         report.api_calls.salesforce = self.salesforce.call_counts().values().sum();
@@ -486,7 +308,7 @@ impl CasesJob {
     }
 }
 
-fn counts(report: &mut Report) -> &mut CaseCounts {
+pub(super) fn counts(report: &mut Report) -> &mut CaseCounts {
     report.cases.get_or_insert_with(CaseCounts::default)
 }
 
@@ -507,7 +329,7 @@ fn skip(report: &mut Report, ticket_id: u64, kind: &'static str, message: String
     Outcome::Skipped(kind)
 }
 
-fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
+pub(super) fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
     counts(report).failed += 1;
     tracing::error!(ticket_id, %message, "Case write failed");
     push_error(report, CASE_WRITE_FAILED, ticket_id, message.clone());
@@ -515,7 +337,7 @@ fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
 }
 
 /// Records a decision and its write's result; `Err` for a fatal API error.
-fn record(
+pub(super) fn record(
     report: &mut Report,
     ticket_id: u64,
     decision: &Decision,

@@ -4,13 +4,14 @@
 //!   a ticket, and [`decide`] (create, update without `Status`, close, or nothing);
 //! - [`payload`]: the trigger webhook's body;
 //! - [`salesforce`]: Case lookup by key in bulk (SOQL, 200 keys a query) and the upsert;
-//! - [`job`]: [`CasesJob::handle_event`] for one event (CI trigger or webhook) and
-//!   [`CasesJob::reconcile`] for the tickets changed in a window.
+//! - [`job`]: [`CasesJob::handle_event`] for one event (CI trigger or webhook);
+//! - [`reconcile`]: [`CasesJob::reconcile`] for the tickets changed in a window.
 //!
 //! The Salesforce client must be built with `auto_assign(false)` (`Sforce-Auto-Assign: FALSE`).
 
 pub mod job;
 pub mod payload;
+pub mod reconcile;
 pub mod rules;
 pub mod salesforce;
 
