@@ -1719,3 +1719,38 @@ async fn case_updates_without_auto_assign_false_run_the_assignment_rule() {
         "upsert update: rule ran"
     );
 }
+
+/// A method the resource does not take is 405 `METHOD_NOT_ALLOWED` naming the allowed
+/// ones (reference §7.2), not a 404 that reads like a missing record.
+#[tokio::test]
+async fn a_wrong_method_on_a_known_resource_is_405() {
+    let sf = start().await;
+    let token = sf.token().await;
+    let (status, _, body) = sf
+        .call(
+            &token,
+            Method::PUT,
+            "/services/data/v62.0/sobjects/Case/500000000000000AAA",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            405,
+            json!([{"message": "HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,PATCH,DELETE", "errorCode": "METHOD_NOT_ALLOWED"}])
+        )
+    );
+    let (status, _, body) = sf
+        .call(
+            &token,
+            Method::DELETE,
+            "/services/data/v62.0/query?q=SELECT+Id+FROM+Case",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body[0]["errorCode"].clone()),
+        (405, json!("METHOD_NOT_ALLOWED"))
+    );
+}

@@ -283,10 +283,18 @@ pub(super) fn dispatch(
             return dml::upsert(state, t, field, value, body, ctx)
         }
         _ => {
+            if let Some(allowed) = allowed_methods(rest) {
+                if !allowed.split(',').any(|m| m == method.as_str()) {
+                    return json(
+                        405,
+                        json!([{"message": format!("HTTP Method '{method}' not allowed. Allowed are {allowed}"), "errorCode": "METHOD_NOT_ALLOWED"}]),
+                    );
+                }
+            }
             return json(
                 404,
                 json!([{"message": format!("The requested resource does not exist: the Salesforce sandbox has no route {method} {path}"), "errorCode": "NOT_FOUND"}]),
-            )
+            );
         }
     };
     match result {
@@ -296,6 +304,21 @@ pub(super) fn dispatch(
             json!([{"message": e.message, "errorCode": e.code}]),
         ),
     }
+}
+
+/// The methods the real API takes on a resource of this shape, for 405 answers
+/// (reference §7.2); `None` for shapes the sandbox does not know.
+fn allowed_methods(rest: &[&str]) -> Option<&'static str> {
+    Some(match rest {
+        ["query" | "queryAll"] | ["query" | "queryAll", _] => "HEAD,GET",
+        ["sobjects", _] => "HEAD,GET,POST",
+        ["sobjects", _, _] => "HEAD,GET,PATCH,DELETE",
+        ["sobjects", _, _, _] => "HEAD,GET,PATCH,DELETE",
+        ["composite"] => "POST",
+        ["composite", "sobjects"] => "GET,POST,PATCH,DELETE",
+        ["composite", "sobjects", _, _] => "PATCH",
+        _ => return None,
+    })
 }
 
 /// The page size: the configured one, lowered by `Sforce-Query-Options: batchSize=N` (clamped to 200..2000).
