@@ -193,3 +193,13 @@ pub async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The name of a Case's owner (the integration user unless an assignment rule ran).
+pub fn owner_name(sb: &Sandbox, case: &Value) -> Option<String> {
+    let owner = case["OwnerId"].as_str()?;
+    sb.admin().salesforce_state()["User"]
+        .as_array()?
+        .iter()
+        .find(|u| u["Id"] == owner)
+        .and_then(|u| u["Name"].as_str().map(str::to_string))
+}

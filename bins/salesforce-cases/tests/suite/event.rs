@@ -28,15 +28,10 @@ async fn created_gives_a_case_with_the_tickets_fields() {
         Value::from(format!("{}/agent/tickets/{ACME_TICKET}", sb.zendesk_url()))
     );
     // Sforce-Auto-Assign: FALSE: the assignment rule did not pick the owner.
-    let owner = case["OwnerId"].as_str().unwrap().to_string();
-    let users = sb.admin().salesforce_state()["User"].clone();
-    let owner_name = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["Id"] == owner.as_str())
-        .map(|u| u["Name"].clone());
-    assert_eq!(owner_name, Some(Value::from("Sandbox Integration User")));
+    assert_eq!(
+        owner_name(&sb, &case).as_deref(),
+        Some("Sandbox Integration User")
+    );
     insta::assert_json_snapshot!("created_report", run.report, {
         ".started_at" => "[time]",
         ".finished_at" => "[time]",

@@ -35,6 +35,13 @@ async fn reconcile_repairs_a_missed_create_and_a_missed_close_then_does_nothing(
     assert_eq!(created["SuppliedEmail"], "ellen@acme.example.com");
     let closed = case(&sb, &missed_close.to_string());
     assert_eq!(closed["IsClosed"], true);
+    // Collections writes send Sforce-Auto-Assign: FALSE too.
+    for c in [&created, &closed] {
+        assert_eq!(
+            owner_name(&sb, c).as_deref(),
+            Some("Sandbox Integration User")
+        );
+    }
     // Both repairs in one sObject Collections upsert.
     assert_eq!(sf_count(&sb, COLLECTION_UPSERT), 1);
     // Cases are looked up in bulk: one query for every ticket of the window; on the
