@@ -258,7 +258,7 @@ impl ZendeskSim {
     pub fn create_ticket(&self, input: &model::TicketInput) -> Result<model::Ticket, Response> {
         let (result, events) = {
             let mut st = self.lock();
-            let result = tickets::create(&mut st, input, "web")
+            let result = tickets::create(&mut st, input, "web", None)
                 .map(|id| st.data.tickets.get(&id).map(|t| self.ticket_view(t)));
             (result, tickets::take_events(&mut st))
         };

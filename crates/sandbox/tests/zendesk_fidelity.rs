@@ -693,3 +693,27 @@ async fn tickets_show_many_and_a_deleted_ticket_lives_on_only_in_the_export() {
         .await;
     assert_eq!(status, 404, "a deleted ticket cannot be updated");
 }
+
+#[tokio::test]
+async fn a_ticket_made_without_requester_belongs_to_the_api_user() {
+    let zd = zd().await;
+    let ada = new_user(&zd, "Ada", "ada@example.com", "EXT-1").await;
+    let resp = zd
+        .http
+        .post(format!("{}/api/v2/tickets.json", zd.url))
+        .basic_auth("ada@example.com/token", Some("t0k"))
+        .json(&json!({"ticket": {"subject": "mine", "comment": {"body": "hello"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    assert!(resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("/api/v2/tickets/"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["ticket"]["requester_id"], ada);
+    assert_eq!(body["ticket"]["via"]["channel"], "api");
+    assert_eq!(body["ticket"]["description"], "hello");
+    assert!(body["audit"].is_object());
+}

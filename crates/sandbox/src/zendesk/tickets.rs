@@ -51,7 +51,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 Ok(b) => b,
                 Err(resp) => return resp,
             };
-            match create(st, &body.ticket, "api") {
+            match create(st, &body.ticket, "api", req.agent_email.as_deref()) {
                 Ok(id) => {
                     let ticket = st.data.tickets.get(&id).map(|t| sim.ticket_view(t));
                     let location = format!("{base}/api/v2/tickets/{id}.json");
@@ -203,8 +203,14 @@ fn check_enum(attr: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), R
     }
 }
 
-/// Creates a ticket; the requester's org is inherited when none is given (§7.2).
-pub(super) fn create(st: &mut State, input: &TicketInput, channel: &str) -> Result<u64, Response> {
+/// Creates a ticket: without a requester, the API user (`agent`, by email; else the first
+/// admin) is the requester, and the requester's org is inherited when none is given (§7.2).
+pub(super) fn create(
+    st: &mut State,
+    input: &TicketInput,
+    channel: &str,
+    agent: Option<&str>,
+) -> Result<u64, Response> {
     check_enum("status", input.status.as_deref(), &STATUSES)?;
     check_enum("priority", input.priority.as_deref(), &PRIORITIES)?;
     let description = input
@@ -221,10 +227,9 @@ pub(super) fn create(st: &mut State, input: &TicketInput, channel: &str) -> Resu
         ));
     }
     let requester_id = input.requester_id.or_else(|| {
-        st.data
-            .users
-            .values()
-            .find(|u| u.role == "admin")
+        agent
+            .and_then(|e| st.data.user_by_email(e))
+            .or_else(|| st.data.users.values().find(|u| u.role == "admin"))
             .map(|u| u.id)
     });
     if let Some(r) = input.requester_id {
