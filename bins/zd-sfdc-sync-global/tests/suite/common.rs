@@ -129,8 +129,8 @@ pub async fn run_with_env(
     let path = report_path();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_zd-sfdc-sync-global"))
         .env_clear()
-        .envs(env)
         .env("RUST_LOG", "warn")
+        .envs(env)
         .args(["--today", TODAY, "--zd-rate-limit", "100000", "--report"])
         .arg(&path)
         .args(args)

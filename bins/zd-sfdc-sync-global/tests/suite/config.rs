@@ -53,3 +53,52 @@ async fn a_bad_flag_is_a_usage_error() {
     assert_eq!(run.code, 2, "stderr: {}", run.stderr);
     assert_eq!(run.requests.zendesk_total(), 0);
 }
+
+#[tokio::test]
+async fn salesforce_refusing_our_credentials_exits_4_with_nothing_written() {
+    let mut config = common::demo();
+    config.salesforce.required_client = Some(("the-real-client".into(), "its-secret".into()));
+    let sandbox = common::start(config).await;
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 4, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("authentication failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("e2e-secret"),
+        "a secret reached the log"
+    );
+    assert!(
+        run.zendesk_writes().is_empty(),
+        "{:?}",
+        run.zendesk_writes()
+    );
+    // The report is still written, with what the run read.
+    assert_eq!(run.report["sync"], "zd-sfdc-sync-global");
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    let sandbox = common::start(common::demo()).await;
+    let mut env = common::sandbox_env(&sandbox);
+    env.push(("RUST_LOG", "info".to_string()));
+    let run = common::run_with_env(&sandbox, env, &["--log-format", "json", "--dry-run"]).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let logs: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l["message"] == "organization plan" && l["create"] == 25),
+        "{}",
+        run.stderr
+    );
+    assert!(logs
+        .iter()
+        .any(|l| l["message"] == "read all Salesforce accounts" && l["read"] == 37));
+}
