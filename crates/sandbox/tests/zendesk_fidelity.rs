@@ -717,3 +717,32 @@ async fn a_ticket_made_without_requester_belongs_to_the_api_user() {
     assert_eq!(body["ticket"]["description"], "hello");
     assert!(body["audit"].is_object());
 }
+
+#[tokio::test]
+async fn the_real_client_gets_requester_and_org_sideloaded_in_one_call() {
+    use zendesk_client::{Auth, Client, TicketId};
+    let zd = zd().await;
+    let state = zd.sim.dump();
+    let ticket = state["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["organization_id"].is_u64() && t["requester_id"].is_u64())
+        .expect("a seed ticket with requester and organization")
+        .clone();
+    let client = Client::builder()
+        .url(zd.url.clone())
+        .auth(Auth::api_token("ops@example.com", "t0k"))
+        .build()
+        .unwrap();
+    let id = TicketId(ticket["id"].as_u64().unwrap());
+    let t = client.tickets().show_with_related(id).await.unwrap();
+    assert_eq!(t.requester.map(|u| u.id.0), ticket["requester_id"].as_u64());
+    assert_eq!(
+        t.organization.map(|o| o.id.0),
+        ticket["organization_id"].as_u64()
+    );
+    assert_eq!(client.total_requests(), 1, "{:?}", client.request_counts());
+    let (_, plain) = zd.get(&format!("/api/v2/tickets/{}", id.0)).await;
+    assert!(plain.get("users").is_none(), "sideloads only when asked");
+}

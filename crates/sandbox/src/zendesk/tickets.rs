@@ -1,7 +1,8 @@
 //! Ticket endpoints (§7): show, show_many, list, create, update (description read-only,
 //! tags replace, closed tickets refuse updates with 422, stale safe updates 409), delete
-//! (the ticket stays, `deleted`, for the export), the tag endpoints, and the ticket events
-//! that fire webhooks. Exports are in `incremental.rs`.
+//! (the ticket stays, `deleted`, for the export), `include=users,organizations` sideloads
+//! on show, the tag endpoints, and the ticket events that fire webhooks. Exports are in
+//! `incremental.rs`.
 
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -99,7 +100,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             .and_then(|id| st.data.tickets.get(&id))
             .filter(|t| !is_deleted(t))
         {
-            Some(t) => http::ok(&json!({"ticket": sim.ticket_view(t)})),
+            Some(t) => http::ok(&with_sideloads(sim, st, t, req)),
             None => http::not_found(),
         },
         (&Method::PUT, ["tickets", id]) => {
@@ -181,6 +182,37 @@ fn tags(st: &mut State, id: &str, method: &Method, req: &Req<'_>) -> Response {
         StatusCode::OK
     };
     http::json(status, &json!({ "tags": tags }))
+}
+
+/// `{"ticket": …}`, plus the `users` (requester, submitter, assignee) and `organizations`
+/// that `?include=users,organizations` asks for: Zendesk's sideloading.
+fn with_sideloads(sim: &ZendeskSim, st: &State, t: &Ticket, req: &Req<'_>) -> Value {
+    let include = req.query.list("include").unwrap_or_default();
+    let mut body = json!({ "ticket": sim.ticket_view(t) });
+    if include.iter().any(|i| i == "users") {
+        let mut ids: Vec<u64> = [t.requester_id, t.submitter_id, t.assignee_id]
+            .into_iter()
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let users: Vec<_> = ids
+            .iter()
+            .filter_map(|id| st.data.users.get(id))
+            .map(|u| sim.user_view(u))
+            .collect();
+        body["users"] = json!(users);
+    }
+    if include.iter().any(|i| i == "organizations") {
+        let orgs: Vec<_> = t
+            .organization_id
+            .and_then(|id| st.data.orgs.get(&id))
+            .map(|o| sim.org_view(o))
+            .into_iter()
+            .collect();
+        body["organizations"] = json!(orgs);
+    }
+    body
 }
 
 /// A deleted ticket is gone for every endpoint but the incremental export.
