@@ -72,39 +72,7 @@ pub async fn sold_to_users(
             known.insert(email.to_string(), user);
         }
     }
-    // An email is given to the first new org (by account) that wants it.
-    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
-    for org in new_orgs {
-        let mut candidates = Vec::new();
-        let mut findings = Vec::new();
-        for c in &org.candidates {
-            match claimed.get(&c.email) {
-                Some(first) if !known.contains_key(&c.email) => findings.push(Finding {
-                    kind: FindingKind::SoldToInOtherOrg,
-                    salesforce_id: Some(org.salesforce_id.clone()),
-                    email: Some(c.email.clone()),
-                    message: format!(
-                        "sold-to email is also the new org of account {first}'s; created there only"
-                    ),
-                }),
-                _ => candidates.push(c.clone()),
-            }
-        }
-        let mut plan = decide_sold_to(
-            &org.salesforce_id,
-            org.organization_id,
-            &candidates,
-            &known,
-            org.user_count,
-        );
-        for a in &plan.actions {
-            claimed
-                .entry(a.email().to_string())
-                .or_insert_with(|| org.salesforce_id.clone());
-        }
-        plan.findings.extend(findings);
-        out.plan.extend(plan);
-    }
+    out.plan = decide_all(new_orgs, &known);
     if dry_run || out.plan.actions.is_empty() {
         if !dry_run {
             out.applied = Some(UsersApplied::default());
@@ -115,6 +83,45 @@ pub async fn sold_to_users(
     retry_duplicates(client, &mut out, &mut applied).await?;
     out.applied = Some(applied);
     Ok(out)
+}
+
+/// The decisions for every new org, in order. An email is given to the first new org
+/// (by account) that wants it; the others get `sold_to_in_other_org`.
+pub fn decide_all(new_orgs: &[NewOrg], known: &BTreeMap<String, ZendeskUser>) -> UserPlan {
+    let mut all = UserPlan::default();
+    let mut claimed: BTreeMap<String, String> = BTreeMap::new();
+    for org in new_orgs {
+        let mut candidates = Vec::new();
+        let mut findings = Vec::new();
+        for c in &org.candidates {
+            match claimed.get(&c.email) {
+                Some(first) => findings.push(Finding {
+                    kind: FindingKind::SoldToInOtherOrg,
+                    salesforce_id: Some(org.salesforce_id.clone()),
+                    email: Some(c.email.clone()),
+                    message: format!(
+                        "sold-to email is also wanted by the new org of account {first}; created there only"
+                    ),
+                }),
+                _ => candidates.push(c.clone()),
+            }
+        }
+        let mut plan = decide_sold_to(
+            &org.salesforce_id,
+            org.organization_id,
+            &candidates,
+            known,
+            org.user_count,
+        );
+        for a in &plan.actions {
+            claimed
+                .entry(a.email().to_string())
+                .or_insert_with(|| org.salesforce_id.clone());
+        }
+        plan.findings.extend(findings);
+        all.extend(plan);
+    }
+    all
 }
 
 /// Whether a failed create says the email already has a user.
@@ -190,4 +197,103 @@ async fn retry_duplicates(
         applied.failed.extend(again.failed);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zendesk::Role;
+
+    fn org(sfid: &str, id: u64, emails: &[&str]) -> NewOrg {
+        NewOrg {
+            salesforce_id: sfid.to_string(),
+            organization_id: id,
+            candidates: emails
+                .iter()
+                .map(|e| SoldTo {
+                    email: e.to_string(),
+                    name: "Billing".to_string(),
+                })
+                .collect(),
+            user_count: 0,
+        }
+    }
+
+    fn user(id: u64, email: &str, organization_id: Option<u64>) -> ZendeskUser {
+        ZendeskUser {
+            id,
+            name: "U".into(),
+            email: Some(email.into()),
+            role: Role::EndUser,
+            organization_id,
+            tags: Vec::new(),
+            created_at: None,
+        }
+    }
+
+    #[test]
+    fn an_unknown_email_wanted_by_two_new_orgs_is_created_once() {
+        let plan = decide_all(
+            &[org("A", 1, &["x@a.example"]), org("B", 2, &["x@a.example"])],
+            &BTreeMap::new(),
+        );
+        assert_eq!(
+            plan.actions,
+            vec![UserAction::Create {
+                name: "Billing".into(),
+                email: "x@a.example".into(),
+                organization_id: 1,
+            }]
+        );
+        let kinds: Vec<(FindingKind, Option<&str>)> = plan
+            .findings
+            .iter()
+            .map(|f| (f.kind, f.salesforce_id.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (FindingKind::NoContactForNewOrg, Some("B")),
+                (FindingKind::SoldToInOtherOrg, Some("B")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_known_user_without_org_goes_to_the_first_org_only() {
+        let known: BTreeMap<String, ZendeskUser> =
+            [("y@a.example".to_string(), user(9, "y@a.example", None))].into();
+        let plan = decide_all(
+            &[org("A", 1, &["y@a.example"]), org("B", 2, &["y@a.example"])],
+            &known,
+        );
+        // Both orgs want the same known user without an org: only the first gets it.
+        assert_eq!(
+            plan.actions,
+            vec![UserAction::Update {
+                user_id: 9,
+                email: "y@a.example".into(),
+                name: None,
+                organization_id: Some(1),
+            }]
+        );
+        assert!(plan
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::SoldToInOtherOrg
+                && f.salesforce_id.as_deref() == Some("B")));
+    }
+
+    #[test]
+    fn duplicate_refusals_are_recognised() {
+        assert!(is_duplicate("DuplicateValue", ""));
+        assert!(is_duplicate(
+            "UserCreateError",
+            "Email: x@a.example is already being used by another user"
+        ));
+        assert!(!is_duplicate(
+            "UserCreateError",
+            "Email: x is not properly formatted"
+        ));
+    }
 }
