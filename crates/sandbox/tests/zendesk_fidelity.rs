@@ -100,6 +100,13 @@ async fn general_search_tags_each_result_with_its_type() {
     assert_eq!(body["results"][0]["result_type"], "organization");
     let (status, body) = zd.get("/api/v2/search?query=type:ticket%20x").await;
     assert_eq!(status, 400, "{body}");
+    // Without type:, a user-only term finds users and rules organizations out.
+    let (status, body) = zd.get("/api/v2/search?query=email:ada@example.com").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["results"][0]["result_type"], "user");
+    let (status, body) = zd.get("/api/v2/search?query=phone:123").await;
+    assert_eq!(status, 400, "no type can be searched by phone: {body}");
 }
 
 #[tokio::test]

@@ -155,7 +155,39 @@ pub(super) fn users(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
     paging::all(found, "users")
 }
 
+/// The records of one `result_type` matching every term, each tagged with its type;
+/// `Err` names a term this type cannot be searched by.
+fn matching(
+    sim: &ZendeskSim,
+    st: &State,
+    kind: &str,
+    terms: &[Term],
+) -> Result<Vec<Value>, String> {
+    let tag = |mut v: Value| {
+        if let Value::Object(m) = &mut v {
+            m.insert("result_type".to_owned(), json!(kind));
+        }
+        v
+    };
+    let mut found = Vec::new();
+    if kind == "user" {
+        for u in st.data.users.values() {
+            if user_matches(u, terms)? {
+                found.push(tag(json!(sim.user_view(u))));
+            }
+        }
+    } else {
+        for o in st.data.orgs.values() {
+            if org_matches(o, terms)? {
+                found.push(tag(json!(sim.org_view(o))));
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// `search?query=…`: users and organizations (or one `type:`), each with `result_type`.
+/// Without `type:`, a term only one type has (`email:`) just rules the other type out.
 pub(super) fn general(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
     let terms = match query(req) {
         Ok(q) => terms(q),
@@ -165,33 +197,25 @@ pub(super) fn general(sim: &ZendeskSim, st: &State, req: &Req<'_>) -> Response {
         Term::Field(k, v) if k == "type" => Some(v.to_lowercase()),
         _ => None,
     });
-    let mut results: Vec<Value> = Vec::new();
-    let tag = |mut v: Value, kind: &str| {
-        if let Value::Object(m) = &mut v {
-            m.insert("result_type".to_owned(), json!(kind));
-        }
-        v
+    let kinds: Vec<&str> = match wanted.as_deref() {
+        None => vec!["user", "organization"],
+        Some(w @ ("user" | "organization")) => vec![w],
+        Some(w) => return unsupported(&format!("type:{w}")),
     };
-    if wanted.as_deref().is_none_or(|w| w == "user") {
-        for u in st.data.users.values() {
-            match user_matches(u, &terms) {
-                Ok(true) => results.push(tag(json!(sim.user_view(u)), "user")),
-                Ok(false) => {}
-                Err(term) => return unsupported(&term),
+    let mut results: Vec<Value> = Vec::new();
+    let mut refused = None;
+    let mut searched = false;
+    for kind in kinds {
+        match matching(sim, st, kind, &terms) {
+            Ok(found) => {
+                searched = true;
+                results.extend(found);
             }
+            Err(term) => refused = refused.or(Some(term)),
         }
     }
-    if wanted.as_deref().is_none_or(|w| w == "organization") {
-        for o in st.data.orgs.values() {
-            match org_matches(o, &terms) {
-                Ok(true) => results.push(tag(json!(sim.org_view(o)), "organization")),
-                Ok(false) => {}
-                Err(term) => return unsupported(&term),
-            }
-        }
-    }
-    if let Some(w) = wanted.filter(|w| w != "user" && w != "organization") {
-        return unsupported(&format!("type:{w}"));
+    if let (false, Some(term)) = (searched, refused) {
+        return unsupported(&term);
     }
     let count = results.len();
     http::ok(&json!({
