@@ -222,3 +222,28 @@ async fn the_sandbox_flag_runs_the_demo_and_prints_the_report() {
     );
     assert_eq!(run.report["organizations"]["create"], 25);
 }
+
+/// `--sandbox-accounts N`: a generated data set dated relative to `--today`; the first
+/// run needs `--allow-mass-changes` (it is a fresh data set), and it exits 0.
+#[tokio::test]
+async fn the_sandbox_runs_a_generated_data_set() {
+    let unused = common::start(common::demo()).await;
+    let run = common::run(
+        &unused,
+        &[
+            "--sandbox",
+            "--sandbox-accounts",
+            "150",
+            "--allow-mass-changes",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(
+        run.report["salesforce"]["records"].as_u64() > Some(100),
+        "{}",
+        run.report
+    );
+    assert!(run.report["organizations"]["create"].as_u64() > Some(0));
+    assert_eq!(run.report["organizations"]["failed"], 0);
+}
