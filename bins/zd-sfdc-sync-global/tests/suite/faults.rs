@@ -149,3 +149,39 @@ async fn a_lost_sold_to_create_answer_is_repaired_in_the_same_run() {
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["organization_id"], globex);
 }
+
+/// Where bulk user import is off (403 on `users/create_many`), sold-to users are
+/// created one by one with `users/create_or_update`, said once in the log.
+#[tokio::test]
+async fn sold_to_users_are_created_one_by_one_when_bulk_import_is_off() {
+    let mut config = common::demo();
+    config.bulk_user_create_disabled = true;
+    let sandbox = common::start(config).await;
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        run.zendesk("POST /api/v2/users/create_many"),
+        1,
+        "{:?}",
+        run.requests.zendesk
+    );
+    assert_eq!(
+        run.zendesk("POST /api/v2/users/create_or_update"),
+        1,
+        "{:?}",
+        run.requests.zendesk
+    );
+    assert_eq!(
+        run.stderr.matches("bulk user import is disabled").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.report["users"]["create"], 1);
+    let state = common::zendesk_state(&sandbox);
+    let globex = orgs_with_salesforce_id(&state, "0018SDEMO000002QPA")[0]["id"].clone();
+    assert_eq!(
+        user(&state, "ap@globex.example.com").map(|u| u["organization_id"].clone()),
+        Some(globex)
+    );
+}
