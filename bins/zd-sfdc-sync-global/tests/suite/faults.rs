@@ -185,3 +185,26 @@ async fn sold_to_users_are_created_one_by_one_when_bulk_import_is_off() {
         Some(globex)
     );
 }
+
+/// A 429 storm on the org list is waited out (`Retry-After`) and the run completes.
+#[tokio::test]
+async fn a_rate_limit_storm_is_waited_out() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_faults(common::zendesk_fault(
+        Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+        When::Range { from: 1, to: 2 },
+        "GET /api/v2/organizations",
+    ));
+    let run = common::run(&sandbox, &[]).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    // Two refused attempts, then the page: the fault layer counts every attempt.
+    assert_eq!(
+        run.zendesk("GET /api/v2/organizations"),
+        3,
+        "{:?}",
+        run.requests.zendesk
+    );
+    assert_eq!(run.report["organizations"]["create"], 25);
+}
