@@ -15,6 +15,11 @@
 //!    [`users::plan_federal_users`];
 //! 5. [`Report`]: `record_org_plan`, `record_user_plan`, `record_guards`, then
 //!    `to_json`, `to_markdown`, `summary_table`.
+//!
+//! The binaries do not drive these steps themselves: they parse [`cli`] flags, read
+//! [`config`] from the environment, set up [`logging`], call one entry point in
+//! [`jobs`] (e.g. [`jobs::global::run_global`]; the shared org phase is
+//! [`jobs::org_sync`], its writes [`apply`]) and exit with the code of [`exit`].
 #![deny(missing_docs)]
 
 pub mod apply;
