@@ -4,7 +4,6 @@
 //! the environment decide which.
 
 mod args;
-mod output;
 mod serve;
 mod setup;
 
@@ -12,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sync_core::cases::{CasesJob, TicketEvent};
+use sync_core::jobs::{binary, RunOutcome};
 use sync_core::report::CaseCounts;
 use sync_core::{exit, Report};
 use time::OffsetDateTime;
@@ -64,7 +64,6 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
     };
     if let Err(e) = &result {
-        eprintln!("{NAME}: {e}");
         report.errors.push(sync_core::report::ReportError {
             kind: "run_stopped".to_string(),
             salesforce_id: None,
@@ -75,11 +74,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     }
     job.record_api_calls(&mut report);
     report.finished_at = Some(OffsetDateTime::now_utc());
-    output::write(&report, &common, env.is_sandbox())?;
-    Ok(match &result {
-        Ok(()) => exit::for_report(&report),
-        Err(e) => exit::for_core_error(e),
-    })
+    let outcome = RunOutcome {
+        report,
+        error: result.err(),
+    };
+    binary::emit(&outcome, &common)
 }
 
 async fn event(

@@ -18,8 +18,9 @@ pub const WEBHOOK_SECRET_VAR: &str = "ZD_WEBHOOK_SECRET";
 pub struct Environment {
     /// The job.
     pub job: CasesJob,
+    /// The sandbox of `--sandbox`, kept until the run is over.
     #[cfg(feature = "sandbox")]
-    sandbox: Option<sandbox::Sandbox>,
+    _sandbox: Option<sandbox::Sandbox>,
 }
 
 impl Environment {
@@ -49,57 +50,35 @@ impl Environment {
                 dry_run: common.dry_run,
             },
             #[cfg(feature = "sandbox")]
-            sandbox,
+            _sandbox: sandbox,
         })
-    }
-
-    /// Whether the job runs against the in-process sandbox.
-    pub fn is_sandbox(&self) -> bool {
-        #[cfg(feature = "sandbox")]
-        {
-            self.sandbox.is_some()
-        }
-        #[cfg(not(feature = "sandbox"))]
-        {
-            false
-        }
     }
 }
 
+/// `--sandbox`: the simulated APIs in-process, serving the instance's data set.
 #[cfg(feature = "sandbox")]
 async fn start_sandbox(
     instance: Instance,
     common: &CommonArgs,
 ) -> Result<(Config, sandbox::Sandbox), Error> {
-    let mut config = sandbox::SandboxConfig::default_fixtures();
-    config.instance = match instance {
-        Instance::Global => sandbox::Instance::Global,
-        Instance::UsFederal => sandbox::Instance::UsFederal,
-    };
-    if let Some(accounts) = common.sandbox_accounts {
-        config.seed = sandbox::Seed::Generated {
-            accounts,
-            seed: 1,
-            today: common.today(),
-        };
-    }
-    let sandbox = sandbox::Sandbox::start(config)
-        .await
-        .map_err(|e| Error::Config(format!("cannot start the sandbox: {e}")))?;
-    tracing::info!(
-        salesforce = sandbox.salesforce_url(),
-        zendesk = sandbox.zendesk_url(),
-        "sandbox started; credentials in the environment are ignored"
-    );
+    let sandbox = sandbox::Sandbox::start_for_job(sandbox::JobSandbox {
+        instance: match instance {
+            Instance::Global => sandbox::Instance::Global,
+            Instance::UsFederal => sandbox::Instance::UsFederal,
+        },
+        generated_accounts: common.sandbox_accounts,
+        today: common.today(),
+        rate_limit_per_minute: common.zd_rate_limit,
+    })
+    .await
+    .map_err(|e| Error::Config(format!("cannot start the sandbox: {e}")))?;
     let config = Config::for_sandbox(sandbox.salesforce_url(), sandbox.zendesk_url());
     Ok((config, sandbox))
 }
 
 #[cfg(not(feature = "sandbox"))]
 async fn start_sandbox(_: Instance, _: &CommonArgs) -> Result<(Config, ()), Error> {
-    Err(Error::Config(
-        "--sandbox: this build was made without the `sandbox` feature".to_string(),
-    ))
+    Err(sync_core::jobs::binary::no_sandbox())
 }
 
 /// The webhook signing secret from `ZD_WEBHOOK_SECRET` (exit 2 when unset).

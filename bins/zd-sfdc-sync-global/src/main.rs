@@ -1,18 +1,17 @@
 //! `zd-sfdc-sync-global`: Salesforce Accounts → Zendesk Global organizations, sold-to
 //! users for new organizations, and deletion of greatly-expired organizations.
 //!
-//! Thin by design: flags and environment → configuration → clients → one call into
-//! `sync_core::jobs::global::run_global` → report files, a summary table on stderr,
-//! and the exit code of SPEC §8.
+//! Thin by design: flags → `sync_core::jobs::binary::main`, which reads the
+//! configuration, calls `sync_core::jobs::global::run_global`, writes the report files
+//! and a summary table on stderr, and returns the exit code of SPEC §8.
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Parser;
 use sync_core::cli::{CommonArgs, GuardArgs};
 use sync_core::config::Config;
-use sync_core::jobs::{global, load_mapping, JobContext};
-use sync_core::{exit, logging, Instance};
+use sync_core::jobs::binary::{self, SandboxHandle, SandboxRequest};
+use sync_core::Instance;
 
 /// Salesforce Accounts → Zendesk Global organizations, sold-to users for new
 /// organizations, and deletion of greatly-expired organizations.
@@ -33,96 +32,27 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.common.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::API);
-        }
-    };
-    match runtime.block_on(run(cli)) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(exit::for_error(&e))
-        }
-    }
+    binary::main(Instance::Global, &cli.common, &cli.guards, start_sandbox)
 }
 
-async fn run(cli: Cli) -> anyhow::Result<u8> {
-    let common = &cli.common;
-    let today = common.today();
-    let mapping = load_mapping(Instance::Global, common.mapping.as_deref())?;
-    // The sandbox (if any) lives until the run is over.
-    let (_sandbox, config) = if common.sandbox {
-        let (sandbox, config) = start_sandbox(common, today).await?;
-        (Some(sandbox), config)
-    } else {
-        (None, Config::from_env()?)
-    };
-    let ctx = JobContext {
-        salesforce: config.salesforce_client()?,
-        zendesk: config.zendesk_client(common.zd_rate_limit)?,
-        today,
-        dry_run: common.dry_run,
-        guards: cli.guards.guard_config(),
-    };
-    let outcome = global::run_global(&ctx, &mapping).await;
-    let report = &outcome.report;
-    if let Some(path) = &common.report {
-        std::fs::write(path, report.to_json())
-            .with_context(|| format!("cannot write the JSON report to {}", path.display()))?;
-    }
-    if let Some(path) = &common.report_md {
-        std::fs::write(path, report.to_markdown())
-            .with_context(|| format!("cannot write the Markdown report to {}", path.display()))?;
-    }
-    if common.sandbox {
-        println!("{}", report.to_markdown());
-    }
-    eprintln!("{}", report.summary_table());
-    if let Some(e) = &outcome.error {
-        eprintln!("error: {e}");
-    }
-    Ok(outcome.exit_code())
-}
-
+/// `--sandbox`: the simulated APIs in-process, serving the Global data set.
 #[cfg(feature = "sandbox")]
-async fn start_sandbox(
-    common: &CommonArgs,
-    today: time::Date,
-) -> anyhow::Result<(Box<dyn std::any::Any>, Config)> {
-    let mut config = sandbox::SandboxConfig::default_fixtures();
-    config.job_latency = std::time::Duration::from_millis(50);
-    config.rate_limit_per_minute = common.zd_rate_limit;
-    if let Some(accounts) = common.sandbox_accounts {
-        config.seed = sandbox::Seed::Generated {
-            accounts,
-            seed: 7,
-            today,
-        };
-    }
-    let sandbox = sandbox::Sandbox::start(config)
-        .await
-        .context("cannot start the sandbox")?;
-    tracing::info!(
-        salesforce = sandbox.salesforce_url(),
-        zendesk = sandbox.zendesk_url(),
-        "sandbox started; credentials in the environment are ignored"
-    );
+async fn start_sandbox(request: SandboxRequest) -> anyhow::Result<(SandboxHandle, Config)> {
+    use anyhow::Context as _;
+    let sandbox = sandbox::Sandbox::start_for_job(sandbox::JobSandbox {
+        instance: sandbox::Instance::Global,
+        generated_accounts: request.generated_accounts,
+        today: request.today,
+        rate_limit_per_minute: request.zd_rate_limit,
+    })
+    .await
+    .context("cannot start the sandbox")?;
     let config = Config::for_sandbox(sandbox.salesforce_url(), sandbox.zendesk_url());
     Ok((Box::new(sandbox), config))
 }
 
 /// Without the `sandbox` feature, `--sandbox` is a configuration error.
 #[cfg(not(feature = "sandbox"))]
-async fn start_sandbox(
-    _: &CommonArgs,
-    _: time::Date,
-) -> anyhow::Result<(Box<dyn std::any::Any>, Config)> {
-    Err(sync_core::Error::Config(
-        "this build has no sandbox (built without the `sandbox` feature)".into(),
-    )
-    .into())
+async fn start_sandbox(_: SandboxRequest) -> anyhow::Result<(SandboxHandle, Config)> {
+    Err(binary::no_sandbox().into())
 }

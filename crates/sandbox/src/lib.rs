@@ -127,6 +127,27 @@ impl SandboxConfig {
     }
 }
 
+/// How long a Zendesk job takes in a sandbox a job binary starts with `--sandbox`: long
+/// enough that a job is seen queued, short enough for a demo.
+pub const JOB_SANDBOX_LATENCY: Duration = Duration::from_millis(50);
+
+/// The generator seed of `--sandbox-accounts N`, fixed so that a generated run repeats.
+pub const JOB_SANDBOX_SEED: u64 = 7;
+
+/// What a job binary's `--sandbox` flag asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSandbox {
+    /// Zendesk data set.
+    pub instance: Instance,
+    /// `Some(n)`: a generated data set of `n` accounts; `None`: the demo seed in
+    /// `fixtures/sandbox`.
+    pub generated_accounts: Option<usize>,
+    /// The day generated data is dated relative to (the run's `--today`).
+    pub today: time::Date,
+    /// Zendesk requests per minute (the job's `--zd-rate-limit`).
+    pub rate_limit_per_minute: u32,
+}
+
 /// The repository's `fixtures/sandbox` directory.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/sandbox")
@@ -234,6 +255,30 @@ impl Sandbox {
             admin,
             shutdown,
         })
+    }
+
+    /// Starts the sandbox a job binary runs against with `--sandbox`: the demo seed or a
+    /// generated data set, the job's Zendesk instance and rate limit, and
+    /// [`JOB_SANDBOX_LATENCY`]. Logs both base URLs.
+    pub async fn start_for_job(job: JobSandbox) -> Result<Sandbox, Error> {
+        let mut config = SandboxConfig::default_fixtures();
+        config.instance = job.instance;
+        config.job_latency = JOB_SANDBOX_LATENCY;
+        config.rate_limit_per_minute = job.rate_limit_per_minute;
+        if let Some(accounts) = job.generated_accounts {
+            config.seed = Seed::Generated {
+                accounts,
+                seed: JOB_SANDBOX_SEED,
+                today: job.today,
+            };
+        }
+        let sandbox = Sandbox::start(config).await?;
+        tracing::info!(
+            salesforce = sandbox.salesforce_url(),
+            zendesk = sandbox.zendesk_url(),
+            "sandbox started; credentials in the environment are ignored"
+        );
+        Ok(sandbox)
     }
 
     /// Base URL of the simulated Salesforce, e.g. `http://127.0.0.1:PORT`.

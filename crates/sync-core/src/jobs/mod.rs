@@ -1,8 +1,10 @@
 //! The sync jobs as the binaries call them: one entry point per job
 //! ([`global::run_global`], [`us_federal::run_us_federal`], both on [`org_sync`]), the context
 //! they run in, and the outcome they hand back (a report and, when the run could not
-//! finish, the error that stopped it).
+//! finish, the error that stopped it). What the binaries share around that call (their
+//! `main`, the report files and the exit code) is in [`binary`].
 
+pub mod binary;
 pub mod global;
 pub mod org_sync;
 pub mod us_federal;
