@@ -10,5 +10,7 @@ mod config;
 mod faults;
 #[path = "suite/guards.rs"]
 mod guards;
+#[path = "suite/stopped.rs"]
+mod stopped;
 #[path = "suite/sync.rs"]
 mod sync;

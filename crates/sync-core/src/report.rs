@@ -2,6 +2,7 @@
 //! requests and CI artifacts, and a short plain summary table for stderr. Counts
 //! are what was done, or in a dry run what would be done; `apply` adjusts them.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -11,6 +12,9 @@ use crate::diff::Plan;
 use crate::guards::Guard;
 use crate::model::Finding;
 use crate::users::{UserAction, UserPlan};
+
+/// The `errors[]` kind naming writes a run stopped by an API error did not make.
+pub const NOT_ATTEMPTED: &str = "not_attempted";
 
 /// `salesforce.*`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -280,6 +284,25 @@ impl Report {
             ticket_id: None,
             message: message.into(),
         });
+    }
+
+    /// Keeps, of the `changes[]` entries of `action`, only those whose record (the
+    /// email of a user change, else the account) is in `done`: after a run stopped
+    /// part-way, `changes[]` lists what was confirmed applied, not what was planned.
+    pub fn keep_confirmed_changes(&mut self, action: &str, done: &BTreeSet<&str>) {
+        self.changes.retain(|c| {
+            c.action != action
+                || c.email
+                    .as_deref()
+                    .or(c.salesforce_id.as_deref())
+                    .is_some_and(|key| done.contains(key))
+        });
+    }
+
+    /// Records, as an `errors[]` entry of kind `not_attempted`, a part of the run that
+    /// an API error kept from being written.
+    pub fn record_not_attempted(&mut self, message: impl Into<String>) {
+        self.record_failure(NOT_ATTEMPTED, None, None, message);
     }
 
     /// Records the guards.

@@ -13,7 +13,7 @@ use zendesk_client::{
     MAX_ITEMS_PER_JOB,
 };
 
-use super::{error_code, JOB_WINDOW};
+use super::{error_code, Stopped, JOB_WINDOW};
 use crate::users::UserAction;
 
 /// A user write that did not happen.
@@ -91,7 +91,10 @@ fn user_update(action: &UserAction) -> Option<UserUpdate> {
 }
 
 /// Applies the writes of a user plan. `Err` only when Zendesk cannot be reached or
-/// refuses us; writes already made stay made (the next run re-reads everything).
+/// refuses us: the submitting stops, the jobs already submitted are waited for, and
+/// [`Stopped`] carries what their results confirm (a write in neither `done` nor
+/// `failed` was not applied). Writes already made stay made (the next run re-reads
+/// everything).
 ///
 /// A create whose answer was lost (the submit's connection dropped, or its job never
 /// reported the row) may or may not have happened: its email is looked up again and
@@ -99,14 +102,26 @@ fn user_update(action: &UserAction) -> Option<UserUpdate> {
 pub async fn apply_federal_users(
     client: &Client,
     actions: &[UserAction],
-) -> Result<UsersApplied, ZdError> {
+) -> Result<UsersApplied, Stopped<UsersApplied>> {
     let mut out = UsersApplied::default();
+    match apply(client, actions, &mut out).await {
+        Ok(()) => Ok(out),
+        Err(error) => Err(Stopped { done: out, error }),
+    }
+}
+
+async fn apply(
+    client: &Client,
+    actions: &[UserAction],
+    out: &mut UsersApplied,
+) -> Result<(), ZdError> {
     let (creates, updates): (Vec<&UserAction>, Vec<&UserAction>) = actions
         .iter()
         .partition(|a| matches!(a, UserAction::Create { .. }));
     let mut submitted: Vec<(Vec<&UserAction>, JobHandle)> = Vec::new();
     let mut one_by_one: Vec<&UserAction> = Vec::new();
     let mut lost: Vec<&UserAction> = Vec::new();
+    let mut stop = None;
 
     // Bulk creates, until (if ever) Zendesk says bulk import is off.
     let mut batches = creates.chunks(MAX_ITEMS_PER_JOB);
@@ -128,28 +143,39 @@ pub async fn apply_federal_users(
                 tracing::warn!(users = batch.len(), %message, "answer of users/create_many lost; re-reading");
                 lost.extend(batch);
             }
-            Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => fail_all(&mut out, batch, &e),
+            Err(e) if is_fatal(&e) => {
+                stop = Some(e);
+                break;
+            }
+            Err(e) => fail_all(out, batch, &e),
         }
         if submitted.len() >= JOB_WINDOW {
-            settle(client, std::mem::take(&mut submitted), &mut out, &mut lost).await;
+            settle(client, std::mem::take(&mut submitted), out, &mut lost).await;
         }
     }
-    one_by_one.extend(batches.flatten());
-
-    // Bulk updates (idempotent: the client itself repeats a lost one).
-    for batch in updates.chunks(MAX_ITEMS_PER_JOB) {
-        let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
-        match client.users().update_many(body).await {
-            Ok(handle) => submitted.push((batch.to_vec(), handle)),
-            Err(e) if is_fatal(&e) => return Err(e),
-            Err(e) => fail_all(&mut out, batch, &e),
-        }
-        if submitted.len() >= JOB_WINDOW {
-            settle(client, std::mem::take(&mut submitted), &mut out, &mut lost).await;
+    if stop.is_none() {
+        one_by_one.extend(batches.flatten());
+        // Bulk updates (idempotent: the client itself repeats a lost one).
+        for batch in updates.chunks(MAX_ITEMS_PER_JOB) {
+            let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
+            match client.users().update_many(body).await {
+                Ok(handle) => submitted.push((batch.to_vec(), handle)),
+                Err(e) if is_fatal(&e) => {
+                    stop = Some(e);
+                    break;
+                }
+                Err(e) => fail_all(out, batch, &e),
+            }
+            if submitted.len() >= JOB_WINDOW {
+                settle(client, std::mem::take(&mut submitted), out, &mut lost).await;
+            }
         }
     }
-    settle(client, submitted, &mut out, &mut lost).await;
+    // Submitted jobs run whatever happens next: their results say what was done.
+    settle(client, submitted, out, &mut lost).await;
+    if let Some(e) = stop {
+        return Err(e);
+    }
 
     // Lost answers: re-read, then create only the users still missing.
     for action in lost {
@@ -160,7 +186,7 @@ pub async fn apply_federal_users(
         }
     }
     for action in one_by_one {
-        create_one(client, action, &mut out).await?;
+        create_one(client, action, out).await?;
     }
     if out.single_create_calls > 0 {
         tracing::info!(
@@ -168,7 +194,7 @@ pub async fn apply_federal_users(
             "users created one by one with users/create_or_update"
         );
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Whether a user with this email exists now (`users/search`, case-insensitive match).

@@ -19,6 +19,17 @@ use crate::zendesk::{FieldOption, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser
 /// client's job slots are never all held by handles nobody is polling yet.
 pub const JOB_WINDOW: usize = 25;
 
+/// Writes that an API error stopped part-way: what was done (confirmed by job
+/// results) before the error, and the error, which stops the run (exit 4). The
+/// report is built from `done`, so it never claims the planned writes.
+#[derive(Debug)]
+pub struct Stopped<T> {
+    /// What was applied, or failed, before the error.
+    pub done: T,
+    /// The error that stopped the writes.
+    pub error: ZdError,
+}
+
 /// A record write that did not happen, with Zendesk's code and message.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowFailure {

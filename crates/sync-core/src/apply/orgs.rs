@@ -19,7 +19,7 @@ use zendesk_client::{
 };
 
 use super::federal_users::is_fatal;
-use super::{error_code, RowFailure, JOB_WINDOW};
+use super::{error_code, RowFailure, Stopped, JOB_WINDOW};
 use crate::diff::{OrgCreate, OrgDelete, OrgUpdate};
 use crate::mapping::Mapping;
 use crate::value::FieldValue;
@@ -101,12 +101,17 @@ enum Batch<'a> {
 
 /// Submits the creates and updates as bulk jobs (creates first), waits for them in
 /// windows, confirms the created ids, and re-reads what a lost answer left uncertain.
+///
+/// An error that stops the run (Zendesk unreachable, or refusing us) stops the
+/// submitting; the jobs already submitted are still waited for, and [`Stopped`]
+/// carries what their results confirm. A record in neither `created`/`updated` nor a
+/// failure list was not applied (not sent, or sent in the call that failed).
 pub async fn create_and_update(
     client: &Client,
     mapping: &Mapping,
     creates: &[OrgCreate],
     updates: &[OrgUpdate],
-) -> Result<OrgsApplied, ZdError> {
+) -> Result<OrgsApplied, Stopped<OrgsApplied>> {
     let mut out = OrgsApplied::default();
     let mut uncertain: Vec<&OrgCreate> = Vec::new();
     let batches: Vec<Batch<'_>> = creates
@@ -120,19 +125,33 @@ pub async fn create_and_update(
         .collect();
     let total = batches.len();
     let mut batches = batches.into_iter().peekable();
-    while batches.peek().is_some() {
+    let mut stop = None;
+    while batches.peek().is_some() && stop.is_none() {
         let mut window = Vec::new();
         for batch in batches.by_ref().take(JOB_WINDOW) {
-            if let Some(handle) = submit(client, &batch, &mut out, &mut uncertain).await? {
-                window.push((batch, handle));
+            match submit(client, &batch, &mut out, &mut uncertain).await {
+                Ok(Some(handle)) => window.push((batch, handle)),
+                Ok(None) => {}
+                Err(e) => {
+                    stop = Some(e);
+                    break;
+                }
             }
         }
+        // Submitted jobs run whatever happens next: their results say what was done.
         settle(client, window, &mut out, &mut uncertain).await;
         tracing::info!(done = out.jobs, total, "organization jobs finished");
     }
-    confirm_created(client, mapping, creates, &mut out, &mut uncertain).await?;
+    if let Some(error) = stop {
+        return Err(Stopped { done: out, error });
+    }
+    if let Err(error) = confirm_created(client, mapping, creates, &mut out, &mut uncertain).await {
+        return Err(Stopped { done: out, error });
+    }
     if !uncertain.is_empty() {
-        resolve_uncertain(client, mapping, uncertain, &mut out).await?;
+        if let Err(error) = resolve_uncertain(client, mapping, uncertain, &mut out).await {
+            return Err(Stopped { done: out, error });
+        }
     }
     Ok(out)
 }
@@ -407,11 +426,17 @@ async fn find_by_salesforce_id(
 
 /// Deletes orgs with `organizations/destroy_many`, 100 a job. A lost answer is
 /// resolved by reading the ids back: the orgs still there are deleted once more.
-pub async fn delete(client: &Client, deletes: &[OrgDelete]) -> Result<DeletesApplied, ZdError> {
+/// An error that stops the run stops the submitting; the jobs already submitted are
+/// waited for and [`Stopped`] carries what their results confirm.
+pub async fn delete(
+    client: &Client,
+    deletes: &[OrgDelete],
+) -> Result<DeletesApplied, Stopped<DeletesApplied>> {
     let mut out = DeletesApplied::default();
     let mut window: Vec<(&[OrgDelete], JobHandle)> = Vec::new();
     let chunks: Vec<&[OrgDelete]> = deletes.chunks(MAX_ITEMS_PER_JOB).collect();
     let total = chunks.len();
+    let mut stop = None;
     for (n, chunk) in chunks.into_iter().enumerate() {
         let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
         out.jobs += 1;
@@ -419,16 +444,21 @@ pub async fn delete(client: &Client, deletes: &[OrgDelete]) -> Result<DeletesApp
             Ok(handle) => window.push((chunk, handle)),
             Err(ZdError::WriteOutcomeUnknown { message, .. }) => {
                 tracing::warn!(orgs = chunk.len(), %message, "destroy_many answer lost; re-reading the orgs");
-                redelete(client, chunk, &mut out).await?;
+                if let Err(e) = redelete(client, chunk, &mut out).await {
+                    stop = Some(e);
+                }
             }
-            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) if is_fatal(&e) => stop = Some(e),
             Err(e) => out
                 .failed
                 .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
         }
-        if window.len() >= JOB_WINDOW || n + 1 == total {
+        if window.len() >= JOB_WINDOW || n + 1 == total || stop.is_some() {
             settle_deletes(client, std::mem::take(&mut window), &mut out).await;
             tracing::info!(done = n + 1, total, "deletion jobs finished");
+        }
+        if let Some(error) = stop {
+            return Err(Stopped { done: out, error });
         }
     }
     Ok(out)

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use zendesk_client::{Client, Error as ZdError};
 
 use super::federal_users::{apply_federal_users, is_fatal, UsersApplied};
-use super::zendesk_user;
+use super::{zendesk_user, Stopped};
 use crate::model::{Finding, FindingKind};
 use crate::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
 use crate::zendesk::ZendeskUser;
@@ -54,12 +54,13 @@ async fn lookup(client: &Client, email: &str) -> Result<Option<ZendeskUser>, ZdE
     }
 }
 
-/// Decides and (unless `dry_run`) writes the sold-to users of `new_orgs`.
+/// Decides and (unless `dry_run`) writes the sold-to users of `new_orgs`. When an
+/// error stops the writes, [`Stopped`] carries the decisions and what was applied.
 pub async fn sold_to_users(
     client: &Client,
     new_orgs: &[NewOrg],
     dry_run: bool,
-) -> Result<SoldToOutcome, ZdError> {
+) -> Result<SoldToOutcome, Stopped<SoldToOutcome>> {
     let mut out = SoldToOutcome::default();
     let mut known: BTreeMap<String, ZendeskUser> = BTreeMap::new();
     let emails: BTreeSet<&str> = new_orgs
@@ -68,8 +69,12 @@ pub async fn sold_to_users(
         .collect();
     for email in emails {
         out.lookups += 1;
-        if let Some(user) = lookup(client, email).await? {
-            known.insert(email.to_string(), user);
+        match lookup(client, email).await {
+            Ok(Some(user)) => {
+                known.insert(email.to_string(), user);
+            }
+            Ok(None) => {}
+            Err(error) => return Err(Stopped { done: out, error }),
         }
     }
     out.plan = decide_all(new_orgs, &known);
@@ -79,10 +84,19 @@ pub async fn sold_to_users(
         }
         return Ok(out);
     }
-    let mut applied = apply_federal_users(client, &out.plan.actions).await?;
-    retry_duplicates(client, &mut out, &mut applied).await?;
+    let mut applied = match apply_federal_users(client, &out.plan.actions).await {
+        Ok(applied) => applied,
+        Err(Stopped { done, error }) => {
+            out.applied = Some(done);
+            return Err(Stopped { done: out, error });
+        }
+    };
+    let retried = retry_duplicates(client, &mut out, &mut applied).await;
     out.applied = Some(applied);
-    Ok(out)
+    match retried {
+        Ok(()) => Ok(out),
+        Err(error) => Err(Stopped { done: out, error }),
+    }
 }
 
 /// The decisions for every new org, in order. An email is given to the first new org
@@ -192,9 +206,15 @@ async fn retry_duplicates(
         }
     }
     if !second.is_empty() {
-        let again = apply_federal_users(client, &second).await?;
+        let (again, stopped) = match apply_federal_users(client, &second).await {
+            Ok(again) => (again, None),
+            Err(Stopped { done, error }) => (done, Some(error)),
+        };
         applied.done.extend(again.done);
         applied.failed.extend(again.failed);
+        if let Some(error) = stopped {
+            return Err(error);
+        }
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use zendesk_client::OrgId;
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{finish_report, JobContext, RunOutcome};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
+use crate::apply::Stopped;
 use crate::mapping::Mapping;
 use crate::users::{is_new_org, UserAction};
 use crate::{Error, Report};
@@ -37,16 +38,72 @@ pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
 async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result<(), Error> {
     org_sync::check_fields(&ctx.zendesk, mapping).await?;
     let read = org_sync::read(ctx, mapping).await?;
-    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report).await?;
+    let phase = match org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report).await {
+        Ok(phase) => phase,
+        Err(e) => {
+            if !ctx.dry_run {
+                report.record_not_attempted(
+                    "sold-to users were not attempted: the run stopped in the organization writes",
+                );
+            }
+            return Err(e);
+        }
+    };
     if phase.guard_tripped {
         return Ok(());
     }
-    let new_orgs = new_orgs(ctx, &phase).await?;
+    let new_orgs = match new_orgs(ctx, &phase).await {
+        Ok(new_orgs) => new_orgs,
+        Err(e) => {
+            sold_to_not_attempted(report, &e);
+            org_sync::deletes_not_attempted(report, &phase.plan);
+            return Err(e);
+        }
+    };
     if !new_orgs.is_empty() {
-        let outcome = sold_to_users(&ctx.zendesk, &new_orgs, ctx.dry_run).await?;
-        record_sold_to(report, &outcome);
+        match sold_to_users(&ctx.zendesk, &new_orgs, ctx.dry_run).await {
+            Ok(outcome) => record_sold_to(report, &outcome),
+            Err(Stopped { done, error }) => {
+                record_sold_to(report, &done);
+                sold_to_stopped(report, &done, &error);
+                org_sync::deletes_not_attempted(report, &phase.plan);
+                return Err(error.into());
+            }
+        }
     }
     org_sync::delete_orgs(ctx, &phase.plan, report).await
+}
+
+fn sold_to_not_attempted(report: &mut Report, error: &Error) {
+    if !report.dry_run {
+        report.record_not_attempted(format!(
+            "sold-to users were not attempted: the run stopped on a Zendesk error ({error})"
+        ));
+    }
+}
+
+/// After the sold-to writes stopped part-way: `changes[]` keeps the confirmed user
+/// writes, and a `not_attempted` entry counts the rest.
+fn sold_to_stopped(report: &mut Report, done: &SoldToOutcome, error: &zendesk_client::Error) {
+    let Some(applied) = done.applied.as_ref() else {
+        report.record_not_attempted(format!(
+            "sold-to users were not attempted: the run stopped on a Zendesk error ({error})"
+        ));
+        return;
+    };
+    let confirmed: BTreeSet<&str> = applied.done.iter().map(UserAction::email).collect();
+    report.keep_confirmed_changes("create_user", &confirmed);
+    report.keep_confirmed_changes("update_user", &confirmed);
+    let left = done
+        .plan
+        .actions
+        .len()
+        .saturating_sub(applied.done.len() + applied.failed.len());
+    report.record_not_attempted(format!(
+        "the run stopped on a Zendesk error ({error}): {left} of {} sold-to user writes were \
+         not applied (not sent, or sent in the call that failed); the next run retries them",
+        done.plan.actions.len()
+    ));
 }
 
 /// The orgs that count as new for the sold-to step: those created in this run (in a

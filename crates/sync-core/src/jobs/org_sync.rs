@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{JobContext, Progress};
 use crate::apply::orgs::{self, DeletesApplied, OrgsApplied};
-use crate::apply::{zendesk_org, zendesk_org_field, RowFailure};
+use crate::apply::{zendesk_org, zendesk_org_field, RowFailure, Stopped};
 use crate::diff::plan_decoded;
 use crate::guards::{any_tripped, check_guards, Guard};
 use crate::mapping::{Instance, Mapping};
@@ -185,8 +185,22 @@ pub async fn sync_orgs(
     };
     let writes = !plan.creates.is_empty() || !plan.updates.is_empty();
     if writes && !guard_tripped && !ctx.dry_run {
-        let applied =
-            orgs::create_and_update(&ctx.zendesk, mapping, &plan.creates, &plan.updates).await?;
+        let applied = match orgs::create_and_update(
+            &ctx.zendesk,
+            mapping,
+            &plan.creates,
+            &plan.updates,
+        )
+        .await
+        {
+            Ok(applied) => applied,
+            Err(Stopped { done, error }) => {
+                record_applied(report, &done);
+                record_orgs_not_applied(report, &plan, &done, &error);
+                deletes_not_attempted(report, &plan);
+                return Err(error.into());
+            }
+        };
         record_applied(report, &applied);
         outcome.org_ids.extend(applied.created.clone());
         outcome.created = applied.created;
@@ -195,8 +209,13 @@ pub async fn sync_orgs(
     Ok(outcome)
 }
 
-/// Turns planned counts and changes into what was done.
+/// Turns planned counts and changes into what was done: `changes[]` keeps the
+/// creates and updates the job results confirmed.
 fn record_applied(report: &mut Report, applied: &OrgsApplied) {
+    let created: BTreeSet<&str> = applied.created.keys().map(String::as_str).collect();
+    let updated: BTreeSet<&str> = applied.updated.iter().map(String::as_str).collect();
+    report.keep_confirmed_changes("create_org", &created);
+    report.keep_confirmed_changes("update_org", &updated);
     let o = &mut report.organizations;
     o.create = applied.created.len();
     o.update = applied.updated.len();
@@ -233,14 +252,83 @@ fn record_failures(report: &mut Report, action: &str, kind: &str, failures: &[Ro
     }
 }
 
-/// Deletes the planned orgs (Global; run last), unless a dry run, and records the result.
+/// After the org writes stopped part-way: one `not_attempted` entry counting the
+/// planned creates and updates that are neither applied nor failed.
+fn record_orgs_not_applied(
+    report: &mut Report,
+    plan: &Plan,
+    done: &OrgsApplied,
+    error: &zendesk_client::Error,
+) {
+    let failed: BTreeSet<&str> = done
+        .create_failed
+        .iter()
+        .chain(&done.update_failed)
+        .map(|f| f.salesforce_id.as_str())
+        .collect();
+    let creates = plan
+        .creates
+        .iter()
+        .filter(|c| !done.created.contains_key(&c.salesforce_id))
+        .filter(|c| !failed.contains(c.salesforce_id.as_str()))
+        .count();
+    let updated: BTreeSet<&str> = done.updated.iter().map(String::as_str).collect();
+    let updates = plan
+        .updates
+        .iter()
+        .map(|u| u.salesforce_id.as_str())
+        .filter(|id| !updated.contains(id) && !failed.contains(id))
+        .count();
+    report.record_not_attempted(format!(
+        "the run stopped on a Zendesk error ({error}): {creates} of {} org creates and \
+         {updates} of {} org updates were not applied (not sent, or sent in the call that \
+         failed) and nothing after them was attempted; the next run retries them",
+        plan.creates.len(),
+        plan.updates.len()
+    ));
+}
+
+/// The planned deletions of a run stopped before them: none done, none in `changes[]`,
+/// and a `not_attempted` entry saying so.
+pub fn deletes_not_attempted(report: &mut Report, plan: &Plan) {
+    if plan.deletes.is_empty() || report.dry_run {
+        return;
+    }
+    report.organizations.delete = 0;
+    report.keep_confirmed_changes("delete_org", &BTreeSet::new());
+    report.record_not_attempted(format!(
+        "{} org deletions were not attempted: the run stopped before them",
+        plan.deletes.len()
+    ));
+}
+
+/// Deletes the planned orgs (Global; run last), unless a dry run, and records the
+/// result: what the job results confirm, also when an API error stops the deletions.
 pub async fn delete_orgs(ctx: &JobContext, plan: &Plan, report: &mut Report) -> Result<(), Error> {
     if ctx.dry_run || plan.deletes.is_empty() {
         return Ok(());
     }
-    let applied: DeletesApplied = orgs::delete(&ctx.zendesk, &plan.deletes).await?;
+    let (applied, stopped): (DeletesApplied, _) =
+        match orgs::delete(&ctx.zendesk, &plan.deletes).await {
+            Ok(applied) => (applied, None),
+            Err(Stopped { done, error }) => (done, Some(error)),
+        };
+    let deleted: BTreeSet<&str> = applied.deleted.iter().map(String::as_str).collect();
+    report.keep_confirmed_changes("delete_org", &deleted);
     report.organizations.delete = applied.deleted.len();
     report.organizations.failed += applied.failed.len();
     record_failures(report, "delete_org", "org_delete_failed", &applied.failed);
-    Ok(())
+    let Some(error) = stopped else {
+        return Ok(());
+    };
+    let left = plan
+        .deletes
+        .len()
+        .saturating_sub(applied.deleted.len() + applied.failed.len());
+    report.record_not_attempted(format!(
+        "the run stopped on a Zendesk error ({error}): {left} of {} org deletions were not \
+         applied (not sent, or sent in the call that failed); the next run retries them",
+        plan.deletes.len()
+    ));
+    Err(error.into())
 }

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{finish_report, JobContext, Progress, RunOutcome};
 use crate::apply::federal_users::{apply_federal_users, UsersApplied};
-use crate::apply::zendesk_user;
+use crate::apply::{zendesk_user, Stopped};
 use crate::guards::check_contacts_guard;
 use crate::mapping::Mapping;
 use crate::model::{Contact, FindingKind};
@@ -61,7 +61,17 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     report.salesforce.records += contact_records.len();
     report.zendesk.users = Some(users.len());
     let contacts_guard = check_contacts_guard(contact_records.len());
-    let phase = org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await?;
+    let phase = match org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await {
+        Ok(phase) => phase,
+        Err(e) => {
+            if !ctx.dry_run {
+                report.record_not_attempted(
+                    "users were not attempted: the run stopped in the organization writes",
+                );
+            }
+            return Err(e);
+        }
+    };
     if phase.guard_tripped {
         return Ok(());
     }
@@ -84,9 +94,39 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     if ctx.dry_run || plan.actions.is_empty() {
         return Ok(());
     }
-    let applied = apply_federal_users(&ctx.zendesk, &plan.actions).await?;
-    record_users_applied(report, &applied);
-    Ok(())
+    match apply_federal_users(&ctx.zendesk, &plan.actions).await {
+        Ok(applied) => {
+            record_users_applied(report, &applied);
+            Ok(())
+        }
+        Err(Stopped { done, error }) => {
+            record_users_applied(report, &done);
+            users_stopped(report, &plan, &done, &error);
+            Err(error.into())
+        }
+    }
+}
+
+/// After the user writes stopped part-way: `changes[]` keeps the confirmed writes,
+/// and a `not_attempted` entry counts the rest.
+fn users_stopped(
+    report: &mut Report,
+    plan: &UserPlan,
+    done: &UsersApplied,
+    error: &zendesk_client::Error,
+) {
+    let confirmed: BTreeSet<&str> = done.done.iter().map(UserAction::email).collect();
+    report.keep_confirmed_changes("create_user", &confirmed);
+    report.keep_confirmed_changes("update_user", &confirmed);
+    let left = plan
+        .actions
+        .len()
+        .saturating_sub(done.done.len() + done.failed.len());
+    report.record_not_attempted(format!(
+        "the run stopped on a Zendesk error ({error}): {left} of {} user writes were not \
+         applied (not sent, or sent in the call that failed); the next run retries them",
+        plan.actions.len()
+    ));
 }
 
 /// Every Zendesk user, all roles (cursor pages of 100), logging progress: agents and
