@@ -9,6 +9,7 @@
 
 pub mod faults;
 pub mod salesforce;
+pub mod testing;
 pub mod zendesk;
 
 use std::net::SocketAddr;

@@ -1,14 +1,14 @@
-//! Shared setup: sandboxes, running the binary with the environment pointing at them,
-//! and reading Cases back from the simulated Salesforce.
+//! Shared setup: sandboxes, running the binary with the environment pointing at them
+//! (through `sandbox::testing`), and reading Cases back from the simulated Salesforce.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use sandbox::testing;
 use sandbox::zendesk::model::{CommentInput, TicketInput};
 use sandbox::{Instance, Sandbox, SandboxConfig, WebhookTarget};
 use serde_json::Value;
+
+pub use sandbox::testing::{env_for, Run};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_salesforce-cases");
@@ -41,70 +41,22 @@ pub async fn sandbox_with(instance: Instance, target: Option<WebhookTarget>) -> 
     Sandbox::start(config).await.expect("sandbox starts")
 }
 
-/// The environment that points the binary at a Salesforce and a Zendesk.
-pub fn env_for(salesforce: &Sandbox, zendesk: &Sandbox) -> Vec<(&'static str, String)> {
-    vec![
-        ("SFDC_CLIENT_ID", "test-client".to_string()),
-        ("SFDC_CLIENT_SECRET", "test-secret".to_string()),
-        ("SFDC_LOGIN_URL", salesforce.salesforce_url().to_string()),
-        ("ZD_URL", zendesk.zendesk_url().to_string()),
-        ("ZD_EMAIL", "ops@example.com".to_string()),
-        ("ZD_API_TOKEN", "zd-token".to_string()),
-    ]
-}
-
-/// A finished run of the binary.
-#[derive(Debug)]
-pub struct Run {
-    /// Exit code.
-    pub code: i32,
-    /// Standard error (logs and the summary).
-    pub stderr: String,
-    /// The JSON report (`Null` when none was written).
-    pub report: Value,
-}
-
-fn temp_path(ext: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "salesforce-cases-test-{}-{}.{ext}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ))
-}
-
-/// A command for the binary with a clean environment plus `env`.
+/// A command for the binary with a clean environment plus `RUST_LOG=info` (which
+/// `env` may override) and `env`.
 pub fn command(args: &[&str], env: &[(&str, String)]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(args)
-        .env_clear()
-        .env("RUST_LOG", "info")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
+    testing::command(BIN, args, &with_log(env))
 }
 
-/// Runs the binary to the end with `args` (a subcommand first) and a report file.
+/// Runs the binary to the end with `args` (a subcommand first), the environment of
+/// [`command`], and a report file.
 pub async fn run(args: &[&str], env: &[(&str, String)]) -> Run {
-    let report = temp_path("json");
-    let report_arg = report.display().to_string();
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--report", &report_arg]);
-    let out = tokio::time::timeout(Duration::from_secs(60), command(&all, env).output())
-        .await
-        .expect("the binary finishes within a minute")
-        .expect("the binary runs");
-    let report_json = std::fs::read_to_string(&report)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null);
-    let _ = std::fs::remove_file(&report);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        report: report_json,
-    }
+    testing::run_binary(BIN, args, &with_log(env), None).await
+}
+
+fn with_log<'a>(env: &[(&'a str, String)]) -> Vec<(&'a str, String)> {
+    let mut all = vec![("RUST_LOG", "info".to_string())];
+    all.extend_from_slice(env);
+    all
 }
 
 /// Runs `event --ticket-id N --event E` against one sandbox (both APIs).

@@ -67,7 +67,7 @@ async fn salesforce_refusing_our_credentials_exits_4_with_nothing_written() {
         run.stderr
     );
     assert!(
-        !run.stderr.contains("e2e-secret"),
+        !run.stderr.contains(sandbox::testing::CLIENT_SECRET),
         "a secret reached the log"
     );
     assert!(
