@@ -111,27 +111,3 @@ async fn a_window_under_a_minute_is_a_usage_error() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
 }
-
-/// Measurement, not a check: `cargo test -p salesforce-cases -- --ignored --nocapture measure`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore]
-async fn measure_reconcile_of_1000_missed_tickets() {
-    let sb = sandbox(Instance::Global).await;
-    for i in 0..1000 {
-        new_ticket(&sb, &format!("Lost {i}"), Some(ACME_ORG), ELLEN).await;
-    }
-    let env = env_for(&sb, &sb);
-    let started = std::time::Instant::now();
-    let first = run(&["reconcile", "--since", "1h"], &env).await;
-    let first_time = started.elapsed();
-    assert_eq!(first.code, 0, "{}", first.stderr);
-    assert_eq!(first.report["cases"]["create"], 1000);
-    let started = std::time::Instant::now();
-    let second = run(&["reconcile", "--since", "1h"], &env).await;
-    let second_time = started.elapsed();
-    assert_eq!(second.report["cases"]["unchanged"], 1000);
-    println!(
-        "1000 missed tickets: first run {first_time:?}, api_calls {}; second run {second_time:?}, api_calls {}",
-        first.report["api_calls"], second.report["api_calls"]
-    );
-}
