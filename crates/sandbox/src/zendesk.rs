@@ -132,6 +132,8 @@ struct State {
     rate: RateWindow,
     webhooks: Vec<WebhookDelivery>,
     webhook_seq: u64,
+    /// Where ticket webhooks go now: the config's target, replaceable at run time.
+    webhook: Option<WebhookTarget>,
     events: Vec<(u64, &'static str)>,
 }
 
@@ -184,6 +186,7 @@ impl ZendeskSim {
                     },
                     webhooks: Vec::new(),
                     webhook_seq: 0,
+                    webhook: config.webhook.clone(),
                     events: Vec::new(),
                 }),
                 config,

@@ -13,14 +13,6 @@ use super::common::*;
 
 const SECRET: &str = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==";
 
-/// A free loopback port (bound, then released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 struct Server {
     child: Child,
     base: String,
@@ -72,17 +64,14 @@ fn now_ts() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn zendesk_webhooks_create_and_close_cases() {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let sb = sandbox_with(
-        Instance::Global,
-        Some(WebhookTarget {
-            url: format!("http://{listen}/webhooks/zendesk"),
-            secret: SECRET.to_string(),
-        }),
-    )
-    .await;
-    let mut server = serve(&sb, &listen).await;
+    // The receiver picks its own port (no free-port race); then the sandbox's
+    // webhooks are pointed at it.
+    let sb = sandbox(Instance::Global).await;
+    let mut server = serve(&sb, "127.0.0.1:0").await;
+    sb.admin().set_webhook(Some(WebhookTarget {
+        url: format!("{}/webhooks/zendesk", server.base),
+        secret: SECRET.to_string(),
+    }));
     let id = new_ticket(&sb, "Webhook ticket", Some(ACME_ORG), ELLEN).await;
     let key = id.to_string();
     wait_for("the Case is created", || {

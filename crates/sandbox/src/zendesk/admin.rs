@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::faults::{FaultPlan, Faults};
 use crate::salesforce::SalesforceSim;
 use crate::zendesk::model::{Ticket, TicketInput};
-use crate::zendesk::{WebhookDelivery, ZendeskSim};
+use crate::zendesk::{WebhookDelivery, WebhookTarget, ZendeskSim};
 
 /// Requests received per endpoint key, for both APIs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -128,6 +128,12 @@ impl Admin {
     /// Expires every Salesforce access token: the next call gets 401 INVALID_SESSION_ID.
     pub fn expire_salesforce_tokens(&self) {
         self.salesforce.expire_tokens();
+    }
+
+    /// Sets or replaces (or, with `None`, removes) where ticket webhooks go from now
+    /// on: a test starts its receiver on port 0 first, then points the sandbox at it.
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.zendesk.set_webhook(target);
     }
 
     /// Webhook deliveries attempted so far.

@@ -59,15 +59,21 @@ pub fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
 const WEBHOOK_ID: &str = "01HANAHHBNJDDW768TX5J4YFX7";
 
 impl ZendeskSim {
+    /// Sets or replaces (or, with `None`, removes) where ticket webhooks go from now on,
+    /// e.g. a receiver started after the sandbox on a port it chose itself.
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.lock().webhook = target;
+    }
+
     /// Sends the webhook for a ticket event in the background, if a target is configured.
     pub(crate) fn fire_webhook(&self, ticket_id: u64, event: &'static str) {
-        let Some(target) = self.config().webhook.clone() else {
-            return;
-        };
-        let invocation_id = {
+        let (target, invocation_id) = {
             let mut st = self.lock();
+            let Some(target) = st.webhook.clone() else {
+                return;
+            };
             st.webhook_seq += 1;
-            format!("{:026}", st.webhook_seq)
+            (target, format!("{:026}", st.webhook_seq))
         };
         let body = format!(r#"{{"ticket_id":"{ticket_id}","event":"{event}"}}"#);
         let timestamp = now_iso();
