@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, JobContext, RunOutcome};
+use super::{finish_report, record_users_applied, JobContext, RunOutcome};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
 use crate::mapping::Mapping;
@@ -171,32 +171,7 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
 /// Records the sold-to decisions, then (unless a dry run) what was done.
 fn record_sold_to(report: &mut Report, outcome: &SoldToOutcome) {
     report.record_user_plan(&outcome.plan);
-    let Some(applied) = &outcome.applied else {
-        return;
-    };
-    let creates = applied
-        .done
-        .iter()
-        .filter(|a| matches!(a, UserAction::Create { .. }))
-        .count();
-    report.users.create = creates;
-    report.users.update = applied.done.len() - creates;
-    report.users.failed += applied.failed.len();
-    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
-    report.changes.retain(|c| {
-        !(matches!(c.action.as_str(), "create_user" | "update_user")
-            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
-    });
-    for f in &applied.failed {
-        let kind = match f.action {
-            UserAction::Create { .. } => "user_create_failed",
-            UserAction::Update { .. } => "user_update_failed",
-        };
-        report.record_failure(
-            kind,
-            None,
-            Some(f.action.email()),
-            format!("{}: {}", f.code, f.message),
-        );
+    if let Some(applied) = &outcome.applied {
+        record_users_applied(report, applied);
     }
 }

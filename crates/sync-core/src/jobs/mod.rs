@@ -9,13 +9,16 @@ pub mod global;
 pub mod org_sync;
 pub mod us_federal;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use time::{Date, OffsetDateTime};
 
+use crate::apply::federal_users::UsersApplied;
 use crate::guards::GuardConfig;
 use crate::mapping::{Instance, Mapping};
+use crate::users::UserAction;
 use crate::{exit, Error, Report};
 
 /// Everything a job run needs: the two clients and the run's settings.
@@ -74,6 +77,38 @@ pub fn finish_report(report: &mut Report, ctx: &JobContext) {
     report.api_calls.salesforce = ctx.salesforce.call_counts().values().sum();
     report.api_calls.zendesk = ctx.zendesk.total_requests();
     report.finished_at = Some(OffsetDateTime::now_utc());
+}
+
+/// Turns planned user counts and changes into what was done (US Federal users and
+/// Global sold-to users alike): failed writes leave
+/// `changes[]`, count in `users.failed`, and become `errors[]` entries
+/// (`user_create_failed`, `user_update_failed`) with Zendesk's message.
+pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
+    let creates = applied
+        .done
+        .iter()
+        .filter(|a| matches!(a, UserAction::Create { .. }))
+        .count();
+    report.users.create = creates;
+    report.users.update = applied.done.len() - creates;
+    report.users.failed += applied.failed.len();
+    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
+    report.changes.retain(|c| {
+        !(matches!(c.action.as_str(), "create_user" | "update_user")
+            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
+    });
+    for f in &applied.failed {
+        let kind = match f.action {
+            UserAction::Create { .. } => "user_create_failed",
+            UserAction::Update { .. } => "user_update_failed",
+        };
+        report.record_failure(
+            kind,
+            None,
+            Some(f.action.email()),
+            format!("{}: {}", f.code, f.message),
+        );
+    }
 }
 
 /// Logs progress of a long phase at most every few seconds.

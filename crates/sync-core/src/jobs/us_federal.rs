@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, JobContext, Progress, RunOutcome};
+use super::{finish_report, record_users_applied, JobContext, Progress, RunOutcome};
 use crate::apply::federal_users::{apply_federal_users, UsersApplied};
 use crate::apply::{zendesk_user, Stopped};
 use crate::guards::check_contacts_guard;
@@ -209,37 +209,6 @@ fn name_accounts(report: &mut Report, contacts: &[Contact]) {
         if let Some(id) = change.email.as_deref().and_then(|e| account.get(e)) {
             change.salesforce_id = Some((*id).to_string());
         }
-    }
-}
-
-/// Turns planned user counts and changes into what was done: failed writes leave
-/// `changes[]`, count in `users.failed`, and become `errors[]` entries
-/// (`user_create_failed`, `user_update_failed`) with Zendesk's message.
-pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
-    let creates = applied
-        .done
-        .iter()
-        .filter(|a| matches!(a, UserAction::Create { .. }))
-        .count();
-    report.users.create = creates;
-    report.users.update = applied.done.len() - creates;
-    report.users.failed += applied.failed.len();
-    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
-    report.changes.retain(|c| {
-        !(matches!(c.action.as_str(), "create_user" | "update_user")
-            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
-    });
-    for f in &applied.failed {
-        let kind = match f.action {
-            UserAction::Create { .. } => "user_create_failed",
-            UserAction::Update { .. } => "user_update_failed",
-        };
-        report.record_failure(
-            kind,
-            None,
-            Some(f.action.email()),
-            format!("{}: {}", f.code, f.message),
-        );
     }
 }
 
