@@ -307,3 +307,54 @@ async fn a_long_description_is_cut_to_32000_characters() {
     // No priority on the ticket: none sent.
     assert!(c["Priority"].is_null(), "{}", c["Priority"]);
 }
+
+/// The race of a create: worker A looks the Case up (none) and is slow to upsert;
+/// meanwhile the ticket is closed and worker B's `closed` event creates the Case
+/// already Closed. A's upsert then updates that Case (200, `created: false`) and sets
+/// `Status` = New: A must notice, re-read, and close it again, and report an update
+/// and a close, not a create.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_case_created_between_lookup_and_upsert_is_not_left_reopened() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Raced", Some(ACME_ORG), ELLEN).await;
+    let key = id.to_string();
+    sb.admin().set_faults(sandbox::FaultPlan {
+        seed: 1,
+        rules: vec![sandbox::FaultRule {
+            fault: sandbox::Fault::Slow { millis: 3000 },
+            when: sandbox::When::Nth(1),
+            api: Some(sandbox::Api::Salesforce),
+            endpoint: Some(
+                "PATCH /services/data/v62.0/sobjects/Case/Zendesk_Support_Ticket_ID__c".into(),
+            ),
+        }],
+    });
+    let queries = sf_count(&sb, "GET query");
+    let env = env_for(&sb, &sb);
+    let a = {
+        let (env, id) = (env.clone(), key.clone());
+        tokio::spawn(async move {
+            run(&["event", "--ticket-id", &id, "--event", "created"], &env).await
+        })
+    };
+    // A has looked the Case up (none): its upsert is now held by the slow fault.
+    wait_for("A's lookup", || sf_count(&sb, "GET query") > queries).await;
+    close_ticket(&sb, id).await;
+    let b = run(&["event", "--ticket-id", &key, "--event", "closed"], &env).await;
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert_eq!(b.report["cases"]["create"], 1, "{}", b.report);
+    assert_eq!(case(&sb, &key)["IsClosed"], true);
+
+    let a = a.await.expect("A finishes");
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    let c = &a.report["cases"];
+    assert_eq!(
+        (c["create"].clone(), c["update"].clone(), c["close"].clone()),
+        (0.into(), 1.into(), 1.into()),
+        "{}",
+        a.report
+    );
+    let raced = case(&sb, &key);
+    assert_eq!(raced["IsClosed"], true, "{raced:#}");
+    assert_eq!(raced["Status"], "Closed");
+}

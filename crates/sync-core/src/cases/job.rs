@@ -8,7 +8,8 @@ use serde_json::{json, Map, Value};
 use zendesk_client::{Organization, Ticket, TicketId, User};
 
 use super::rules::{
-    agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts, TicketOrg,
+    after_create_met_a_case, agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts,
+    TicketOrg,
 };
 use super::salesforce::{find_cases, upsert_case, CaseLookup};
 use crate::mapping::Mapping;
@@ -53,6 +54,16 @@ pub struct CasesJob {
     pub mapping: Mapping,
     /// Plan and report, write nothing.
     pub dry_run: bool,
+}
+
+/// What an upsert did.
+enum Written {
+    /// Nothing was sent (nothing to write, or a dry run).
+    Nothing,
+    /// Salesforce created the Case (201).
+    Created,
+    /// Salesforce updated a Case that has the key (200).
+    Updated,
 }
 
 /// How a failed Case write is treated.
@@ -250,8 +261,77 @@ impl CasesJob {
         if let Some(message) = problem {
             return Ok(fail(report, facts.ticket_id, message));
         }
-        let result = self.apply(&decision).await;
-        record(report, facts.ticket_id, &decision, result, self.dry_run)
+        let result = self.write(&decision).await;
+        match (&decision, result) {
+            (Decision::Create { key, body, closed }, Ok(Written::Updated)) => {
+                self.repair_after_race(facts, key, body, *closed, report)
+                    .await
+            }
+            (_, result) => record(
+                report,
+                facts.ticket_id,
+                &decision,
+                result.map(|_| ()),
+                self.dry_run,
+            ),
+        }
+    }
+
+    /// The create's upsert answered "updated": a Case with this key appeared after the
+    /// lookup (a concurrent writer), and the upsert has just set its fields and its
+    /// `Status`. Records that as the update it was, re-reads the Case and the ticket,
+    /// and closes the Case again if the ticket is closed now, so a race never leaves a
+    /// closed ticket's Case reopened ([`after_create_met_a_case`]).
+    async fn repair_after_race(
+        &self,
+        facts: &TicketFacts,
+        key: &str,
+        body: &Map<String, Value>,
+        created_closed: bool,
+        report: &mut Report,
+    ) -> Result<Outcome, Error> {
+        let ticket_id = facts.ticket_id;
+        tracing::warn!(
+            ticket_id,
+            key,
+            "a Case with this key appeared between the lookup and the upsert, which updated it; re-reading the Case and the ticket"
+        );
+        let settings = self.mapping.cases();
+        let lookup = find_cases(&self.salesforce, settings, &[key.to_string()]).await?;
+        let case = lookup.get(key).first();
+        let closed_now = created_closed || self.ticket_closed_now(facts).await?;
+        let update = Decision::Update {
+            key: key.to_string(),
+            case_id: case.map(|c| c.id.clone()).unwrap_or_default(),
+            body: body.clone(),
+        };
+        let mut outcome = record(report, ticket_id, &update, Ok(()), false)?;
+        let repair = after_create_met_a_case(key.to_string(), closed_now, case);
+        if repair.body().is_some() {
+            tracing::info!(
+                ticket_id,
+                key,
+                "the ticket is closed now: closing its Case again"
+            );
+            let result = self.apply(&repair).await;
+            outcome = record(report, ticket_id, &repair, result, false)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Whether the ticket is closed as Zendesk has it now (a deleted ticket counts as
+    /// it was when first read).
+    async fn ticket_closed_now(&self, facts: &TicketFacts) -> Result<bool, Error> {
+        let settings = self.mapping.cases();
+        match self.zendesk.tickets().show(TicketId(facts.ticket_id)).await {
+            Ok(ticket) => Ok(TicketFacts {
+                status: ticket.status.as_str().to_string(),
+                ..facts.clone()
+            }
+            .is_closed(settings)),
+            Err(zendesk_client::Error::NotFound(_)) => Ok(facts.is_closed(settings)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The decision for a ticket, or the message when its key matches several Cases.
@@ -284,21 +364,30 @@ impl CasesJob {
 
     /// Sends the decision's write, unless it writes nothing or this is a dry run.
     pub(super) async fn apply(&self, decision: &Decision) -> Result<(), WriteError> {
+        self.write(decision).await.map(|_| ())
+    }
+
+    /// [`Self::apply`], saying whether the upsert created or updated the Case.
+    async fn write(&self, decision: &Decision) -> Result<Written, WriteError> {
         let Some(body) = decision.body() else {
-            return Ok(());
+            return Ok(Written::Nothing);
         };
         if self.dry_run {
-            return Ok(());
+            return Ok(Written::Nothing);
         }
-        upsert_case(
+        let created = upsert_case(
             &self.salesforce,
             self.mapping.cases(),
             decision.key(),
             &body,
         )
         .await
-        .map(|_| ())
-        .map_err(classify)
+        .map_err(classify)?;
+        Ok(if created {
+            Written::Created
+        } else {
+            Written::Updated
+        })
     }
 
     /// Sets `api_calls` from both clients' counters.

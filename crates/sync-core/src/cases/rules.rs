@@ -429,3 +429,30 @@ pub fn decide(
         },
     }
 }
+
+/// What a Case needs after a create met it: the lookup found no Case, but the upsert
+/// answered "updated" because a concurrent writer (a replayed or parallel event, a
+/// reconcile) created it in between, so the upsert just set its `Status` to the
+/// create's. `case` is the Case read again, `ticket_closed_now` the ticket's status
+/// read again: a closed ticket's Case ends Closed (the other writer may have closed it
+/// and the upsert reopened it); an open ticket's Case is left as the upsert made it.
+pub fn after_create_met_a_case(
+    key: String,
+    ticket_closed_now: bool,
+    case: Option<&ExistingCase>,
+) -> Decision {
+    match case {
+        Some(case) if ticket_closed_now && !case.is_closed => Decision::Close {
+            key,
+            case_id: case.id.clone(),
+        },
+        Some(_) => Decision::Unchanged {
+            key,
+            reason: "the Case's status already fits the ticket",
+        },
+        None => Decision::Unchanged {
+            key,
+            reason: "the Case is no longer found",
+        },
+    }
+}

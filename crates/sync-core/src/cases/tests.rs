@@ -3,7 +3,7 @@
 use serde_json::json;
 use zendesk_client::TicketPriority;
 
-use super::rules::{agent_url, cut_chars, MAX_DESCRIPTION_CHARS};
+use super::rules::{after_create_met_a_case, agent_url, cut_chars, MAX_DESCRIPTION_CHARS};
 use super::salesforce::{lookup_soql, soql_literal};
 use super::*;
 use crate::mapping::{CaseSettings, Instance, Mapping};
@@ -264,4 +264,30 @@ fn lookup_query_quotes_keys() {
     let mut bad = s.clone();
     bad.external_id_field = "Key__c) OR (Id".into();
     assert!(lookup_soql(&bad, &["1".into()]).is_err());
+}
+
+/// A create's upsert that met a Case created in between (200 "updated") set its
+/// Status: the Case is closed again when the ticket is closed now, never reopened,
+/// and an open ticket's Case is left as the upsert made it.
+#[test]
+fn a_case_met_by_a_create_ends_closed_if_the_ticket_is_closed_now() {
+    let s = settings(Instance::Global);
+    let reopened = existing(false, &s);
+    let closed = existing(true, &s);
+    assert_eq!(
+        after_create_met_a_case("4711".into(), true, Some(&reopened)),
+        Decision::Close {
+            key: "4711".into(),
+            case_id: "500000000000001AAA".into()
+        }
+    );
+    for (ticket_closed, case) in [
+        (true, Some(&closed)),
+        (false, Some(&reopened)),
+        (true, None),
+    ] {
+        let d = after_create_met_a_case("4711".into(), ticket_closed, case);
+        assert!(matches!(d, Decision::Unchanged { .. }), "{d:?}");
+        assert_eq!(d.body(), None);
+    }
 }
