@@ -111,3 +111,50 @@ async fn a_window_under_a_minute_is_a_usage_error() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
 }
+
+/// The reconcile's create can race a `closed` event like an event's create can: its
+/// Collections upsert (held back here) meets the Case the event created, already
+/// Closed, and sets `Status` = New. The reconcile must close it again and report an
+/// update and a close, not a create.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconcile_create_that_meets_a_new_case_does_not_leave_it_reopened() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Raced by reconcile", Some(ACME_ORG), ELLEN).await;
+    let key = id.to_string();
+    sb.admin().set_faults(sandbox::FaultPlan {
+        seed: 1,
+        rules: vec![sandbox::FaultRule {
+            fault: sandbox::Fault::Slow { millis: 3000 },
+            when: sandbox::When::Nth(1),
+            api: Some(sandbox::Api::Salesforce),
+            endpoint: Some("PATCH /services/data/v62.0/composite/sobjects/Case".into()),
+        }],
+    });
+    let queries = sf_count(&sb, "GET query");
+    let env = env_for(&sb, &sb);
+    let reconcile = {
+        let env = env.clone();
+        tokio::spawn(async move { run(&["reconcile", "--since", "1h"], &env).await })
+    };
+    wait_for("the reconcile's lookup", || {
+        sf_count(&sb, "GET query") > queries
+    })
+    .await;
+    close_ticket(&sb, id).await;
+    let closed = run(&["event", "--ticket-id", &key, "--event", "closed"], &env).await;
+    assert_eq!(closed.code, 0, "{}", closed.stderr);
+    assert_eq!(closed.report["cases"]["create"], 1, "{}", closed.report);
+
+    let run = reconcile.await.expect("the reconcile finishes");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let c = &run.report["cases"];
+    assert_eq!(
+        (c["create"].clone(), c["update"].clone(), c["close"].clone()),
+        (0.into(), 1.into(), 1.into()),
+        "{}",
+        run.report
+    );
+    let raced = case(&sb, &key);
+    assert_eq!(raced["IsClosed"], true, "{raced:#}");
+    assert_eq!(cases_with_key(&sb, &key).len(), 1);
+}

@@ -57,7 +57,7 @@ pub struct CasesJob {
 }
 
 /// What an upsert did.
-enum Written {
+pub(super) enum Written {
     /// Nothing was sent (nothing to write, or a dry run).
     Nothing,
     /// Salesforce created the Case (201).
@@ -282,7 +282,7 @@ impl CasesJob {
     /// `Status`. Records that as the update it was, re-reads the Case and the ticket,
     /// and closes the Case again if the ticket is closed now, so a race never leaves a
     /// closed ticket's Case reopened ([`after_create_met_a_case`]).
-    async fn repair_after_race(
+    pub(super) async fn repair_after_race(
         &self,
         facts: &TicketFacts,
         key: &str,
@@ -368,7 +368,7 @@ impl CasesJob {
     }
 
     /// [`Self::apply`], saying whether the upsert created or updated the Case.
-    async fn write(&self, decision: &Decision) -> Result<Written, WriteError> {
+    pub(super) async fn write(&self, decision: &Decision) -> Result<Written, WriteError> {
         let Some(body) = decision.body() else {
             return Ok(Written::Nothing);
         };

@@ -13,8 +13,9 @@ use zendesk_client::{OrgId, Organization, Ticket, TicketStatus, User, UserId};
 
 use super::job::{
     classify, classify_item, counts, fail, item_error, org_account, record, CasesJob, WriteError,
+    Written,
 };
-use super::rules::{case_key, Decision, Mode, TicketOrg};
+use super::rules::{case_key, Decision, Mode, TicketFacts, TicketOrg};
 use super::salesforce::{find_cases, upsert_cases};
 use crate::{Error, Report};
 
@@ -30,12 +31,14 @@ impl CasesJob {
     async fn apply_many(
         &self,
         decisions: Vec<(u64, Decision)>,
-    ) -> Result<Vec<(u64, Decision, Result<(), WriteError>)>, Error> {
+    ) -> Result<Vec<(u64, Decision, Result<Written, WriteError>)>, Error> {
         let (writing, quiet): (Vec<_>, Vec<_>) = decisions
             .into_iter()
             .partition(|(_, d)| d.body().is_some() && !self.dry_run);
-        let mut out: Vec<(u64, Decision, Result<(), WriteError>)> =
-            quiet.into_iter().map(|(id, d)| (id, d, Ok(()))).collect();
+        let mut out: Vec<(u64, Decision, Result<Written, WriteError>)> = quiet
+            .into_iter()
+            .map(|(id, d)| (id, d, Ok(Written::Nothing)))
+            .collect();
         for chunk in writing.chunks(sfdc_client::MAX_COLLECTION_RECORDS) {
             let items: Vec<(String, Map<String, Value>)> = chunk
                 .iter()
@@ -53,8 +56,9 @@ impl CasesJob {
             };
             for ((ticket_id, decision), result) in chunk.iter().cloned().zip(results) {
                 let result = match result {
-                    Ok(_) => Ok(()),
-                    Err(item) if item.is_retriable() => self.apply(&decision).await,
+                    Ok(true) => Ok(Written::Created),
+                    Ok(false) => Ok(Written::Updated),
+                    Err(item) if item.is_retriable() => self.write(&decision).await,
                     Err(item) => Err(classify_item(&item)),
                 };
                 out.push((ticket_id, decision, result));
@@ -124,6 +128,7 @@ impl CasesJob {
             .filter_map(|(t, _, _)| t.requester_id)
             .collect();
         let requesters = self.users(wanted).await?;
+        let mut facts_of: BTreeMap<u64, TicketFacts> = BTreeMap::new();
         let writes: Vec<(u64, Decision)> = decided
             .into_iter()
             .map(|(ticket, facts, decision)| match decision {
@@ -131,14 +136,31 @@ impl CasesJob {
                     let requester = ticket.requester_id.and_then(|id| requesters.get(&id));
                     let facts = self.facts(ticket, facts.org, requester);
                     let (decision, _) = self.decision(&facts, &lookup, Mode::Repair);
-                    (facts.ticket_id, decision)
+                    let ticket_id = facts.ticket_id;
+                    facts_of.insert(ticket_id, facts);
+                    (ticket_id, decision)
                 }
                 other => (facts.ticket_id, other),
             })
             .collect();
         let results = self.apply_many(writes).await?;
         for (ticket_id, decision, result) in results {
-            record(report, ticket_id, &decision, result, self.dry_run)?;
+            match (&decision, result, facts_of.get(&ticket_id)) {
+                // A Case appeared between the lookup and the upsert (a concurrent event).
+                (Decision::Create { key, body, closed }, Ok(Written::Updated), Some(facts)) => {
+                    self.repair_after_race(facts, key, body, *closed, report)
+                        .await?;
+                }
+                (_, result, _) => {
+                    record(
+                        report,
+                        ticket_id,
+                        &decision,
+                        result.map(|_| ()),
+                        self.dry_run,
+                    )?;
+                }
+            }
         }
         Ok(())
     }
