@@ -113,3 +113,57 @@ async fn a_lost_user_create_answer_is_reread_not_resent() {
     );
     assert_eq!(r.report["users"]["create"], 2);
 }
+
+/// Zendesk refuses us (401) at the users phase: the org writes before it are reported
+/// as done (they were), the users as not done (they were not), and a `not_attempted`
+/// entry says how many user writes were left.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_phase_refused_mid_run_reports_the_orgs_done_and_no_users() {
+    let sandbox = start(demo()).await;
+    let plan = run(&sandbox, &["--dry-run"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let planned_users = plan.changes("create_user").len() + plan.changes("update_user").len();
+    assert!(planned_users > 0);
+    sandbox.admin().set_faults(zendesk_fault(
+        Fault::ServerError { status: 401 },
+        When::Always,
+        "POST /api/v2/users/create_many",
+    ));
+    let r = run(&sandbox, &[]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let o = &r.report["organizations"];
+    let p = &plan.report["organizations"];
+    assert_eq!(
+        (o["create"].clone(), o["update"].clone()),
+        (p["create"].clone(), p["update"].clone())
+    );
+    assert_eq!(
+        r.changes("create_org").len(),
+        plan.changes("create_org").len()
+    );
+    let state = zendesk_state(&sandbox);
+    for c in plan.changes("create_org") {
+        let sfid = c["salesforce_id"].as_str().unwrap_or_default();
+        assert_eq!(common::org_ids(&state, sfid).len(), 1, "{sfid} created");
+    }
+    let u = &r.report["users"];
+    assert_eq!(
+        (u["create"].clone(), u["update"].clone()),
+        (0.into(), 0.into()),
+        "{u}"
+    );
+    assert!(r.changes("create_user").is_empty());
+    assert!(r.changes("update_user").is_empty());
+    for email in ["grace.green@tests.gov", "laura.lane@demos.gov"] {
+        assert!(users(&state, email).is_empty(), "{email} not created");
+    }
+    let left = r.errors("not_attempted");
+    assert_eq!(left.len(), 1, "{left:?}");
+    let expected = format!("{planned_users} of {planned_users} user writes were not applied");
+    assert!(
+        left[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&expected)),
+        "{left:?}"
+    );
+}
