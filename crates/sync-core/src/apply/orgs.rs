@@ -143,17 +143,38 @@ pub async fn create_and_update(
         tracing::info!(done = out.jobs, total, "organization jobs finished");
     }
     if let Some(error) = stop {
-        return Err(Stopped { done: out, error });
+        return Err(stopped(out, &uncertain, error));
     }
     if let Err(error) = confirm_created(client, mapping, creates, &mut out, &mut uncertain).await {
-        return Err(Stopped { done: out, error });
+        return Err(stopped(out, &uncertain, error));
     }
     if !uncertain.is_empty() {
+        let unsure: Vec<&OrgCreate> = uncertain.clone();
         if let Err(error) = resolve_uncertain(client, mapping, uncertain, &mut out).await {
-            return Err(Stopped { done: out, error });
+            return Err(stopped(out, &unsure, error));
         }
     }
     Ok(out)
+}
+
+/// The writes stopped: creates whose outcome is still unknown (a lost answer not yet
+/// re-read) are failures with code `OutcomeUnknown`, not "not applied": they may exist.
+fn stopped(mut out: OrgsApplied, uncertain: &[&OrgCreate], error: ZdError) -> Stopped<OrgsApplied> {
+    for c in uncertain {
+        let sfid = &c.salesforce_id;
+        let known = out.created.contains_key(sfid)
+            || out.create_failed.iter().any(|f| &f.salesforce_id == sfid);
+        if !known {
+            out.create_failed.push(RowFailure {
+                salesforce_id: sfid.clone(),
+                code: "OutcomeUnknown".to_string(),
+                message: "the create's answer was lost and the run stopped before re-reading; \
+                          the next run re-reads the orgs"
+                    .to_string(),
+            });
+        }
+    }
+    Stopped { done: out, error }
 }
 
 /// Submits one job; `None` when the call failed (its records are then failed or uncertain).
@@ -594,6 +615,24 @@ mod tests {
                 "organization_fields": { "org_region": null, "support_level": "gold" }
             })
         );
+    }
+
+    #[test]
+    fn a_stop_turns_unresolved_lost_creates_into_unknown_outcomes() {
+        let create = |sfid: &str| OrgCreate {
+            salesforce_id: sfid.into(),
+            name: sfid.into(),
+            organization_fields: BTreeMap::new(),
+            tags: Vec::new(),
+        };
+        let (found, lost) = (create("A"), create("B"));
+        let mut out = OrgsApplied::default();
+        out.created.insert("A".into(), 7);
+        let stop = stopped(out, &[&found, &lost], ZdError::Config("unreachable".into()));
+        assert_eq!(stop.done.created.len(), 1);
+        assert_eq!(stop.done.create_failed.len(), 1);
+        assert_eq!(stop.done.create_failed[0].salesforce_id, "B");
+        assert_eq!(stop.done.create_failed[0].code, "OutcomeUnknown");
     }
 
     #[test]
