@@ -1,109 +1,27 @@
 //! Configuration from the environment (SPEC §8): Salesforce and Zendesk credentials,
 //! validated up front so that a missing variable is named before any request is sent
-//! (exit 2), and the two API clients built from them. Secrets are [`SecretString`]s and
-//! never reach `Debug` output or logs.
+//! (exit 2), and the two API clients built from them. The credentials are the clients'
+//! own types ([`sfdc_client::Credentials`], [`zendesk_client::Auth`]): secrets are
+//! [`SecretString`]s and their `Debug` never shows them.
 
-use std::fmt;
-
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
+use sfdc_client::Credentials;
 
 use crate::Error;
-
-/// Salesforce credentials: the first complete set in the environment wins.
-#[derive(Clone)]
-pub enum SalesforceAuth {
-    /// `SFDC_ACCESS_TOKEN` + `SFDC_INSTANCE_URL`: a token issued elsewhere.
-    AccessToken {
-        /// The session id.
-        token: SecretString,
-        /// The org's instance URL.
-        instance_url: String,
-    },
-    /// `SFDC_USERNAME` + `SFDC_PRIVATE_KEY_FILE` + `SFDC_CLIENT_ID`: the JWT bearer flow.
-    JwtBearer {
-        /// Consumer key.
-        client_id: String,
-        /// Salesforce username.
-        username: String,
-        /// The PEM key read from `SFDC_PRIVATE_KEY_FILE`.
-        private_key_pem: SecretString,
-        /// `SFDC_JWT_AUDIENCE`, default `https://login.salesforce.com`.
-        audience: String,
-    },
-    /// `SFDC_CLIENT_ID` + `SFDC_CLIENT_SECRET` (+ `SFDC_LOGIN_URL`, the My Domain URL).
-    ClientCredentials {
-        /// Consumer key.
-        client_id: String,
-        /// Consumer secret.
-        client_secret: SecretString,
-    },
-}
-
-impl fmt::Debug for SalesforceAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SalesforceAuth::AccessToken { instance_url, .. } => f
-                .debug_struct("AccessToken")
-                .field("token", &"[REDACTED]")
-                .field("instance_url", instance_url)
-                .finish(),
-            SalesforceAuth::JwtBearer {
-                client_id,
-                username,
-                audience,
-                ..
-            } => f
-                .debug_struct("JwtBearer")
-                .field("client_id", client_id)
-                .field("username", username)
-                .field("private_key_pem", &"[REDACTED]")
-                .field("audience", audience)
-                .finish(),
-            SalesforceAuth::ClientCredentials { client_id, .. } => f
-                .debug_struct("ClientCredentials")
-                .field("client_id", client_id)
-                .field("client_secret", &"[REDACTED]")
-                .finish(),
-        }
-    }
-}
 
 /// Everything needed to talk to Salesforce.
 #[derive(Debug, Clone)]
 pub struct SalesforceConfig {
-    /// The credentials.
-    pub auth: SalesforceAuth,
+    /// The credentials, the first complete set in the environment: an access token
+    /// (`SFDC_ACCESS_TOKEN`, `SFDC_INSTANCE_URL`), the JWT bearer flow (`SFDC_USERNAME`,
+    /// `SFDC_PRIVATE_KEY_FILE`, `SFDC_CLIENT_ID`; `SFDC_JWT_AUDIENCE`, default
+    /// `https://login.salesforce.com`), or client credentials (`SFDC_CLIENT_ID`,
+    /// `SFDC_CLIENT_SECRET`, `SFDC_LOGIN_URL` the My Domain URL).
+    pub auth: sfdc_client::Credentials,
     /// `SFDC_LOGIN_URL` (token endpoint base), default `https://login.salesforce.com`.
     pub login_url: String,
     /// `SFDC_API_VERSION`, default `v62.0`.
     pub api_version: String,
-}
-
-/// Zendesk credentials.
-#[derive(Clone)]
-pub enum ZendeskAuth {
-    /// `ZD_EMAIL` + `ZD_API_TOKEN`.
-    ApiToken {
-        /// The agent's email.
-        email: String,
-        /// The API token.
-        token: SecretString,
-    },
-    /// `ZD_OAUTH_TOKEN`.
-    OAuth(SecretString),
-}
-
-impl fmt::Debug for ZendeskAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ZendeskAuth::ApiToken { email, .. } => f
-                .debug_struct("ApiToken")
-                .field("email", email)
-                .field("token", &"[REDACTED]")
-                .finish(),
-            ZendeskAuth::OAuth(_) => f.write_str("OAuth([REDACTED])"),
-        }
-    }
 }
 
 /// Where the Zendesk account is.
@@ -120,8 +38,8 @@ pub enum ZendeskLocation {
 pub struct ZendeskConfig {
     /// The account.
     pub location: ZendeskLocation,
-    /// The credentials.
-    pub auth: ZendeskAuth,
+    /// The credentials: `ZD_EMAIL` + `ZD_API_TOKEN`, else `ZD_OAUTH_TOKEN`.
+    pub auth: zendesk_client::Auth,
 }
 
 /// The whole environment-derived configuration of a sync job.
@@ -188,7 +106,7 @@ impl Config {
     pub fn for_sandbox(salesforce_url: &str, zendesk_url: &str) -> Config {
         Config {
             salesforce: SalesforceConfig {
-                auth: SalesforceAuth::ClientCredentials {
+                auth: Credentials::ClientCredentials {
                     client_id: "sandbox".to_string(),
                     client_secret: SecretString::from("sandbox".to_string()),
                 },
@@ -197,7 +115,7 @@ impl Config {
             },
             zendesk: ZendeskConfig {
                 location: ZendeskLocation::Url(zendesk_url.to_string()),
-                auth: ZendeskAuth::ApiToken {
+                auth: zendesk_client::Auth::ApiToken {
                     email: "sandbox@example.com".to_string(),
                     token: SecretString::from("sandbox".to_string()),
                 },
@@ -216,35 +134,8 @@ impl Config {
     /// for a job that needs more (the cases job sets `auto_assign(false)`).
     pub fn salesforce_builder(&self) -> sfdc_client::ClientBuilder {
         let s = &self.salesforce;
-        let credentials = match &s.auth {
-            SalesforceAuth::AccessToken {
-                token,
-                instance_url,
-            } => sfdc_client::Credentials::AccessToken {
-                access_token: token.clone(),
-                instance_url: instance_url.clone(),
-            },
-            SalesforceAuth::JwtBearer {
-                client_id,
-                username,
-                private_key_pem,
-                audience,
-            } => sfdc_client::Credentials::JwtBearer {
-                client_id: client_id.clone(),
-                username: username.clone(),
-                private_key_pem: private_key_pem.clone(),
-                audience: audience.clone(),
-            },
-            SalesforceAuth::ClientCredentials {
-                client_id,
-                client_secret,
-            } => sfdc_client::Credentials::ClientCredentials {
-                client_id: client_id.clone(),
-                client_secret: client_secret.clone(),
-            },
-        };
         sfdc_client::Client::builder()
-            .credentials(credentials)
+            .credentials(s.auth.clone())
             .login_url(s.login_url.clone())
             .api_version(s.api_version.clone())
     }
@@ -256,18 +147,12 @@ impl Config {
         requests_per_minute: u32,
     ) -> Result<zendesk_client::Client, Error> {
         let z = &self.zendesk;
-        let auth = match &z.auth {
-            ZendeskAuth::ApiToken { email, token } => {
-                zendesk_client::Auth::api_token(email.clone(), token.expose_secret().to_string())
-            }
-            ZendeskAuth::OAuth(token) => zendesk_client::Auth::oauth(token.expose_secret()),
-        };
         let builder = match &z.location {
             ZendeskLocation::Url(url) => zendesk_client::Client::builder().url(url.clone()),
             ZendeskLocation::Subdomain(s) => zendesk_client::Client::builder().subdomain(s.clone()),
         };
         builder
-            .auth(auth)
+            .auth(z.auth.clone())
             .requests_per_minute(requests_per_minute)
             .build()
             .map_err(|e| Error::Config(e.to_string()))
@@ -291,8 +176,8 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
 
     let token_missing = missing(lookup, TOKEN);
     if token_missing.is_empty() {
-        return Ok(config(SalesforceAuth::AccessToken {
-            token: SecretString::from(get("SFDC_ACCESS_TOKEN")),
+        return Ok(config(Credentials::AccessToken {
+            access_token: SecretString::from(get("SFDC_ACCESS_TOKEN")),
             instance_url: get("SFDC_INSTANCE_URL"),
         }));
     }
@@ -303,7 +188,7 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
             .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
         let audience = var(lookup, "SFDC_JWT_AUDIENCE")
             .unwrap_or_else(|| sfdc_client::DEFAULT_LOGIN_URL.to_string());
-        return Ok(config(SalesforceAuth::JwtBearer {
+        return Ok(config(Credentials::JwtBearer {
             client_id: get("SFDC_CLIENT_ID"),
             username: get("SFDC_USERNAME"),
             private_key_pem: SecretString::from(pem),
@@ -312,7 +197,7 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
     }
     let client_missing = missing(lookup, CLIENT);
     if client_missing.is_empty() {
-        return Ok(config(SalesforceAuth::ClientCredentials {
+        return Ok(config(Credentials::ClientCredentials {
             client_id: get("SFDC_CLIENT_ID"),
             client_secret: SecretString::from(get("SFDC_CLIENT_SECRET")),
         }));
@@ -338,12 +223,12 @@ fn zendesk_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ZendeskConfig
     };
     let token_missing = missing(lookup, &["ZD_EMAIL", "ZD_API_TOKEN"]);
     let auth = if token_missing.is_empty() {
-        Some(ZendeskAuth::ApiToken {
+        Some(zendesk_client::Auth::ApiToken {
             email: var(lookup, "ZD_EMAIL").unwrap_or_default(),
             token: SecretString::from(var(lookup, "ZD_API_TOKEN").unwrap_or_default()),
         })
     } else if let Some(token) = var(lookup, "ZD_OAUTH_TOKEN") {
-        Some(ZendeskAuth::OAuth(SecretString::from(token)))
+        Some(zendesk_client::Auth::OAuth(SecretString::from(token)))
     } else {
         problems.push(format!(
             "no complete set of Zendesk credentials: API token (missing {}), or ZD_OAUTH_TOKEN (missing)",
@@ -421,7 +306,7 @@ mod tests {
         let config = Config::from_lookup(&lookup(&vars)).unwrap();
         assert!(matches!(
             config.salesforce.auth,
-            SalesforceAuth::AccessToken { .. }
+            Credentials::AccessToken { .. }
         ));
         let debug = format!("{config:?}");
         for secret in ["sf-secret-token", "sf-client-secret", "zd-secret"] {
@@ -444,7 +329,7 @@ mod tests {
         let config = Config::from_lookup(&lookup(&vars)).unwrap();
         assert!(matches!(
             config.salesforce.auth,
-            SalesforceAuth::ClientCredentials { .. }
+            Credentials::ClientCredentials { .. }
         ));
         assert_eq!(
             config.salesforce.login_url,
@@ -467,7 +352,7 @@ mod tests {
         ]);
         let config = Config::from_lookup(&lookup(&vars)).unwrap();
         match &config.salesforce.auth {
-            SalesforceAuth::JwtBearer { audience, .. } => {
+            Credentials::JwtBearer { audience, .. } => {
                 assert_eq!(audience, "https://login.salesforce.com")
             }
             other => panic!("expected JWT, got {other:?}"),
