@@ -167,3 +167,49 @@ async fn a_users_phase_refused_mid_run_reports_the_orgs_done_and_no_users() {
         "{left:?}"
     );
 }
+
+/// A user create whose answer was lost, then Zendesk refuses us before it could be
+/// re-read: those users may exist, so they are reported failed with `OutcomeUnknown`,
+/// not silently "not applied".
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_user_creates_not_reread_before_a_stop_are_unknown_outcomes() {
+    let sandbox = start(demo()).await;
+    let plan = run(&sandbox, &["--dry-run"]).await;
+    let creates = plan.changes("create_user").len();
+    assert!(
+        creates > 0 && !plan.changes("update_user").is_empty(),
+        "{}",
+        plan.report
+    );
+    sandbox.admin().set_faults(sandbox::FaultPlan {
+        seed: 1,
+        rules: vec![
+            sandbox::FaultRule {
+                fault: Fault::DropAfterApply,
+                when: When::Nth(1),
+                api: Some(sandbox::Api::Zendesk),
+                endpoint: Some("POST /api/v2/users/create_many".into()),
+            },
+            sandbox::FaultRule {
+                fault: Fault::ServerError { status: 401 },
+                when: When::Always,
+                api: Some(sandbox::Api::Zendesk),
+                endpoint: Some("PUT /api/v2/users/update_many".into()),
+            },
+        ],
+    });
+    let r = run(&sandbox, &[]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let unknown: Vec<_> = r
+        .errors("user_create_failed")
+        .into_iter()
+        .filter(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("OutcomeUnknown"))
+        })
+        .collect();
+    assert_eq!(unknown.len(), creates, "{}", r.report["errors"]);
+    assert_eq!(r.report["users"]["failed"].as_u64(), Some(creates as u64));
+    assert_eq!(r.report["users"]["create"], 0);
+}

@@ -174,6 +174,16 @@ async fn apply(
     // Submitted jobs run whatever happens next: their results say what was done.
     settle(client, submitted, out, &mut lost).await;
     if let Some(e) = stop {
+        // Not re-read: these users may exist, so they are failures, not "not applied".
+        out.failed.extend(lost.into_iter().map(|a| {
+            UserFailure {
+                action: a.clone(),
+                code: "OutcomeUnknown".to_string(),
+                message: "the create's answer was lost and the run stopped before re-reading; \
+                      the next run re-reads the users"
+                    .to_string(),
+            }
+        }));
         return Err(e);
     }
 
