@@ -8,10 +8,6 @@
 //!
 //! Prints one line per size: generation time, rows read, requests by kind and wall time.
 
-#[path = "../tests/sf_common/queries.rs"]
-#[allow(dead_code)]
-mod queries;
-
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -55,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
         let started = Instant::now();
         let mut rows = 0usize;
         let mut stream =
-            std::pin::pin!(client.query::<serde_json::Value>(queries::GLOBAL_ACCOUNTS));
+            std::pin::pin!(client.query::<serde_json::Value>(sync_core::soql::GLOBAL_ACCOUNTS));
         while let Some(item) = stream.next().await {
             item?.map_err(|e| anyhow::anyhow!("{e}"))?;
             rows += 1;

@@ -8,8 +8,8 @@ mod sf_common;
 use reqwest::Method;
 use sandbox::salesforce::SalesforceConfig;
 use serde_json::{json, Value};
-use sf_common::queries::{GLOBAL_ACCOUNTS, US_FEDERAL_ACCOUNTS, US_FEDERAL_CONTACTS};
 use sf_common::{demo_store, form_q, sorted, start, start_with, JWT_KEY, JWT_PUB, OTHER_KEY};
+use sync_core::soql::{GLOBAL_ACCOUNTS, US_FEDERAL_ACCOUNTS, US_FEDERAL_CONTACTS};
 
 #[tokio::test]
 async fn global_query_returns_each_where_branch_and_nothing_else() {

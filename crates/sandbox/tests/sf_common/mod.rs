@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod queries;
-
 use std::path::PathBuf;
 
 use sandbox::salesforce::{SalesforceConfig, SalesforceSim, Store};
