@@ -3,7 +3,9 @@
 //! types are written from the references.
 //!
 //! [`Sandbox::start`] binds both APIs on `127.0.0.1` and returns their base URLs and an
-//! [`Admin`] handle; dropping the [`Sandbox`] shuts both servers down.
+//! [`Admin`] handle; dropping the [`Sandbox`] shuts both servers down. A job binary's
+//! `--sandbox` uses [`Sandbox::start_for_job`]; the binaries' end-to-end tests share
+//! [`testing`].
 
 #![deny(missing_docs)]
 

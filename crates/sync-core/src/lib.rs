@@ -16,10 +16,11 @@
 //! 5. [`Report`]: `record_org_plan`, `record_user_plan`, `record_guards`, then
 //!    `to_json`, `to_markdown`, `summary_table`.
 //!
-//! The binaries do not drive these steps themselves: they parse [`cli`] flags, read
-//! [`config`] from the environment, set up [`logging`], call one entry point in
-//! [`jobs`] (e.g. [`jobs::global::run_global`]; the shared org phase is
-//! [`jobs::org_sync`], its writes [`apply`]) and exit with the code of [`exit`].
+//! The binaries do not drive these steps themselves: they parse [`cli`] flags and hand
+//! them to [`jobs::binary::main`], which sets up [`logging`], reads [`config`] from the
+//! environment, calls one entry point in [`jobs`] (e.g. [`jobs::global::run_global`];
+//! the shared org phase is [`jobs::org_sync`], its writes [`apply`]) and ends the run
+//! with [`jobs::binary::emit`]: report files, summary and the code of [`exit`].
 #![deny(missing_docs)]
 
 pub mod apply;
