@@ -2,7 +2,7 @@
 //! sandbox of generated accounts, at 1k / 10k / 100k accounts (or the sizes given as
 //! arguments). For each size: the first run (mass changes allowed) and a second run,
 //! with API calls by kind, wall time and the job process's peak memory (VmHWM, read
-//! from /proc while it runs). Writes the table to docs/benchmarks.md.
+//! from /proc while it runs). Writes the table to docs/benchmarks/zd-sfdc-sync-global.md.
 //!
 //! `cargo bench -p zd-sfdc-sync-global --bench sync [-- 1000 10000]`
 
@@ -204,7 +204,7 @@ Reading the numbers:\n\
 |---|---|---|---|---|---|---|---|---|---|---|---|---|\n{}\n",
         rows.join("\n")
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks/zd-sfdc-sync-global.md");
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("written to {}", path.display());
     Ok(())
