@@ -15,7 +15,7 @@ pub struct SalesforceConfig {
     /// The credentials, the first complete set in the environment: an access token
     /// (`SFDC_ACCESS_TOKEN`, `SFDC_INSTANCE_URL`), the JWT bearer flow (`SFDC_USERNAME`,
     /// `SFDC_PRIVATE_KEY_FILE`, `SFDC_CLIENT_ID`; `SFDC_JWT_AUDIENCE`, default
-    /// `https://login.salesforce.com`), or client credentials (`SFDC_CLIENT_ID`,
+    /// `SFDC_LOGIN_URL`), or client credentials (`SFDC_CLIENT_ID`,
     /// `SFDC_CLIENT_SECRET`, `SFDC_LOGIN_URL` the My Domain URL).
     pub auth: sfdc_client::Credentials,
     /// `SFDC_LOGIN_URL` (token endpoint base), default `https://login.salesforce.com`.
@@ -186,8 +186,9 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
         let path = get("SFDC_PRIVATE_KEY_FILE");
         let pem = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
-        let audience = var(lookup, "SFDC_JWT_AUDIENCE")
-            .unwrap_or_else(|| sfdc_client::DEFAULT_LOGIN_URL.to_string());
+        // SPEC §8: the audience defaults to the same URL as the token endpoint
+        // (`https://test.salesforce.com` for a sandbox org needs no second variable).
+        let audience = var(lookup, "SFDC_JWT_AUDIENCE").unwrap_or_else(|| login_url.clone());
         return Ok(config(Credentials::JwtBearer {
             client_id: get("SFDC_CLIENT_ID"),
             username: get("SFDC_USERNAME"),
@@ -338,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn jwt_reads_the_key_file_and_defaults_the_audience() {
+    fn jwt_reads_the_key_file_and_the_audience_defaults_to_the_login_url() {
         let dir = std::env::temp_dir().join(format!("sync-core-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let key = dir.join("key.pem");
@@ -350,6 +351,22 @@ mod tests {
             ("SFDC_PRIVATE_KEY_FILE", key_path.as_str()),
             ("SFDC_CLIENT_ID", "id"),
         ]);
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        match &config.salesforce.auth {
+            Credentials::JwtBearer { audience, .. } => {
+                assert_eq!(audience, "https://login.salesforce.com")
+            }
+            other => panic!("expected JWT, got {other:?}"),
+        }
+        vars.push(("SFDC_LOGIN_URL", "https://test.salesforce.com"));
+        let config = Config::from_lookup(&lookup(&vars)).unwrap();
+        match &config.salesforce.auth {
+            Credentials::JwtBearer { audience, .. } => {
+                assert_eq!(audience, "https://test.salesforce.com")
+            }
+            other => panic!("expected JWT, got {other:?}"),
+        }
+        vars.push(("SFDC_JWT_AUDIENCE", "https://login.salesforce.com"));
         let config = Config::from_lookup(&lookup(&vars)).unwrap();
         match &config.salesforce.auth {
             Credentials::JwtBearer { audience, .. } => {
