@@ -76,11 +76,30 @@ pub fn check_guards(plan: &Plan, config: &GuardConfig) -> Vec<Guard> {
             n as f64 / matched as f64
         }
     };
+    // A ratio guard's detail says whether it was checked at all, so that "57 %, not
+    // tripped" below the 100-org threshold does not read as a broken guard.
+    let ratio_detail = |what: &str, n: usize, limit: f64| {
+        let seen = format!(
+            "{n} {what}(s) of {matched} matched org(s) ({:.1} %)",
+            ratio(n) * 100.0
+        );
+        if large {
+            format!("{seen}, limit {:.1} %", limit * 100.0)
+        } else {
+            format!(
+                "{seen}; not checked: the {:.1} % limit applies only when more than {RATIO_MIN_MATCHED} orgs match",
+                limit * 100.0
+            )
+        }
+    };
     vec![
         guard(
             "no_accounts",
             plan.salesforce_records == 0,
-            format!("Salesforce returned {} account record(s)", plan.salesforce_records),
+            format!(
+                "Salesforce returned {} account record(s)",
+                plan.salesforce_records
+            ),
         ),
         mass(
             "max_deletions",
@@ -91,20 +110,13 @@ pub fn check_guards(plan: &Plan, config: &GuardConfig) -> Vec<Guard> {
         mass(
             "deletion_ratio",
             large && ratio(deletes) > MAX_DELETION_RATIO,
-            format!(
-                "{deletes} deletion(s) of {matched} matched org(s) ({:.1} %), limit 5 % when more than {RATIO_MIN_MATCHED} match",
-                ratio(deletes) * 100.0
-            ),
+            ratio_detail("deletion", deletes, MAX_DELETION_RATIO),
             config,
         ),
         mass(
             "max_update_ratio",
             large && ratio(updates) > config.max_update_ratio,
-            format!(
-                "{updates} update(s) of {matched} matched org(s) ({:.1} %), limit {:.1} % when more than {RATIO_MIN_MATCHED} match",
-                ratio(updates) * 100.0,
-                config.max_update_ratio * 100.0
-            ),
+            ratio_detail("update", updates, config.max_update_ratio),
             config,
         ),
     ]

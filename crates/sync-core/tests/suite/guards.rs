@@ -59,6 +59,36 @@ fn ratios_apply_only_above_100_matched_orgs() {
 }
 
 #[test]
+fn a_ratio_guard_says_whether_it_was_checked() {
+    let config = GuardConfig::default();
+    let detail = |guards: &[Guard], name: &str| {
+        guards
+            .iter()
+            .find(|g| g.name == name)
+            .map(|g| g.detail.clone())
+            .unwrap()
+    };
+    let small = check_guards(&plan(7, 4, 1), &config);
+    assert_eq!(
+        detail(&small, "max_update_ratio"),
+        "4 update(s) of 7 matched org(s) (57.1 %); not checked: the 50.0 % limit applies only when more than 100 orgs match"
+    );
+    assert_eq!(
+        detail(&small, "deletion_ratio"),
+        "1 deletion(s) of 7 matched org(s) (14.3 %); not checked: the 5.0 % limit applies only when more than 100 orgs match"
+    );
+    let large = check_guards(&plan(200, 120, 11), &config);
+    assert_eq!(
+        detail(&large, "max_update_ratio"),
+        "120 update(s) of 200 matched org(s) (60.0 %), limit 50.0 %"
+    );
+    assert_eq!(
+        detail(&large, "deletion_ratio"),
+        "11 deletion(s) of 200 matched org(s) (5.5 %), limit 5.0 %"
+    );
+}
+
+#[test]
 fn allow_mass_changes_lifts_deletion_and_update_guards_but_not_empty_results() {
     let config = GuardConfig {
         allow_mass_changes: true,
