@@ -2,6 +2,8 @@
 //! (simulated Salesforce and Zendesk on loopback), checked through the sandbox's state
 //! and request counts.
 
+#[path = "suite/awkward.rs"]
+mod awkward;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/config.rs"]

@@ -130,6 +130,12 @@ impl Admin {
         self.salesforce.expire_tokens();
     }
 
+    /// Sets the Salesforce org's daily API request limit: once reached, every REST call
+    /// answers 403 `REQUEST_LIMIT_EXCEEDED` (0: exhausted from the first call).
+    pub fn set_salesforce_daily_limit(&self, limit: u64) {
+        self.salesforce.set_daily_limit(limit);
+    }
+
     /// Sets or replaces (or, with `None`, removes) where ticket webhooks go from now
     /// on: a test starts its receiver on port 0 first, then points the sandbox at it.
     pub fn set_webhook(&self, target: Option<WebhookTarget>) {

@@ -517,20 +517,17 @@ async fn settle_deletes(
     }
 }
 
-/// After a lost `destroy_many` answer: the orgs `show_many` still returns are sent once more.
+/// After a lost `destroy_many` answer: the job may still be queued, so it is given
+/// [`RELIST_GRACE`] to run, then the orgs `show_many` still returns are sent once more.
+/// The lost job can run after that re-read: a resent row that fails on an org that is
+/// gone by then is a deletion done (by the lost job), not a failure.
 async fn redelete(
     client: &Client,
     chunk: &[OrgDelete],
     out: &mut DeletesApplied,
 ) -> Result<(), ZdError> {
-    let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
-    let still: BTreeSet<u64> = client
-        .organizations()
-        .show_many(&ids)
-        .await?
-        .into_iter()
-        .map(|o| o.id.0)
-        .collect();
+    tokio::time::sleep(RELIST_GRACE).await;
+    let still = existing(client, chunk.iter().map(|d| d.id)).await?;
     let (left, gone): (Vec<&OrgDelete>, Vec<&OrgDelete>) =
         chunk.iter().partition(|d| still.contains(&d.id));
     out.deleted
@@ -541,6 +538,7 @@ async fn redelete(
     let left: Vec<OrgDelete> = left.into_iter().cloned().collect();
     let ids: Vec<OrgId> = left.iter().map(|d| OrgId(d.id)).collect();
     out.jobs += 1;
+    let failed_before = out.failed.len();
     match client.organizations().destroy_many(&ids).await {
         Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await,
         Err(e) if is_fatal(&e) => return Err(e),
@@ -548,7 +546,53 @@ async fn redelete(
             .failed
             .extend(left.iter().map(|d| failure(&d.salesforce_id, &e))),
     }
+    if out.failed.len() > failed_before {
+        let retried: Vec<u64> = left
+            .iter()
+            .filter(|d| {
+                out.failed[failed_before..]
+                    .iter()
+                    .any(|f| f.salesforce_id == d.salesforce_id)
+            })
+            .map(|d| d.id)
+            .collect();
+        let still = existing(client, retried).await?;
+        let gone: BTreeSet<&str> = left
+            .iter()
+            .filter(|d| !still.contains(&d.id))
+            .map(|d| d.salesforce_id.as_str())
+            .collect();
+        let mut kept = Vec::new();
+        for f in out.failed.drain(failed_before..) {
+            if gone.contains(f.salesforce_id.as_str()) {
+                out.deleted.push(f.salesforce_id);
+            } else {
+                kept.push(f);
+            }
+        }
+        out.failed.extend(kept);
+    }
     Ok(())
+}
+
+/// Which of these org ids still exist (`show_many`, 100 ids a call).
+async fn existing(
+    client: &Client,
+    ids: impl IntoIterator<Item = u64>,
+) -> Result<BTreeSet<u64>, ZdError> {
+    let ids: Vec<OrgId> = ids.into_iter().map(OrgId).collect();
+    let mut found = BTreeSet::new();
+    for chunk in ids.chunks(MAX_ITEMS_PER_JOB) {
+        found.extend(
+            client
+                .organizations()
+                .show_many(chunk)
+                .await?
+                .into_iter()
+                .map(|o| o.id.0),
+        );
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

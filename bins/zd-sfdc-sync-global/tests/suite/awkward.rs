@@ -1,0 +1,337 @@
+//! Legal-but-awkward API behaviour, the way independent simulations exercise the job:
+//! small Salesforce pages with child sets paging on their own and tokens expiring
+//! mid-query, 503 on a `queryMore` page, the daily limit exhausted, 5xx on Zendesk list
+//! pages, slow jobs, jobs ending `failed`/`killed`, lost `update_many` and
+//! `destroy_many` answers. Each run must end in the state a clean run reaches, with the
+//! right exit code, and the next run must write nothing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sandbox::{Api, Fault, FaultPlan, FaultRule, SandboxConfig, When};
+use serde_json::Value;
+
+use crate::common::{self, Run};
+
+/// What a sync decides, independent of Zendesk ids: each org with a `salesforce_id`
+/// (name, fields, sorted tags) and each user's email with its org's `salesforce_id`.
+fn synced(sandbox: &sandbox::Sandbox) -> Value {
+    let state = common::zendesk_state(sandbox);
+    let empty = Vec::new();
+    let orgs = state["organizations"].as_array().unwrap_or(&empty);
+    let mut by_id = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for org in orgs {
+        let sfid = org["organization_fields"]["salesforce_id"].clone();
+        by_id.insert(org["id"].as_u64().unwrap_or(0), sfid.clone());
+        let mut tags: Vec<String> = org["tags"]
+            .as_array()
+            .map(|t| {
+                t.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort();
+        let key = format!("{}|{}", sfid, org["name"]);
+        out.insert(
+            key,
+            serde_json::json!({"fields": org["organization_fields"], "tags": tags}),
+        );
+    }
+    let users: BTreeMap<String, Value> = state["users"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .map(|u| {
+            let org = u["organization_id"]
+                .as_u64()
+                .and_then(|id| by_id.get(&id).cloned())
+                .unwrap_or(Value::Null);
+            (u["email"].as_str().unwrap_or_default().to_string(), org)
+        })
+        .collect();
+    serde_json::json!({"organizations": out, "users": users})
+}
+
+/// A run that may change many orgs (the generated data set trips the ratio guards).
+async fn sync(sandbox: &sandbox::Sandbox) -> Run {
+    common::run(sandbox, &["--allow-mass-changes"]).await
+}
+
+/// The state a fault-free run reaches from `config`.
+async fn clean_outcome(config: SandboxConfig) -> Value {
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "clean run: {}", run.stderr);
+    synced(&sandbox)
+}
+
+/// The next run, with the faults gone, writes nothing.
+async fn converged(sandbox: &sandbox::Sandbox) {
+    sandbox.admin().set_faults(FaultPlan::default());
+    let next = sync(sandbox).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert!(
+        next.zendesk_writes().is_empty(),
+        "{:?}",
+        next.zendesk_writes()
+    );
+}
+
+fn rule(api: Api, fault: Fault, when: When, endpoint: &str) -> FaultPlan {
+    FaultPlan {
+        seed: 3,
+        rules: vec![FaultRule {
+            fault,
+            when,
+            api: Some(api),
+            endpoint: Some(endpoint.to_string()),
+        }],
+    }
+}
+
+fn counts(run: &Run) -> (u64, u64, u64, u64) {
+    let o = &run.report["organizations"];
+    let n = |k: &str| o[k].as_u64().unwrap_or(u64::MAX);
+    (n("create"), n("update"), n("delete"), n("failed"))
+}
+
+/// 450 accounts in pages of 200, every child set paging one row at a time, and the
+/// token expiring every 3 requests (mid-query and mid-child-set): the same orgs and
+/// users as a run with 2,000-row pages and a lasting token.
+#[tokio::test]
+async fn small_pages_paged_child_sets_and_expiring_tokens_give_the_clean_outcome() {
+    let expected = clean_outcome(common::generated(450)).await;
+    let mut config = common::generated(450);
+    config.salesforce.page_size = 200;
+    config.salesforce.child_page_size = 1;
+    config.salesforce.token_ttl_requests = Some(3);
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert!(
+        run.report["salesforce"]["records"].as_u64() > Some(400),
+        "{}",
+        run.report["salesforce"]
+    );
+    let tokens = run
+        .requests
+        .salesforce
+        .iter()
+        .filter(|(k, _)| k.contains("oauth2/token"))
+        .map(|(_, v)| v)
+        .sum::<u64>();
+    assert!(
+        tokens > 3,
+        "tokens were renewed: {:?}",
+        run.requests.salesforce
+    );
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
+
+/// A 503 on a `queryMore` page is retried (GET is idempotent).
+#[tokio::test]
+async fn a_503_on_a_query_more_page_is_retried() {
+    let expected = clean_outcome(common::generated(450)).await;
+    let mut config = common::generated(450);
+    config.salesforce.page_size = 200;
+    let sandbox = common::start(config).await;
+    sandbox.admin().set_faults(rule(
+        Api::Salesforce,
+        Fault::ServerError { status: 503 },
+        When::Nth(1),
+        "GET /services/data/v62.0/query/",
+    ));
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
+
+/// The daily limit exhausted (403 `REQUEST_LIMIT_EXCEEDED`): exit 4, a message that
+/// says so, nothing written to Zendesk.
+#[tokio::test]
+async fn the_daily_limit_exhausted_exits_4_with_nothing_written() {
+    let sandbox = common::start(common::demo()).await;
+    sandbox.admin().set_salesforce_daily_limit(0);
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 4, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.to_lowercase().contains("daily") && run.stderr.contains("limit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.zendesk_writes().is_empty(),
+        "{:?}",
+        run.zendesk_writes()
+    );
+    let oauth = run
+        .requests
+        .salesforce
+        .iter()
+        .filter(|(k, _)| k.contains("oauth2/token"))
+        .map(|(_, v)| v)
+        .sum::<u64>();
+    assert_eq!(oauth, 1, "no token refresh on 403: {:?}", run.requests);
+}
+
+/// 500 and 503 on Zendesk list pages are retried.
+#[tokio::test]
+async fn server_errors_on_zendesk_list_pages_are_retried() {
+    let expected = clean_outcome(common::generated(450)).await;
+    let sandbox = common::start(common::generated(450)).await;
+    sandbox.admin().set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![
+            FaultRule {
+                fault: Fault::ServerError { status: 500 },
+                when: When::Nth(2),
+                api: Some(Api::Zendesk),
+                endpoint: Some("GET /api/v2/organizations".into()),
+            },
+            FaultRule {
+                fault: Fault::ServerError { status: 503 },
+                when: When::Nth(3),
+                api: Some(Api::Zendesk),
+                endpoint: Some("GET /api/v2/organizations".into()),
+            },
+        ],
+    });
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
+
+/// Jobs that stay queued for 3 s: polling backs off instead of burning the rate limit.
+#[tokio::test]
+async fn slow_jobs_are_polled_with_backoff() {
+    let mut config = common::demo();
+    config.job_latency = Duration::from_secs(3);
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let polls: u64 = run
+        .requests
+        .zendesk
+        .iter()
+        .filter(|(k, _)| k.starts_with("GET /api/v2/job_statuses"))
+        .map(|(_, v)| v)
+        .sum();
+    let jobs: u64 = run
+        .zendesk_writes()
+        .iter()
+        .filter(|(k, _)| k.contains("_many"))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(jobs >= 3, "{:?}", run.requests.zendesk);
+    // Three seconds a job: with 1 s, 2 s, ... backoff a job takes ~3 polls.
+    assert!(polls <= 4 * jobs, "{polls} polls for {jobs} jobs");
+    assert_eq!(counts(&run).0, 25);
+}
+
+/// A whole `update_many` job ending `failed` or `killed`: its orgs are reported failed
+/// (exit 1), the rest of the run applied, the next run repairs them.
+#[tokio::test]
+async fn an_update_job_that_fails_or_is_killed_is_reported_and_repaired() {
+    for status in ["failed", "killed"] {
+        let sandbox = common::start(common::demo()).await;
+        sandbox.admin().set_faults(rule(
+            Api::Zendesk,
+            Fault::FailJob {
+                status: status.into(),
+            },
+            When::Nth(1),
+            "PUT /api/v2/organizations/update_many",
+        ));
+        let run = sync(&sandbox).await;
+        assert_eq!(run.code, 1, "{status}: {}", run.stderr);
+        let failed = run.errors("org_update_failed");
+        assert_eq!(failed.len(), 4, "{status}: {}", run.report["errors"]);
+        assert_eq!(counts(&run), (25, 0, 1, 4), "{status}");
+        sandbox.admin().set_faults(FaultPlan::default());
+        let next = sync(&sandbox).await;
+        assert_eq!(next.code, 0, "{status}: {}", next.stderr);
+        assert_eq!(counts(&next), (0, 4, 0, 0), "{status}");
+        converged(&sandbox).await;
+    }
+}
+
+/// An `update_many` whose connection drops, before or after Zendesk applied it: the
+/// run ends with every update in place and the next run writes nothing.
+#[tokio::test]
+async fn a_dropped_update_many_ends_applied() {
+    let expected = clean_outcome(common::demo()).await;
+    for fault in [Fault::Drop, Fault::DropAfterApply] {
+        let sandbox = common::start(common::demo()).await;
+        sandbox.admin().set_faults(rule(
+            Api::Zendesk,
+            fault.clone(),
+            When::Nth(1),
+            "PUT /api/v2/organizations/update_many",
+        ));
+        let run = sync(&sandbox).await;
+        assert_eq!(run.code, 0, "{fault:?}: {}", run.stderr);
+        assert_eq!(counts(&run), (25, 4, 1, 0), "{fault:?}");
+        assert_eq!(synced(&sandbox), expected, "{fault:?}");
+        converged(&sandbox).await;
+    }
+}
+
+/// A `destroy_many` whose connection drops: never blindly resent. Dropped before it
+/// ran: re-read, then deleted once more; dropped after: re-read, nothing resent.
+#[tokio::test]
+async fn a_dropped_destroy_many_is_re_read_not_resent() {
+    let expected = clean_outcome(common::demo()).await;
+    for (fault, sends) in [(Fault::Drop, 2), (Fault::DropAfterApply, 1)] {
+        let sandbox = common::start(common::demo()).await;
+        sandbox.admin().set_faults(rule(
+            Api::Zendesk,
+            fault.clone(),
+            When::Nth(1),
+            "DELETE /api/v2/organizations/destroy_many",
+        ));
+        let run = sync(&sandbox).await;
+        assert_eq!(run.code, 0, "{fault:?}: {}", run.stderr);
+        assert_eq!(
+            run.zendesk("DELETE /api/v2/organizations/destroy_many"),
+            sends,
+            "{fault:?}: {:?}",
+            run.requests.zendesk
+        );
+        assert_eq!(counts(&run).2, 1, "{fault:?}");
+        assert_eq!(synced(&sandbox), expected, "{fault:?}");
+        converged(&sandbox).await;
+    }
+}
+
+/// A lost `destroy_many` answer whose job is still queued when the orgs are re-read
+/// (jobs take 2.2 s here): the org is sent once more, the resent row fails because the
+/// lost job deleted it meanwhile, and the re-read after it counts the deletion done.
+#[tokio::test]
+async fn a_lost_destroy_many_that_runs_late_is_a_deletion_not_a_failure() {
+    let mut config = common::demo();
+    config.job_latency = Duration::from_millis(2200);
+    let sandbox = common::start(config).await;
+    sandbox.admin().set_faults(rule(
+        Api::Zendesk,
+        Fault::DropAfterApply,
+        When::Nth(1),
+        "DELETE /api/v2/organizations/destroy_many",
+    ));
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        run.zendesk("DELETE /api/v2/organizations/destroy_many"),
+        2,
+        "{:?}",
+        run.requests.zendesk
+    );
+    assert_eq!(counts(&run).2, 1);
+    assert_eq!(counts(&run).3, 0);
+    assert!(run.errors("org_delete_failed").is_empty());
+    converged(&sandbox).await;
+}
