@@ -179,6 +179,17 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
         trusted,
         mut findings,
     } = plan_of(account, mapping, today);
+    if !trusted {
+        // Say what the finding costs: the org is held as it is, not downgraded.
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.kind == FindingKind::UnknownTier)
+        {
+            f.message.push_str(
+                "; no current subscription has a known tier, so its org is neither created nor changed this run",
+            );
+        }
+    }
     let expired = plan == mapping.expired_plan();
 
     let latest_end = account

@@ -48,7 +48,11 @@ fn an_unknown_tier_alone_makes_the_plan_untrusted() {
     assert!(!e.trusted);
     assert_eq!(e.findings.len(), 1);
     assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
-    assert!(e.findings[0].message.contains("Platinum Plus"));
+    assert_eq!(
+        e.findings[0].message,
+        "customer subscription tier \"Platinum Plus\" is not in the mapping's plan table; \
+         no current subscription has a known tier, so its org is neither created nor changed this run"
+    );
 
     // With a known current plan beside it, the known one is trusted (and the unknown still reported).
     a.zuora_subscriptions = vec![zs("Premium", None)];
@@ -56,6 +60,9 @@ fn an_unknown_tier_alone_makes_the_plan_untrusted() {
     assert!(e.trusted);
     assert_eq!(e.plan, "premium");
     assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
+    assert!(!e.findings[0]
+        .message
+        .contains("neither created nor changed"));
 
     // An unknown tier on an ended subscription cannot keep a plan alive: expired, trusted.
     a.customer_subscriptions = vec![cs("Platinum Plus", Some("2020-01-01"))];
