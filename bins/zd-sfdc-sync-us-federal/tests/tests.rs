@@ -2,6 +2,8 @@
 //! (simulated Salesforce and Zendesk US Federal on loopback), checked through the
 //! sandbox's state and request counts and the binary's report.
 
+#[path = "suite/awkward.rs"]
+mod awkward;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/faults.rs"]
