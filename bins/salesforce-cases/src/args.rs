@@ -12,7 +12,7 @@ use sync_core::mapping::Instance;
 /// Zendesk tickets → Salesforce Cases: by CI trigger, by signed webhook, and by a
 /// reconcile pass.
 #[derive(Debug, Parser)]
-#[command(name = "salesforce-cases", version, about)]
+#[command(name = "salesforce-cases", version, about, after_long_help = cases_help())]
 pub struct Cli {
     /// The Zendesk instance the tickets come from: picks the mapping and the Case key prefix.
     #[arg(long, value_enum, default_value = "global", global = true)]
@@ -45,7 +45,9 @@ impl From<InstanceArg> for Instance {
 pub enum Command {
     /// Handle one ticket event (a CI pipeline trigger passes TICKET_ID and TICKET_EVENT).
     Event(EventArgs),
-    /// Receive Zendesk trigger webhooks at POST /webhooks/zendesk.
+    /// Receive Zendesk trigger webhooks at POST /webhooks/zendesk, signed with the secret
+    /// in ZD_WEBHOOK_SECRET (a missing, wrong or 5-minute-old signature gets 401); also
+    /// serves /healthz and /metrics.
     Serve(ServeArgs),
     /// Repair missed creates and closes for the tickets changed in a window.
     Reconcile(ReconcileArgs),
@@ -107,6 +109,18 @@ pub struct ReconcileArgs {
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// The end of `--help`: the environment (with the webhook secret) and the exit codes.
+fn cases_help() -> String {
+    format!(
+        "{}\n  Webhook (serve): ZD_WEBHOOK_SECRET, the signing secret of the Zendesk webhook\n  \
+         CI trigger (event): TICKET_ID and TICKET_EVENT stand for --ticket-id and --event\n\n\
+         Exit codes: 0 done (no organization, a missing Salesforce account or a deleted ticket \
+         are reported, not failures); 1 a Case write failed; 2 usage or configuration error \
+         (nothing sent); 4 an API was unreachable or refused us.",
+        sync_core::cli::ENVIRONMENT_HELP
+    )
 }
 
 fn parse_ticket_id(s: &str) -> Result<u64, String> {
@@ -182,6 +196,29 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(cli.instance, InstanceArg::Global);
+    }
+
+    #[test]
+    fn help_names_the_environment_the_webhook_secret_and_the_exit_codes() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "SFDC_LOGIN_URL",
+            "SFDC_API_VERSION    default v62.0",
+            "ZD_SUBDOMAIN",
+            "ZD_WEBHOOK_SECRET",
+            "TICKET_ID and TICKET_EVENT",
+            "1 a Case write failed",
+        ] {
+            assert!(help.contains(needle), "{needle} not in:\n{help}");
+        }
+        let mut cmd = Cli::command();
+        let serve = cmd
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(serve.contains("ZD_WEBHOOK_SECRET"), "{serve}");
     }
 
     #[test]

@@ -15,14 +15,14 @@ use sync_core::Instance;
 
 /// Salesforce Accounts → Zendesk Global organizations, sold-to users for new
 /// organizations, and deletion of greatly-expired organizations.
-///
-/// Credentials come from the environment: SFDC_ACCESS_TOKEN + SFDC_INSTANCE_URL, or
-/// SFDC_USERNAME + SFDC_PRIVATE_KEY_FILE + SFDC_CLIENT_ID, or SFDC_CLIENT_ID +
-/// SFDC_CLIENT_SECRET + SFDC_LOGIN_URL; ZD_URL or ZD_SUBDOMAIN with ZD_EMAIL +
-/// ZD_API_TOKEN or ZD_OAUTH_TOKEN. Exit codes: 0 done, 1 a write failed, 2 usage or
-/// configuration, 3 stopped by a safety guard, 4 an API unreachable or refusing.
 #[derive(Debug, Parser)]
-#[command(name = "zd-sfdc-sync-global", version, about, long_about)]
+#[command(
+    name = "zd-sfdc-sync-global",
+    version,
+    about,
+    long_about,
+    after_long_help = sync_core::cli::sync_help()
+)]
 struct Cli {
     #[command(flatten)]
     common: CommonArgs,
@@ -55,4 +55,32 @@ async fn start_sandbox(request: SandboxRequest) -> anyhow::Result<(SandboxHandle
 #[cfg(not(feature = "sandbox"))]
 async fn start_sandbox(_: SandboxRequest) -> anyhow::Result<(SandboxHandle, Config)> {
     Err(binary::no_sandbox().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn long_help_has_the_flags_the_environment_and_the_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "--dry-run",
+            "--report <FILE>",
+            "--report-md <FILE>",
+            "--today",
+            "--mapping",
+            "--log-format",
+            "--sandbox",
+            "--max-deletions",
+            "--max-update-ratio",
+            "--allow-mass-changes",
+            "SFDC_JWT_AUDIENCE",
+            "ZD_SUBDOMAIN",
+            "3 stopped by a safety guard",
+        ] {
+            assert!(help.contains(needle), "{needle} not in:\n{help}");
+        }
+    }
 }

@@ -9,6 +9,33 @@ use time::{Date, OffsetDateTime};
 
 use crate::guards::GuardConfig;
 
+/// The environment variables every binary reads (SPEC §8), for `--help`.
+pub const ENVIRONMENT_HELP: &str = "\
+Environment (credentials are read from here only, never logged):
+  Salesforce, the first complete set wins:
+    SFDC_ACCESS_TOKEN + SFDC_INSTANCE_URL           a token issued elsewhere
+    SFDC_USERNAME + SFDC_PRIVATE_KEY_FILE + SFDC_CLIENT_ID
+                                                    JWT bearer flow
+    SFDC_CLIENT_ID + SFDC_CLIENT_SECRET + SFDC_LOGIN_URL
+                                                    client credentials (SFDC_LOGIN_URL = My Domain URL)
+    SFDC_LOGIN_URL      token endpoint, default https://login.salesforce.com
+    SFDC_JWT_AUDIENCE   JWT audience, default SFDC_LOGIN_URL
+    SFDC_API_VERSION    default v62.0
+  Zendesk:
+    ZD_URL (e.g. https://example.zendesk.com) or ZD_SUBDOMAIN
+    ZD_EMAIL + ZD_API_TOKEN, or ZD_OAUTH_TOKEN";
+
+/// The exit codes of the two org-sync jobs, for their `--help`.
+pub const SYNC_EXIT_CODES_HELP: &str = "\
+Exit codes: 0 done (data findings are reported but do not fail the run); 1 a write failed;
+2 usage or configuration error (nothing sent); 3 stopped by a safety guard (nothing written);
+4 an API was unreachable or refused us and the run could not finish.";
+
+/// What the org-sync binaries' `--help` ends with: the environment and the exit codes.
+pub fn sync_help() -> String {
+    format!("{ENVIRONMENT_HELP}\n\n{SYNC_EXIT_CODES_HELP}")
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -21,33 +48,36 @@ pub enum LogFormat {
 /// Flags every sync binary takes.
 #[derive(Debug, Clone, Args)]
 pub struct CommonArgs {
-    /// Plan and report, but send no write request at all.
+    /// Plan and report, but send no write request at all. The safety guards are still
+    /// checked: the run exits 3 if one would trip.
     #[arg(long)]
     pub dry_run: bool,
     /// Write the JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Write the Markdown report to FILE.
+    /// Write the same report as Markdown to FILE (for a merge request or a CI artifact).
     #[arg(long, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
-    /// The run's date in UTC (default: today).
+    /// The run's date in UTC (default: today); decides which subscriptions are current.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<Date>,
-    /// A mapping file to use instead of the embedded one.
+    /// A mapping file (TOML: field keys, plan aliases, drop-down options) to use instead
+    /// of the embedded one.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
-    /// Run against simulated Salesforce and Zendesk APIs started in-process on loopback
-    /// (credentials in the environment are ignored).
+    /// Run against simulated Salesforce and Zendesk APIs started in-process on loopback,
+    /// seeded from fixtures/sandbox/, and print the report (credentials in the environment
+    /// are ignored).
     #[arg(long)]
     pub sandbox: bool,
     /// With --sandbox: a deterministic generated data set of N accounts instead of the
     /// demo seed.
     #[arg(long, value_name = "N", requires = "sandbox")]
     pub sandbox_accounts: Option<usize>,
-    /// Zendesk requests per minute allowed to this job.
+    /// Zendesk requests per minute allowed to this job (Retry-After is obeyed besides).
     #[arg(long, value_name = "PER_MINUTE", default_value_t = 200,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub zd_rate_limit: u32,
@@ -64,14 +94,16 @@ impl CommonArgs {
 /// Safety-guard flags (SPEC §5) of the jobs that write organizations or users.
 #[derive(Debug, Clone, Args)]
 pub struct GuardArgs {
-    /// Most deletions one run may make.
+    /// Most deletions one run may make. Besides, when more than 100 orgs match, deleting
+    /// more than 5 % of them trips the deletion_ratio guard.
     #[arg(long, value_name = "N", default_value_t = 25)]
     pub max_deletions: usize,
     /// Largest share (0–1) of matched organizations one run may update, when more than
     /// 100 match.
     #[arg(long, value_name = "RATIO", default_value_t = 0.5, value_parser = parse_ratio)]
     pub max_update_ratio: f64,
-    /// Lift the deletion and update guards for this run.
+    /// Lift the deletion and update guards (max_deletions, deletion_ratio,
+    /// max_update_ratio) for this run; an empty Salesforce result still stops it.
     #[arg(long)]
     pub allow_mass_changes: bool,
 }
@@ -160,6 +192,52 @@ mod tests {
         assert_eq!(cli.common.log_format, LogFormat::Json);
         assert_eq!(cli.guards.max_deletions, 3);
         assert_eq!(cli.guards.max_update_ratio, 0.25);
+    }
+
+    #[test]
+    fn help_describes_every_flag_and_the_guard_rules() {
+        use clap::CommandFactory;
+        let help = Cli::command().render_long_help().to_string();
+        for needle in [
+            "--dry-run",
+            "exits 3 if one would trip",
+            "--report <FILE>",
+            "--report-md <FILE>",
+            "--today <YYYY-MM-DD>",
+            "--mapping <FILE>",
+            "--log-format",
+            "--sandbox",
+            "--sandbox-accounts <N>",
+            "--zd-rate-limit",
+            "--max-deletions",
+            "more than 5 %",
+            "--max-update-ratio",
+            "--allow-mass-changes",
+        ] {
+            assert!(help.contains(needle), "{needle} not in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn environment_help_names_every_variable_and_default() {
+        for needle in [
+            "SFDC_ACCESS_TOKEN",
+            "SFDC_INSTANCE_URL",
+            "SFDC_USERNAME",
+            "SFDC_PRIVATE_KEY_FILE",
+            "SFDC_CLIENT_ID",
+            "SFDC_CLIENT_SECRET",
+            "SFDC_LOGIN_URL      token endpoint, default https://login.salesforce.com",
+            "SFDC_JWT_AUDIENCE   JWT audience, default SFDC_LOGIN_URL",
+            "SFDC_API_VERSION    default v62.0",
+            "ZD_URL",
+            "ZD_SUBDOMAIN",
+            "ZD_EMAIL + ZD_API_TOKEN, or ZD_OAUTH_TOKEN",
+            "3 stopped by a safety guard",
+            "4 an API was unreachable",
+        ] {
+            assert!(sync_help().contains(needle), "{needle}");
+        }
     }
 
     #[test]
