@@ -159,14 +159,24 @@ pub struct Deletion {
 pub struct CaseSettings {
     /// Prepended to the ticket id to make the Case key (`""` Global, `usfed-` US Federal).
     pub case_key_prefix: String,
-    /// Ticket statuses that close the Case.
+    /// Ticket statuses that close the Case; default `["closed"]` (SPEC §7).
+    #[serde(default = "default_closed_statuses")]
     pub closed_statuses: Vec<String>,
-    /// The Case `Origin`.
+    /// The Case `Origin`; default `Web` (SPEC §7).
+    #[serde(default = "default_origin")]
     pub origin: String,
     /// The Case external-id field holding the key.
     pub external_id_field: String,
     /// The Case field holding the agent URL of the ticket.
     pub ticket_url_field: String,
+}
+
+fn default_closed_statuses() -> Vec<String> {
+    vec!["closed".to_string()]
+}
+
+fn default_origin() -> String {
+    "Web".to_string()
 }
 
 /// A mapping file as written.

@@ -86,6 +86,25 @@ fn embedded_mappings_are_valid_and_agree_with_the_field_table() {
 }
 
 #[test]
+fn a_mapping_without_origin_or_closed_statuses_gets_the_spec_defaults() {
+    let text = include_str!("../../mappings/us-federal.toml");
+    let trimmed: String = text
+        .lines()
+        .filter(|l| !l.starts_with("origin") && !l.starts_with("closed_statuses"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(
+        trimmed.len(),
+        text.len(),
+        "the lines were not there to remove"
+    );
+    let m = Mapping::parse(&trimmed, "test.toml").expect("defaults apply");
+    assert_eq!(m.cases().origin, "Web");
+    assert_eq!(m.cases().closed_statuses, ["closed"]);
+    assert_eq!(m.cases().case_key_prefix, "usfed-");
+}
+
+#[test]
 fn aliases_resolve_case_insensitively() {
     let g = Mapping::embedded(Instance::Global).expect("global");
     assert_eq!(g.plan_for_tier("Basic"), Some("starter"));
