@@ -61,6 +61,10 @@ pub enum Fault {
     },
     /// Salesforce access tokens are expired before the request is handled.
     ExpireSalesforceTokens,
+    /// Salesforce could not lock the record (reference §7.3), nothing applied: a single
+    /// write answers 400 `[{"errorCode":"UNABLE_TO_LOCK_ROW",…}]`; an sObject
+    /// Collections write answers 200 with every item failing with that `statusCode`.
+    LockRow,
     /// A ticket webhook is delivered twice with one invocation id (each webhook is one
     /// draw; `endpoint` matches `WEBHOOK created` / `WEBHOOK closed`).
     DuplicateWebhook,
@@ -82,7 +86,8 @@ impl Fault {
             | Fault::Drop
             | Fault::DropAfterApply
             | Fault::Slow { .. }
-            | Fault::ExpireSalesforceTokens => Class::Request,
+            | Fault::ExpireSalesforceTokens
+            | Fault::LockRow => Class::Request,
         }
     }
 }
@@ -390,7 +395,35 @@ pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Nex
             layer.faults.expire_salesforce();
             next.run(req).await
         }
+        Some(Fault::LockRow) => lock_row(req).await,
     }
+}
+
+/// The answer of a write that could not lock its record (§7.3): per item on sObject
+/// Collections (one failed item per record of the body), else the REST error array.
+async fn lock_row(req: Request) -> Response {
+    const MESSAGE: &str =
+        "unable to obtain exclusive access to this record or 1 records: 500SDEMOLOCKED0001";
+    let collections = req.uri().path().contains("/composite/sobjects");
+    if !collections {
+        let body = serde_json::json!([{
+            "message": MESSAGE, "errorCode": "UNABLE_TO_LOCK_ROW", "fields": []
+        }]);
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let records = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v["records"].as_array().map(Vec::len))
+        .unwrap_or(0);
+    let item = serde_json::json!({
+        "id": null, "success": false, "created": false,
+        "errors": [{"statusCode": "UNABLE_TO_LOCK_ROW", "message": MESSAGE, "fields": []}]
+    });
+    let body = serde_json::Value::Array(vec![item; records]);
+    (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 /// A response whose body fails at once: hyper aborts the connection, and the client sees

@@ -1,5 +1,6 @@
 //! The test modules and their shared setup.
 
+mod awkward;
 mod common;
 mod event;
 mod reconcile;

@@ -1,0 +1,188 @@
+//! Legal-but-awkward behaviour for the cases job: the Salesforce token expiring
+//! mid-run (renewed once), `UNABLE_TO_LOCK_ROW` on the upsert and on a Collections
+//! item (retried), a ticket whose requester no longer exists, a ticket whose
+//! organization was deleted. Each ends with the right Case, exit code and report, and a
+//! replay writes nothing.
+
+use sandbox::{Api, Fault, FaultPlan, FaultRule, Instance, Sandbox, SandboxConfig, When};
+use serde_json::Value;
+
+use super::common::*;
+
+const UPSERT: &str = "PATCH sobjects/Case upsert";
+const COLLECTION_UPSERT: &str = "PATCH composite/sobjects/Case upsert";
+const TOKEN: &str = "POST /services/oauth2/token";
+
+fn salesforce_fault(fault: Fault, when: When, endpoint: &str) -> FaultPlan {
+    FaultPlan {
+        seed: 9,
+        rules: vec![FaultRule {
+            fault,
+            when,
+            api: Some(Api::Salesforce),
+            endpoint: Some(endpoint.to_string()),
+        }],
+    }
+}
+
+/// The token expires just before the upsert: one 401, one renewal, the call repeated,
+/// one Case.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_expiring_mid_event_is_renewed_once() {
+    let sb = sandbox(Instance::Global).await;
+    sb.admin().set_faults(salesforce_fault(
+        Fault::ExpireSalesforceTokens,
+        When::Nth(1),
+        "/services/data/v62.0/sobjects/Case/",
+    ));
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(case(&sb, &ACME_TICKET.to_string())["Status"], "New");
+    assert_eq!(sf_count(&sb, TOKEN), 2, "one login, one renewal");
+    assert_eq!(run.report["cases"]["create"], 1);
+}
+
+/// The token expires before the reconcile's Collections upsert: renewed once, both
+/// repairs written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_expiring_mid_reconcile_is_renewed_once() {
+    let sb = sandbox(Instance::Global).await;
+    let a = new_ticket(&sb, "Lost one", Some(ACME_ORG), ELLEN).await;
+    let b = new_ticket(&sb, "Lost two", Some(ACME_ORG), ELLEN).await;
+    sb.admin().set_faults(salesforce_fault(
+        Fault::ExpireSalesforceTokens,
+        When::Nth(1),
+        "/services/data/v62.0/composite/sobjects",
+    ));
+    let env = env_for(&sb, &sb);
+    let run1 = run(&["reconcile", "--since", "1h"], &env).await;
+    assert_eq!(run1.code, 0, "{}", run1.stderr);
+    assert_eq!(run1.report["cases"]["create"], 2, "{:#}", run1.report);
+    for id in [a, b] {
+        assert_eq!(case(&sb, &id.to_string())["Status"], "New");
+    }
+    assert_eq!(sf_count(&sb, TOKEN), 2, "one login, one renewal");
+    sb.admin().set_faults(FaultPlan::default());
+    let writes = sf_count(&sb, COLLECTION_UPSERT) + sf_count(&sb, UPSERT);
+    let run2 = run(&["reconcile", "--since", "1h"], &env).await;
+    assert_eq!(run2.code, 0, "{}", run2.stderr);
+    assert_eq!(
+        sf_count(&sb, COLLECTION_UPSERT) + sf_count(&sb, UPSERT),
+        writes
+    );
+}
+
+/// `UNABLE_TO_LOCK_ROW` on the event's upsert (twice) is retried: one Case, exit 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn unable_to_lock_row_on_the_upsert_is_retried() {
+    let sb = sandbox(Instance::Global).await;
+    sb.admin().set_faults(salesforce_fault(
+        Fault::LockRow,
+        When::Range { from: 1, to: 2 },
+        "PATCH /services/data/v62.0/sobjects/Case/",
+    ));
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(cases_with_key(&sb, &ACME_TICKET.to_string()).len(), 1);
+    // The two refused attempts never reached the handler.
+    assert_eq!(sf_count(&sb, UPSERT), 1);
+    assert_eq!(
+        run.stderr.matches("UNABLE_TO_LOCK_ROW").count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.report["cases"]["create"], 1);
+    let replay = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    assert_eq!(sf_count(&sb, UPSERT), 1, "a replay writes nothing");
+}
+
+/// Every item of the reconcile's Collections upsert failing with `UNABLE_TO_LOCK_ROW`:
+/// each is sent again on its own and written.
+#[tokio::test(flavor = "multi_thread")]
+async fn unable_to_lock_row_on_collection_items_is_retried() {
+    let sb = sandbox(Instance::Global).await;
+    let a = new_ticket(&sb, "Locked one", Some(ACME_ORG), ELLEN).await;
+    let b = new_ticket(&sb, "Locked two", Some(ACME_ORG), ELLEN).await;
+    sb.admin().set_faults(salesforce_fault(
+        Fault::LockRow,
+        When::Nth(1),
+        "PATCH /services/data/v62.0/composite/sobjects",
+    ));
+    let env = env_for(&sb, &sb);
+    let run1 = run(&["reconcile", "--since", "1h"], &env).await;
+    assert_eq!(run1.code, 0, "{}", run1.stderr);
+    assert_eq!(run1.report["cases"]["create"], 2, "{:#}", run1.report);
+    assert_eq!(run1.report["cases"]["failed"], 0);
+    // The Collections call was refused item by item (before the handler); each item
+    // was then sent alone.
+    assert_eq!(sf_count(&sb, COLLECTION_UPSERT), 0);
+    assert_eq!(sf_count(&sb, UPSERT), 2);
+    for id in [a, b] {
+        assert_eq!(cases_with_key(&sb, &id.to_string()).len(), 1);
+    }
+}
+
+/// A ticket whose requester no longer exists (its id finds no user) still gets its
+/// Case, without `SuppliedEmail`/`SuppliedName`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_whose_requester_is_gone_still_gets_its_case() {
+    const ORPHAN: u64 = 360_300_000_090;
+    let dir = sandbox::testing::fixtures_with(|_, records| records);
+    let path = dir.join("zendesk/global/tickets.json");
+    let mut tickets: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let list = tickets["tickets"].as_array_mut().expect("tickets");
+    let mut orphan = list[0].clone();
+    orphan["id"] = ORPHAN.into();
+    orphan["url"] = format!("https://sandbox.zendesk.com/api/v2/tickets/{ORPHAN}.json").into();
+    orphan["requester_id"] = 360_200_000_999u64.into();
+    orphan["submitter_id"] = 360_200_000_999u64.into();
+    list.push(orphan);
+    std::fs::write(&path, tickets.to_string()).expect("write");
+    let config = SandboxConfig {
+        seed: sandbox::Seed::Fixtures(dir),
+        ..SandboxConfig::default_fixtures()
+    };
+    let sb = Sandbox::start(config).await.expect("sandbox starts");
+    let run = event(&sb, "global", ORPHAN, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let created = case(&sb, &ORPHAN.to_string());
+    assert_eq!(created["AccountId"], ACME_ACCOUNT);
+    assert!(created["SuppliedEmail"].is_null(), "{created:#}");
+    let replay = event(&sb, "global", ORPHAN, "created").await;
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    assert_eq!(sf_count(&sb, UPSERT), 1, "a replay writes nothing");
+}
+
+/// A ticket whose organization was deleted in Zendesk after it was opened: nothing to
+/// do, reported `no_organization`, exit 0; its close does not fail either.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ticket_whose_org_was_deleted_is_reported_and_exits_0() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Before the merger", Some(ACME_ORG), ELLEN).await;
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/api/v2/organizations/{ACME_ORG}.json",
+            sb.zendesk_url()
+        ))
+        .basic_auth("ops@example.com/token", Some("test-token"))
+        .send()
+        .await
+        .expect("delete sent");
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    for event_name in ["created", "closed"] {
+        if event_name == "closed" {
+            close_ticket(&sb, id).await;
+        }
+        let run = event(&sb, "global", id, event_name).await;
+        assert_eq!(run.code, 0, "{event_name}: {}", run.stderr);
+        assert_eq!(
+            run.report["errors"][0]["kind"], "no_organization",
+            "{event_name}: {:#}",
+            run.report
+        );
+        assert!(cases_with_key(&sb, &id.to_string()).is_empty());
+    }
+}
