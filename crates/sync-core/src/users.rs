@@ -191,10 +191,16 @@ pub fn decide_sold_to(
         plan.findings.push(Finding::account(
             FindingKind::NoContactForNewOrg,
             Some(salesforce_id),
-            format!(
-                "new org {organization_id} has no user: {} sold-to email(s), none could be added",
-                candidates.len()
-            ),
+            match candidates.len() {
+                0 => format!(
+                    "new org {organization_id} has no user: its account has no valid sold-to \
+                     email (Zuora__SoldToWorkEmail__c of its billing accounts)"
+                ),
+                n => format!(
+                    "new org {organization_id} has no user: none of its {n} sold-to email(s) \
+                     could be added (see the findings for those emails)"
+                ),
+            },
         ));
     }
     plan.actions.sort_by(|a, b| a.email().cmp(b.email()));

@@ -119,8 +119,20 @@ fn a_new_org_without_any_user_is_reported() {
         plan.findings.last().map(|f| f.kind),
         Some(FindingKind::NoContactForNewOrg)
     );
+    assert_eq!(
+        plan.findings.last().map(|f| f.message.as_str()),
+        Some(
+            "new org 500 has no user: none of its 1 sold-to email(s) could be added \
+             (see the findings for those emails)"
+        )
+    );
     let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 0);
     assert_eq!(plan.findings[0].kind, FindingKind::NoContactForNewOrg);
+    assert_eq!(
+        plan.findings[0].message,
+        "new org 500 has no user: its account has no valid sold-to email \
+         (Zuora__SoldToWorkEmail__c of its billing accounts)"
+    );
     // Already has a user (found by the org's user list): no finding.
     let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 1);
     assert!(plan.findings.is_empty());
