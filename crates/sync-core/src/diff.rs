@@ -344,18 +344,19 @@ pub fn diff_orgs(
     }
     for create in creates {
         let key = name_key(&create.name);
-        let taken = existing_names.contains_key(&key);
-        if taken || claimed.get(&key).copied().unwrap_or(0) > 1 {
+        let holder = existing_names
+            .get(&key)
+            .and_then(|ids| ids.iter().next().copied());
+        if holder.is_some() || claimed.get(&key).copied().unwrap_or(0) > 1 {
             plan.findings.push(Finding::account(
                 FindingKind::NameConflict,
                 Some(&create.salesforce_id),
                 format!(
                     "cannot create org {:?}: the name is {}",
                     create.name,
-                    if taken {
-                        "held by another Zendesk org"
-                    } else {
-                        "wanted by another new account"
+                    match holder {
+                        Some(id) => format!("held by Zendesk org {id}"),
+                        None => "wanted by another new account".to_string(),
                     }
                 ),
             ));
@@ -367,15 +368,21 @@ pub fn diff_orgs(
     for (mut update, org) in updates {
         if let Some(name) = update.patch.name.clone() {
             let key = name_key(&name);
-            let held = existing_names
+            let holder = existing_names
                 .get(&key)
-                .is_some_and(|ids| ids.iter().any(|i| *i != org.id));
-            if held || claimed.get(&key).copied().unwrap_or(0) > 1 {
+                .and_then(|ids| ids.iter().copied().find(|i| *i != org.id));
+            if holder.is_some() || claimed.get(&key).copied().unwrap_or(0) > 1 {
+                let why = match holder {
+                    Some(id) => format!("Zendesk org {id} holds that name"),
+                    None => {
+                        "another account's org is created or renamed to it this run".to_string()
+                    }
+                };
                 plan.findings.push(Finding::account(
                     FindingKind::NameConflict,
                     Some(&update.salesforce_id),
                     format!(
-                        "org {} is not renamed from {:?} to {:?}: another org holds or wants that name",
+                        "org {} is not renamed from {:?} to {:?}: {why}",
                         org.id, org.name, name
                     ),
                 ));

@@ -147,6 +147,22 @@ fn duplicate_names_among_new_accounts_and_existing_orgs_are_name_conflicts() {
         .filter_map(|f| f.salesforce_id.as_deref())
         .collect();
     assert_eq!(conflicts.len(), 3);
+    let messages: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::NameConflict)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert!(
+        messages.contains(&"cannot create org \"ACME\": the name is held by Zendesk org 9"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(
+            &"cannot create org \"Twin Name\": the name is wanted by another new account"
+        ),
+        "{messages:?}"
+    );
     assert_eq!(plan.skipped.len(), 3);
     assert_eq!(plan.without_salesforce_id, 1);
 }
@@ -167,6 +183,10 @@ fn a_rename_onto_a_held_name_is_not_sent_but_the_rest_of_the_update_is() {
         Some(&Some(FieldValue::Number(200.0)))
     );
     assert_eq!(plan.findings[0].kind, FindingKind::NameConflict);
+    assert_eq!(
+        plan.findings[0].message,
+        "org 5 is not renamed from \"Old Name\" to \"Taken Name\": Zendesk org 6 holds that name"
+    );
 
     // Without the clash the rename goes through.
     let plan = diff(&[a], &orgs[..1]);
