@@ -204,7 +204,8 @@ Reading the numbers:\n\
 |---|---|---|---|---|---|---|---|---|---|---|---|---|\n{}\n",
         rows.join("\n")
     );
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/benchmarks/zd-sfdc-sync-global.md");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/benchmarks/zd-sfdc-sync-global.md");
     std::fs::write(&path, doc).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     eprintln!("written to {}", path.display());
     Ok(())
