@@ -357,17 +357,39 @@ impl Report {
         ]
     }
 
+    /// `errors[]` split into data findings (never failing a run) and the rest (failed
+    /// or not attempted writes), so a summary never calls a failure a finding.
+    fn findings_and_failures(&self) -> (usize, usize) {
+        let findings = self
+            .errors
+            .iter()
+            .filter(|e| crate::exit::is_finding(&e.kind))
+            .count();
+        (findings, self.errors.len() - findings)
+    }
+
+    /// What was read, in words: records and orgs for a sync job; nothing for the cases
+    /// job, which reads tickets and Cases one event at a time.
+    fn read_line(&self) -> Option<String> {
+        if self.cases.is_some() {
+            return None;
+        }
+        Some(format!(
+            "{} Salesforce record(s), {} Zendesk org(s)",
+            self.salesforce.records, self.zendesk.organizations
+        ))
+    }
+
     /// A short plain table for stderr at the end of a run.
     pub fn summary_table(&self) -> String {
         let mut out = String::new();
+        let (findings, failures) = self.findings_and_failures();
         let _ = writeln!(
             out,
-            "{}{}: {} Salesforce record(s), {} Zendesk org(s), {} finding(s)",
+            "{}{}: {}{findings} finding(s), {failures} error(s)",
             self.sync,
             if self.dry_run { " (dry run)" } else { "" },
-            self.salesforce.records,
-            self.zendesk.organizations,
-            self.errors.len()
+            self.read_line().map(|l| l + ", ").unwrap_or_default(),
         );
         for (what, counts) in self.rows() {
             let cells: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -400,17 +422,22 @@ impl Report {
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let _ = writeln!(out, "Started {started}, finished {finished}.\n");
+        if self.cases.is_none() {
+            let _ = write!(
+                out,
+                "Read {} Salesforce record(s), {} Zendesk organization(s){}. ",
+                self.salesforce.records,
+                self.zendesk.organizations,
+                self.zendesk
+                    .users
+                    .map(|u| format!(", {u} Zendesk user(s)"))
+                    .unwrap_or_default(),
+            );
+        }
         let _ = writeln!(
             out,
-            "Read {} Salesforce record(s), {} Zendesk organization(s){}. API calls: Salesforce {}, Zendesk {}.\n",
-            self.salesforce.records,
-            self.zendesk.organizations,
-            self.zendesk
-                .users
-                .map(|u| format!(", {u} Zendesk user(s)"))
-                .unwrap_or_default(),
-            self.api_calls.salesforce,
-            self.api_calls.zendesk
+            "API calls: Salesforce {}, Zendesk {}.\n",
+            self.api_calls.salesforce, self.api_calls.zendesk
         );
         for (what, counts) in self.rows() {
             let _ = writeln!(out, "## {what}\n");
@@ -488,4 +515,38 @@ fn subject(salesforce_id: &Option<String>, email: &Option<String>, ticket: Optio
 /// Escapes a table cell.
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_counts_findings_and_failed_writes_apart() {
+        let mut r = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
+        r.salesforce.records = 3;
+        r.zendesk.organizations = 2;
+        r.record_failure("unknown_tier", Some("a"), None, "tier Foo");
+        r.record_failure("org_update_failed", Some("b"), None, "RecordInvalid: bad");
+        let first = r.summary_table().lines().next().map(str::to_string);
+        assert_eq!(
+            first.as_deref(),
+            Some("zd-sfdc-sync-global: 3 Salesforce record(s), 2 Zendesk org(s), 1 finding(s), 1 error(s)")
+        );
+    }
+
+    #[test]
+    fn the_cases_summary_does_not_claim_zero_records_read() {
+        let mut r = Report::new("salesforce-cases", true, OffsetDateTime::UNIX_EPOCH);
+        r.cases = Some(CaseCounts::default());
+        r.record_failure(crate::cases::NO_ORGANIZATION, None, None, "no org");
+        let summary = r.summary_table();
+        assert!(
+            summary.starts_with("salesforce-cases (dry run): 1 finding(s), 0 error(s)\n"),
+            "{summary}"
+        );
+        let md = r.to_markdown();
+        assert!(!md.contains("Salesforce record(s)"), "{md}");
+        assert!(md.contains("API calls: Salesforce 0, Zendesk 0."), "{md}");
+    }
 }
