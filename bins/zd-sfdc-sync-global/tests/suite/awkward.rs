@@ -504,3 +504,111 @@ async fn unusual_zendesk_orgs_are_matched_trimmed_and_exactly() {
     );
     converged(&sandbox).await;
 }
+
+/// The daily limit running out part-way through the accounts query (pages of 200):
+/// exit 4, the message says so, nothing written.
+#[tokio::test]
+async fn the_daily_limit_running_out_mid_query_exits_4_with_nothing_written() {
+    let mut config = common::generated(450);
+    config.salesforce.page_size = 200;
+    let sandbox = common::start(config).await;
+    sandbox.admin().set_salesforce_daily_limit(2);
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 4, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("REQUEST_LIMIT_EXCEEDED"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.to_lowercase().contains("daily"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.zendesk_writes().is_empty(),
+        "{:?}",
+        run.zendesk_writes()
+    );
+    assert!(
+        run.report["errors"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["kind"] == "run_stopped"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("REQUEST_LIMIT_EXCEEDED")))),
+        "{:#} {}",
+        run.report,
+        run.stderr
+    );
+}
+
+/// Whole `create_many` and `destroy_many` jobs ending `failed` (nothing applied):
+/// no duplicate org, the run says what happened, and the state converges.
+#[tokio::test]
+async fn failed_create_and_destroy_jobs_leave_no_duplicates_and_converge() {
+    let expected = clean_outcome(common::demo()).await;
+    for endpoint in [
+        "POST /api/v2/organizations/create_many",
+        "DELETE /api/v2/organizations/destroy_many",
+    ] {
+        let sandbox = common::start(common::demo()).await;
+        sandbox.admin().set_faults(rule(
+            Api::Zendesk,
+            Fault::FailJob {
+                status: "failed".into(),
+            },
+            When::Nth(1),
+            endpoint,
+        ));
+        let run = sync(&sandbox).await;
+        assert!(run.code == 0 || run.code == 1, "{endpoint}: {}", run.stderr);
+        let (_, _, _, failed) = counts(&run);
+        assert_eq!(run.code == 1, failed > 0, "{endpoint}: {}", run.report);
+        let state = common::zendesk_state(&sandbox);
+        for sfid in ["0018SDEMO000002QPA", "0018SDEMO000005QPA"] {
+            assert!(
+                common::orgs_with_salesforce_id(&state, sfid).len() <= 1,
+                "{endpoint}: {sfid} duplicated"
+            );
+        }
+        sandbox.admin().set_faults(FaultPlan::default());
+        let next = sync(&sandbox).await;
+        assert_eq!(next.code, 0, "{endpoint}: {}", next.stderr);
+        assert_eq!(synced(&sandbox), expected, "{endpoint}");
+        converged(&sandbox).await;
+    }
+}
+
+/// 500 and 503 answered to bulk writes (the write may or may not have been applied):
+/// the run re-reads or repeats safely — no duplicate, the clean outcome.
+#[tokio::test]
+async fn server_errors_on_bulk_writes_end_in_the_clean_outcome() {
+    let expected = clean_outcome(common::demo()).await;
+    for status in [500, 503] {
+        let sandbox = common::start(common::demo()).await;
+        let failing = |endpoint: &str| FaultRule {
+            fault: Fault::ServerError { status },
+            when: When::Nth(1),
+            api: Some(Api::Zendesk),
+            endpoint: Some(endpoint.into()),
+        };
+        sandbox.admin().set_faults(FaultPlan {
+            seed: 3,
+            rules: vec![
+                failing("POST /api/v2/organizations/create_many"),
+                failing("PUT /api/v2/organizations/update_many"),
+                failing("DELETE /api/v2/organizations/destroy_many"),
+                failing("GET /api/v2/job_statuses/show_many"),
+            ],
+        });
+        let run = sync(&sandbox).await;
+        assert!(run.code == 0 || run.code == 1, "{status}: {}", run.stderr);
+        if run.code == 1 {
+            sandbox.admin().set_faults(FaultPlan::default());
+            assert_eq!(sync(&sandbox).await.code, 0, "{status}");
+        }
+        assert_eq!(synced(&sandbox), expected, "{status}");
+        converged(&sandbox).await;
+    }
+}

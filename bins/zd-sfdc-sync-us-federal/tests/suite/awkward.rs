@@ -200,3 +200,30 @@ async fn a_killed_user_create_job_is_reported_and_repaired() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// The daily limit running out during the reads (accounts and contacts in pages of
+/// 200): exit 4, a report whose `run_stopped` entry says so, nothing written.
+#[tokio::test]
+async fn the_daily_limit_running_out_mid_reads_exits_4_with_nothing_written() {
+    let mut config = common::generated(300);
+    config.salesforce.page_size = 200;
+    let sandbox = common::start(config).await;
+    sandbox.admin().set_salesforce_daily_limit(1);
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 4, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("daily API request limit"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.zendesk_writes().is_empty(),
+        "{:?}",
+        run.zendesk_writes()
+    );
+    let stopped = run.errors("run_stopped");
+    assert_eq!(stopped.len(), 1, "{:#}", run.report);
+    assert!(stopped[0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("REQUEST_LIMIT_EXCEEDED")));
+}

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, record_users_applied, JobContext, RunOutcome};
+use super::{finish_report, record_stop, record_users_applied, JobContext, RunOutcome};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
 use crate::mapping::Mapping;
@@ -28,6 +28,7 @@ pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
     finish_report(&mut report, ctx);
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
+        record_stop(&mut report, e);
     }
     RunOutcome {
         report,

@@ -79,6 +79,16 @@ pub fn finish_report(report: &mut Report, ctx: &JobContext) {
     report.finished_at = Some(OffsetDateTime::now_utc());
 }
 
+/// The `errors[]` entry of kind [`RUN_STOPPED`] for the error that stopped a run, so
+/// the report itself says why it ends where it does (e.g. the Salesforce daily limit
+/// exhausted during the reads, with nothing written), as the cases job's does.
+pub fn record_stop(report: &mut Report, error: &Error) {
+    report.record_failure(RUN_STOPPED, None, None, error.to_string());
+}
+
+/// The `errors[]` kind of the error that stopped a run.
+pub const RUN_STOPPED: &str = "run_stopped";
+
 /// Turns planned user counts and changes into what was done (US Federal users and
 /// Global sold-to users alike): failed writes leave
 /// `changes[]`, count in `users.failed`, and become `errors[]` entries

@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, record_users_applied, JobContext, Progress, RunOutcome};
+use super::{finish_report, record_stop, record_users_applied, JobContext, Progress, RunOutcome};
 use crate::apply::federal_users::{apply_federal_users, UsersApplied};
 use crate::apply::{zendesk_user, Stopped};
 use crate::guards::check_contacts_guard;
@@ -39,6 +39,7 @@ pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
     finish_report(&mut report, ctx);
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
+        record_stop(&mut report, e);
     }
     RunOutcome {
         report,
