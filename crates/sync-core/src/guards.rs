@@ -59,7 +59,12 @@ fn mass(name: &str, over: bool, detail: String, config: &GuardConfig) -> Guard {
             false,
             format!("{detail} (lifted by --allow-mass-changes)"),
         ),
-        (over, _) => guard(name, over, detail),
+        (true, false) => guard(
+            name,
+            true,
+            format!("{detail}; if this change is intended, run once with --allow-mass-changes"),
+        ),
+        (false, _) => guard(name, false, detail),
     }
 }
 

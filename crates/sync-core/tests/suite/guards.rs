@@ -38,9 +38,11 @@ fn tripped(guards: &[Guard]) -> Vec<&str> {
 fn deletions_over_the_limit_trip() {
     let config = GuardConfig::default();
     assert!(tripped(&check_guards(&plan(50, 0, 25), &config)).is_empty());
+    let guards = check_guards(&plan(50, 0, 26), &config);
+    assert_eq!(tripped(&guards), ["max_deletions"]);
     assert_eq!(
-        tripped(&check_guards(&plan(50, 0, 26), &config)),
-        ["max_deletions"]
+        guards[1].detail,
+        "26 deletion(s), limit 25; if this change is intended, run once with --allow-mass-changes"
     );
 }
 
@@ -80,11 +82,11 @@ fn a_ratio_guard_says_whether_it_was_checked() {
     let large = check_guards(&plan(200, 120, 11), &config);
     assert_eq!(
         detail(&large, "max_update_ratio"),
-        "120 update(s) of 200 matched org(s) (60.0 %), limit 50.0 %"
+        "120 update(s) of 200 matched org(s) (60.0 %), limit 50.0 %; if this change is intended, run once with --allow-mass-changes"
     );
     assert_eq!(
         detail(&large, "deletion_ratio"),
-        "11 deletion(s) of 200 matched org(s) (5.5 %), limit 5.0 %"
+        "11 deletion(s) of 200 matched org(s) (5.5 %), limit 5.0 %; if this change is intended, run once with --allow-mass-changes"
     );
 }
 
