@@ -186,3 +186,98 @@ async fn a_ticket_whose_org_was_deleted_is_reported_and_exits_0() {
         assert!(cases_with_key(&sb, &id.to_string()).is_empty());
     }
 }
+
+/// A token refused again right after its renewal (every token expiring): the run does
+/// not loop, it stops with exit 4 and says so; nothing is written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_refused_after_its_renewal_exits_4() {
+    let sb = sandbox(Instance::Global).await;
+    sb.admin().set_faults(salesforce_fault(
+        Fault::ExpireSalesforceTokens,
+        When::Always,
+        "/services/data/",
+    ));
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("INVALID_SESSION_ID"), "{}", run.stderr);
+    assert!(sf_count(&sb, TOKEN) <= 2, "renewed once, not in a loop");
+    assert!(cases(&sb).is_empty());
+    assert_eq!(run.report["errors"][0]["kind"], "run_stopped");
+}
+
+/// The Salesforce daily limit exhausted: exit 4, the message says so, no Case.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daily_limit_exhausted_exits_4() {
+    let sb = sandbox(Instance::Global).await;
+    sb.admin().set_salesforce_daily_limit(0);
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("daily API request limit"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sf_count(&sb, TOKEN), 1, "no token refresh on 403");
+    assert!(cases(&sb).is_empty());
+}
+
+/// A 429 storm then a 500 on the Zendesk ticket read: waited out and retried.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_storm_and_a_500_on_the_ticket_read_are_retried() {
+    let sb = sandbox(Instance::Global).await;
+    let rule = |fault, when| FaultRule {
+        fault,
+        when,
+        api: Some(Api::Zendesk),
+        endpoint: Some("GET /api/v2/tickets/{id}".to_string()),
+    };
+    sb.admin().set_faults(FaultPlan {
+        seed: 9,
+        rules: vec![
+            rule(
+                Fault::RateLimited {
+                    retry_after_secs: 1,
+                },
+                When::Range { from: 1, to: 2 },
+            ),
+            rule(Fault::ServerError { status: 500 }, When::Nth(3)),
+        ],
+    });
+    let run = event(&sb, "global", ACME_TICKET, "created").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(case(&sb, &ACME_TICKET.to_string())["Status"], "New");
+    assert!(zendesk_requests(&sb, "GET /api/v2/tickets/{id}") >= 4);
+}
+
+/// Zendesk requests (every attempt, faulted or not) to endpoints starting with `prefix`.
+fn zendesk_requests(sb: &Sandbox, prefix: &str) -> u64 {
+    sb.admin()
+        .request_counts()
+        .zendesk
+        .iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+/// 500 and 503 on the reconcile's incremental export: retried, the repair done.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_on_the_reconcile_export_are_retried() {
+    let sb = sandbox(Instance::Global).await;
+    let id = new_ticket(&sb, "Exported late", Some(ACME_ORG), ELLEN).await;
+    let rule = |status, n| FaultRule {
+        fault: Fault::ServerError { status },
+        when: When::Nth(n),
+        api: Some(Api::Zendesk),
+        endpoint: Some("GET /api/v2/incremental".to_string()),
+    };
+    sb.admin().set_faults(FaultPlan {
+        seed: 9,
+        rules: vec![rule(500, 1), rule(503, 2)],
+    });
+    let run1 = run(&["reconcile", "--since", "1h"], &env_for(&sb, &sb)).await;
+    assert_eq!(run1.code, 0, "{}", run1.stderr);
+    assert_eq!(run1.report["cases"]["create"], 1, "{:#}", run1.report);
+    assert_eq!(cases_with_key(&sb, &id.to_string()).len(), 1);
+    assert!(zendesk_requests(&sb, "GET /api/v2/incremental") >= 3);
+}
