@@ -612,3 +612,35 @@ async fn server_errors_on_bulk_writes_end_in_the_clean_outcome() {
         converged(&sandbox).await;
     }
 }
+
+/// Connections dropped on reads (the field definitions, the org list, a job poll) and
+/// a 503 on the Salesforce token endpoint: all retried, the clean outcome.
+#[tokio::test]
+async fn dropped_reads_and_a_503_on_login_are_retried() {
+    let expected = clean_outcome(common::demo()).await;
+    let sandbox = common::start(common::demo()).await;
+    let dropped = |endpoint: &str| FaultRule {
+        fault: Fault::Drop,
+        when: When::Nth(1),
+        api: Some(Api::Zendesk),
+        endpoint: Some(endpoint.into()),
+    };
+    sandbox.admin().set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![
+            dropped("GET /api/v2/organization_fields"),
+            dropped("GET /api/v2/organizations"),
+            dropped("GET /api/v2/job_statuses"),
+            FaultRule {
+                fault: Fault::ServerError { status: 503 },
+                when: When::Nth(1),
+                api: Some(Api::Salesforce),
+                endpoint: Some("POST /services/oauth2/token".into()),
+            },
+        ],
+    });
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}

@@ -227,3 +227,39 @@ async fn the_daily_limit_running_out_mid_reads_exits_4_with_nothing_written() {
         .as_str()
         .is_some_and(|m| m.contains("REQUEST_LIMIT_EXCEEDED")));
 }
+
+/// Rows failing at random inside `users/create_many` jobs that complete: each failed
+/// row is its own contact's error, the created users are the others, and the next run
+/// creates exactly the failed ones.
+#[tokio::test]
+async fn failed_user_rows_mixed_with_created_rows_are_tied_to_their_contacts() {
+    let expected = clean_outcome(common::generated(300)).await;
+    let sandbox = common::start(common::generated(300)).await;
+    sandbox.admin().set_faults(rules(&[(
+        Fault::FailJobRow,
+        When::Probability(0.3),
+        "POST /api/v2/users/create_many",
+    )]));
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let failed = run.errors("user_create_failed");
+    assert!(!failed.is_empty(), "{}", run.report["errors"]);
+    let state = common::zendesk_state(&sandbox);
+    for f in &failed {
+        let email = f["email"].as_str().unwrap_or_default();
+        assert!(
+            common::users(&state, email).is_empty(),
+            "{email} failed but exists"
+        );
+    }
+    for c in run.changes("create_user") {
+        let email = c["email"].as_str().unwrap_or_default();
+        assert_eq!(common::users(&state, email).len(), 1, "{email}");
+    }
+    sandbox.admin().set_faults(FaultPlan::default());
+    let next = sync(&sandbox).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert_eq!(next.report["users"]["create"], failed.len());
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
