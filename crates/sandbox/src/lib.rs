@@ -94,6 +94,9 @@ pub struct SandboxConfig {
     pub job_latency: Duration,
     /// Zendesk requests per minute.
     pub rate_limit_per_minute: u32,
+    /// Most Zendesk jobs queued or running at once (real: 30); beyond it a bulk write
+    /// answers 429 `TooManyJobs`.
+    pub job_limit: usize,
     /// Answer 403 on bulk user creation.
     pub bulk_user_create_disabled: bool,
     /// Fault rules and seed.
@@ -119,6 +122,7 @@ impl SandboxConfig {
             seed: Seed::Fixtures(fixtures_dir()),
             job_latency: Duration::from_millis(20),
             rate_limit_per_minute: 100_000,
+            job_limit: 30,
             bulk_user_create_disabled: false,
             faults: FaultPlan::default(),
             webhook: None,
@@ -220,6 +224,7 @@ impl Sandbox {
                 base_url: zendesk_url.clone(),
                 job_latency: config.job_latency,
                 rate_limit: config.rate_limit_per_minute,
+                job_limit: config.job_limit,
                 bulk_user_create_disabled: config.bulk_user_create_disabled,
                 webhook: config.webhook.clone(),
                 credentials: config.zendesk_credentials.clone(),

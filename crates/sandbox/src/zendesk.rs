@@ -311,8 +311,16 @@ impl ZendeskSim {
                     self.config().job_limit
                 ),
             );
+            // A slot frees when a job completes: ask for about one job's latency,
+            // between 1 and 10 seconds.
+            let wait = self
+                .config()
+                .job_latency
+                .as_secs_f64()
+                .ceil()
+                .clamp(1.0, 10.0) as u64;
             resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(10u64));
+                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
             return resp;
         }
         let forced = (0..op.len())

@@ -644,3 +644,27 @@ async fn dropped_reads_and_a_503_on_login_are_retried() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// An account whose job limit is 2 (as if other jobs held the rest): the writes that
+/// meet 429 `TooManyJobs` wait for a slot and go through; no duplicate, the clean
+/// outcome.
+#[tokio::test]
+async fn the_job_limit_reached_is_waited_out() {
+    let expected = clean_outcome(common::generated(450)).await;
+    let mut config = common::generated(450);
+    config.job_limit = 2;
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    let jobs: u64 = run
+        .zendesk_writes()
+        .iter()
+        .filter(|(k, _)| k.contains("_many"))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(jobs > 3, "{:?}", run.requests.zendesk);
+    // At least one bulk write met the limit (logged as a throttle) and went through.
+    assert!(run.stderr.contains("429"), "{}", run.stderr);
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
