@@ -668,3 +668,60 @@ async fn the_job_limit_reached_is_waited_out() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// Rows failing at random inside `update_many` jobs (failed rows carry `index`,
+/// succeeded rows do not): every org reported failed is still as it was, every org
+/// reported updated is as a clean run leaves it — each row is tied to its own org.
+#[tokio::test]
+async fn failed_update_rows_are_tied_to_their_own_orgs() {
+    let expected = clean_outcome(common::generated(450)).await;
+    let before = {
+        let sandbox = common::start(common::generated(450)).await;
+        synced(&sandbox)
+    };
+    let sandbox = common::start(common::generated(450)).await;
+    sandbox.admin().set_faults(rule(
+        Api::Zendesk,
+        Fault::FailJobRow,
+        When::Probability(0.3),
+        "PUT /api/v2/organizations/update_many",
+    ));
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 1, "stderr: {}", run.stderr);
+    let failed = run.errors("org_update_failed");
+    let updated = run.changes("update_org");
+    assert!(failed.len() > 5 && updated.len() > 5, "{}", failed.len());
+    let after = synced(&sandbox);
+    // The projection is keyed by "salesforce_id|name".
+    let entry = |state: &Value, sfid: &str| -> Vec<Value> {
+        state["organizations"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| k.starts_with(&format!("\"{sfid}\"|")))
+                    .map(|(k, v)| serde_json::json!([k, v]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for f in &failed {
+        let sfid = f["salesforce_id"].as_str().unwrap_or_default();
+        assert_eq!(entry(&after, sfid).len(), 1, "failed {sfid}");
+        assert_eq!(entry(&after, sfid), entry(&before, sfid), "failed {sfid}");
+        assert_ne!(entry(&after, sfid), entry(&expected, sfid), "failed {sfid}");
+    }
+    for c in &updated {
+        let sfid = c["salesforce_id"].as_str().unwrap_or_default();
+        assert_eq!(
+            entry(&after, sfid),
+            entry(&expected, sfid),
+            "updated {sfid}"
+        );
+    }
+    sandbox.admin().set_faults(FaultPlan::default());
+    let next = sync(&sandbox).await;
+    assert_eq!(next.code, 0, "stderr: {}", next.stderr);
+    assert_eq!(counts(&next).1, failed.len() as u64);
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
