@@ -725,3 +725,44 @@ async fn failed_update_rows_are_tied_to_their_own_orgs() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// The sold-to step under awkward answers: a dropped and a throttled user search, and
+/// a `users/create_many` whose answer is lost after Zendesk applied it. The sold-to
+/// user exists once, in its new org, and the next run writes nothing.
+#[tokio::test]
+async fn sold_to_lookups_and_creates_survive_drops_and_throttling() {
+    let expected = clean_outcome(common::demo()).await;
+    let sandbox = common::start(common::demo()).await;
+    let zd = |fault, when, endpoint: &str| FaultRule {
+        fault,
+        when,
+        api: Some(Api::Zendesk),
+        endpoint: Some(endpoint.into()),
+    };
+    sandbox.admin().set_faults(FaultPlan {
+        seed: 3,
+        rules: vec![
+            zd(Fault::Drop, When::Nth(1), "GET /api/v2/users/search"),
+            zd(
+                Fault::RateLimited {
+                    retry_after_secs: 1,
+                },
+                When::Nth(2),
+                "GET /api/v2/users/search",
+            ),
+            zd(
+                Fault::DropAfterApply,
+                When::Nth(1),
+                "POST /api/v2/users/create_many",
+            ),
+        ],
+    });
+    let run = sync(&sandbox).await;
+    assert!(run.code == 0 || run.code == 1, "stderr: {}", run.stderr);
+    if run.code == 1 {
+        sandbox.admin().set_faults(FaultPlan::default());
+        assert_eq!(sync(&sandbox).await.code, 0);
+    }
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
