@@ -58,7 +58,8 @@ pub struct CommonArgs {
     /// Write the same report as Markdown to FILE (for a merge request or a CI artifact).
     #[arg(long, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
-    /// The run's date in UTC (default: today); decides which subscriptions are current.
+    /// The run's date in UTC (default: today); the sync jobs judge subscriptions and
+    /// expiry against it.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<Date>,
     /// A mapping file (TOML: field keys, plan aliases, drop-down options) to use instead
