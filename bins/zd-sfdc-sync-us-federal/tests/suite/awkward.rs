@@ -263,3 +263,38 @@ async fn failed_user_rows_mixed_with_created_rows_are_tied_to_their_contacts() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// An `organizations/create_many` whose answer is lost after Zendesk applied it: the
+/// orgs are found again by `salesforce_id`, and their contacts' users are created in
+/// them in the same run — no duplicate org, no more `no_organization` than a clean run.
+#[tokio::test]
+async fn a_lost_org_create_answer_still_gives_users_their_orgs() {
+    let clean = common::start(common::generated(300)).await;
+    let clean_run = sync(&clean).await;
+    assert_eq!(clean_run.code, 0, "clean run: {}", clean_run.stderr);
+    let expected = synced(&clean);
+    let sandbox = common::start(common::generated(300)).await;
+    sandbox.admin().set_faults(rules(&[(
+        Fault::DropAfterApply,
+        When::Nth(1),
+        "POST /api/v2/organizations/create_many",
+    )]));
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        run.zendesk("POST /api/v2/organizations/create_many"),
+        1,
+        "nothing resent: {:?}",
+        run.requests.zendesk
+    );
+    assert_eq!(
+        run.errors("no_organization").len(),
+        clean_run.errors("no_organization").len()
+    );
+    assert_eq!(
+        run.report["users"]["create"],
+        clean_run.report["users"]["create"]
+    );
+    assert_eq!(synced(&sandbox), expected);
+    converged(&sandbox).await;
+}
