@@ -82,6 +82,9 @@ pub fn account_type(account: &Account) -> Option<String> {
     Some(kind.to_string())
 }
 
+/// How an `unknown_tier` finding on an ended subscription ends.
+const ENDED: &str = " (the subscription has ended, so it does not count)";
+
 /// The result of reading an account's subscriptions.
 struct PlanResult {
     plan: String,
@@ -119,21 +122,30 @@ fn plan_of(account: &Account, mapping: &Mapping, today: Date) -> PlanResult {
             (raw, None) => {
                 unknown_current |= current;
                 let raw = raw.unwrap_or("");
-                if unknown_reported.insert(raw.to_lowercase()) {
-                    findings.push(Finding::account(
-                        FindingKind::UnknownTier,
-                        id,
-                        if raw.is_empty() {
-                            format!("a {what} has no tier")
-                        } else {
-                            format!("{what} tier {raw:?} is not in the mapping's plan table")
-                        },
-                    ));
+                if unknown_reported.insert((raw.to_lowercase(), current)) {
+                    let mut message = if raw.is_empty() {
+                        format!("a {what} has no tier")
+                    } else {
+                        format!("{what} tier {raw:?} is not in the mapping's plan table")
+                    };
+                    if !current {
+                        message.push_str(ENDED);
+                    }
+                    findings.push(Finding::account(FindingKind::UnknownTier, id, message));
                 }
             }
         }
     }
     if let Some((_, plan)) = best {
+        if unknown_current {
+            for f in &mut findings {
+                if !f.message.ends_with(ENDED) {
+                    f.message.push_str(&format!(
+                        "; the plan ({plan}) comes from the account's other current subscriptions"
+                    ));
+                }
+            }
+        }
         return PlanResult {
             plan,
             trusted: true,
@@ -183,7 +195,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
         // Say what the finding costs: the org is held as it is, not downgraded.
         for f in findings
             .iter_mut()
-            .filter(|f| f.kind == FindingKind::UnknownTier)
+            .filter(|f| f.kind == FindingKind::UnknownTier && !f.message.ends_with(ENDED))
         {
             f.message.push_str(
                 "; no current subscription has a known tier, so its org is neither created nor changed this run",

@@ -60,9 +60,11 @@ fn an_unknown_tier_alone_makes_the_plan_untrusted() {
     assert!(e.trusted);
     assert_eq!(e.plan, "premium");
     assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
-    assert!(!e.findings[0]
-        .message
-        .contains("neither created nor changed"));
+    assert_eq!(
+        e.findings[0].message,
+        "customer subscription tier \"Platinum Plus\" is not in the mapping's plan table; \
+         the plan (premium) comes from the account's other current subscriptions"
+    );
 
     // An unknown tier on an ended subscription cannot keep a plan alive: expired, trusted.
     a.customer_subscriptions = vec![cs("Platinum Plus", Some("2020-01-01"))];
@@ -70,6 +72,29 @@ fn an_unknown_tier_alone_makes_the_plan_untrusted() {
     let e = evaluate_account(&a, &global(), today);
     assert!(e.trusted);
     assert_eq!(e.plan, "expired");
+    assert_eq!(
+        e.findings[0].message,
+        "customer subscription tier \"Platinum Plus\" is not in the mapping's plan table \
+         (the subscription has ended, so it does not count)"
+    );
+
+    // One unknown tier on an ended and on a current subscription: both said, each rightly.
+    a.customer_subscriptions = vec![
+        cs("Platinum Plus", Some("2020-01-01")),
+        cs("platinum plus", None),
+    ];
+    let e = evaluate_account(&a, &global(), today);
+    assert!(!e.trusted);
+    let messages: Vec<&str> = e.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].ends_with("so it does not count)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].ends_with("neither created nor changed this run"),
+        "{messages:?}"
+    );
 }
 
 #[test]
