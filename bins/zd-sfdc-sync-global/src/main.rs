@@ -32,7 +32,12 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    binary::main(Instance::Global, &cli.common, &cli.guards, start_sandbox)
+    binary::main(
+        Instance::Global,
+        &cli.common,
+        cli.guards.guard_config(),
+        start_sandbox,
+    )
 }
 
 /// `--sandbox`: the simulated APIs in-process, serving the Global data set.

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sync_core::cli::{CommonArgs, GuardArgs};
+use sync_core::cli::{CommonArgs, UpdateGuardArgs};
 use sync_core::config::Config;
 use sync_core::jobs::binary::{self, SandboxHandle, SandboxRequest};
 use sync_core::Instance;
@@ -27,12 +27,17 @@ struct Cli {
     #[command(flatten)]
     common: CommonArgs,
     #[command(flatten)]
-    guards: GuardArgs,
+    guards: UpdateGuardArgs,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    binary::main(Instance::UsFederal, &cli.common, &cli.guards, start_sandbox)
+    binary::main(
+        Instance::UsFederal,
+        &cli.common,
+        cli.guards.guard_config(),
+        start_sandbox,
+    )
 }
 
 /// `--sandbox`: the simulated APIs in-process, serving the US Federal data set.
@@ -73,7 +78,6 @@ mod tests {
             "--mapping",
             "--log-format",
             "--sandbox",
-            "--max-deletions",
             "--max-update-ratio",
             "--allow-mass-changes",
             "SFDC_JWT_AUDIENCE",
@@ -82,5 +86,14 @@ mod tests {
         ] {
             assert!(help.contains(needle), "{needle} not in:\n{help}");
         }
+        // This job never deletes: a deletion limit would be a flag that does nothing.
+        assert!(!help.contains("--max-deletions"), "{help}");
+    }
+
+    #[test]
+    fn max_deletions_is_refused() {
+        let err = Cli::try_parse_from(["zd-sfdc-sync-us-federal", "--max-deletions", "3"])
+            .expect_err("--max-deletions must not be accepted");
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
     }
 }

@@ -113,7 +113,32 @@ impl GuardArgs {
     /// The guard settings.
     pub fn guard_config(&self) -> GuardConfig {
         GuardConfig {
-            max_deletions: self.max_deletions,
+            max_deletions: Some(self.max_deletions),
+            max_update_ratio: self.max_update_ratio,
+            allow_mass_changes: self.allow_mass_changes,
+        }
+    }
+}
+
+/// The guard flags of a sync that never deletes (US Federal): the update guard only,
+/// so no `--max-deletions` that would do nothing.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateGuardArgs {
+    /// Largest share (0–1) of matched organizations one run may update, when more than
+    /// 100 match.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.5, value_parser = parse_ratio)]
+    pub max_update_ratio: f64,
+    /// Lift the max_update_ratio guard for this run; an empty Salesforce result (no
+    /// accounts, no contacts) still stops it.
+    #[arg(long)]
+    pub allow_mass_changes: bool,
+}
+
+impl UpdateGuardArgs {
+    /// The guard settings: no deletion guards.
+    pub fn guard_config(&self) -> GuardConfig {
+        GuardConfig {
+            max_deletions: None,
             max_update_ratio: self.max_update_ratio,
             allow_mass_changes: self.allow_mass_changes,
         }

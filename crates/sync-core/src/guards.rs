@@ -9,8 +9,9 @@ use crate::diff::Plan;
 /// Guard settings (`--max-deletions`, `--max-update-ratio`, `--allow-mass-changes`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardConfig {
-    /// Most deletions allowed in one run.
-    pub max_deletions: usize,
+    /// Most deletions allowed in one run; `None` for a job that never deletes (US
+    /// Federal), whose report then lists no deletion guards.
+    pub max_deletions: Option<usize>,
     /// Largest share of matched orgs one run may update (when more than 100 match).
     pub max_update_ratio: f64,
     /// Lifts the deletion and update guards for one run.
@@ -20,7 +21,7 @@ pub struct GuardConfig {
 impl Default for GuardConfig {
     fn default() -> Self {
         GuardConfig {
-            max_deletions: 25,
+            max_deletions: Some(25),
             max_update_ratio: 0.5,
             allow_mass_changes: false,
         }
@@ -97,34 +98,35 @@ pub fn check_guards(plan: &Plan, config: &GuardConfig) -> Vec<Guard> {
             )
         }
     };
-    vec![
-        guard(
-            "no_accounts",
-            plan.salesforce_records == 0,
-            format!(
-                "Salesforce returned {} account record(s)",
-                plan.salesforce_records
-            ),
+    let mut guards = vec![guard(
+        "no_accounts",
+        plan.salesforce_records == 0,
+        format!(
+            "Salesforce returned {} account record(s)",
+            plan.salesforce_records
         ),
-        mass(
+    )];
+    if let Some(max_deletions) = config.max_deletions {
+        guards.push(mass(
             "max_deletions",
-            deletes > config.max_deletions,
-            format!("{deletes} deletion(s), limit {}", config.max_deletions),
+            deletes > max_deletions,
+            format!("{deletes} deletion(s), limit {max_deletions}"),
             config,
-        ),
-        mass(
+        ));
+        guards.push(mass(
             "deletion_ratio",
             large && ratio(deletes) > MAX_DELETION_RATIO,
             ratio_detail("deletion", deletes, MAX_DELETION_RATIO),
             config,
-        ),
-        mass(
-            "max_update_ratio",
-            large && ratio(updates) > config.max_update_ratio,
-            ratio_detail("update", updates, config.max_update_ratio),
-            config,
-        ),
-    ]
+        ));
+    }
+    guards.push(mass(
+        "max_update_ratio",
+        large && ratio(updates) > config.max_update_ratio,
+        ratio_detail("update", updates, config.max_update_ratio),
+        config,
+    ));
+    guards
 }
 
 /// The US Federal contacts guard: Salesforce returned no contacts.

@@ -15,8 +15,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use time::Date;
 
-use crate::cli::{CommonArgs, GuardArgs};
+use crate::cli::CommonArgs;
 use crate::config::Config;
+use crate::guards::GuardConfig;
 use crate::jobs::{global, load_mapping, us_federal, JobContext, RunOutcome};
 use crate::mapping::Instance;
 use crate::{exit, logging, Error};
@@ -63,7 +64,7 @@ pub fn no_sandbox() -> Error {
 pub fn main<S, F>(
     instance: Instance,
     common: &CommonArgs,
-    guards: &GuardArgs,
+    guards: GuardConfig,
     start_sandbox: S,
 ) -> ExitCode
 where
@@ -90,7 +91,7 @@ where
 async fn run<S, F>(
     instance: Instance,
     common: &CommonArgs,
-    guards: &GuardArgs,
+    guards: GuardConfig,
     start_sandbox: S,
 ) -> anyhow::Result<u8>
 where
@@ -111,7 +112,7 @@ where
         zendesk: config.zendesk_client(common.zd_rate_limit)?,
         today,
         dry_run: common.dry_run,
-        guards: guards.guard_config(),
+        guards,
     };
     let outcome = match instance {
         Instance::Global => global::run_global(&ctx, &mapping).await,

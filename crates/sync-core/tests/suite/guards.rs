@@ -107,7 +107,7 @@ fn allow_mass_changes_lifts_deletion_and_update_guards_but_not_empty_results() {
 #[test]
 fn custom_limits_and_no_contacts() {
     let config = GuardConfig {
-        max_deletions: 2,
+        max_deletions: Some(2),
         max_update_ratio: 0.1,
         allow_mass_changes: false,
     };
@@ -117,4 +117,18 @@ fn custom_limits_and_no_contacts() {
     );
     assert!(check_contacts_guard(0).tripped);
     assert!(!check_contacts_guard(1).tripped);
+}
+
+#[test]
+fn a_job_that_never_deletes_has_no_deletion_guards() {
+    let config = GuardConfig {
+        max_deletions: None,
+        ..GuardConfig::default()
+    };
+    let names: Vec<String> = check_guards(&plan(200, 150, 0), &config)
+        .into_iter()
+        .map(|g| g.name)
+        .collect();
+    assert_eq!(names, ["no_accounts", "max_update_ratio"]);
+    assert!(any_tripped(&check_guards(&plan(200, 150, 0), &config)));
 }
