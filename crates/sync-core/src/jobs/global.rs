@@ -10,11 +10,13 @@ use time::OffsetDateTime;
 use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, record_stop, record_users_applied, JobContext, RunOutcome};
+use super::{
+    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, RunOutcome,
+};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
 use crate::mapping::Mapping;
-use crate::users::{is_new_org, UserAction};
+use crate::users::is_new_org;
 use crate::{Error, Report};
 
 /// The binary's name, the report's `sync`.
@@ -83,28 +85,21 @@ fn sold_to_not_attempted(report: &mut Report, error: &Error) {
     }
 }
 
-/// After the sold-to writes stopped part-way: `changes[]` keeps the confirmed user
-/// writes, and a `not_attempted` entry counts the rest.
+/// After the sold-to writes stopped part-way: the confirmed writes are kept, the rest
+/// counted as not attempted.
 fn sold_to_stopped(report: &mut Report, done: &SoldToOutcome, error: &zendesk_client::Error) {
-    let Some(applied) = done.applied.as_ref() else {
-        report.record_not_attempted(format!(
+    match done.applied.as_ref() {
+        Some(applied) => record_users_stopped(
+            report,
+            "sold-to user",
+            done.plan.actions.len(),
+            applied,
+            error,
+        ),
+        None => report.record_not_attempted(format!(
             "sold-to users were not attempted: the run stopped on a Zendesk error ({error})"
-        ));
-        return;
-    };
-    let confirmed: BTreeSet<&str> = applied.done.iter().map(UserAction::email).collect();
-    report.keep_confirmed_changes("create_user", &confirmed);
-    report.keep_confirmed_changes("update_user", &confirmed);
-    let left = done
-        .plan
-        .actions
-        .len()
-        .saturating_sub(applied.done.len() + applied.failed.len());
-    report.record_not_attempted(format!(
-        "the run stopped on a Zendesk error ({error}): {left} of {} sold-to user writes were \
-         not applied (not sent, or sent in the call that failed); the next run retries them",
-        done.plan.actions.len()
-    ));
+        )),
+    }
 }
 
 /// The orgs that count as new for the sold-to step: those created in this run (in a

@@ -89,6 +89,26 @@ pub fn record_stop(report: &mut Report, error: &Error) {
 /// The `errors[]` kind of the error that stopped a run.
 pub const RUN_STOPPED: &str = "run_stopped";
 
+/// After user writes stopped part-way (US Federal users, Global sold-to users):
+/// `changes[]` keeps the confirmed writes, and a `not_attempted` entry counts the rest.
+/// `what` names the writes in that entry ("user", "sold-to user").
+pub fn record_users_stopped(
+    report: &mut Report,
+    what: &str,
+    planned: usize,
+    done: &UsersApplied,
+    error: &zendesk_client::Error,
+) {
+    let confirmed: BTreeSet<&str> = done.done.iter().map(UserAction::email).collect();
+    report.keep_confirmed_changes("create_user", &confirmed);
+    report.keep_confirmed_changes("update_user", &confirmed);
+    let left = planned.saturating_sub(done.done.len() + done.failed.len());
+    report.record_not_attempted(format!(
+        "the run stopped on a Zendesk error ({error}): {left} of {planned} {what} writes were \
+         not applied (not sent, or sent in the call that failed); the next run retries them"
+    ));
+}
+
 /// Turns planned user counts and changes into what was done (US Federal users and
 /// Global sold-to users alike): failed writes leave
 /// `changes[]`, count in `users.failed`, and become `errors[]` entries

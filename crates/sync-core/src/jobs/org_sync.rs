@@ -79,20 +79,32 @@ pub async fn read_records(
     query: &str,
     what: &'static str,
 ) -> Result<Vec<Value>, Error> {
-    let mut progress = Progress::new(what);
     let mut out = Vec::new();
+    each_record(salesforce, query, what, |record| out.push(record)).await?;
+    Ok(out)
+}
+
+/// Hands every record of a SOQL query to `sink` as its page arrives, logging progress;
+/// an undecodable record is logged and left out.
+async fn each_record(
+    salesforce: &sfdc_client::Client,
+    query: &str,
+    what: &'static str,
+    mut sink: impl FnMut(Value),
+) -> Result<(), Error> {
+    let mut progress = Progress::new(what);
     let mut stream = std::pin::pin!(salesforce.query::<Value>(query));
     while let Some(item) = stream.next().await {
         match item? {
             Ok(record) => {
                 progress.tick();
-                out.push(record);
+                sink(record);
             }
             Err(bad) => tracing::warn!(error = %bad, "undecodable {what} record left out"),
         }
     }
     progress.done();
-    Ok(out)
+    Ok(())
 }
 
 /// Streams every Zendesk organization (cursor pages of 100), logging progress.
@@ -114,19 +126,14 @@ pub async fn read_accounts(
     salesforce: &sfdc_client::Client,
     instance: Instance,
 ) -> Result<(usize, Decoded<Account>), Error> {
-    let mut progress = Progress::new("Salesforce accounts");
     let mut decoder = AccountDecoder::new(instance);
-    let mut stream = std::pin::pin!(salesforce.query::<Value>(accounts_query(instance)));
-    while let Some(item) = stream.next().await {
-        match item? {
-            Ok(record) => {
-                progress.tick();
-                decoder.push(record);
-            }
-            Err(bad) => tracing::warn!(error = %bad, "undecodable account record left out"),
-        }
-    }
-    progress.done();
+    each_record(
+        salesforce,
+        accounts_query(instance),
+        "Salesforce accounts",
+        |record| decoder.push(record),
+    )
+    .await?;
     Ok((decoder.records(), decoder.finish()))
 }
 

@@ -9,19 +9,22 @@
 //! included; a contact whose account's org could not be created is `no_organization`;
 //! and if the org phase could not reach Zendesk, the users phase does not run at all.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish_report, record_stop, record_users_applied, JobContext, Progress, RunOutcome};
-use crate::apply::federal_users::{apply_federal_users, UsersApplied};
+use super::{
+    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, Progress,
+    RunOutcome,
+};
+use crate::apply::federal_users::apply_federal_users;
 use crate::apply::{zendesk_user, Stopped};
 use crate::guards::check_contacts_guard;
 use crate::mapping::Mapping;
 use crate::model::{Contact, FindingKind};
-use crate::users::{plan_federal_users, UserAction, UserPlan};
+use crate::users::{plan_federal_users, UserPlan};
 use crate::{decode_contacts, soql, Error, Report, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
@@ -102,32 +105,10 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
         }
         Err(Stopped { done, error }) => {
             record_users_applied(report, &done);
-            users_stopped(report, &plan, &done, &error);
+            record_users_stopped(report, "user", plan.actions.len(), &done, &error);
             Err(error.into())
         }
     }
-}
-
-/// After the user writes stopped part-way: `changes[]` keeps the confirmed writes,
-/// and a `not_attempted` entry counts the rest.
-fn users_stopped(
-    report: &mut Report,
-    plan: &UserPlan,
-    done: &UsersApplied,
-    error: &zendesk_client::Error,
-) {
-    let confirmed: BTreeSet<&str> = done.done.iter().map(UserAction::email).collect();
-    report.keep_confirmed_changes("create_user", &confirmed);
-    report.keep_confirmed_changes("update_user", &confirmed);
-    let left = plan
-        .actions
-        .len()
-        .saturating_sub(done.done.len() + done.failed.len());
-    report.record_not_attempted(format!(
-        "the run stopped on a Zendesk error ({error}): {left} of {} user writes were not \
-         applied (not sent, or sent in the call that failed); the next run retries them",
-        plan.actions.len()
-    ));
 }
 
 /// Every Zendesk user, all roles (cursor pages of 100), logging progress: agents and
@@ -216,7 +197,8 @@ fn name_accounts(report: &mut Report, contacts: &[Contact]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::federal_users::UserFailure;
+    use crate::apply::federal_users::{UserFailure, UsersApplied};
+    use crate::users::UserAction;
 
     fn create(email: &str) -> UserAction {
         UserAction::Create {
