@@ -15,4 +15,5 @@ if [ ! -x "$venv/bin/check-jsonschema" ] || ! "$venv/bin/python" -c 'import ruam
 fi
 "$venv/bin/check-jsonschema" --version
 export CHECK_JSONSCHEMA="$venv/bin/check-jsonschema"
+export PYTHONDONTWRITEBYTECODE=1
 exec "$venv/bin/python" ci/tests/run_tests.py
