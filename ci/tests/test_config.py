@@ -108,6 +108,18 @@ class SchemaTests(unittest.TestCase):
                 out = validate(path)
                 self.assertEqual(out.returncode, 0, f"{path.name}: {out.stdout}{out.stderr}")
 
+    def test_jobs_with_their_templates_merged_validate(self):
+        # The schema does not look inside hidden templates (`.rust`, `.dry-run` …): validate
+        # every job again with its `extends` chain merged in, as GitLab will run it.
+        import json
+        _, jobs, _ = load_all()
+        merged = {n: {k: v for k, v in resolved(jobs, n).items()} for n in jobs if not n.startswith(".")}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "merged-jobs.json"
+            path.write_text(json.dumps(merged))
+            out = validate(path)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+
     def test_the_validation_really_runs(self):
         # Negative controls: an unknown job keyword, a bad `when`, a bad input type must fail,
         # so a green schema test means the files were checked.
