@@ -95,6 +95,9 @@ class GitLab:
         if body is not None:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        elif data is not None:
+            # A file upload (generic package): raw bytes, never parsed as a form.
+            headers["Content-Type"] = "application/octet-stream"
         req = urllib.request.Request(url, data=payload, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:

@@ -392,6 +392,7 @@ class ReleaseTests(TempDir):
             puts = mock.calls("PUT", r".*/packages/generic/zd-sfdc-sync-global/1\.4\.0/.*")
             self.assertEqual(len(puts), 2)
             self.assertTrue(all(h.get("job-token") == mock.job_token for _, _, h, _ in puts))
+            self.assertTrue(all(h.get("content-type") == "application/octet-stream" for _, _, h, _ in puts))
             self.assertNotIn(mock.job_token, out)
 
             got = run_sync.fetch("zd-sfdc-sync-global", "1.4.0", self.tmp / "bin", env)
