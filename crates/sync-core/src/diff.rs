@@ -2,6 +2,18 @@
 //! into a [`Plan`] of minimal writes: creates, updates (only changed fields; the
 //! full tag list when managed tags change), deletes, and the conflicts left alone.
 //! Pure and deterministic: everything is sorted by `salesforce_id`.
+//!
+//! [`diff_orgs`] runs these steps, one SPEC §5 rule each:
+//!
+//! - match key `salesforce_id`, orgs outside the result (`not_in_salesforce`):
+//!   `OrgIndex`;
+//! - per account, first match wins (`propose`): `duplicate_zendesk_org`
+//!   (`duplicate_org_finding`), untrusted plan (`unknown_tier`), delete of a
+//!   greatly-expired org unless `do_not_delete` ([`org_delete`]), update with only
+//!   what changed ([`patch_for`]; the full tag list on update: [`full_tag_list`]),
+//!   create ([`org_create`]);
+//! - `name_conflict` on create (`create_name_conflict`) and on rename
+//!   (`rename_conflict`), applied by `admit_with_names`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -195,7 +207,50 @@ pub fn plan_decoded(
     plan
 }
 
-/// The minimal patch turning `org` into `desired` (managed fields and tags only).
+/// Diffs evaluated accounts against the Zendesk orgs. `also_in_salesforce` holds
+/// ids of accounts returned but invalid (their orgs are not `not_in_salesforce`).
+///
+/// The steps: index the orgs by `salesforce_id` and name (`OrgIndex`); for each
+/// account in `salesforce_id` order, `propose` a create, an update, a delete or
+/// nothing; check the names the creates and renames want (`admit_with_names`);
+/// count the orgs outside the result.
+pub fn diff_orgs(
+    evaluations: &[Evaluation],
+    orgs: &[ZendeskOrg],
+    mapping: &Mapping,
+    also_in_salesforce: &BTreeSet<String>,
+) -> Plan {
+    let index = OrgIndex::new(orgs, mapping);
+    let mut plan = Plan {
+        salesforce_records: evaluations.len(),
+        zendesk_organizations: orgs.len(),
+        without_salesforce_id: index.without_salesforce_id,
+        ..Plan::default()
+    };
+    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
+    sorted.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    for eval in sorted {
+        let matches = index.matches(&eval.salesforce_id);
+        match propose(&mut plan, eval, matches, mapping) {
+            Proposal::Create(create) => creates.push(create),
+            Proposal::Update(update, org) => updates.push((update, org)),
+            Proposal::Settled => {}
+        }
+    }
+    plan.not_in_salesforce = index.not_in_salesforce(evaluations, also_in_salesforce);
+    let names = Names::new(index.names, &creates, &updates);
+    admit_with_names(&mut plan, creates, updates, &names);
+    plan.unchanged.sort();
+    plan.skipped
+        .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    plan
+}
+
+/// SPEC §5 update: the minimal patch turning `org` into `desired` (managed fields and
+/// tags only): the name if it differs, each managed field whose value differs
+/// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
     let desired = &evaluation.desired;
     let view = managed_view(org, mapping);
@@ -519,45 +574,4 @@ fn admit_with_names(
             plan.updates.push(update);
         }
     }
-}
-
-/// Diffs evaluated accounts against the Zendesk orgs. `also_in_salesforce` holds
-/// ids of accounts returned but invalid (their orgs are not `not_in_salesforce`).
-///
-/// The steps: index the orgs by `salesforce_id` and name ([`OrgIndex`]); for each
-/// account in `salesforce_id` order, [`propose`] a create, an update, a delete or
-/// nothing; check the names the creates and renames want ([`admit_with_names`]);
-/// count the orgs outside the result.
-pub fn diff_orgs(
-    evaluations: &[Evaluation],
-    orgs: &[ZendeskOrg],
-    mapping: &Mapping,
-    also_in_salesforce: &BTreeSet<String>,
-) -> Plan {
-    let index = OrgIndex::new(orgs, mapping);
-    let mut plan = Plan {
-        salesforce_records: evaluations.len(),
-        zendesk_organizations: orgs.len(),
-        without_salesforce_id: index.without_salesforce_id,
-        ..Plan::default()
-    };
-    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
-    sorted.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
-    let mut creates = Vec::new();
-    let mut updates = Vec::new();
-    for eval in sorted {
-        let matches = index.matches(&eval.salesforce_id);
-        match propose(&mut plan, eval, matches, mapping) {
-            Proposal::Create(create) => creates.push(create),
-            Proposal::Update(update, org) => updates.push((update, org)),
-            Proposal::Settled => {}
-        }
-    }
-    plan.not_in_salesforce = index.not_in_salesforce(evaluations, also_in_salesforce);
-    let names = Names::new(index.names, &creates, &updates);
-    admit_with_names(&mut plan, creates, updates, &names);
-    plan.unchanged.sort();
-    plan.skipped
-        .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
-    plan
 }

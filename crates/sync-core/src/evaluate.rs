@@ -1,6 +1,18 @@
 //! Evaluation of one account (SPEC §3–§4): its plan from current subscriptions,
 //! expiration date, "greatly expired", account type, and the desired Zendesk org
 //! with its managed tags. Pure: `today` is a parameter.
+//!
+//! [`evaluate_account`] runs these steps, one rule each, in SPEC order:
+//!
+//! - §3.2–§3.3 plan: [`is_current`], `scan_subscriptions` (highest-ranked current
+//!   plan, `unknown_tier`), `federal_fallback_plan` (US Federal
+//!   `Account.Support_Level__c`), `plan_of`; what an unknown tier costs is said by
+//!   `note_plan_from_other_subscriptions` / `note_org_held_for_unknown_tier`;
+//! - §3.4 [`expiration_date`];
+//! - §3.5 [`is_greatly_expired`] with [`three_years_before`];
+//! - §3.6 [`is_partner`], [`account_type`];
+//! - §4 `desired_org`: [`arr`], [`sales_segmentation`], [`market_segment`], and the
+//!   drop-down, region, health-score and checkbox rules of `DesiredFields`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,52 +46,36 @@ pub struct Evaluation {
     pub billing_accounts: Vec<BillingAccount>,
 }
 
-/// The same day three calendar years earlier; 29 February becomes 28 February.
-pub fn three_years_before(today: Date) -> Date {
-    let year = today.year() - 3;
-    Date::from_calendar_date(year, today.month(), today.day())
-        .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
-        .unwrap_or(Date::MIN)
-}
-
-/// `Type` → snake_case (`Former Customer` → `former_customer`).
-pub fn snake_case(raw: &str) -> String {
-    let mut out = String::new();
-    for c in raw.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
+/// Evaluates one valid account against a mapping on the run's `today`: its plan
+/// (§3.2–§3.3), expiration date (§3.4), greatly expired (§3.5), partner (§3.6) and
+/// desired org (§4).
+pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Evaluation {
+    let PlanResult {
+        plan,
+        trusted,
+        mut findings,
+    } = plan_of(account, mapping, today);
+    if !trusted {
+        note_org_held_for_unknown_tier(&mut findings);
     }
-    out.trim_end_matches('_').to_string()
-}
-
-fn eq(a: Option<&str>, b: &str) -> bool {
-    a.is_some_and(|a| a.trim().eq_ignore_ascii_case(b))
-}
-
-/// SPEC §3.6: the computed account type, first match wins. `None` when `Type` is blank.
-pub fn account_type(account: &Account) -> Option<String> {
-    let raw = account.account_type.as_deref()?;
-    if !raw.trim().eq_ignore_ascii_case("partner") {
-        return Some(snake_case(raw)).filter(|s| !s.is_empty());
+    let expired = plan == mapping.expired_plan();
+    let expiration_date = expiration_date(account);
+    let partner = is_partner(account);
+    let greatly_expired =
+        is_greatly_expired(mapping.instance(), expired, partner, expiration_date, today);
+    let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
+    findings.extend(desired_findings);
+    Evaluation {
+        salesforce_id: account.id18.clone(),
+        desired,
+        plan,
+        expiration_date,
+        greatly_expired,
+        trusted,
+        partner,
+        findings,
+        billing_accounts: account.billing_accounts.clone(),
     }
-    let track = account.partner_track.as_deref();
-    let kind = if eq(account.partner_status.as_deref(), "Former") {
-        "former_partner"
-    } else if eq(account.partner_type.as_deref(), "Alliance") {
-        "alliance_partner"
-    } else if eq(track, "Open") {
-        "open_partner"
-    } else if eq(track, "Select") {
-        "select_partner"
-    } else if eq(track, "Technology") {
-        "technology_partner"
-    } else {
-        "partner"
-    };
-    Some(kind.to_string())
 }
 
 /// How an `unknown_tier` finding on an ended subscription ends.
@@ -268,10 +264,12 @@ pub fn expiration_date(account: &Account) -> Option<Date> {
         .or(account.next_renewal)
 }
 
-/// SPEC §3.6: whether `Type` is `Partner` (any case). Partners are never greatly
-/// expired, so never deleted.
-pub fn is_partner(account: &Account) -> bool {
-    eq(account.account_type.as_deref(), "Partner")
+/// SPEC §3.5: the same day three calendar years earlier; 29 February becomes 28 February.
+pub fn three_years_before(today: Date) -> Date {
+    let year = today.year() - 3;
+    Date::from_calendar_date(year, today.month(), today.day())
+        .or_else(|_| Date::from_calendar_date(year, Month::February, 28))
+        .unwrap_or(Date::MIN)
 }
 
 /// SPEC §3.5, greatly expired (Global only): the plan is `expired`, the expiration
@@ -288,6 +286,53 @@ pub fn is_greatly_expired(
         && expired
         && !partner
         && expiration_date.is_some_and(|d| d <= three_years_before(today))
+}
+
+/// SPEC §3.6: whether `Type` is `Partner` (any case). Partners are never greatly
+/// expired, so never deleted.
+pub fn is_partner(account: &Account) -> bool {
+    eq(account.account_type.as_deref(), "Partner")
+}
+
+/// SPEC §3.6: any `Type` but `Partner` → snake_case (`Former Customer` → `former_customer`).
+pub fn snake_case(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.trim().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// Whether a Salesforce text equals `b`, trimmed and in any case.
+fn eq(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.trim().eq_ignore_ascii_case(b))
+}
+
+/// SPEC §3.6: the computed account type, first match wins. `None` when `Type` is blank.
+pub fn account_type(account: &Account) -> Option<String> {
+    let raw = account.account_type.as_deref()?;
+    if !raw.trim().eq_ignore_ascii_case("partner") {
+        return Some(snake_case(raw)).filter(|s| !s.is_empty());
+    }
+    let track = account.partner_track.as_deref();
+    let kind = if eq(account.partner_status.as_deref(), "Former") {
+        "former_partner"
+    } else if eq(account.partner_type.as_deref(), "Alliance") {
+        "alliance_partner"
+    } else if eq(track, "Open") {
+        "open_partner"
+    } else if eq(track, "Select") {
+        "select_partner"
+    } else if eq(track, "Technology") {
+        "technology_partner"
+    } else {
+        "partner"
+    };
+    Some(kind.to_string())
 }
 
 /// SPEC §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.
@@ -482,36 +527,4 @@ fn desired_org(
         managed_tags: d.tags,
     };
     (desired, d.findings)
-}
-
-/// Evaluates one valid account against a mapping on the run's `today`: its plan
-/// (§3.2–§3.3), expiration date (§3.4), greatly expired (§3.5), partner (§3.6) and
-/// desired org (§4).
-pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Evaluation {
-    let PlanResult {
-        plan,
-        trusted,
-        mut findings,
-    } = plan_of(account, mapping, today);
-    if !trusted {
-        note_org_held_for_unknown_tier(&mut findings);
-    }
-    let expired = plan == mapping.expired_plan();
-    let expiration_date = expiration_date(account);
-    let partner = is_partner(account);
-    let greatly_expired =
-        is_greatly_expired(mapping.instance(), expired, partner, expiration_date, today);
-    let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
-    findings.extend(desired_findings);
-    Evaluation {
-        salesforce_id: account.id18.clone(),
-        desired,
-        plan,
-        expiration_date,
-        greatly_expired,
-        trusted,
-        partner,
-        findings,
-        billing_accounts: account.billing_accounts.clone(),
-    }
 }

@@ -2,6 +2,13 @@
 //! value tables (plans with rank and aliases, regions, drop-down options, checkbox
 //! tags, case settings). Embedded as defaults, loadable from a path, validated in
 //! full (every problem listed), and checked against Zendesk's `organization_fields`.
+//!
+//! Validation ([`Mapping::from_file`]) is a list of checks, one table each:
+//! `check_field_keys`, `check_field_tables` (drop-downs have options, checkboxes a
+//! tag), `check_dropdown_options` and `check_checkbox_tags` (SPEC §4 managed tags:
+//! valid, and no tag managed by two fields), `check_plans` and `check_plan_aliases`
+//! (SPEC §3.2–§3.3), `check_regions`, `check_deletion` (SPEC §5: the protect tag is
+//! not a managed tag), `check_cases` (SPEC §7).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
