@@ -297,10 +297,10 @@ fn decide_contact_user(
 /// US Federal contacts → user decisions. `org_ids` maps `salesforce_id` → org id
 /// (including orgs created this run); `users` are all Zendesk users.
 ///
-/// SPEC §6, in order: invalid contacts are reported ([`validate_contact`]); every
+/// SPEC §6, in order: invalid contacts are reported (`validate_contact`); every
 /// contact whose lowercased email another contact shares is dropped
 /// (`duplicate_email`); one whose account has no org is `no_organization`; the rest
-/// are matched to users by email ([`decide_contact_user`]).
+/// are matched to users by email (`decide_contact_user`).
 pub fn plan_federal_users(
     contacts: &[Contact],
     org_ids: &BTreeMap<String, u64>,
