@@ -2,6 +2,18 @@
 //! into a [`Plan`] of minimal writes: creates, updates (only changed fields; the
 //! full tag list when managed tags change), deletes, and the conflicts left alone.
 //! Pure and deterministic: everything is sorted by `salesforce_id`.
+//!
+//! [`diff_orgs`] runs these steps, one SPEC §5 rule each:
+//!
+//! - match key `salesforce_id`, orgs outside the result (`not_in_salesforce`):
+//!   `OrgIndex`;
+//! - per account, first match wins (`propose`): `duplicate_zendesk_org`
+//!   (`duplicate_org_finding`), untrusted plan (`unknown_tier`), delete of a
+//!   greatly-expired org unless `do_not_delete` ([`org_delete`]), update with only
+//!   what changed ([`patch_for`]; the full tag list on update: [`full_tag_list`]),
+//!   create ([`org_create`]);
+//! - `name_conflict` on create (`create_name_conflict`) and on rename
+//!   (`rename_conflict`), applied by `admit_with_names`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -195,7 +207,50 @@ pub fn plan_decoded(
     plan
 }
 
-/// The minimal patch turning `org` into `desired` (managed fields and tags only).
+/// Diffs evaluated accounts against the Zendesk orgs. `also_in_salesforce` holds
+/// ids of accounts returned but invalid (their orgs are not `not_in_salesforce`).
+///
+/// The steps: index the orgs by `salesforce_id` and name (`OrgIndex`); for each
+/// account in `salesforce_id` order, `propose` a create, an update, a delete or
+/// nothing; check the names the creates and renames want (`admit_with_names`);
+/// count the orgs outside the result.
+pub fn diff_orgs(
+    evaluations: &[Evaluation],
+    orgs: &[ZendeskOrg],
+    mapping: &Mapping,
+    also_in_salesforce: &BTreeSet<String>,
+) -> Plan {
+    let index = OrgIndex::new(orgs, mapping);
+    let mut plan = Plan {
+        salesforce_records: evaluations.len(),
+        zendesk_organizations: orgs.len(),
+        without_salesforce_id: index.without_salesforce_id,
+        ..Plan::default()
+    };
+    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
+    sorted.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    let mut creates = Vec::new();
+    let mut updates = Vec::new();
+    for eval in sorted {
+        let matches = index.matches(&eval.salesforce_id);
+        match propose(&mut plan, eval, matches, mapping) {
+            Proposal::Create(create) => creates.push(create),
+            Proposal::Update(update, org) => updates.push((update, org)),
+            Proposal::Settled => {}
+        }
+    }
+    plan.not_in_salesforce = index.not_in_salesforce(evaluations, also_in_salesforce);
+    let names = Names::new(index.names, &creates, &updates);
+    admit_with_names(&mut plan, creates, updates, &names);
+    plan.unchanged.sort();
+    plan.skipped
+        .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    plan
+}
+
+/// SPEC §5 update: the minimal patch turning `org` into `desired` (managed fields and
+/// tags only): the name if it differs, each managed field whose value differs
+/// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
     let desired = &evaluation.desired;
     let view = managed_view(org, mapping);
@@ -209,185 +264,309 @@ pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -
         }
     }
     if view.managed_tags != desired.managed_tags {
-        let tags: BTreeSet<String> = view
-            .unmanaged_tags
-            .iter()
-            .chain(desired.managed_tags.iter())
-            .cloned()
-            .collect();
-        patch.tags = Some(tags.into_iter().collect());
+        patch.tags = Some(full_tag_list(&view.unmanaged_tags, &desired.managed_tags));
     }
     patch
 }
 
+/// SPEC §5, the full tag list on update: a Zendesk tag write replaces all tags, so
+/// when the managed tags change the update sends the org's unmanaged tags ∪ the
+/// desired managed tags, sorted and without duplicates.
+pub fn full_tag_list(
+    unmanaged: &BTreeSet<String>,
+    desired_managed: &BTreeSet<String>,
+) -> Vec<String> {
+    let tags: BTreeSet<&String> = unmanaged.iter().chain(desired_managed).collect();
+    tags.into_iter().cloned().collect()
+}
+
+/// SPEC §5 create: the org of an account with no matching org. Unset fields (and an
+/// unchecked checkbox) are left out; its tags are the desired managed tags.
+pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
+    let desired = &evaluation.desired;
+    OrgCreate {
+        salesforce_id: evaluation.salesforce_id.clone(),
+        name: desired.name.clone(),
+        organization_fields: desired
+            .fields
+            .iter()
+            .filter_map(|(k, v)| match v {
+                None | Some(FieldValue::Bool(false)) => None,
+                Some(v) => Some((k.clone(), v.clone())),
+            })
+            .collect(),
+        tags: desired.managed_tags.iter().cloned().collect(),
+    }
+}
+
+/// SPEC §5 delete (Global only): the matching org of a greatly-expired account is
+/// deleted, unless the mapping's instance keeps them or the org has the protect tag
+/// (`do_not_delete`; then it is updated like any other org).
+pub fn org_delete(
+    evaluation: &Evaluation,
+    org: &ZendeskOrg,
+    mapping: &Mapping,
+) -> Option<OrgDelete> {
+    let deletes = evaluation.greatly_expired
+        && mapping.deletes_greatly_expired()
+        && !org.has_tag(mapping.protect_tag());
+    deletes.then(|| OrgDelete {
+        salesforce_id: evaluation.salesforce_id.clone(),
+        id: org.id,
+        name: org.name.clone(),
+    })
+}
+
+/// The key a name is compared by (SPEC §5: case-insensitive, trimmed).
 fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-/// Diffs evaluated accounts against the Zendesk orgs. `also_in_salesforce` holds
-/// ids of accounts returned but invalid (their orgs are not `not_in_salesforce`).
-pub fn diff_orgs(
-    evaluations: &[Evaluation],
-    orgs: &[ZendeskOrg],
-    mapping: &Mapping,
-    also_in_salesforce: &BTreeSet<String>,
-) -> Plan {
-    let mut plan = Plan {
-        salesforce_records: evaluations.len(),
-        zendesk_organizations: orgs.len(),
-        ..Plan::default()
-    };
-    let mut by_id: BTreeMap<String, Vec<&ZendeskOrg>> = BTreeMap::new();
-    let mut existing_names: BTreeMap<String, BTreeSet<u64>> = BTreeMap::new();
-    for org in orgs {
-        existing_names
-            .entry(name_key(&org.name))
-            .or_default()
-            .insert(org.id);
-        match org.salesforce_id(mapping) {
-            Some(id) => by_id.entry(id).or_default().push(org),
-            None => plan.without_salesforce_id += 1,
-        }
-    }
-    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
-    sorted.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+/// The Zendesk orgs, indexed for the diff (SPEC §5 match key: the org field
+/// `salesforce_id`).
+struct OrgIndex<'o> {
+    /// `salesforce_id` → the orgs carrying it (more than one is a conflict).
+    by_id: BTreeMap<String, Vec<&'o ZendeskOrg>>,
+    /// Name key → the ids of the orgs holding that name.
+    names: BTreeMap<String, BTreeSet<u64>>,
+    /// Orgs without a `salesforce_id` (untouched).
+    without_salesforce_id: usize,
+}
 
-    let mut creates = Vec::new();
-    let mut updates: Vec<(OrgUpdate, &ZendeskOrg)> = Vec::new();
-    let skip = |plan: &mut Plan, id: &str, reason: &str| {
-        plan.skipped.push(Skipped {
-            salesforce_id: id.to_string(),
-            reason: reason.to_string(),
-        })
-    };
-    for eval in &sorted {
-        let id = eval.salesforce_id.as_str();
-        plan.findings.extend(eval.findings.iter().cloned());
-        let sold_to = sold_to_contacts(&eval.billing_accounts);
-        if !sold_to.is_empty() {
-            plan.sold_to.insert(id.to_string(), sold_to);
-        }
-        let matches = by_id.get(id).map(Vec::as_slice).unwrap_or_default();
-        if matches.len() > 1 {
-            let ids: Vec<String> = matches.iter().map(|o| o.id.to_string()).collect();
-            plan.findings.push(Finding::account(
-                FindingKind::DuplicateZendeskOrg,
-                Some(id),
-                format!(
-                    "Zendesk orgs {} share this salesforce_id; none is changed",
-                    ids.join(", ")
-                ),
-            ));
-            skip(&mut plan, id, "duplicate_zendesk_org");
-            continue;
-        }
-        if let Some(org) = matches.first() {
-            plan.matched += 1;
-            plan.org_ids.insert(id.to_string(), org.id);
-        }
-        if !eval.trusted {
-            skip(&mut plan, id, "unknown_tier");
-            continue;
-        }
-        match matches.first() {
-            Some(org) => {
-                if eval.greatly_expired
-                    && mapping.deletes_greatly_expired()
-                    && !org.has_tag(mapping.protect_tag())
-                {
-                    plan.deletes.push(OrgDelete {
-                        salesforce_id: id.to_string(),
-                        id: org.id,
-                        name: org.name.clone(),
-                    });
-                    continue;
-                }
-                let patch = patch_for(eval, org, mapping);
-                if patch.is_empty() {
-                    plan.unchanged.push(id.to_string());
-                } else {
-                    let update = OrgUpdate {
-                        salesforce_id: id.to_string(),
-                        id: org.id,
-                        patch,
-                    };
-                    updates.push((update, *org));
-                }
+impl<'o> OrgIndex<'o> {
+    fn new(orgs: &'o [ZendeskOrg], mapping: &Mapping) -> Self {
+        let mut index = OrgIndex {
+            by_id: BTreeMap::new(),
+            names: BTreeMap::new(),
+            without_salesforce_id: 0,
+        };
+        for org in orgs {
+            index
+                .names
+                .entry(name_key(&org.name))
+                .or_default()
+                .insert(org.id);
+            match org.salesforce_id(mapping) {
+                Some(id) => index.by_id.entry(id).or_default().push(org),
+                None => index.without_salesforce_id += 1,
             }
-            None if eval.greatly_expired => skip(&mut plan, id, "greatly_expired_without_org"),
-            None => creates.push(OrgCreate {
-                salesforce_id: id.to_string(),
-                name: eval.desired.name.clone(),
-                organization_fields: eval
-                    .desired
-                    .fields
-                    .iter()
-                    .filter_map(|(k, v)| match v {
-                        None | Some(FieldValue::Bool(false)) => None,
-                        Some(v) => Some((k.clone(), v.clone())),
-                    })
-                    .collect(),
-                tags: eval.desired.managed_tags.iter().cloned().collect(),
-            }),
         }
+        index
     }
 
-    // Names claimed by this run: creates and renames.
-    let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
-    for c in &creates {
-        *claimed.entry(name_key(&c.name)).or_default() += 1;
+    /// The orgs whose `salesforce_id` is this account's.
+    fn matches(&self, salesforce_id: &str) -> &[&'o ZendeskOrg] {
+        self.by_id
+            .get(salesforce_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
-    for (u, _) in &updates {
-        if let Some(name) = &u.patch.name {
+
+    /// SPEC §5 untouched: orgs whose `salesforce_id` is not among the accounts
+    /// returned (evaluated, or returned but invalid) are `not_in_salesforce`.
+    fn not_in_salesforce(
+        &self,
+        evaluations: &[Evaluation],
+        also_in_salesforce: &BTreeSet<String>,
+    ) -> usize {
+        let evaluated: BTreeSet<&str> = evaluations
+            .iter()
+            .map(|e| e.salesforce_id.as_str())
+            .collect();
+        self.by_id
+            .iter()
+            .filter(|(id, _)| !evaluated.contains(id.as_str()) && !also_in_salesforce.contains(*id))
+            .map(|(_, orgs)| orgs.len())
+            .sum()
+    }
+}
+
+impl Plan {
+    /// Records an account not synced this run.
+    fn skip(&mut self, salesforce_id: &str, reason: &str) {
+        self.skipped.push(Skipped {
+            salesforce_id: salesforce_id.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+}
+
+/// What the diff proposes for one account before names are checked.
+enum Proposal<'o> {
+    /// An org to create.
+    Create(OrgCreate),
+    /// An update of this org.
+    Update(OrgUpdate, &'o ZendeskOrg),
+    /// Decided already (deleted, unchanged or skipped).
+    Settled,
+}
+
+/// SPEC §5 `duplicate_zendesk_org`: two Zendesk orgs with one `salesforce_id`; none
+/// is changed.
+fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Finding {
+    let ids: Vec<String> = matches.iter().map(|o| o.id.to_string()).collect();
+    Finding::account(
+        FindingKind::DuplicateZendeskOrg,
+        Some(salesforce_id),
+        format!(
+            "Zendesk orgs {} share this salesforce_id; none is changed",
+            ids.join(", ")
+        ),
+    )
+}
+
+/// SPEC §5 for one account and the orgs matching it: records its findings and
+/// sold-to contacts, then, first match wins: a duplicate org is left alone; an
+/// untrusted plan (`unknown_tier`) changes nothing; a matching org is deleted
+/// ([`org_delete`]), unchanged, or updated ([`patch_for`]); with no org, a greatly
+/// expired account is skipped and any other is created ([`org_create`]).
+fn propose<'o>(
+    plan: &mut Plan,
+    eval: &Evaluation,
+    matches: &[&'o ZendeskOrg],
+    mapping: &Mapping,
+) -> Proposal<'o> {
+    let id = eval.salesforce_id.as_str();
+    plan.findings.extend(eval.findings.iter().cloned());
+    let sold_to = sold_to_contacts(&eval.billing_accounts);
+    if !sold_to.is_empty() {
+        plan.sold_to.insert(id.to_string(), sold_to);
+    }
+    if matches.len() > 1 {
+        plan.findings.push(duplicate_org_finding(id, matches));
+        plan.skip(id, "duplicate_zendesk_org");
+        return Proposal::Settled;
+    }
+    if let Some(org) = matches.first() {
+        plan.matched += 1;
+        plan.org_ids.insert(id.to_string(), org.id);
+    }
+    if !eval.trusted {
+        plan.skip(id, "unknown_tier");
+        return Proposal::Settled;
+    }
+    let Some(org) = matches.first().copied() else {
+        if eval.greatly_expired {
+            plan.skip(id, "greatly_expired_without_org");
+            return Proposal::Settled;
+        }
+        return Proposal::Create(org_create(eval));
+    };
+    if let Some(delete) = org_delete(eval, org, mapping) {
+        plan.deletes.push(delete);
+        return Proposal::Settled;
+    }
+    let patch = patch_for(eval, org, mapping);
+    if patch.is_empty() {
+        plan.unchanged.push(id.to_string());
+        return Proposal::Settled;
+    }
+    let update = OrgUpdate {
+        salesforce_id: id.to_string(),
+        id: org.id,
+        patch,
+    };
+    Proposal::Update(update, org)
+}
+
+/// Who holds or wants each name this run (SPEC §5 `name_conflict`), by name key.
+struct Names {
+    /// The ids of the Zendesk orgs holding each name.
+    held: BTreeMap<String, BTreeSet<u64>>,
+    /// How many creates and renames of this run want each name.
+    claimed: BTreeMap<String, usize>,
+}
+
+impl Names {
+    /// The names held in Zendesk, and those this run's creates and renames claim.
+    fn new(
+        held: BTreeMap<String, BTreeSet<u64>>,
+        creates: &[OrgCreate],
+        updates: &[(OrgUpdate, &ZendeskOrg)],
+    ) -> Self {
+        let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+        let renames = updates.iter().filter_map(|(u, _)| u.patch.name.as_ref());
+        for name in creates.iter().map(|c| &c.name).chain(renames) {
             *claimed.entry(name_key(name)).or_default() += 1;
         }
+        Names { held, claimed }
     }
+
+    /// An org other than `except` that holds the name.
+    fn holder(&self, name: &str, except: Option<u64>) -> Option<u64> {
+        self.held
+            .get(&name_key(name))
+            .and_then(|ids| ids.iter().copied().find(|i| Some(*i) != except))
+    }
+
+    /// Whether more than one create or rename of this run wants the name.
+    fn wanted_twice(&self, name: &str) -> bool {
+        self.claimed.get(&name_key(name)).copied().unwrap_or(0) > 1
+    }
+}
+
+/// SPEC §5 `name_conflict` on create: an account to create whose name
+/// (case-insensitive) is another org's or another new account's is not created.
+fn create_name_conflict(create: &OrgCreate, names: &Names) -> Option<Finding> {
+    let holder = names.holder(&create.name, None);
+    if holder.is_none() && !names.wanted_twice(&create.name) {
+        return None;
+    }
+    let why = match holder {
+        Some(id) => format!("held by Zendesk org {id}"),
+        None => "wanted by another new account".to_string(),
+    };
+    Some(Finding::account(
+        FindingKind::NameConflict,
+        Some(&create.salesforce_id),
+        format!("cannot create org {:?}: the name is {why}", create.name),
+    ))
+}
+
+/// SPEC §5 `name_conflict` on update: a rename onto a name another org holds (or
+/// another create or rename of this run wants) is not sent; the rest of the update is.
+fn rename_conflict(update: &OrgUpdate, org: &ZendeskOrg, names: &Names) -> Option<Finding> {
+    let name = update.patch.name.as_deref()?;
+    let holder = names.holder(name, Some(org.id));
+    if holder.is_none() && !names.wanted_twice(name) {
+        return None;
+    }
+    let why = match holder {
+        Some(id) => format!("Zendesk org {id} holds that name"),
+        None => "another account's org is created or renamed to it this run".to_string(),
+    };
+    Some(Finding::account(
+        FindingKind::NameConflict,
+        Some(&update.salesforce_id),
+        format!(
+            "org {} is not renamed from {:?} to {:?}: {why}",
+            org.id, org.name, name
+        ),
+    ))
+}
+
+/// Adds the creates and updates that survive the name checks to the plan: a create
+/// with a name conflict is skipped (`name_conflict`); an update loses only its rename
+/// (and is unchanged if nothing else is left).
+fn admit_with_names(
+    plan: &mut Plan,
+    creates: Vec<OrgCreate>,
+    updates: Vec<(OrgUpdate, &ZendeskOrg)>,
+    names: &Names,
+) {
     for create in creates {
-        let key = name_key(&create.name);
-        let holder = existing_names
-            .get(&key)
-            .and_then(|ids| ids.iter().next().copied());
-        if holder.is_some() || claimed.get(&key).copied().unwrap_or(0) > 1 {
-            plan.findings.push(Finding::account(
-                FindingKind::NameConflict,
-                Some(&create.salesforce_id),
-                format!(
-                    "cannot create org {:?}: the name is {}",
-                    create.name,
-                    match holder {
-                        Some(id) => format!("held by Zendesk org {id}"),
-                        None => "wanted by another new account".to_string(),
-                    }
-                ),
-            ));
-            skip(&mut plan, &create.salesforce_id, "name_conflict");
-        } else {
-            plan.creates.push(create);
+        match create_name_conflict(&create, names) {
+            Some(finding) => {
+                plan.findings.push(finding);
+                plan.skip(&create.salesforce_id, "name_conflict");
+            }
+            None => plan.creates.push(create),
         }
     }
     for (mut update, org) in updates {
-        if let Some(name) = update.patch.name.clone() {
-            let key = name_key(&name);
-            let holder = existing_names
-                .get(&key)
-                .and_then(|ids| ids.iter().copied().find(|i| *i != org.id));
-            if holder.is_some() || claimed.get(&key).copied().unwrap_or(0) > 1 {
-                let why = match holder {
-                    Some(id) => format!("Zendesk org {id} holds that name"),
-                    None => {
-                        "another account's org is created or renamed to it this run".to_string()
-                    }
-                };
-                plan.findings.push(Finding::account(
-                    FindingKind::NameConflict,
-                    Some(&update.salesforce_id),
-                    format!(
-                        "org {} is not renamed from {:?} to {:?}: {why}",
-                        org.id, org.name, name
-                    ),
-                ));
-                update.patch.name = None;
-            }
+        if let Some(finding) = rename_conflict(&update, org, names) {
+            plan.findings.push(finding);
+            update.patch.name = None;
         }
         if update.patch.is_empty() {
             plan.unchanged.push(update.salesforce_id);
@@ -395,18 +574,4 @@ pub fn diff_orgs(
             plan.updates.push(update);
         }
     }
-    plan.unchanged.sort();
-
-    let evaluated: BTreeSet<&str> = evaluations
-        .iter()
-        .map(|e| e.salesforce_id.as_str())
-        .collect();
-    plan.not_in_salesforce = by_id
-        .iter()
-        .filter(|(id, _)| !evaluated.contains(id.as_str()) && !also_in_salesforce.contains(*id))
-        .map(|(_, orgs)| orgs.len())
-        .sum();
-    plan.skipped
-        .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
-    plan
 }

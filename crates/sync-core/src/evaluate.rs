@@ -1,6 +1,18 @@
 //! Evaluation of one account (SPEC §3–§4): its plan from current subscriptions,
 //! expiration date, "greatly expired", account type, and the desired Zendesk org
 //! with its managed tags. Pure: `today` is a parameter.
+//!
+//! [`evaluate_account`] runs these steps, one rule each, in SPEC order:
+//!
+//! - §3.2–§3.3 plan: [`is_current`], `scan_subscriptions` (highest-ranked current
+//!   plan, `unknown_tier`), `federal_fallback_plan` (US Federal
+//!   `Account.Support_Level__c`), `plan_of`; what an unknown tier costs is said by
+//!   `note_plan_from_other_subscriptions` / `note_org_held_for_unknown_tier`;
+//! - §3.4 [`expiration_date`];
+//! - §3.5 [`is_greatly_expired`] with [`three_years_before`];
+//! - §3.6 [`is_partner`], [`account_type`];
+//! - §4 `desired_org`: [`arr`], [`sales_segmentation`], [`market_segment`], and the
+//!   drop-down, region, health-score and checkbox rules of `DesiredFields`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -34,7 +46,225 @@ pub struct Evaluation {
     pub billing_accounts: Vec<BillingAccount>,
 }
 
-/// The same day three calendar years earlier; 29 February becomes 28 February.
+/// Evaluates one valid account against a mapping on the run's `today`: its plan
+/// (§3.2–§3.3), expiration date (§3.4), greatly expired (§3.5), partner (§3.6) and
+/// desired org (§4).
+pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Evaluation {
+    let PlanResult {
+        plan,
+        trusted,
+        mut findings,
+    } = plan_of(account, mapping, today);
+    if !trusted {
+        note_org_held_for_unknown_tier(&mut findings);
+    }
+    let expired = plan == mapping.expired_plan();
+    let expiration_date = expiration_date(account);
+    let partner = is_partner(account);
+    let greatly_expired =
+        is_greatly_expired(mapping.instance(), expired, partner, expiration_date, today);
+    let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
+    findings.extend(desired_findings);
+    Evaluation {
+        salesforce_id: account.id18.clone(),
+        desired,
+        plan,
+        expiration_date,
+        greatly_expired,
+        trusted,
+        partner,
+        findings,
+        billing_accounts: account.billing_accounts.clone(),
+    }
+}
+
+/// How an `unknown_tier` finding on an ended subscription ends.
+const ENDED: &str = " (the subscription has ended, so it does not count)";
+
+/// SPEC §3.2: a subscription is current when its end date is absent or ≥ today.
+pub fn is_current(end: Option<Date>, today: Date) -> bool {
+    end.is_none_or(|end| end >= today)
+}
+
+/// One Active subscription of either kind, as the plan rules read it.
+struct Subscription<'a> {
+    /// `customer subscription` or `Zuora subscription` (for findings).
+    what: &'static str,
+    /// The raw tier.
+    tier: Option<&'a str>,
+    /// The end date.
+    end: Option<Date>,
+}
+
+/// SPEC §3.2: the customer subscriptions (tier = `Product_Tier_Name_Short__c` else
+/// `Plan_Name__c`), then the Zuora ones (tier = `Support_Level__c`).
+fn subscriptions(account: &Account) -> impl Iterator<Item = Subscription<'_>> {
+    let customer = account.customer_subscriptions.iter().map(|s| Subscription {
+        what: "customer subscription",
+        tier: s.tier.as_deref(),
+        end: s.end,
+    });
+    let zuora = account.zuora_subscriptions.iter().map(|s| Subscription {
+        what: "Zuora subscription",
+        tier: s.tier.as_deref(),
+        end: s.end,
+    });
+    customer.chain(zuora)
+}
+
+/// What an account's subscriptions say about its plan (SPEC §3.2–§3.3).
+#[derive(Default)]
+struct SubscriptionScan {
+    /// The highest-ranked plan among current subscriptions, with its rank.
+    best: Option<(usize, String)>,
+    /// Whether a current subscription has an unknown tier.
+    unknown_current: bool,
+    /// One `unknown_tier` finding per raw tier (any case) and currency.
+    findings: Vec<Finding>,
+    /// The (lowercased tier, current) pairs already reported.
+    reported: BTreeSet<(String, bool)>,
+}
+
+/// SPEC §3.2–§3.3: reads every subscription: the highest-ranked plan among the
+/// current ones wins; an unknown tier is reported (`unknown_tier`) once per raw tier
+/// and currency, saying when its subscription has ended and so does not count.
+fn scan_subscriptions(account: &Account, mapping: &Mapping, today: Date) -> SubscriptionScan {
+    let mut scan = SubscriptionScan::default();
+    for sub in subscriptions(account) {
+        let current = is_current(sub.end, today);
+        match sub.tier.and_then(|t| mapping.plan_for_tier(t)) {
+            Some(plan) => {
+                if let (true, Some(rank)) = (current, mapping.plan_rank(plan)) {
+                    if scan.best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                        scan.best = Some((rank, plan.to_string()));
+                    }
+                }
+            }
+            None => {
+                scan.unknown_current |= current;
+                let raw = sub.tier.unwrap_or("");
+                if scan.reported.insert((raw.to_lowercase(), current)) {
+                    let finding = unknown_tier_finding(&account.id18, sub.what, raw, current);
+                    scan.findings.push(finding);
+                }
+            }
+        }
+    }
+    scan
+}
+
+/// SPEC §3.2: the `unknown_tier` finding of one subscription.
+fn unknown_tier_finding(id: &str, what: &str, raw: &str, current: bool) -> Finding {
+    let mut message = if raw.is_empty() {
+        format!("a {what} has no tier")
+    } else {
+        format!("{what} tier {raw:?} is not in the mapping's plan table")
+    };
+    if !current {
+        message.push_str(ENDED);
+    }
+    Finding::account(FindingKind::UnknownTier, Some(id), message)
+}
+
+/// SPEC §3.2: an unknown tier beside a known current plan costs nothing; each
+/// `unknown_tier` finding of a current subscription says where the plan came from.
+fn note_plan_from_other_subscriptions(findings: &mut [Finding], plan: &str) {
+    for f in findings.iter_mut().filter(|f| !f.message.ends_with(ENDED)) {
+        f.message.push_str(&format!(
+            "; the plan ({plan}) comes from the account's other current subscriptions"
+        ));
+    }
+}
+
+/// SPEC §3.2: an untrusted plan holds the org as it is (never downgraded to
+/// `expired`); each `unknown_tier` finding of a current subscription says so.
+fn note_org_held_for_unknown_tier(findings: &mut [Finding]) {
+    for f in findings
+        .iter_mut()
+        .filter(|f| f.kind == FindingKind::UnknownTier && !f.message.ends_with(ENDED))
+    {
+        f.message.push_str(
+            "; no current subscription has a known tier, so its org is neither created nor changed this run",
+        );
+    }
+}
+
+/// SPEC §3.3 (US Federal): with no plan from any subscription, the plan of
+/// `Account.Support_Level__c` through the same table. `None` when the account has no
+/// support level; `Err` with the `unknown_tier` finding when the table lacks it.
+fn federal_fallback_plan(account: &Account, mapping: &Mapping) -> Option<Result<String, Finding>> {
+    let raw = account.support_level.as_deref()?;
+    Some(match mapping.plan_for_tier(raw) {
+        Some(plan) => Ok(plan.to_string()),
+        None => Err(Finding::account(
+            FindingKind::UnknownTier,
+            Some(&account.id18),
+            format!("account Support_Level__c {raw:?} is not in the mapping's plan table"),
+        )),
+    })
+}
+
+/// The result of reading an account's subscriptions.
+struct PlanResult {
+    plan: String,
+    trusted: bool,
+    findings: Vec<Finding>,
+}
+
+/// SPEC §3.2–§3.3, the plan (`support_level`): the highest-ranked plan among current
+/// subscriptions; else (US Federal) the account's support level; else `expired`.
+/// Untrusted when a current subscription (or the fallback) has an unknown tier and
+/// nothing known gives a plan.
+fn plan_of(account: &Account, mapping: &Mapping, today: Date) -> PlanResult {
+    let SubscriptionScan {
+        best,
+        mut unknown_current,
+        mut findings,
+        ..
+    } = scan_subscriptions(account, mapping, today);
+    if let Some((_, plan)) = best {
+        if unknown_current {
+            note_plan_from_other_subscriptions(&mut findings, &plan);
+        }
+        return PlanResult {
+            plan,
+            trusted: true,
+            findings,
+        };
+    }
+    if mapping.instance() == Instance::UsFederal {
+        match federal_fallback_plan(account, mapping) {
+            Some(Ok(plan)) => {
+                return PlanResult {
+                    plan,
+                    trusted: true,
+                    findings,
+                }
+            }
+            Some(Err(finding)) => {
+                findings.push(finding);
+                unknown_current = true;
+            }
+            None => {}
+        }
+    }
+    PlanResult {
+        plan: mapping.expired_plan().to_string(),
+        trusted: !unknown_current,
+        findings,
+    }
+}
+
+/// SPEC §3.4, the expiration date: the latest end date over all returned
+/// subscriptions; if none has an end date, `Next_Renewal_Date__c`; else none.
+pub fn expiration_date(account: &Account) -> Option<Date> {
+    subscriptions(account)
+        .filter_map(|s| s.end)
+        .max()
+        .or(account.next_renewal)
+}
+
+/// SPEC §3.5: the same day three calendar years earlier; 29 February becomes 28 February.
 pub fn three_years_before(today: Date) -> Date {
     let year = today.year() - 3;
     Date::from_calendar_date(year, today.month(), today.day())
@@ -42,7 +272,29 @@ pub fn three_years_before(today: Date) -> Date {
         .unwrap_or(Date::MIN)
 }
 
-/// `Type` → snake_case (`Former Customer` → `former_customer`).
+/// SPEC §3.5, greatly expired (Global only): the plan is `expired`, the expiration
+/// date is known and on or before [`three_years_before`] today, and the account is
+/// not a partner. No date → never.
+pub fn is_greatly_expired(
+    instance: Instance,
+    expired: bool,
+    partner: bool,
+    expiration_date: Option<Date>,
+    today: Date,
+) -> bool {
+    instance == Instance::Global
+        && expired
+        && !partner
+        && expiration_date.is_some_and(|d| d <= three_years_before(today))
+}
+
+/// SPEC §3.6: whether `Type` is `Partner` (any case). Partners are never greatly
+/// expired, so never deleted.
+pub fn is_partner(account: &Account) -> bool {
+    eq(account.account_type.as_deref(), "Partner")
+}
+
+/// SPEC §3.6: any `Type` but `Partner` → snake_case (`Former Customer` → `former_customer`).
 pub fn snake_case(raw: &str) -> String {
     let mut out = String::new();
     for c in raw.trim().chars() {
@@ -55,6 +307,7 @@ pub fn snake_case(raw: &str) -> String {
     out.trim_end_matches('_').to_string()
 }
 
+/// Whether a Salesforce text equals `b`, trimmed and in any case.
 fn eq(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.trim().eq_ignore_ascii_case(b))
 }
@@ -82,227 +335,110 @@ pub fn account_type(account: &Account) -> Option<String> {
     Some(kind.to_string())
 }
 
-/// How an `unknown_tier` finding on an ended subscription ends.
-const ENDED: &str = " (the subscription has ended, so it does not count)";
+/// SPEC §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.
+pub fn arr(account: &Account, expired: bool) -> Option<f64> {
+    if expired {
+        Some(0.0)
+    } else {
+        account.carr
+    }
+}
 
-/// The result of reading an account's subscriptions.
-struct PlanResult {
-    plan: String,
-    trusted: bool,
+/// SPEC §4 `sales_segmentation` (Global): the sales segment lowercased; blank → `unknown`.
+pub fn sales_segmentation(account: &Account) -> String {
+    account
+        .sales_segment
+        .as_deref()
+        .map(str::to_lowercase)
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// SPEC §4 `market_segment` (US Federal): the computed value of the drop-down is the
+/// sales segment lowercased, spaces and dashes as `_`; blank → none.
+pub fn market_segment(account: &Account) -> Option<String> {
+    account.sales_segment.as_deref().map(|s| {
+        s.to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+            .collect()
+    })
+}
+
+/// SPEC §4 `expiration_date`: the date as `YYYY-MM-DD`.
+fn date_text(date: Option<Date>) -> Option<String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    date.and_then(|d| d.format(&format).ok())
+}
+
+/// The desired org's fields and managed tags as they are built (SPEC §4), with the
+/// findings the building raises. A role the mapping leaves out (`None` key) is skipped.
+struct DesiredFields<'a> {
+    mapping: &'a Mapping,
+    /// The account's `Account_ID_18__c` (for findings).
+    id: &'a str,
+    fields: BTreeMap<String, Option<FieldValue>>,
+    tags: BTreeSet<String>,
     findings: Vec<Finding>,
 }
 
-fn plan_of(account: &Account, mapping: &Mapping, today: Date) -> PlanResult {
-    let id = Some(account.id18.as_str());
-    let mut findings = Vec::new();
-    let mut unknown_reported = BTreeSet::new();
-    let mut best: Option<(usize, String)> = None;
-    let mut unknown_current = false;
-    let subs = account
-        .customer_subscriptions
-        .iter()
-        .map(|s| ("customer subscription", s.tier.as_deref(), s.end))
-        .chain(
-            account
-                .zuora_subscriptions
-                .iter()
-                .map(|s| ("Zuora subscription", s.tier.as_deref(), s.end)),
-        );
-    for (what, tier, end) in subs {
-        let current = end.is_none_or(|end| end >= today);
-        let plan = tier.and_then(|t| mapping.plan_for_tier(t));
-        match (tier, plan) {
-            (_, Some(plan)) => {
-                if let (true, Some(rank)) = (current, mapping.plan_rank(plan)) {
-                    if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                        best = Some((rank, plan.to_string()));
-                    }
-                }
-            }
-            (raw, None) => {
-                unknown_current |= current;
-                let raw = raw.unwrap_or("");
-                if unknown_reported.insert((raw.to_lowercase(), current)) {
-                    let mut message = if raw.is_empty() {
-                        format!("a {what} has no tier")
-                    } else {
-                        format!("{what} tier {raw:?} is not in the mapping's plan table")
-                    };
-                    if !current {
-                        message.push_str(ENDED);
-                    }
-                    findings.push(Finding::account(FindingKind::UnknownTier, id, message));
-                }
-            }
+impl<'a> DesiredFields<'a> {
+    fn new(mapping: &'a Mapping, id: &'a str) -> Self {
+        DesiredFields {
+            mapping,
+            id,
+            fields: BTreeMap::new(),
+            tags: BTreeSet::new(),
+            findings: Vec::new(),
         }
     }
-    if let Some((_, plan)) = best {
-        if unknown_current {
-            for f in &mut findings {
-                if !f.message.ends_with(ENDED) {
-                    f.message.push_str(&format!(
-                        "; the plan ({plan}) comes from the account's other current subscriptions"
-                    ));
-                }
-            }
-        }
-        return PlanResult {
-            plan,
-            trusted: true,
-            findings,
-        };
-    }
-    // US Federal: fall back to Account.Support_Level__c through the same table.
-    if mapping.instance() == Instance::UsFederal {
-        if let Some(raw) = account.support_level.as_deref() {
-            match mapping.plan_for_tier(raw) {
-                Some(plan) => {
-                    return PlanResult {
-                        plan: plan.to_string(),
-                        trusted: true,
-                        findings,
-                    }
-                }
-                None => {
-                    findings.push(Finding::account(
-                        FindingKind::UnknownTier,
-                        id,
-                        format!(
-                            "account Support_Level__c {raw:?} is not in the mapping's plan table"
-                        ),
-                    ));
-                    unknown_current = true;
-                }
-            }
+
+    /// A text field.
+    fn text(&mut self, key: Option<&String>, value: Option<&str>) {
+        if let Some(key) = key {
+            let value = value.map(|s| FieldValue::Text(s.to_string()));
+            self.fields.insert(key.clone(), value);
         }
     }
-    PlanResult {
-        plan: mapping.expired_plan().to_string(),
-        trusted: !unknown_current,
-        findings,
-    }
-}
 
-/// Evaluates one valid account against a mapping on the run's `today`.
-pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Evaluation {
-    let id = account.id18.as_str();
-    let PlanResult {
-        plan,
-        trusted,
-        mut findings,
-    } = plan_of(account, mapping, today);
-    if !trusted {
-        // Say what the finding costs: the org is held as it is, not downgraded.
-        for f in findings
-            .iter_mut()
-            .filter(|f| f.kind == FindingKind::UnknownTier && !f.message.ends_with(ENDED))
-        {
-            f.message.push_str(
-                "; no current subscription has a known tier, so its org is neither created nor changed this run",
-            );
+    /// A number field.
+    fn number(&mut self, key: Option<&String>, value: Option<f64>) {
+        if let Some(key) = key {
+            self.fields
+                .insert(key.clone(), value.map(FieldValue::Number));
         }
     }
-    let expired = plan == mapping.expired_plan();
 
-    let latest_end = account
-        .customer_subscriptions
-        .iter()
-        .map(|s| s.end)
-        .chain(account.zuora_subscriptions.iter().map(|s| s.end))
-        .flatten()
-        .max();
-    let expiration_date = latest_end.or(account.next_renewal);
-
-    let kind = account_type(account);
-    let partner = eq(account.account_type.as_deref(), "Partner");
-    let greatly_expired = mapping.instance() == Instance::Global
-        && expired
-        && !partner
-        && expiration_date.is_some_and(|d| d <= three_years_before(today));
-
-    let keys = mapping.fields();
-    let mut fields: BTreeMap<String, Option<FieldValue>> = BTreeMap::new();
-    let mut tags = BTreeSet::new();
-    let text = |s: Option<&str>| s.map(|s| FieldValue::Text(s.to_string()));
-
-    // A drop-down: computed value → option value, also a managed tag.
-    let mut dropdown = |fields: &mut BTreeMap<String, Option<FieldValue>>,
-                        findings: &mut Vec<Finding>,
-                        key: &str,
-                        computed: Option<String>| {
+    /// SPEC §4 drop-downs and tags: the field holds the option value of the computed
+    /// value, and that value is also a managed tag. A computed value without an
+    /// option is reported (`unknown_option`) and leaves the field unset.
+    fn dropdown(&mut self, key: Option<&String>, computed: Option<String>) {
+        let Some(key) = key else { return };
+        let mapping = self.mapping;
         let option = computed.as_deref().and_then(|c| {
             let option = mapping.option(key, c);
             if option.is_none() {
-                findings.push(Finding::account(
+                self.findings.push(Finding::account(
                     FindingKind::UnknownOption,
-                    Some(id),
+                    Some(self.id),
                     format!("drop-down {key} has no option for computed value {c:?}"),
                 ));
             }
             option
         });
-        if let Some(option) = option {
-            tags.insert(option.to_string());
-        }
-        fields.insert(
-            key.to_string(),
-            option.map(|o| FieldValue::Text(o.to_string())),
-        );
-    };
+        self.set_option(key, option);
+    }
 
-    fields.insert(keys.salesforce_id.clone(), text(Some(id)));
-    if let Some(key) = &keys.sfdc_short_id {
-        fields.insert(key.clone(), text(id.get(..15)));
-    }
-    dropdown(
-        &mut fields,
-        &mut findings,
-        &keys.support_level,
-        Some(plan.clone()),
-    );
-    if let Some(key) = &keys.arr {
-        let arr = if expired { Some(0.0) } else { account.carr };
-        fields.insert(key.clone(), arr.map(FieldValue::Number));
-    }
-    if let Some(key) = &keys.sales_segmentation {
-        let segment = account
-            .sales_segment
-            .as_deref()
-            .map(str::to_lowercase)
-            .unwrap_or_else(|| "unknown".to_string());
-        fields.insert(key.clone(), Some(FieldValue::Text(segment)));
-    }
-    if let Some(key) = &keys.market_segment {
-        let computed = account.sales_segment.as_deref().map(|s| {
-            s.to_lowercase()
-                .chars()
-                .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-                .collect::<String>()
-        });
-        dropdown(&mut fields, &mut findings, key, computed);
-    }
-    if let Some(key) = &keys.account_owner {
-        fields.insert(key.clone(), text(account.owner.as_deref()));
-    }
-    if let Some(key) = &keys.account_type {
-        dropdown(&mut fields, &mut findings, key, kind);
-    }
-    if let Some(key) = &keys.technical_account_manager {
-        fields.insert(
-            key.clone(),
-            text(account.technical_account_manager.as_deref()),
-        );
-    }
-    if let Some(key) = &keys.seats {
-        fields.insert(key.clone(), account.licenses.map(FieldValue::Number));
-    }
-    if let Some(key) = &keys.region {
-        let region = account.geo.as_deref().and_then(|geo| {
+    /// SPEC §4 `org_region`: `Account_Demographics_Geo__c` through the region table;
+    /// an unknown geo is reported (`unknown_region`) and leaves the field unset.
+    fn region(&mut self, key: Option<&String>, geo: Option<&str>) {
+        let Some(key) = key else { return };
+        let mapping = self.mapping;
+        let region = geo.and_then(|geo| {
             let region = mapping.region_for_geo(geo);
             if region.is_none() {
-                findings.push(Finding::account(
+                self.findings.push(Finding::account(
                     FindingKind::UnknownRegion,
-                    Some(id),
+                    Some(self.id),
                     format!(
                         "Account_Demographics_Geo__c {geo:?} is not in the mapping's region table"
                     ),
@@ -310,52 +446,85 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
             }
             region
         });
-        dropdown(&mut fields, &mut findings, key, region.map(str::to_string));
-    }
-    if let Some(key) = &keys.health_score {
-        // SPEC §4: anything but green/yellow/red is silently "none".
-        let color = account.health_color.as_deref().map(str::to_lowercase);
-        let option = color.as_deref().and_then(|c| mapping.option(key, c));
-        if let Some(option) = option {
-            tags.insert(option.to_string());
-        }
-        fields.insert(key.clone(), option.map(|o| FieldValue::Text(o.to_string())));
-    }
-    if let Some(key) = &keys.expiration_date {
-        let format = time::macros::format_description!("[year]-[month]-[day]");
-        fields.insert(
-            key.clone(),
-            expiration_date
-                .and_then(|d| d.format(&format).ok())
-                .map(FieldValue::Text),
-        );
-    }
-    if let Some(key) = &keys.restricted_account {
-        fields.insert(key.clone(), Some(FieldValue::Bool(account.restricted)));
-        if account.restricted {
-            if let Some(tag) = mapping.checkbox_tag(key) {
-                tags.insert(tag.to_string());
-            }
-        }
-    }
-    if let Some(key) = &keys.solutions_architect {
-        fields.insert(key.clone(), text(account.solutions_architect.as_deref()));
+        self.dropdown(Some(key), region.map(str::to_string));
     }
 
-    Evaluation {
-        salesforce_id: id.to_string(),
-        desired: DesiredOrg {
-            salesforce_id: id.to_string(),
-            name: account.name.clone(),
-            fields,
-            managed_tags: tags,
-        },
-        plan,
-        expiration_date,
-        greatly_expired,
-        trusted,
-        partner,
-        findings,
-        billing_accounts: account.billing_accounts.clone(),
+    /// SPEC §4 `health_score`: Green/Yellow/Red in any case select their option;
+    /// anything else is silently none (no finding).
+    fn health_score(&mut self, key: Option<&String>, color: Option<&str>) {
+        let Some(key) = key else { return };
+        let color = color.map(str::to_lowercase);
+        let mapping = self.mapping;
+        let option = color.as_deref().and_then(|c| mapping.option(key, c));
+        self.set_option(key, option);
     }
+
+    /// SPEC §4 checkboxes: always written (`false` = unset); its tag is a desired
+    /// managed tag when it is true.
+    fn checkbox(&mut self, key: Option<&String>, on: bool) {
+        let Some(key) = key else { return };
+        self.fields.insert(key.clone(), Some(FieldValue::Bool(on)));
+        let mapping = self.mapping;
+        if let Some(tag) = mapping.checkbox_tag(key).filter(|_| on) {
+            self.tags.insert(tag.to_string());
+        }
+    }
+
+    /// Sets a drop-down to an option value (also a managed tag), or unsets it.
+    fn set_option(&mut self, key: &str, option: Option<&str>) {
+        if let Some(option) = option {
+            self.tags.insert(option.to_string());
+        }
+        let value = option.map(|o| FieldValue::Text(o.to_string()));
+        self.fields.insert(key.to_string(), value);
+    }
+}
+
+/// SPEC §4, the desired organization: every role the mapping maps, from the account,
+/// its plan and its expiration date; with the `unknown_option` / `unknown_region`
+/// findings, in field order.
+fn desired_org(
+    account: &Account,
+    mapping: &Mapping,
+    plan: &str,
+    expiration_date: Option<Date>,
+) -> (DesiredOrg, Vec<Finding>) {
+    let id = account.id18.as_str();
+    let keys = mapping.fields();
+    let expired = plan == mapping.expired_plan();
+    let mut d = DesiredFields::new(mapping, id);
+    d.text(Some(&keys.salesforce_id), Some(id));
+    d.text(keys.sfdc_short_id.as_ref(), id.get(..15));
+    d.dropdown(Some(&keys.support_level), Some(plan.to_string()));
+    d.number(keys.arr.as_ref(), arr(account, expired));
+    d.text(
+        keys.sales_segmentation.as_ref(),
+        Some(&sales_segmentation(account)),
+    );
+    d.dropdown(keys.market_segment.as_ref(), market_segment(account));
+    d.text(keys.account_owner.as_ref(), account.owner.as_deref());
+    d.dropdown(keys.account_type.as_ref(), account_type(account));
+    d.text(
+        keys.technical_account_manager.as_ref(),
+        account.technical_account_manager.as_deref(),
+    );
+    d.number(keys.seats.as_ref(), account.licenses);
+    d.region(keys.region.as_ref(), account.geo.as_deref());
+    d.health_score(keys.health_score.as_ref(), account.health_color.as_deref());
+    d.text(
+        keys.expiration_date.as_ref(),
+        date_text(expiration_date).as_deref(),
+    );
+    d.checkbox(keys.restricted_account.as_ref(), account.restricted);
+    d.text(
+        keys.solutions_architect.as_ref(),
+        account.solutions_architect.as_deref(),
+    );
+    let desired = DesiredOrg {
+        salesforce_id: id.to_string(),
+        name: account.name.clone(),
+        fields: d.fields,
+        managed_tags: d.tags,
+    };
+    (desired, d.findings)
 }

@@ -2,6 +2,13 @@
 //! value tables (plans with rank and aliases, regions, drop-down options, checkbox
 //! tags, case settings). Embedded as defaults, loadable from a path, validated in
 //! full (every problem listed), and checked against Zendesk's `organization_fields`.
+//!
+//! Validation ([`Mapping::from_file`]) is a list of checks, one table each:
+//! `check_field_keys`, `check_field_tables` (drop-downs have options, checkboxes a
+//! tag), `check_dropdown_options` and `check_checkbox_tags` (SPEC §4 managed tags:
+//! valid, and no tag managed by two fields), `check_plans` and `check_plan_aliases`
+//! (SPEC §3.2–§3.3), `check_regions`, `check_deletion` (SPEC §5: the protect tag is
+//! not a managed tag), `check_cases` (SPEC §7).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -430,13 +437,30 @@ fn is_tag(s: &str) -> bool {
     !s.is_empty() && !s.chars().any(char::is_whitespace)
 }
 
-/// Every problem of a mapping file, each naming its key.
+/// A mapped role: (role name, field key, kind), as [`FieldKeys::roles`] lists them.
+type Role<'a> = (&'static str, &'a str, FieldKind);
+
+/// Every problem of a mapping file, each naming its key, in file order: fields,
+/// drop-down options and checkbox tags, plans and aliases, regions, deletion, cases.
 fn validate(file: &MappingFile) -> Vec<String> {
     let mut problems = Vec::new();
     let roles = file.fields.roles();
+    check_field_keys(&roles, &mut problems);
+    check_field_tables(file, &roles, &mut problems);
+    let dropdown_tags = check_dropdown_options(file, &roles, &mut problems);
+    check_checkbox_tags(file, &roles, &dropdown_tags, &mut problems);
+    check_plans(file, &mut problems);
+    check_plan_aliases(&file.plans, &mut problems);
+    check_regions(file, &mut problems);
+    check_deletion(file, &dropdown_tags, &mut problems);
+    check_cases(file, &mut problems);
+    problems
+}
 
+/// `[fields]`: every key is non-blank and used by one role only.
+fn check_field_keys(roles: &[Role<'_>], problems: &mut Vec<String>) {
     let mut keys_seen: HashMap<&str, &str> = HashMap::new();
-    for (role, key, _) in &roles {
+    for (role, key, _) in roles {
         if key.trim().is_empty() {
             problems.push(format!("fields.{role}: empty field key"));
         } else if let Some(other) = keys_seen.insert(key, role) {
@@ -445,7 +469,12 @@ fn validate(file: &MappingFile) -> Vec<String> {
             ));
         }
     }
-    for (role, key, kind) in &roles {
+}
+
+/// SPEC §4 drop-downs and tags: every mapped drop-down has options in
+/// `[dropdowns.KEY]`, every mapped checkbox a tag in `[checkboxes]`.
+fn check_field_tables(file: &MappingFile, roles: &[Role<'_>], problems: &mut Vec<String>) {
+    for (role, key, kind) in roles {
         match kind {
             FieldKind::Dropdown => match file.dropdowns.get(*key) {
                 Some(options) if !options.is_empty() => {}
@@ -459,18 +488,26 @@ fn validate(file: &MappingFile) -> Vec<String> {
             _ => {}
         }
     }
-    let dropdown_keys: BTreeSet<&str> = roles
-        .iter()
-        .filter(|(_, _, k)| *k == FieldKind::Dropdown)
-        .map(|(_, key, _)| *key)
-        .collect();
-    let checkbox_keys: BTreeSet<&str> = roles
-        .iter()
-        .filter(|(_, _, k)| *k == FieldKind::Checkbox)
-        .map(|(_, key, _)| *key)
-        .collect();
+}
 
-    // Options and tags: well-formed, and no tag managed by two fields.
+/// The field keys of the roles of one kind.
+fn keys_of_kind<'a>(roles: &[Role<'a>], kind: FieldKind) -> BTreeSet<&'a str> {
+    roles
+        .iter()
+        .filter(|(_, _, k)| *k == kind)
+        .map(|(_, key, _)| *key)
+        .collect()
+}
+
+/// SPEC §4 managed tags, drop-downs: each `[dropdowns.KEY]` is a mapped drop-down,
+/// each option value is a valid tag, and no tag is the option of two drop-downs.
+/// Returns each option value's drop-down (the managed tags of the drop-downs).
+fn check_dropdown_options<'f>(
+    file: &'f MappingFile,
+    roles: &[Role<'_>],
+    problems: &mut Vec<String>,
+) -> HashMap<&'f str, String> {
+    let dropdown_keys = keys_of_kind(roles, FieldKind::Dropdown);
     let mut tag_owner: HashMap<&str, String> = HashMap::new();
     for (key, options) in &file.dropdowns {
         if !dropdown_keys.contains(key.as_str()) {
@@ -484,17 +521,29 @@ fn validate(file: &MappingFile) -> Vec<String> {
                     "dropdowns.{key}.{computed}: option value {value:?} is not a valid tag"
                 ));
             }
-            if let Some(owner) = tag_owner.get(value.as_str()) {
-                if owner != key {
-                    problems.push(format!(
-                        "dropdowns.{key}.{computed}: tag {value:?} is also managed by {owner}"
-                    ));
+            match tag_owner.get(value.as_str()) {
+                Some(owner) if owner != key => problems.push(format!(
+                    "dropdowns.{key}.{computed}: tag {value:?} is also managed by {owner}"
+                )),
+                Some(_) => {}
+                None => {
+                    tag_owner.insert(value, key.clone());
                 }
-            } else {
-                tag_owner.insert(value, key.clone());
             }
         }
     }
+    tag_owner
+}
+
+/// SPEC §4 managed tags, checkboxes: each `[checkboxes]` entry is a mapped checkbox,
+/// its tag is a valid tag and not also a drop-down's option.
+fn check_checkbox_tags(
+    file: &MappingFile,
+    roles: &[Role<'_>],
+    dropdown_tags: &HashMap<&str, String>,
+    problems: &mut Vec<String>,
+) {
+    let checkbox_keys = keys_of_kind(roles, FieldKind::Checkbox);
     for (key, tag) in &file.checkboxes {
         if !checkbox_keys.contains(key.as_str()) {
             problems.push(format!(
@@ -504,14 +553,18 @@ fn validate(file: &MappingFile) -> Vec<String> {
         if !is_tag(tag) {
             problems.push(format!("checkboxes.{key}: tag {tag:?} is not a valid tag"));
         }
-        if let Some(owner) = tag_owner.get(tag.as_str()) {
+        if let Some(owner) = dropdown_tags.get(tag.as_str()) {
             problems.push(format!(
                 "checkboxes.{key}: tag {tag:?} is also managed by {owner}"
             ));
         }
     }
+}
 
-    // Plans.
+/// SPEC §3.3 plan rank: `plans.rank` is non-empty without repeats, `plans.expired`
+/// is not ranked, and every plan (ranked or expired) has an option in the
+/// `support_level` drop-down.
+fn check_plans(file: &MappingFile, problems: &mut Vec<String>) {
     let plans = &file.plans;
     if plans.rank.is_empty() {
         problems.push("plans.rank: empty".to_string());
@@ -537,6 +590,12 @@ fn validate(file: &MappingFile) -> Vec<String> {
             ));
         }
     }
+}
+
+/// SPEC §3.2 tier aliases: each `plans.aliases.PLAN` names a ranked plan, and each
+/// alias is non-blank and means one plan only (case-insensitive, plan names included).
+fn check_plan_aliases(plans: &Plans, problems: &mut Vec<String>) {
+    let ranked: BTreeSet<&str> = plans.rank.iter().map(String::as_str).collect();
     let mut alias_owner: HashMap<String, String> = HashMap::new();
     for plan in plans.rank.iter().chain(std::iter::once(&plans.expired)) {
         alias_owner.insert(plan.to_lowercase(), plan.clone());
@@ -563,39 +622,44 @@ fn validate(file: &MappingFile) -> Vec<String> {
             }
         }
     }
+}
 
-    // Regions: every region value has an option.
-    if let Some(region_key) = &file.fields.region {
-        for (raw, region) in &file.regions {
-            if !file
-                .dropdowns
-                .get(region_key)
-                .is_some_and(|o| o.contains_key(region))
-            {
-                problems.push(format!(
-                    "regions.{raw}: region {region:?} has no option in [dropdowns.{region_key}]"
-                ));
-            }
+/// SPEC §4 `org_region`: every region value of the region table has an option in
+/// the region drop-down; a region table needs a mapped region field.
+fn check_regions(file: &MappingFile, problems: &mut Vec<String>) {
+    let Some(region_key) = &file.fields.region else {
+        if !file.regions.is_empty() {
+            problems.push("regions: listed but fields.region is not mapped".to_string());
         }
-    } else if !file.regions.is_empty() {
-        problems.push("regions: listed but fields.region is not mapped".to_string());
+        return;
+    };
+    let options = file.dropdowns.get(region_key);
+    for (raw, region) in &file.regions {
+        if !options.is_some_and(|o| o.contains_key(region)) {
+            problems.push(format!(
+                "regions.{raw}: region {region:?} has no option in [dropdowns.{region_key}]"
+            ));
+        }
     }
+}
 
-    // Deletion and cases.
-    if !is_tag(&file.deletion.protect_tag) {
+/// SPEC §5 delete: the protect tag (`do_not_delete`) is a valid tag and not a managed
+/// one (the sync would remove it); only the Global instance deletes orgs.
+fn check_deletion(
+    file: &MappingFile,
+    dropdown_tags: &HashMap<&str, String>,
+    problems: &mut Vec<String>,
+) {
+    let protect_tag = &file.deletion.protect_tag;
+    if !is_tag(protect_tag) {
         problems.push(format!(
-            "deletion.protect_tag: {:?} is not a valid tag",
-            file.deletion.protect_tag
+            "deletion.protect_tag: {protect_tag:?} is not a valid tag"
         ));
-    } else if tag_owner.contains_key(file.deletion.protect_tag.as_str())
-        || file
-            .checkboxes
-            .values()
-            .any(|t| t == &file.deletion.protect_tag)
+    } else if dropdown_tags.contains_key(protect_tag.as_str())
+        || file.checkboxes.values().any(|t| t == protect_tag)
     {
         problems.push(format!(
-            "deletion.protect_tag: {:?} is a managed tag; the sync would remove it",
-            file.deletion.protect_tag
+            "deletion.protect_tag: {protect_tag:?} is a managed tag; the sync would remove it"
         ));
     }
     if file.deletion.delete_greatly_expired && file.instance != Instance::Global {
@@ -603,6 +667,10 @@ fn validate(file: &MappingFile) -> Vec<String> {
             "deletion.delete_greatly_expired: only the Global instance deletes orgs".to_string(),
         );
     }
+}
+
+/// SPEC §7 case settings: closed statuses, `Origin` and the two Case fields are set.
+fn check_cases(file: &MappingFile, problems: &mut Vec<String>) {
     if file.cases.closed_statuses.is_empty() {
         problems.push("cases.closed_statuses: empty".to_string());
     }
@@ -615,5 +683,4 @@ fn validate(file: &MappingFile) -> Vec<String> {
             problems.push(format!("cases.{name}: empty"));
         }
     }
-    problems
 }

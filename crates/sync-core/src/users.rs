@@ -207,8 +207,100 @@ pub fn decide_sold_to(
     plan
 }
 
+/// A contact that passed SPEC §6's validity rule.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ValidContact {
+    /// Trimmed, lowercased, valid.
+    email: String,
+    /// Non-blank.
+    name: String,
+    /// `Account.Account_ID_18__c`.
+    account: String,
+}
+
+/// SPEC §6 `invalid_contact`: a contact needs a non-blank `Name`, a valid `Email`
+/// and `Account.Account_ID_18__c`. The finding names the first problem; without an
+/// email, it names the contact.
+fn validate_contact(c: &Contact) -> Result<ValidContact, Finding> {
+    let email = c.email.as_deref().map(|e| e.trim().to_lowercase());
+    let problem = match (&c.name, &email, &c.account_id) {
+        (None, _, _) => Some("field Name: blank"),
+        (_, None, _) => Some("field Email: blank"),
+        (_, Some(e), _) if !is_valid_email(e) => Some("field Email: not a valid email"),
+        (_, _, None) => Some("field Account.Account_ID_18__c: no account"),
+        _ => None,
+    };
+    match (problem, &c.name, email, &c.account_id) {
+        (None, Some(name), Some(email), Some(account)) => Ok(ValidContact {
+            email,
+            name: name.clone(),
+            account: account.clone(),
+        }),
+        (problem, name, email, account) => {
+            let problem = problem.unwrap_or("incomplete contact");
+            // Without an email, the contact's name is what a person can look up.
+            let message = match (&email, name) {
+                (None, Some(name)) => format!("{problem} (contact {name})"),
+                _ => problem.to_string(),
+            };
+            Err(Finding {
+                kind: FindingKind::InvalidContact,
+                salesforce_id: account.clone(),
+                email: email.or_else(|| c.email.clone()),
+                message,
+            })
+        }
+    }
+}
+
+/// SPEC §6 US Federal, one valid contact with a unique email in org `org_id`: no
+/// user → create; an agent or admin is never modified (`protected_user` when it
+/// differs); an end-user is updated when its name or org differs.
+fn decide_contact_user(
+    plan: &mut UserPlan,
+    contact: &ValidContact,
+    org_id: u64,
+    user: Option<&ZendeskUser>,
+) {
+    let ValidContact { email, name, .. } = contact;
+    let Some(user) = user else {
+        plan.actions.push(UserAction::Create {
+            name: name.clone(),
+            email: email.clone(),
+            organization_id: org_id,
+        });
+        return;
+    };
+    let new_name = (user.name.trim() != name).then(|| name.clone());
+    let new_org = (user.organization_id != Some(org_id)).then_some(org_id);
+    if new_name.is_none() && new_org.is_none() {
+        plan.unchanged += 1;
+    } else if user.is_protected() {
+        plan.findings.push(Finding::email(
+            FindingKind::ProtectedUser,
+            email,
+            format!(
+                "user {} is an agent or admin; never modified by the sync",
+                user.id
+            ),
+        ));
+    } else {
+        plan.actions.push(UserAction::Update {
+            user_id: user.id,
+            email: email.clone(),
+            name: new_name,
+            organization_id: new_org,
+        });
+    }
+}
+
 /// US Federal contacts → user decisions. `org_ids` maps `salesforce_id` → org id
 /// (including orgs created this run); `users` are all Zendesk users.
+///
+/// SPEC §6, in order: invalid contacts are reported (`validate_contact`); every
+/// contact whose lowercased email another contact shares is dropped
+/// (`duplicate_email`); one whose account has no org is `no_organization`; the rest
+/// are matched to users by email (`decide_contact_user`).
 pub fn plan_federal_users(
     contacts: &[Contact],
     org_ids: &BTreeMap<String, u64>,
@@ -218,53 +310,28 @@ pub fn plan_federal_users(
         records: contacts.len(),
         ..UserPlan::default()
     };
-    // Validity.
-    let mut valid: Vec<(String, String, String)> = Vec::new();
+    let mut valid = Vec::new();
     for c in contacts {
-        let email = c.email.as_deref().map(|e| e.trim().to_lowercase());
-        let problem = match (&c.name, &email, &c.account_id) {
-            (None, _, _) => Some("field Name: blank"),
-            (_, None, _) => Some("field Email: blank"),
-            (_, Some(e), _) if !is_valid_email(e) => Some("field Email: not a valid email"),
-            (_, _, None) => Some("field Account.Account_ID_18__c: no account"),
-            _ => None,
-        };
-        match (problem, &c.name, email, &c.account_id) {
-            (None, Some(name), Some(email), Some(account)) => {
-                valid.push((email, name.clone(), account.clone()))
-            }
-            (problem, name, email, account) => {
-                let problem = problem.unwrap_or("incomplete contact");
-                // Without an email, the contact's name is what a person can look up.
-                let message = match (&email, name) {
-                    (None, Some(name)) => format!("{problem} (contact {name})"),
-                    _ => problem.to_string(),
-                };
-                plan.findings.push(Finding {
-                    kind: FindingKind::InvalidContact,
-                    salesforce_id: account.clone(),
-                    email: email.or_else(|| c.email.clone()),
-                    message,
-                })
-            }
+        match validate_contact(c) {
+            Ok(contact) => valid.push(contact),
+            Err(finding) => plan.findings.push(finding),
         }
     }
-    // Drop every contact whose email is shared.
+    valid.sort();
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for (email, _, _) in &valid {
-        *count.entry(email.as_str()).or_default() += 1;
+    for c in &valid {
+        *count.entry(c.email.as_str()).or_default() += 1;
     }
     let by_email: BTreeMap<String, &ZendeskUser> = users
         .iter()
         .filter_map(|u| u.email_key().map(|e| (e, u)))
         .collect();
     let mut reported = BTreeSet::new();
-    let mut sorted: Vec<&(String, String, String)> = valid.iter().collect();
-    sorted.sort();
-    for (email, name, account) in sorted {
-        let n = count.get(email.as_str()).copied().unwrap_or(0);
+    for contact in &valid {
+        let email = contact.email.as_str();
+        let n = count.get(email).copied().unwrap_or(0);
         if n > 1 {
-            if reported.insert(email.clone()) {
+            if reported.insert(email) {
                 plan.findings.push(Finding::email(
                     FindingKind::DuplicateEmail,
                     email,
@@ -273,52 +340,17 @@ pub fn plan_federal_users(
             }
             continue;
         }
-        let Some(org_id) = org_ids.get(account).copied() else {
+        let Some(org_id) = org_ids.get(&contact.account).copied() else {
             let mut f = Finding::email(
                 FindingKind::NoOrganization,
                 email,
-                format!("no Zendesk org has salesforce_id {account}"),
+                format!("no Zendesk org has salesforce_id {}", contact.account),
             );
-            f.salesforce_id = Some(account.clone());
+            f.salesforce_id = Some(contact.account.clone());
             plan.findings.push(f);
             continue;
         };
-        match by_email.get(email) {
-            None => plan.actions.push(UserAction::Create {
-                name: name.clone(),
-                email: email.clone(),
-                organization_id: org_id,
-            }),
-            Some(user) if user.is_protected() => {
-                let differs = user.name.trim() != name || user.organization_id != Some(org_id);
-                if differs {
-                    plan.findings.push(Finding::email(
-                        FindingKind::ProtectedUser,
-                        email,
-                        format!(
-                            "user {} is an agent or admin; never modified by the sync",
-                            user.id
-                        ),
-                    ));
-                } else {
-                    plan.unchanged += 1;
-                }
-            }
-            Some(user) => {
-                let new_name = (user.name.trim() != name).then(|| name.clone());
-                let new_org = (user.organization_id != Some(org_id)).then_some(org_id);
-                if new_name.is_none() && new_org.is_none() {
-                    plan.unchanged += 1;
-                } else {
-                    plan.actions.push(UserAction::Update {
-                        user_id: user.id,
-                        email: email.clone(),
-                        name: new_name,
-                        organization_id: new_org,
-                    });
-                }
-            }
-        }
+        decide_contact_user(&mut plan, contact, org_id, by_email.get(email).copied());
     }
     plan
 }

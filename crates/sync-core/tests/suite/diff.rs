@@ -3,10 +3,11 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
+use sync_core::diff::{full_tag_list, org_create, org_delete};
 use sync_core::model::FindingKind;
 use sync_core::{diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Plan, ZendeskOrg};
 
-use crate::common::{account, cs, date, global, id18, org};
+use crate::common::{account, cs, date, federal, global, id18, org};
 
 fn eval(accounts: &[Account]) -> Vec<Evaluation> {
     accounts
@@ -284,4 +285,123 @@ fn plans_are_sorted_by_salesforce_id_whatever_the_input_order() {
     assert_eq!(ids, sorted);
     let reversed: Vec<Account> = accounts.iter().rev().cloned().collect();
     assert_eq!(diff(&reversed, &[]), plan);
+}
+
+// The steps of `diff_orgs`, one rule each.
+
+fn tags(list: &[&str]) -> BTreeSet<String> {
+    list.iter().map(|t| t.to_string()).collect()
+}
+
+#[test]
+fn the_full_tag_list_is_unmanaged_and_desired_managed_tags_sorted_once() {
+    let list = full_tag_list(&tags(&["vip", "apac_hq"]), &tags(&["premium", "customer"]));
+    assert_eq!(list, ["apac_hq", "customer", "premium", "vip"]);
+    // A tag on both sides is sent once; no desired managed tag leaves the unmanaged ones.
+    assert_eq!(
+        full_tag_list(&tags(&["vip"]), &tags(&["vip", "gold"])),
+        ["gold", "vip"]
+    );
+    assert_eq!(full_tag_list(&tags(&["vip"]), &BTreeSet::new()), ["vip"]);
+}
+
+#[test]
+fn a_create_leaves_out_unset_fields_and_unticked_checkboxes_but_keeps_ticked_ones() {
+    let mut a = premium("Crt", "Create Co");
+    a.restricted = true;
+    let mut e = eval(&[a]).remove(0);
+    let c = org_create(&e);
+    assert_eq!(c.salesforce_id, id18("Crt"));
+    assert_eq!(c.name, "Create Co");
+    assert_eq!(
+        c.organization_fields.get("restricted_account"),
+        Some(&FieldValue::Bool(true))
+    );
+    assert!(!c
+        .organization_fields
+        .contains_key("technical_account_manager"));
+    assert_eq!(c.tags, ["customer", "premium", "restricted_account"]);
+    e.desired
+        .fields
+        .insert("restricted_account".into(), Some(FieldValue::Bool(false)));
+    assert!(!org_create(&e)
+        .organization_fields
+        .contains_key("restricted_account"));
+}
+
+#[test]
+fn only_a_greatly_expired_global_org_without_the_protect_tag_is_deleted() {
+    let mut old = account("Del", "Del Co");
+    old.customer_subscriptions = vec![cs("Premium", Some("2020-01-01"))];
+    let e = eval(&[old.clone()]).remove(0);
+    assert!(e.greatly_expired);
+    let plain = org(30, "Del Co", json!({"salesforce_id": id18("Del")}), &[]);
+    let protected = org(31, "Del Co", json!({}), &["do_not_delete"]);
+    let delete = org_delete(&e, &plain, &global()).expect("deleted");
+    assert_eq!((delete.id, delete.name.as_str()), (30, "Del Co"));
+    assert_eq!(delete.salesforce_id, id18("Del"));
+    assert_eq!(org_delete(&e, &protected, &global()), None);
+    // A mapping that does not delete (US Federal) never does, whatever the flag says.
+    assert_eq!(org_delete(&e, &plain, &federal()), None);
+    // Not greatly expired: kept.
+    old.customer_subscriptions = vec![cs("Premium", Some("2024-01-01"))];
+    let recent = eval(&[old]).remove(0);
+    assert_eq!(org_delete(&recent, &plain, &global()), None);
+}
+
+#[test]
+fn two_renames_onto_one_name_are_both_held_and_a_case_only_rename_is_sent() {
+    let orgs = [
+        premium_org(40, "RnA", "Alpha", &[]),
+        premium_org(41, "RnB", "Beta", &[]),
+        premium_org(42, "RnC", "Gamma", &[]),
+    ];
+    let accounts = [
+        premium("RnA", "Same New"),
+        premium("RnB", "same new"),
+        premium("RnC", "GAMMA"),
+    ];
+    let plan = diff(&accounts, &orgs);
+    let conflicts: Vec<&str> = plan
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::NameConflict)
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        conflicts,
+        [
+            "org 40 is not renamed from \"Alpha\" to \"Same New\": another account's org is created or renamed to it this run",
+            "org 41 is not renamed from \"Beta\" to \"same new\": another account's org is created or renamed to it this run",
+        ]
+    );
+    // Nothing else changed for those two; the third renames onto its own name.
+    assert_eq!(plan.unchanged, [id18("RnA"), id18("RnB")]);
+    assert_eq!(plan.updates.len(), 1);
+    assert_eq!(plan.updates[0].id, 42);
+    assert_eq!(plan.updates[0].patch.name.as_deref(), Some("GAMMA"));
+}
+
+#[test]
+fn a_create_and_a_rename_wanting_one_name_both_yield() {
+    let orgs = [premium_org(50, "RnD", "Delta", &[])];
+    let accounts = [premium("RnD", "Wanted"), premium("NewW", "wanted")];
+    let plan = diff(&accounts, &orgs);
+    assert!(plan.creates.is_empty());
+    assert!(plan.updates.is_empty());
+    assert_eq!(plan.unchanged, [id18("RnD")]);
+    let skipped: Vec<(&str, &str)> = plan
+        .skipped
+        .iter()
+        .map(|s| (s.salesforce_id.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(skipped, [(id18("NewW").as_str(), "name_conflict")]);
+    let kinds: Vec<FindingKind> = plan.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [FindingKind::NameConflict, FindingKind::NameConflict]
+    );
+    assert!(plan.findings[0]
+        .message
+        .starts_with("cannot create org \"wanted\""));
 }

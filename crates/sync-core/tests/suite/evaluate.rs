@@ -1,8 +1,11 @@
 //! Evaluation rules (SPEC §3–§4).
 
-use sync_core::evaluate::{account_type, three_years_before};
+use sync_core::evaluate::{
+    account_type, arr, expiration_date, is_current, is_greatly_expired, is_partner, market_segment,
+    sales_segmentation, three_years_before,
+};
 use sync_core::model::FindingKind;
-use sync_core::{evaluate_account, FieldValue};
+use sync_core::{evaluate_account, FieldValue, Instance};
 
 use crate::common::{account, cs, date, federal, global, zs};
 
@@ -302,4 +305,117 @@ fn us_federal_fields() {
     let e = evaluate_account(&a, &federal(), date("2025-06-15"));
     assert_eq!(e.desired.fields["market_segment"], None);
     assert_eq!(e.findings[0].kind, FindingKind::UnknownOption);
+}
+
+// The steps of `evaluate_account`, one rule each.
+
+#[test]
+fn a_subscription_is_current_without_an_end_or_until_its_end_day() {
+    let today = date("2025-06-15");
+    assert!(is_current(None, today));
+    assert!(is_current(Some(date("2025-06-15")), today));
+    assert!(is_current(Some(date("2030-01-01")), today));
+    assert!(!is_current(Some(date("2025-06-14")), today));
+}
+
+#[test]
+fn expiration_date_takes_the_latest_end_of_either_kind_and_ignores_renewal_then() {
+    let mut a = account("Exp2", "Exp Co");
+    a.next_renewal = Some(date("2031-01-01"));
+    a.customer_subscriptions = vec![cs("Premium", Some("2026-02-01")), cs("Gold", None)];
+    a.zuora_subscriptions = vec![zs("Bronze", Some("2024-01-01"))];
+    assert_eq!(expiration_date(&a), Some(date("2026-02-01")));
+    a.zuora_subscriptions = vec![zs("Bronze", Some("2027-01-01"))];
+    assert_eq!(expiration_date(&a), Some(date("2027-01-01")));
+    // No end date anywhere: the renewal date; no renewal either: none.
+    a.customer_subscriptions = vec![cs("Gold", None)];
+    a.zuora_subscriptions.clear();
+    assert_eq!(expiration_date(&a), Some(date("2031-01-01")));
+    a.next_renewal = None;
+    assert_eq!(expiration_date(&a), None);
+}
+
+#[test]
+fn greatly_expired_needs_global_expired_a_date_three_years_back_and_no_partner() {
+    let today = date("2024-12-18");
+    let old = Some(date("2021-12-18"));
+    let g = Instance::Global;
+    assert!(is_greatly_expired(g, true, false, old, today));
+    assert!(!is_greatly_expired(
+        g,
+        true,
+        false,
+        Some(date("2021-12-19")),
+        today
+    ));
+    assert!(
+        !is_greatly_expired(g, false, false, old, today),
+        "a current plan"
+    );
+    assert!(!is_greatly_expired(g, true, true, old, today), "a partner");
+    assert!(!is_greatly_expired(g, true, false, None, today), "no date");
+    assert!(!is_greatly_expired(
+        Instance::UsFederal,
+        true,
+        false,
+        old,
+        today
+    ));
+}
+
+#[test]
+fn a_partner_is_type_partner_in_any_case_and_nothing_else() {
+    let mut a = account("Ptn", "Partner Co");
+    for (raw, partner) in [
+        ("Partner", true),
+        (" partner ", true),
+        ("PARTNER", true),
+        ("Former Partner", false),
+        ("Customer", false),
+    ] {
+        a.account_type = Some(raw.to_string());
+        assert_eq!(is_partner(&a), partner, "{raw:?}");
+    }
+    a.account_type = None;
+    assert!(!is_partner(&a));
+}
+
+#[test]
+fn arr_is_zero_when_expired_and_segments_are_normalised() {
+    let mut a = account("Seg", "Seg Co");
+    a.carr = Some(500.0);
+    assert_eq!(arr(&a, false), Some(500.0));
+    assert_eq!(arr(&a, true), Some(0.0));
+    a.carr = None;
+    assert_eq!(arr(&a, false), None);
+    assert_eq!(arr(&a, true), Some(0.0));
+
+    assert_eq!(sales_segmentation(&a), "unknown");
+    assert_eq!(market_segment(&a), None);
+    a.sales_segment = Some("Mid - Market".to_string());
+    assert_eq!(sales_segmentation(&a), "mid - market");
+    assert_eq!(market_segment(&a).as_deref(), Some("mid___market"));
+    a.sales_segment = Some("Large".to_string());
+    assert_eq!(market_segment(&a).as_deref(), Some("large"));
+}
+
+#[test]
+fn desired_org_findings_come_after_plan_findings_in_field_order() {
+    // An unknown tier (plan), an account type without option, an unknown geo.
+    let mut a = account("Ord", "Order Co");
+    a.account_type = Some("Reseller".to_string());
+    a.geo = Some("MARS".to_string());
+    a.customer_subscriptions = vec![cs("Platinum", Some("2020-01-01"))];
+    let e = evaluate_account(&a, &global(), date("2025-06-15"));
+    let kinds: Vec<FindingKind> = e.findings.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FindingKind::UnknownTier,
+            FindingKind::UnknownOption,
+            FindingKind::UnknownRegion
+        ]
+    );
+    assert_eq!(e.desired.fields["account_type"], None);
+    assert_eq!(e.desired.fields["org_region"], None);
 }

@@ -209,3 +209,83 @@ fn the_mapping_matches_zendesk_fields_and_every_mismatch_is_listed() {
         other => panic!("{other:?}"),
     }
 }
+
+// The validation checks, one fault each: exactly one problem, named by its key.
+
+fn only_problem(text: &str) -> String {
+    let problems = problems(text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    problems[0].clone()
+}
+
+#[test]
+fn a_field_key_used_by_two_roles_is_one_problem() {
+    let text = GLOBAL_TOML.replace(
+        "account_owner = \"account_owner\"",
+        "account_owner = \"technical_account_manager\"",
+    );
+    assert_eq!(
+        only_problem(&text),
+        "fields.technical_account_manager: key \"technical_account_manager\" is also used by fields.account_owner"
+    );
+}
+
+#[test]
+fn a_tag_managed_by_two_drop_downs_or_a_drop_down_and_a_checkbox_is_refused() {
+    let text = GLOBAL_TOML.replace(
+        "green = \"health_score_green\"",
+        "green = \"org_region_amer\"",
+    );
+    assert_eq!(
+        only_problem(&text),
+        "dropdowns.org_region.amer: tag \"org_region_amer\" is also managed by health_score"
+    );
+    let text = GLOBAL_TOML.replace(
+        "restricted_account = \"restricted_account\"\n\n[deletion]",
+        "restricted_account = \"premium\"\n\n[deletion]",
+    );
+    assert_eq!(
+        only_problem(&text),
+        "checkboxes.restricted_account: tag \"premium\" is also managed by support_level"
+    );
+}
+
+#[test]
+fn a_region_table_without_a_region_field_is_refused() {
+    let text = US_FEDERAL_TOML.replace("[regions]\n", "[regions]\nAMER = \"amer\"\n");
+    assert_eq!(
+        only_problem(&text),
+        "regions: listed but fields.region is not mapped"
+    );
+}
+
+#[test]
+fn only_the_global_instance_deletes_and_the_protect_tag_is_a_tag() {
+    let text = US_FEDERAL_TOML.replace(
+        "delete_greatly_expired = false",
+        "delete_greatly_expired = true",
+    );
+    assert_eq!(
+        only_problem(&text),
+        "deletion.delete_greatly_expired: only the Global instance deletes orgs"
+    );
+    let text = GLOBAL_TOML.replace(
+        "protect_tag = \"do_not_delete\"",
+        "protect_tag = \"do not delete\"",
+    );
+    assert_eq!(
+        only_problem(&text),
+        "deletion.protect_tag: \"do not delete\" is not a valid tag"
+    );
+}
+
+#[test]
+fn a_ranked_expired_plan_and_a_blank_case_origin_are_refused() {
+    let text = GLOBAL_TOML.replace("\"community\"]", "\"community\", \"expired\"]");
+    assert_eq!(
+        only_problem(&text),
+        "plans.expired: \"expired\" must not be ranked"
+    );
+    let text = GLOBAL_TOML.replace("origin = \"Web\"", "origin = \" \"");
+    assert_eq!(only_problem(&text), "cases.origin: empty");
+}

@@ -237,3 +237,71 @@ fn a_contact_without_email_is_named_in_its_finding() {
     );
     assert!(plan.actions.is_empty());
 }
+
+// The steps of `plan_federal_users`, one rule each.
+
+#[test]
+fn an_invalid_contact_is_reported_with_its_first_problem() {
+    let army = "0014M00002ArmyAAAA";
+    let contacts = [
+        contact("", "", None),
+        contact("Nobody", "", Some(army)),
+        contact("Odd", " not an email ", Some(army)),
+        contact("Orphan", "Orphan@Army.example", None),
+    ];
+    let plan = plan_federal_users(&contacts, &BTreeMap::new(), &[]);
+    let found: Vec<(&str, Option<&str>, Option<&str>)> = plan
+        .findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f.kind, FindingKind::InvalidContact);
+            (
+                f.message.as_str(),
+                f.email.as_deref(),
+                f.salesforce_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("field Name: blank", None, None),
+            ("field Email: blank (contact Nobody)", None, Some(army)),
+            (
+                "field Email: not a valid email",
+                Some("not an email"),
+                Some(army)
+            ),
+            (
+                "field Account.Account_ID_18__c: no account",
+                Some("orphan@army.example"),
+                None
+            ),
+        ]
+    );
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn a_protected_user_already_as_desired_is_unchanged_and_not_reported() {
+    let army = "0014M00002ArmyAAAA";
+    let org_ids: BTreeMap<String, u64> = [(army.to_string(), 100)].into();
+    let contacts = [contact("Ada Admin", "ada@army.example", Some(army))];
+    let users = [user(
+        7,
+        " Ada Admin ",
+        "ada@army.example",
+        "admin",
+        Some(100),
+    )];
+    let plan = plan_federal_users(&contacts, &org_ids, &users);
+    assert_eq!(plan.unchanged, 1);
+    assert!(plan.findings.is_empty(), "{:?}", plan.findings);
+    assert!(plan.actions.is_empty());
+    // Moved to another org in Salesforce: reported, never modified.
+    let users = [user(7, "Ada Admin", "ada@army.example", "admin", Some(999))];
+    let plan = plan_federal_users(&contacts, &org_ids, &users);
+    assert_eq!(plan.unchanged, 0);
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.findings[0].kind, FindingKind::ProtectedUser);
+}
