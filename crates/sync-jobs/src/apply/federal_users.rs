@@ -14,7 +14,7 @@ use zendesk_client::{
 };
 
 use super::{error_code, Stopped, JOB_WINDOW};
-use crate::users::UserAction;
+use sync_core::users::UserAction;
 
 /// A user write that did not happen.
 #[derive(Debug, Clone, PartialEq)]

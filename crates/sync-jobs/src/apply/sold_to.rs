@@ -1,6 +1,6 @@
 //! Global sold-to users (SPEC §6) for the orgs that count as new: look each sold-to
 //! email up (`users/search?query=email:"…"`), decide with
-//! [`crate::users::decide_sold_to`], and write the users with bulk jobs (falling back
+//! [`sync_core::users::decide_sold_to`], and write the users with bulk jobs (falling back
 //! to one-by-one creates where bulk import is off). A create refused because the
 //! email is taken (`DuplicateValue`) means the user appeared since the lookup: it is
 //! looked up again and the rules applied to what is found.
@@ -10,10 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use zendesk_client::{Client, Error as ZdError};
 
 use super::federal_users::{apply_federal_users, is_fatal, UsersApplied};
-use super::{zendesk_user, Stopped};
-use crate::model::{Finding, FindingKind};
-use crate::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
-use crate::zendesk::ZendeskUser;
+use super::Stopped;
+use crate::convert::zendesk_user;
+use sync_core::model::{Finding, FindingKind};
+use sync_core::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
+use sync_core::zendesk::ZendeskUser;
 
 /// An org that counts as new for the sold-to step.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,7 +223,7 @@ async fn retry_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zendesk::Role;
+    use sync_core::zendesk::Role;
 
     fn org(sfid: &str, id: u64, emails: &[&str]) -> NewOrg {
         NewOrg {

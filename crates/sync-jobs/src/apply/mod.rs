@@ -12,9 +12,6 @@ pub mod sold_to;
 
 use zendesk_client::Error as ZdError;
 
-use crate::value::FieldValue;
-use crate::zendesk::{FieldOption, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser};
-
 /// Jobs submitted before waiting for them: below Zendesk's 30 queued jobs, so the
 /// client's job slots are never all held by handles nobody is polling yet.
 pub const JOB_WINDOW: usize = 25;
@@ -51,64 +48,4 @@ pub fn error_code(error: &ZdError) -> String {
         _ => "RequestFailed",
     }
     .to_string()
-}
-
-/// The sync's view of an organization the client read. A custom field value of a
-/// shape the sync does not know is kept as [`FieldValue::Other`].
-pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
-    ZendeskOrg {
-        id: org.id.0,
-        name: org.name,
-        tags: org.tags,
-        organization_fields: org
-            .organization_fields
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| {
-                let value = serde_json::from_value(v.clone()).unwrap_or(FieldValue::Other(v));
-                (k, value)
-            })
-            .collect(),
-        created_at: org.created_at,
-    }
-}
-
-/// The sync's view of a user the client read.
-pub fn zendesk_user(user: zendesk_client::User) -> ZendeskUser {
-    let role = match user.role.as_str() {
-        "end-user" => Role::EndUser,
-        "agent" => Role::Agent,
-        "admin" => Role::Admin,
-        other => Role::Other(other.to_string()),
-    };
-    ZendeskUser {
-        id: user.id.0,
-        name: user.name,
-        email: user.email,
-        role,
-        organization_id: user.organization_id.map(|o| o.0),
-        tags: user.tags,
-        created_at: user.created_at,
-    }
-}
-
-/// The sync's view of an organization field definition.
-pub fn zendesk_org_field(field: zendesk_client::OrganizationField) -> ZendeskOrgField {
-    ZendeskOrgField {
-        id: Some(field.id.0),
-        key: field.key,
-        field_type: field.field_type.as_str().to_string(),
-        title: field.title,
-        active: field.active.unwrap_or(true),
-        tag: field.tag,
-        custom_field_options: field
-            .custom_field_options
-            .into_iter()
-            .map(|o| FieldOption {
-                id: o.id,
-                name: o.name,
-                value: o.value,
-            })
-            .collect(),
-    }
 }

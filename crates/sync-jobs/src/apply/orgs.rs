@@ -20,9 +20,9 @@ use zendesk_client::{
 
 use super::federal_users::is_fatal;
 use super::{error_code, RowFailure, Stopped, JOB_WINDOW};
-use crate::diff::{OrgCreate, OrgDelete, OrgUpdate};
-use crate::mapping::Mapping;
-use crate::value::FieldValue;
+use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
+use sync_core::mapping::Mapping;
+use sync_core::value::FieldValue;
 
 /// What became of the creates and updates of a plan.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -598,7 +598,7 @@ async fn existing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::OrgPatch;
+    use sync_core::diff::OrgPatch;
 
     #[test]
     fn a_create_sends_its_fields_and_tags() {
