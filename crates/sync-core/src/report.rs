@@ -360,11 +360,7 @@ impl Report {
     /// `errors[]` split into data findings (never failing a run) and the rest (failed
     /// or not attempted writes), so a summary never calls a failure a finding.
     fn findings_and_failures(&self) -> (usize, usize) {
-        let findings = self
-            .errors
-            .iter()
-            .filter(|e| is_finding(&e.kind))
-            .count();
+        let findings = self.errors.iter().filter(|e| is_finding(&e.kind)).count();
         (findings, self.errors.len() - findings)
     }
 

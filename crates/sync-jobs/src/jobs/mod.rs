@@ -2,7 +2,7 @@
 //! ([`global::run_global`], [`us_federal::run_us_federal`], both on [`org_sync`]), the context
 //! they run in, and the outcome they hand back (a report and, when the run could not
 //! finish, the error that stopped it). What the binaries share around that call (their
-//! `main`, the report files and the exit code) is in [`binary`].
+//! `main`, the report files and the exit code) is in [`crate::shell`].
 
 pub mod global;
 pub mod org_sync;
