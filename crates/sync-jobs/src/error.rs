@@ -35,6 +35,16 @@ pub enum Error {
 }
 
 impl Error {
+    /// Whether trying the same thing again may succeed: asked of the client that
+    /// failed; a configuration, mapping or local I/O problem stays as it is.
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            Error::Salesforce(e) => e.is_retriable(),
+            Error::Zendesk(e) => e.is_retriable(),
+            Error::Rules(_) | Error::Config(_) | Error::Io { .. } => false,
+        }
+    }
+
     /// An [`Error::Io`] naming what was being done.
     pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         let what = what.into();

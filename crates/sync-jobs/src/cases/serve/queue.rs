@@ -155,14 +155,6 @@ async fn drain(inner: Arc<Inner>, ticket_id: u64, first: TicketEvent) {
     }
 }
 
-fn is_retriable(e: &crate::Error) -> bool {
-    match e {
-        crate::Error::Salesforce(e) => e.is_retriable(),
-        crate::Error::Zendesk(e) => e.is_retriable(),
-        _ => false,
-    }
-}
-
 /// One event, with retries; its outcome goes into the session report.
 async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     let mut attempt = 1;
@@ -178,7 +170,7 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
                 merge(&mut lock(&inner.report), local);
                 return;
             }
-            Err(e) if attempt < inner.retry.max_attempts && is_retriable(&e) => {
+            Err(e) if attempt < inner.retry.max_attempts && e.is_retriable() => {
                 let delay = inner.retry.delay(attempt);
                 tracing::warn!(ticket_id, %event, attempt, ?delay, error = %e, "event failed; retrying");
                 inner.metrics.retried(event);
