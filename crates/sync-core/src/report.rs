@@ -1,6 +1,6 @@
 //! The run report (SPEC §8): stable JSON keys, a Markdown rendering for merge
 //! requests and CI artifacts, and a short plain summary table for stderr. Counts
-//! are what was done, or in a dry run what would be done; `apply` adjusts them.
+//! are what was done, or in a dry run what would be done; the jobs (`sync-jobs`) adjust them as writes are confirmed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! Applying a plan to Zendesk: the only part of sync-core that writes. Bulk jobs of
+//! Applying a plan to Zendesk: the only part of the sync that writes. Bulk jobs of
 //! 100 records, submitted in windows below Zendesk's 30 queued jobs and polled
 //! together; every record ends applied or failed (with Zendesk's message), and a write
 //! whose answer was lost is re-read before anything is sent again (SPEC §9).
