@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use zendesk_client::{Client, Error as ZdError};
 
-use super::federal_users::{apply_federal_users, is_fatal, UsersApplied};
+use super::federal_users::{apply_federal_users, UsersApplied};
+use super::zendesk_stops_run;
 use super::Stopped;
 use crate::convert::zendesk_user;
 use sync_core::model::{Finding, FindingKind};
@@ -175,7 +176,7 @@ async fn retry_duplicates(
         out.lookups += 1;
         let user = match lookup(client, email).await {
             Ok(u) => u,
-            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) if zendesk_stops_run(&e) => return Err(e),
             Err(_) => None,
         };
         match user {
