@@ -1,10 +1,10 @@
 //! The one error type of sync-core. Problems with one record are not errors: they
 //! are [`crate::Finding`]s in the report. Errors here stop a run before any write
-//! (a mapping file that cannot be used, a mapping that does not fit Zendesk).
+//! (a mapping file that cannot be used, a mapping that does not fit Zendesk). Not
+//! `non_exhaustive`: sync-jobs maps every variant to an exit code in one exhaustive match.
 
 /// Everything sync-core can refuse.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// A mapping file could not be read from disk.
     #[error("cannot read mapping file {path}: {source}")]
@@ -37,14 +37,4 @@ pub enum Error {
         /// One line per mismatch, each naming the field key and option value.
         mismatches: Vec<String>,
     },
-    /// The environment or flags do not make a usable configuration (exit 2); the
-    /// message names every missing or bad variable.
-    #[error("configuration error: {0}")]
-    Config(String),
-    /// Salesforce could not be reached or refused us (exit 4).
-    #[error("Salesforce: {0}")]
-    Salesforce(#[from] sfdc_client::Error),
-    /// Zendesk could not be reached or refused us (exit 4).
-    #[error("Zendesk: {0}")]
-    Zendesk(#[from] zendesk_client::Error),
 }

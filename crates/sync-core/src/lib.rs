@@ -1,39 +1,34 @@
-//! The rules of the Zendesk ⇄ Salesforce sync: Salesforce records into domain types,
-//! mapping files, evaluation of accounts, the diff into a reviewable plan, the safety
-//! guards, and the report. Evaluation and diff are pure: no I/O, no clock.
+//! The rules of the Zendesk ⇄ Salesforce sync, pure: Salesforce records into domain
+//! types, mapping files, evaluation of accounts, the diff into a reviewable plan, the
+//! safety guards, the user and case decisions, and the report model. No network, no
+//! async runtime, no clock (every rule takes `today`), no API client: the types it
+//! needs from the APIs are its own ([`ZendeskOrg`], [`ZendeskUser`],
+//! [`cases::TicketPriority`]), converted at the edge by `sync-jobs`, which runs these
+//! rules against the APIs.
 //!
-//! One org sync, as the binaries (and the `apply` step) drive it:
+//! One org sync, as `sync-jobs` drives it:
 //!
 //! 1. [`Mapping::embedded`] or [`Mapping::load`], then
 //!    [`Mapping::check_against_zendesk`] with the instance's `organization_fields`
 //!    (exit 2 on a mismatch);
-//! 2. read the query ([`soql`]) records as `serde_json::Value`s and the Zendesk orgs
-//!    as [`ZendeskOrg`]s, then [`plan_orgs`] (decode → evaluate → diff) gives a [`Plan`];
+//! 2. the query ([`soql`]) records as `serde_json::Value`s and the Zendesk orgs as
+//!    [`ZendeskOrg`]s, then [`plan_orgs`] (decode → evaluate → diff) gives a [`Plan`];
 //! 3. [`check_guards`] (and [`guards::check_contacts_guard`]) before any write;
-//! 4. apply the plan; sold-to users of new orgs with [`users::decide_sold_to`]
-//!    (orgs that still count as new: [`users::is_new_org`]); US Federal users with
-//!    [`users::plan_federal_users`];
+//! 4. sync-jobs applies the plan; sold-to users of new orgs with
+//!    [`users::decide_sold_to`] (orgs that still count as new: [`users::is_new_org`]);
+//!    US Federal users with [`users::plan_federal_users`];
 //! 5. [`Report`]: `record_org_plan`, `record_user_plan`, `record_guards`, then
 //!    `to_json`, `to_markdown`, `summary_table`.
 //!
-//! The binaries do not drive these steps themselves: they parse [`cli`] flags and hand
-//! them to [`jobs::binary::main`], which sets up [`logging`], reads [`config`] from the
-//! environment, calls one entry point in [`jobs`] (e.g. [`jobs::global::run_global`];
-//! the shared org phase is [`jobs::org_sync`], its writes [`apply`]) and ends the run
-//! with [`jobs::binary::emit`]: report files, summary and the code of [`exit`].
+//! The cases job's rules (Case key, Case fields, the decision per ticket, the webhook
+//! body) are in [`cases`].
 #![deny(missing_docs)]
 
-pub mod apply;
 pub mod cases;
-pub mod cli;
-pub mod config;
 pub mod diff;
 pub mod error;
 pub mod evaluate;
-pub mod exit;
 pub mod guards;
-pub mod jobs;
-pub mod logging;
 pub mod mapping;
 pub mod model;
 pub mod records;

@@ -1,6 +1,6 @@
 //! The run report (SPEC §8): stable JSON keys, a Markdown rendering for merge
 //! requests and CI artifacts, and a short plain summary table for stderr. Counts
-//! are what was done, or in a dry run what would be done; `apply` adjusts them.
+//! are what was done, or in a dry run what would be done; the jobs (`sync-jobs`) adjust them as writes are confirmed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use crate::diff::Plan;
 use crate::guards::Guard;
-use crate::model::Finding;
+use crate::model::{Finding, FindingKind};
 use crate::users::{UserAction, UserPlan};
 
 /// The `errors[]` kind naming writes a run stopped by an API error did not make.
@@ -360,11 +360,7 @@ impl Report {
     /// `errors[]` split into data findings (never failing a run) and the rest (failed
     /// or not attempted writes), so a summary never calls a failure a finding.
     fn findings_and_failures(&self) -> (usize, usize) {
-        let findings = self
-            .errors
-            .iter()
-            .filter(|e| crate::exit::is_finding(&e.kind))
-            .count();
+        let findings = self.errors.iter().filter(|e| is_finding(&e.kind)).count();
         (findings, self.errors.len() - findings)
     }
 
@@ -515,6 +511,34 @@ fn subject(salesforce_id: &Option<String>, email: &Option<String>, ticket: Optio
 /// Escapes a table cell.
 fn md(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Every finding kind: data problems that are reported but never fail a run.
+const FINDINGS: &[FindingKind] = &[
+    FindingKind::InvalidAccount,
+    FindingKind::InvalidContact,
+    FindingKind::UnknownTier,
+    FindingKind::UnknownRegion,
+    FindingKind::UnknownOption,
+    FindingKind::DuplicateEmail,
+    FindingKind::DuplicateZendeskOrg,
+    FindingKind::NameConflict,
+    FindingKind::SoldToInOtherOrg,
+    FindingKind::NoContactForNewOrg,
+    FindingKind::NoOrganization,
+    FindingKind::ProtectedUser,
+];
+
+/// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
+/// ticket gone from Zendesk. Reported, never failing a run.
+const CASE_FINDINGS: &[&str] = &[
+    crate::cases::MISSING_ACCOUNT,
+    crate::cases::TICKET_NOT_FOUND,
+];
+
+/// Whether an `errors[]` kind is a finding (which never fails a run).
+pub fn is_finding(kind: &str) -> bool {
+    FINDINGS.iter().any(|f| f.as_str() == kind) || CASE_FINDINGS.contains(&kind)
 }
 
 #[cfg(test)]

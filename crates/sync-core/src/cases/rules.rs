@@ -7,7 +7,6 @@ use std::str::FromStr;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use zendesk_client::TicketPriority;
 
 use crate::mapping::CaseSettings;
 
@@ -19,6 +18,34 @@ pub const MAX_SUBJECT_CHARS: usize = 255;
 pub const STATUS_NEW: &str = "New";
 /// The `Status` that closes a Case.
 pub const STATUS_CLOSED: &str = "Closed";
+
+/// The `errors[]` kinds of the cases job: findings (reported, never failing a run)
+/// and the one failure.
+/// Finding: the ticket has no organization, or its org has no `salesforce_id`.
+pub const NO_ORGANIZATION: &str = "no_organization";
+/// Finding: Salesforce refused the Case's account (`INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY`,
+/// `ENTITY_IS_DELETED`): the account is missing or deleted.
+pub const MISSING_ACCOUNT: &str = "missing_account";
+/// Finding: the ticket does not exist (any more) in Zendesk.
+pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
+/// Failure: Salesforce refused a Case write, or a key matched several Cases.
+pub const CASE_WRITE_FAILED: &str = "case_write_failed";
+
+/// A ticket's priority, as the rules see it (converted from the Zendesk client's at
+/// the edge, in sync-jobs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TicketPriority {
+    /// `urgent`.
+    Urgent,
+    /// `high`.
+    High,
+    /// `normal`.
+    Normal,
+    /// `low`.
+    Low,
+    /// A value the rules do not know, kept as Zendesk spelled it.
+    Other(String),
+}
 
 /// What happened to a ticket, as a trigger or webhook names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -1,10 +1,9 @@
-//! Unit tests of the cases rules, the webhook body and the lookup query.
+//! Unit tests of the cases rules and the webhook body (the lookup query's are in
+//! `sync_jobs::cases::salesforce`).
 
 use serde_json::json;
-use zendesk_client::TicketPriority;
 
 use super::rules::{after_create_met_a_case, agent_url, cut_chars, MAX_DESCRIPTION_CHARS};
-use super::salesforce::{lookup_soql, soql_literal};
 use super::*;
 use crate::mapping::{CaseSettings, Instance, Mapping};
 
@@ -248,22 +247,6 @@ fn webhook_bodies() {
 fn events_parse_from_cli_text() {
     assert_eq!(" created ".parse::<TicketEvent>(), Ok(TicketEvent::Created));
     assert!("open".parse::<TicketEvent>().is_err());
-}
-
-#[test]
-fn lookup_query_quotes_keys() {
-    assert_eq!(soql_literal(r"a'b\c"), r"'a\'b\\c'");
-    let s = settings(Instance::UsFederal);
-    let q = lookup_soql(&s, &["usfed-1".into(), "usfed-2".into()]).unwrap();
-    assert_eq!(
-        q,
-        "SELECT Id, Status, IsClosed, AccountId, Subject, Description, Priority, Origin, \
-         SuppliedEmail, SuppliedName, Zendesk_Support_Ticket_URL__c, Zendesk_Support_Ticket_ID__c \
-         FROM Case WHERE Zendesk_Support_Ticket_ID__c IN ('usfed-1', 'usfed-2')"
-    );
-    let mut bad = s.clone();
-    bad.external_id_field = "Key__c) OR (Id".into();
-    assert!(lookup_soql(&bad, &["1".into()]).is_err());
 }
 
 /// A create's upsert that met a Case created in between (200 "updated") set its

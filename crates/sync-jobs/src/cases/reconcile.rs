@@ -15,9 +15,10 @@ use super::job::{
     classify, classify_item, counts, fail, item_error, org_account, record, CasesJob, WriteError,
     Written,
 };
-use super::rules::{case_key, Decision, Mode, TicketFacts, TicketOrg};
 use super::salesforce::{find_cases, upsert_cases};
-use crate::{Error, Report};
+use crate::Error;
+use sync_core::cases::rules::{case_key, Decision, Mode, TicketFacts, TicketOrg};
+use sync_core::Report;
 
 /// Records per `show_many` call (the API's limit).
 const PER_SHOW_MANY: usize = 100;

@@ -8,8 +8,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::rules::{CaseFields, ExistingCase};
-use crate::mapping::CaseSettings;
+use sync_core::cases::rules::{CaseFields, ExistingCase};
+use sync_core::mapping::CaseSettings;
 
 /// Keys per lookup query.
 pub const KEYS_PER_QUERY: usize = 200;
@@ -243,4 +243,30 @@ pub async fn upsert_cases(
             }),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::mapping::{Instance, Mapping};
+
+    fn settings(instance: Instance) -> CaseSettings {
+        Mapping::embedded(instance).unwrap().cases().clone()
+    }
+
+    #[test]
+    fn lookup_query_quotes_keys() {
+        assert_eq!(soql_literal(r"a'b\c"), r"'a\'b\\c'");
+        let s = settings(Instance::UsFederal);
+        let q = lookup_soql(&s, &["usfed-1".into(), "usfed-2".into()]).unwrap();
+        assert_eq!(
+            q,
+            "SELECT Id, Status, IsClosed, AccountId, Subject, Description, Priority, Origin, \
+             SuppliedEmail, SuppliedName, Zendesk_Support_Ticket_URL__c, Zendesk_Support_Ticket_ID__c \
+             FROM Case WHERE Zendesk_Support_Ticket_ID__c IN ('usfed-1', 'usfed-2')"
+        );
+        let mut bad = s.clone();
+        bad.external_id_field = "Key__c) OR (Id".into();
+        assert!(lookup_soql(&bad, &["1".into()]).is_err());
+    }
 }

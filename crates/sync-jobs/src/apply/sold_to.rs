@@ -1,6 +1,6 @@
 //! Global sold-to users (SPEC §6) for the orgs that count as new: look each sold-to
 //! email up (`users/search?query=email:"…"`), decide with
-//! [`crate::users::decide_sold_to`], and write the users with bulk jobs (falling back
+//! [`sync_core::users::decide_sold_to`], and write the users with bulk jobs (falling back
 //! to one-by-one creates where bulk import is off). A create refused because the
 //! email is taken (`DuplicateValue`) means the user appeared since the lookup: it is
 //! looked up again and the rules applied to what is found.
@@ -9,11 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use zendesk_client::{Client, Error as ZdError};
 
-use super::federal_users::{apply_federal_users, is_fatal, UsersApplied};
-use super::{zendesk_user, Stopped};
-use crate::model::{Finding, FindingKind};
-use crate::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
-use crate::zendesk::ZendeskUser;
+use super::federal_users::{apply_federal_users, UsersApplied};
+use super::zendesk_stops_run;
+use super::Stopped;
+use crate::convert::zendesk_user;
+use sync_core::model::{Finding, FindingKind};
+use sync_core::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
+use sync_core::zendesk::ZendeskUser;
 
 /// An org that counts as new for the sold-to step.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,7 +176,7 @@ async fn retry_duplicates(
         out.lookups += 1;
         let user = match lookup(client, email).await {
             Ok(u) => u,
-            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) if zendesk_stops_run(&e) => return Err(e),
             Err(_) => None,
         };
         match user {
@@ -222,7 +224,7 @@ async fn retry_duplicates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zendesk::Role;
+    use sync_core::zendesk::Role;
 
     fn org(sfid: &str, id: u64, emails: &[&str]) -> NewOrg {
         NewOrg {

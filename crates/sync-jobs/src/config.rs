@@ -84,7 +84,7 @@ impl Config {
     ///     "ZD_OAUTH_TOKEN" => Some("secret".to_string()),
     ///     _ => None,
     /// };
-    /// let config = sync_core::config::Config::from_lookup(&env).unwrap();
+    /// let config = sync_jobs::config::Config::from_lookup(&env).unwrap();
     /// assert!(!format!("{config:?}").contains("secret"));
     /// ```
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {

@@ -1,9 +1,12 @@
 //! Exit codes of SPEC §8, computed in one place for every binary: from a finished
 //! [`Report`] (guard → 3, a failed write → 1, else 0) or from the error that stopped a
-//! run (configuration → 2, an API unreachable or refusing us → 4).
+//! run ([`for_error`]: configuration → 2, an API unreachable or refusing us → 4, a
+//! report file that cannot be written → 1).
 
-use crate::model::FindingKind;
-use crate::Report;
+use sync_core::report::is_finding;
+use sync_core::Report;
+
+use crate::Error;
 
 /// Everything done (findings may have been reported).
 pub const OK: u8 = 0;
@@ -15,34 +18,6 @@ pub const CONFIG: u8 = 2;
 pub const GUARD: u8 = 3;
 /// An API was unreachable or refused us and the run could not finish.
 pub const API: u8 = 4;
-
-/// Every finding kind: data problems that are reported but never fail a run.
-const FINDINGS: &[FindingKind] = &[
-    FindingKind::InvalidAccount,
-    FindingKind::InvalidContact,
-    FindingKind::UnknownTier,
-    FindingKind::UnknownRegion,
-    FindingKind::UnknownOption,
-    FindingKind::DuplicateEmail,
-    FindingKind::DuplicateZendeskOrg,
-    FindingKind::NameConflict,
-    FindingKind::SoldToInOtherOrg,
-    FindingKind::NoContactForNewOrg,
-    FindingKind::NoOrganization,
-    FindingKind::ProtectedUser,
-];
-
-/// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
-/// ticket gone from Zendesk. Reported, never failing a run.
-const CASE_FINDINGS: &[&str] = &[
-    crate::cases::MISSING_ACCOUNT,
-    crate::cases::TICKET_NOT_FOUND,
-];
-
-/// Whether an `errors[]` kind is a finding (which never fails a run).
-pub fn is_finding(kind: &str) -> bool {
-    FINDINGS.iter().any(|f| f.as_str() == kind) || CASE_FINDINGS.contains(&kind)
-}
 
 /// The exit code of a run that finished: 3 if a guard tripped, 1 if any write failed
 /// (a failed count or an `errors[]` entry that is not a finding), else 0.
@@ -62,54 +37,48 @@ pub fn for_report(report: &Report) -> u8 {
     }
 }
 
-/// The exit code for the error that stopped a run, looking through its causes:
-/// a configuration or mapping problem → 2; an API error (transport, auth, limits,
-/// retries exhausted) → 4; anything else (e.g. a report file that cannot be written) → 1.
-pub fn for_error(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<crate::Error>() {
-            return for_core_error(e);
-        }
-        if let Some(e) = cause.downcast_ref::<sfdc_client::Error>() {
-            return for_salesforce_error(e);
-        }
-        if let Some(e) = cause.downcast_ref::<zendesk_client::Error>() {
-            return for_zendesk_error(e);
-        }
-        if let Some(e) = cause.downcast_ref::<clap::Error>() {
-            return u8::try_from(e.exit_code()).unwrap_or(CONFIG);
-        }
-    }
-    WRITE_FAILED
-}
-
-/// The exit code for a sync-core error.
-pub fn for_core_error(err: &crate::Error) -> u8 {
+/// The exit code for the error that stopped a run (or kept it from starting): the one
+/// place where errors become exit codes. Exhaustive over [`Error`] and over
+/// [`sync_core::Error`], so a new kind of error must be given its code here.
+pub fn for_error(err: &Error) -> u8 {
     match err {
-        crate::Error::Salesforce(e) => for_salesforce_error(e),
-        crate::Error::Zendesk(e) => for_zendesk_error(e),
-        _ => CONFIG,
+        Error::Rules(rules) => match rules {
+            sync_core::Error::MappingRead { .. }
+            | sync_core::Error::MappingParse { .. }
+            | sync_core::Error::MappingInvalid { .. }
+            | sync_core::Error::FieldsMismatch { .. } => CONFIG,
+        },
+        Error::Config(_) => CONFIG,
+        Error::Salesforce(e) => for_salesforce_error(e),
+        Error::Zendesk(e) => for_zendesk_error(e),
+        Error::Io { .. } => WRITE_FAILED,
     }
 }
 
+// The client error enums are `non_exhaustive`, so their kinds cannot be matched
+// exhaustively from here: each client classifies its own errors (`is_retriable`, and
+// `stops_run` once the clients have it). A client that could not be configured is a
+// configuration error; every other client error that reaches here stopped the run.
 fn for_salesforce_error(err: &sfdc_client::Error) -> u8 {
-    match err {
-        sfdc_client::Error::Config(_) => CONFIG,
-        _ => API,
+    if matches!(err, sfdc_client::Error::Config(_)) {
+        CONFIG
+    } else {
+        API
     }
 }
 
 fn for_zendesk_error(err: &zendesk_client::Error) -> u8 {
-    match err {
-        zendesk_client::Error::Config(_) => CONFIG,
-        _ => API,
+    if matches!(err, zendesk_client::Error::Config(_)) {
+        CONFIG
+    } else {
+        API
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Guard;
+    use sync_core::Guard;
     use time::OffsetDateTime;
 
     fn report() -> Report {
@@ -127,10 +96,15 @@ mod tests {
     #[test]
     fn case_findings_do_not_fail_a_run() {
         let mut r = report();
-        r.record_failure(crate::cases::MISSING_ACCOUNT, None, None, "account deleted");
-        r.record_failure(crate::cases::NO_ORGANIZATION, None, None, "no org");
+        r.record_failure(
+            sync_core::cases::MISSING_ACCOUNT,
+            None,
+            None,
+            "account deleted",
+        );
+        r.record_failure(sync_core::cases::NO_ORGANIZATION, None, None, "no org");
         assert_eq!(for_report(&r), OK);
-        r.record_failure(crate::cases::CASE_WRITE_FAILED, None, None, "refused");
+        r.record_failure(sync_core::cases::CASE_WRITE_FAILED, None, None, "refused");
         assert_eq!(for_report(&r), WRITE_FAILED);
     }
 
@@ -163,21 +137,27 @@ mod tests {
 
     #[test]
     fn errors_map_to_config_or_api() {
-        let config = anyhow::Error::new(crate::Error::Config("ZD_URL missing".into()));
-        assert_eq!(for_error(&config), CONFIG);
-        let api = anyhow::Error::new(crate::Error::Salesforce(sfdc_client::Error::Auth {
+        assert_eq!(for_error(&Error::Config("ZD_URL missing".into())), CONFIG);
+        let mapping = sync_core::Error::FieldsMismatch {
+            mismatches: vec!["tier: no option gold".into()],
+        };
+        assert_eq!(for_error(&Error::Rules(mapping)), CONFIG);
+        let api = Error::Salesforce(sfdc_client::Error::Auth {
             status: Some(400),
             error: "invalid_grant".into(),
             description: "bad".into(),
-        }))
-        .context("reading accounts");
+        });
         assert_eq!(for_error(&api), API);
-        let zd = anyhow::Error::new(zendesk_client::Error::Transport {
+        let zd = Error::Zendesk(zendesk_client::Error::Transport {
             method: "GET".into(),
             url: "http://x".into(),
             message: "refused".into(),
         });
         assert_eq!(for_error(&zd), API);
-        assert_eq!(for_error(&anyhow::anyhow!("disk full")), WRITE_FAILED);
+        let disk = Error::Io {
+            what: "cannot write the JSON report to r.json".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        assert_eq!(for_error(&disk), WRITE_FAILED);
     }
 }

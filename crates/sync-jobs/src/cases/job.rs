@@ -7,24 +7,18 @@
 use serde_json::{json, Map, Value};
 use zendesk_client::{Organization, Ticket, TicketId, User};
 
-use super::rules::{
+use super::salesforce::{find_cases, upsert_case, CaseLookup};
+use crate::Error;
+use sync_core::cases::rules::{
     after_create_met_a_case, agent_url, case_key, decide, Decision, Mode, TicketEvent, TicketFacts,
     TicketOrg,
 };
-use super::salesforce::{find_cases, upsert_case, CaseLookup};
-use crate::mapping::Mapping;
-use crate::report::{CaseCounts, Change, ReportError};
-use crate::{Error, Report};
-
-/// Finding: the ticket has no organization, or its org has no `salesforce_id`.
-pub const NO_ORGANIZATION: &str = "no_organization";
-/// Finding: Salesforce refused the Case's account (`INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY`,
-/// `ENTITY_IS_DELETED`): the account is missing or deleted.
-pub const MISSING_ACCOUNT: &str = "missing_account";
-/// Finding: the ticket does not exist (any more) in Zendesk.
-pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
-/// Failure: Salesforce refused a Case write, or a key matched several Cases.
-pub const CASE_WRITE_FAILED: &str = "case_write_failed";
+pub use sync_core::cases::rules::{
+    CASE_WRITE_FAILED, MISSING_ACCOUNT, NO_ORGANIZATION, TICKET_NOT_FOUND,
+};
+use sync_core::mapping::Mapping;
+use sync_core::report::{CaseCounts, Change, ReportError};
+use sync_core::Report;
 
 /// What one ticket came to, for the report and the webhook metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +159,10 @@ impl CasesJob {
             status: ticket.status.as_str().to_string(),
             subject: ticket.subject.clone(),
             description: ticket.description.clone(),
-            priority: ticket.priority.clone(),
+            priority: ticket
+                .priority
+                .as_ref()
+                .map(crate::convert::ticket_priority),
             org,
             requester_email: requester.and_then(|u| u.email.clone()),
             requester_name: requester.map(|u| u.name.clone()),

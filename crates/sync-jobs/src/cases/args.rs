@@ -4,15 +4,20 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::cli::CommonArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sync_core::cases::TicketEvent;
-use sync_core::cli::CommonArgs;
 use sync_core::mapping::Instance;
 
 /// Zendesk tickets → Salesforce Cases: by CI trigger, by signed webhook, and by a
 /// reconcile pass.
 #[derive(Debug, Parser)]
-#[command(name = "salesforce-cases", version, about, after_long_help = cases_help())]
+#[command(
+    name = "salesforce-cases",
+    version,
+    about = "Zendesk tickets → Salesforce Cases: by CI trigger, by signed webhook, and by a reconcile pass.",
+    after_long_help = cases_help()
+)]
 pub struct Cli {
     /// The Zendesk instance the tickets come from: picks the mapping and the Case key prefix.
     #[arg(long, value_enum, default_value = "global", global = true)]
@@ -119,7 +124,7 @@ fn cases_help() -> String {
          Exit codes: 0 done (no organization, a missing Salesforce account or a deleted ticket \
          are reported, not failures); 1 a Case write failed; 2 usage or configuration error \
          (nothing sent); 4 an API was unreachable or refused us.",
-        sync_core::cli::ENVIRONMENT_HELP
+        crate::cli::ENVIRONMENT_HELP
     )
 }
 

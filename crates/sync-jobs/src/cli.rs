@@ -1,13 +1,15 @@
-//! The command-line flags shared by the sync binaries (SPEC §8), as clap `Args` structs
-//! each binary flattens into its own parser: [`CommonArgs`] for every job, [`GuardArgs`]
-//! for the jobs that write organizations and users.
+//! The command lines of the three binaries (SPEC §8): [`GlobalCli`],
+//! [`UsFederalCli`] and [`CasesCli`] (its subcommands are in
+//! [`crate::cases::args`]), built from the flags they share: [`CommonArgs`] for every
+//! job, [`GuardArgs`] / [`UpdateGuardArgs`] for the jobs that write organizations and
+//! users.
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 use time::{Date, OffsetDateTime};
 
-use crate::guards::GuardConfig;
+use sync_core::guards::GuardConfig;
 
 /// The environment variables every binary reads (SPEC §8), for `--help`.
 pub const ENVIRONMENT_HELP: &str = "\
@@ -163,6 +165,44 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Salesforce Accounts → Zendesk Global organizations, sold-to users for new
+/// organizations, and deletion of greatly-expired organizations.
+#[derive(Debug, Parser)]
+#[command(
+    name = "zd-sfdc-sync-global",
+    version,
+    long_about,
+    after_long_help = sync_help()
+)]
+pub struct GlobalCli {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Safety guards.
+    #[command(flatten)]
+    pub guards: GuardArgs,
+}
+
+/// Salesforce Accounts → Zendesk US Federal organizations, then Salesforce Contacts →
+/// Zendesk US Federal users (created and updated; agents and admins never touched).
+#[derive(Debug, Parser)]
+#[command(
+    name = "zd-sfdc-sync-us-federal",
+    version,
+    long_about,
+    after_long_help = sync_help()
+)]
+pub struct UsFederalCli {
+    /// Shared flags.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Safety guards (this job never deletes: no deletion limit).
+    #[command(flatten)]
+    pub guards: UpdateGuardArgs,
+}
+
+pub use crate::cases::args::Cli as CasesCli;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +317,64 @@ mod tests {
         ] {
             let err = Cli::try_parse_from(&args).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    mod binaries {
+        use super::super::{GlobalCli, UsFederalCli};
+        use clap::{CommandFactory, Parser};
+
+        #[test]
+        fn global_long_help_has_the_flags_the_environment_and_the_exit_codes() {
+            let help = GlobalCli::command().render_long_help().to_string();
+            for needle in [
+                "--dry-run",
+                "--report <FILE>",
+                "--report-md <FILE>",
+                "--today",
+                "--mapping",
+                "--log-format",
+                "--sandbox",
+                "--max-deletions",
+                "--max-update-ratio",
+                "--allow-mass-changes",
+                "SFDC_JWT_AUDIENCE",
+                "ZD_SUBDOMAIN",
+                "3 stopped by a safety guard",
+            ] {
+                assert!(help.contains(needle), "{needle} not in:\n{help}");
+            }
+        }
+
+        #[test]
+        fn us_federal_long_help_has_the_flags_the_environment_and_the_exit_codes() {
+            let help = UsFederalCli::command().render_long_help().to_string();
+            for needle in [
+                "--dry-run",
+                "--report <FILE>",
+                "--report-md <FILE>",
+                "--today",
+                "--mapping",
+                "--log-format",
+                "--sandbox",
+                "--max-update-ratio",
+                "--allow-mass-changes",
+                "SFDC_JWT_AUDIENCE",
+                "ZD_SUBDOMAIN",
+                "3 stopped by a safety guard",
+            ] {
+                assert!(help.contains(needle), "{needle} not in:\n{help}");
+            }
+            // This job never deletes: a deletion limit would be a flag that does nothing.
+            assert!(!help.contains("--max-deletions"), "{help}");
+        }
+
+        #[test]
+        fn us_federal_refuses_max_deletions() {
+            let err =
+                UsFederalCli::try_parse_from(["zd-sfdc-sync-us-federal", "--max-deletions", "3"])
+                    .expect_err("--max-deletions must not be accepted");
+            assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
         }
     }
 }

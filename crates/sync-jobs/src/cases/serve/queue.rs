@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use sync_core::cases::{CasesJob, Outcome, TicketEvent, WebhookPayload};
+use crate::cases::{CasesJob, Outcome};
+use sync_core::cases::{TicketEvent, WebhookPayload};
 use sync_core::report::{CaseCounts, ReportError};
 use sync_core::Report;
 use time::OffsetDateTime;
@@ -47,7 +48,7 @@ pub struct Busy;
 
 /// What handling one event gives: the outcome (or the error that stopped it) and the
 /// report of that attempt.
-pub type Handled = (Result<Outcome, sync_core::Error>, Report);
+pub type Handled = (Result<Outcome, crate::Error>, Report);
 
 /// Handles one event of a ticket.
 pub type Handler =
@@ -154,14 +155,6 @@ async fn drain(inner: Arc<Inner>, ticket_id: u64, first: TicketEvent) {
     }
 }
 
-fn is_retriable(e: &sync_core::Error) -> bool {
-    match e {
-        sync_core::Error::Salesforce(e) => e.is_retriable(),
-        sync_core::Error::Zendesk(e) => e.is_retriable(),
-        _ => false,
-    }
-}
-
 /// One event, with retries; its outcome goes into the session report.
 async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     let mut attempt = 1;
@@ -177,7 +170,7 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
                 merge(&mut lock(&inner.report), local);
                 return;
             }
-            Err(e) if attempt < inner.retry.max_attempts && is_retriable(&e) => {
+            Err(e) if attempt < inner.retry.max_attempts && e.is_retriable() => {
                 let delay = inner.retry.delay(attempt);
                 tracing::warn!(ticket_id, %event, attempt, ?delay, error = %e, "event failed; retrying");
                 inner.metrics.retried(event);
@@ -248,14 +241,12 @@ mod tests {
                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                     .is_ok();
                 let result = if fail {
-                    Err(sync_core::Error::Salesforce(
-                        sfdc_client::Error::Transport {
-                            method: "PATCH",
-                            url: "http://127.0.0.1:1".into(),
-                            kind: sfdc_client::TransportKind::Connect,
-                            message: "connection refused".into(),
-                        },
-                    ))
+                    Err(crate::Error::Salesforce(sfdc_client::Error::Transport {
+                        method: "PATCH",
+                        url: "http://127.0.0.1:1".into(),
+                        kind: sfdc_client::TransportKind::Connect,
+                        message: "connection refused".into(),
+                    }))
                 } else {
                     report.cases = Some(CaseCounts {
                         create: 1,

@@ -18,11 +18,10 @@ use zendesk_client::{
     MAX_ITEMS_PER_JOB,
 };
 
-use super::federal_users::is_fatal;
-use super::{error_code, RowFailure, Stopped, JOB_WINDOW};
-use crate::diff::{OrgCreate, OrgDelete, OrgUpdate};
-use crate::mapping::Mapping;
-use crate::value::FieldValue;
+use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
+use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
+use sync_core::mapping::Mapping;
+use sync_core::value::FieldValue;
 
 /// What became of the creates and updates of a plan.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -206,7 +205,7 @@ async fn submit<'a>(
             uncertain.extend(c.iter().copied());
             Ok(None)
         }
-        (Err(e), _) if is_fatal(&e) => Err(e),
+        (Err(e), _) if zendesk_stops_run(&e) => Err(e),
         (Err(e), Batch::Create(c)) => {
             out.create_failed
                 .extend(c.iter().map(|c| failure(&c.salesforce_id, &e)));
@@ -369,7 +368,7 @@ async fn resolve_uncertain(
             .await
         {
             Ok(handle) => handle,
-            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) if zendesk_stops_run(&e) => return Err(e),
             Err(e) => {
                 out.create_failed
                     .extend(chunk.iter().map(|c| failure(&c.salesforce_id, &e)));
@@ -469,7 +468,7 @@ pub async fn delete(
                     stop = Some(e);
                 }
             }
-            Err(e) if is_fatal(&e) => stop = Some(e),
+            Err(e) if zendesk_stops_run(&e) => stop = Some(e),
             Err(e) => out
                 .failed
                 .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
@@ -541,7 +540,7 @@ async fn redelete(
     let failed_before = out.failed.len();
     match client.organizations().destroy_many(&ids).await {
         Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await,
-        Err(e) if is_fatal(&e) => return Err(e),
+        Err(e) if zendesk_stops_run(&e) => return Err(e),
         Err(e) => out
             .failed
             .extend(left.iter().map(|d| failure(&d.salesforce_id, &e))),
@@ -598,7 +597,7 @@ async fn existing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diff::OrgPatch;
+    use sync_core::diff::OrgPatch;
 
     #[test]
     fn a_create_sends_its_fields_and_tags() {

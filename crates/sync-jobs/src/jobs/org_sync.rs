@@ -14,13 +14,15 @@ use serde_json::Value;
 
 use super::{JobContext, Progress};
 use crate::apply::orgs::{self, DeletesApplied, OrgsApplied};
-use crate::apply::{zendesk_org, zendesk_org_field, RowFailure, Stopped};
-use crate::diff::plan_decoded;
-use crate::guards::{any_tripped, check_guards, Guard};
-use crate::mapping::{Instance, Mapping};
-use crate::model::Account;
-use crate::records::{AccountDecoder, Decoded};
-use crate::{soql, Error, Plan, Report, ZendeskOrg};
+use crate::apply::{RowFailure, Stopped};
+use crate::convert::{zendesk_org, zendesk_org_field};
+use crate::Error;
+use sync_core::diff::plan_decoded;
+use sync_core::guards::{any_tripped, check_guards, Guard};
+use sync_core::mapping::{Instance, Mapping};
+use sync_core::model::Account;
+use sync_core::records::{AccountDecoder, Decoded};
+use sync_core::{soql, Plan, Report, ZendeskOrg};
 
 /// What the reads of an org sync produced.
 #[derive(Debug, Clone, Default)]
@@ -69,7 +71,7 @@ pub async fn check_fields(
         .into_iter()
         .map(zendesk_org_field)
         .collect();
-    mapping.check_against_zendesk(&fields)
+    Ok(mapping.check_against_zendesk(&fields)?)
 }
 
 /// Streams every record of a SOQL query, logging progress. A record the client could

@@ -15,9 +15,10 @@ use super::{
 };
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
-use crate::mapping::Mapping;
-use crate::users::is_new_org;
-use crate::{Error, Report};
+use crate::Error;
+use sync_core::mapping::Mapping;
+use sync_core::users::is_new_org;
+use sync_core::Report;
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-global";

@@ -13,8 +13,8 @@ use zendesk_client::{
     MAX_ITEMS_PER_JOB,
 };
 
-use super::{error_code, Stopped, JOB_WINDOW};
-use crate::users::UserAction;
+use super::{error_code, zendesk_stops_run, Stopped, JOB_WINDOW};
+use sync_core::users::UserAction;
 
 /// A user write that did not happen.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,20 +39,6 @@ pub struct UsersApplied {
     /// `users/create_or_update` calls made: the 403 fallback, and creates whose answer
     /// was lost and whose user was still missing when looked up again.
     pub single_create_calls: usize,
-}
-
-/// Whether an error means Zendesk cannot be reached or refuses us, so the run cannot
-/// finish (exit 4), rather than a refusal of the records one call carried.
-pub fn is_fatal(error: &ZdError) -> bool {
-    match error {
-        ZdError::Unauthorized(_)
-        | ZdError::Forbidden(_)
-        | ZdError::RateLimited { .. }
-        | ZdError::Transport { .. }
-        | ZdError::Config(_) => true,
-        ZdError::Api(api) => api.status >= 500,
-        _ => false,
-    }
 }
 
 /// The Zendesk body of a create: an end-user in its org.
@@ -143,7 +129,7 @@ async fn apply(
                 tracing::warn!(users = batch.len(), %message, "answer of users/create_many lost; re-reading");
                 lost.extend(batch);
             }
-            Err(e) if is_fatal(&e) => {
+            Err(e) if zendesk_stops_run(&e) => {
                 stop = Some(e);
                 break;
             }
@@ -160,7 +146,7 @@ async fn apply(
             let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
             match client.users().update_many(body).await {
                 Ok(handle) => submitted.push((batch.to_vec(), handle)),
-                Err(e) if is_fatal(&e) => {
+                Err(e) if zendesk_stops_run(&e) => {
                     stop = Some(e);
                     break;
                 }
@@ -215,7 +201,7 @@ async fn exists(client: &Client, email: &str) -> Result<bool, ZdError> {
                 .as_deref()
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
         })),
-        Err(e) if is_fatal(&e) => Err(e),
+        Err(e) if zendesk_stops_run(&e) => Err(e),
         Err(e) => {
             tracing::warn!(%email, error = %e, "cannot look the user up; create_or_update decides");
             Ok(false)
@@ -243,7 +229,7 @@ async fn create_one(
             out.done.push(action.clone());
             Ok(())
         }
-        Err(e) if is_fatal(&e) => Err(e),
+        Err(e) if zendesk_stops_run(&e) => Err(e),
         Err(e) => {
             fail_all(out, &[action], &e);
             Ok(())
@@ -326,19 +312,19 @@ mod tests {
 
     #[test]
     fn unreachable_or_refusing_zendesk_is_fatal_a_refused_record_is_not() {
-        assert!(is_fatal(&ZdError::Unauthorized(api(401))));
-        assert!(is_fatal(&ZdError::Forbidden(api(403))));
-        assert!(is_fatal(&ZdError::Api(api(502))));
-        assert!(is_fatal(&ZdError::RateLimited {
+        assert!(zendesk_stops_run(&ZdError::Unauthorized(api(401))));
+        assert!(zendesk_stops_run(&ZdError::Forbidden(api(403))));
+        assert!(zendesk_stops_run(&ZdError::Api(api(502))));
+        assert!(zendesk_stops_run(&ZdError::RateLimited {
             method: "PUT".into(),
             url: "u".into(),
             retry_after: None,
             attempts: 6,
         }));
-        assert!(!is_fatal(&ZdError::Api(api(422))));
-        assert!(!is_fatal(&ZdError::DuplicateValue(api(422))));
-        assert!(!is_fatal(&ZdError::BulkImportDisabled(api(403))));
-        assert!(!is_fatal(&ZdError::WriteOutcomeUnknown {
+        assert!(!zendesk_stops_run(&ZdError::Api(api(422))));
+        assert!(!zendesk_stops_run(&ZdError::DuplicateValue(api(422))));
+        assert!(!zendesk_stops_run(&ZdError::BulkImportDisabled(api(403))));
+        assert!(!zendesk_stops_run(&ZdError::WriteOutcomeUnknown {
             method: "POST".into(),
             url: "u".into(),
             message: "connection reset".into(),

@@ -20,12 +20,14 @@ use super::{
     RunOutcome,
 };
 use crate::apply::federal_users::apply_federal_users;
-use crate::apply::{zendesk_user, Stopped};
-use crate::guards::check_contacts_guard;
-use crate::mapping::Mapping;
-use crate::model::{Contact, FindingKind};
-use crate::users::{plan_federal_users, UserPlan};
-use crate::{decode_contacts, soql, Error, Report, ZendeskUser};
+use crate::apply::Stopped;
+use crate::convert::zendesk_user;
+use crate::Error;
+use sync_core::guards::check_contacts_guard;
+use sync_core::mapping::Mapping;
+use sync_core::model::{Contact, FindingKind};
+use sync_core::users::{plan_federal_users, UserPlan};
+use sync_core::{decode_contacts, soql, Report, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-us-federal";
@@ -198,7 +200,7 @@ fn name_accounts(report: &mut Report, contacts: &[Contact]) {
 mod tests {
     use super::*;
     use crate::apply::federal_users::{UserFailure, UsersApplied};
-    use crate::users::UserAction;
+    use sync_core::users::UserAction;
 
     fn create(email: &str) -> UserAction {
         UserAction::Create {

@@ -13,7 +13,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use crate::cases::CasesJob;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -22,12 +22,13 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sync_core::cases::{parse_webhook_body, CasesJob};
+use sync_core::cases::parse_webhook_body;
 use sync_core::Report;
 use time::OffsetDateTime;
 use zendesk_client::webhook::{verify, DEFAULT_MAX_AGE, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 
-use crate::args::ServeArgs;
+use crate::cases::args::ServeArgs;
+use crate::Error;
 use metrics::{Metrics, Rejection};
 use queue::{Dispatcher, Retry};
 
@@ -52,17 +53,19 @@ pub async fn serve(
     args: &ServeArgs,
     secret: SecretString,
     report: Report,
-) -> anyhow::Result<Report> {
+) -> Result<Report, Error> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let local = listener.local_addr().context("no local address")?;
+        .map_err(Error::io(format!("cannot listen on {}", args.listen)))?;
+    let local = listener
+        .local_addr()
+        .map_err(Error::io("no local address"))?;
     {
         // The first stdout line, so a caller that asked for port 0 learns the port.
         let mut out = std::io::stdout().lock();
         writeln!(out, "{}", json!({ "listen": local.to_string() }))
             .and_then(|()| out.flush())
-            .context("cannot print the listen address")?;
+            .map_err(Error::io("cannot print the listen address"))?;
     }
     let metrics = Arc::new(Metrics::default());
     let retry = Retry {
@@ -85,7 +88,7 @@ pub async fn serve(
     axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("the webhook server stopped")?;
+        .map_err(Error::io("the webhook server stopped"))?;
     tracing::info!("shutting down: finishing the events in hand");
     Ok(dispatcher.finish().await)
 }

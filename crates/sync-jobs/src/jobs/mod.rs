@@ -2,9 +2,8 @@
 //! ([`global::run_global`], [`us_federal::run_us_federal`], both on [`org_sync`]), the context
 //! they run in, and the outcome they hand back (a report and, when the run could not
 //! finish, the error that stopped it). What the binaries share around that call (their
-//! `main`, the report files and the exit code) is in [`binary`].
+//! `main`, the report files and the exit code) is in [`crate::shell`].
 
-pub mod binary;
 pub mod global;
 pub mod org_sync;
 pub mod us_federal;
@@ -16,10 +15,11 @@ use std::time::{Duration, Instant};
 use time::{Date, OffsetDateTime};
 
 use crate::apply::federal_users::UsersApplied;
-use crate::guards::GuardConfig;
-use crate::mapping::{Instance, Mapping};
-use crate::users::UserAction;
-use crate::{exit, Error, Report};
+use crate::{exit, Error};
+use sync_core::guards::GuardConfig;
+use sync_core::mapping::{Instance, Mapping};
+use sync_core::users::UserAction;
+use sync_core::Report;
 
 /// Everything a job run needs: the two clients and the run's settings.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl RunOutcome {
     /// The exit code of SPEC §8.
     pub fn exit_code(&self) -> u8 {
         match &self.error {
-            Some(e) => exit::for_core_error(e),
+            Some(e) => exit::for_error(e),
             None => exit::for_report(&self.report),
         }
     }

@@ -1,0 +1,77 @@
+//! The edge between the clients' wire types and sync-core's own: every conversion
+//! from a Zendesk client type into the type the rules take happens here, once.
+
+use sync_core::cases::TicketPriority;
+use sync_core::value::FieldValue;
+use sync_core::zendesk::{FieldOption, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser};
+
+/// The sync's view of an organization the client read. A custom field value of a
+/// shape the sync does not know is kept as [`FieldValue::Other`].
+pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
+    ZendeskOrg {
+        id: org.id.0,
+        name: org.name,
+        tags: org.tags,
+        organization_fields: org
+            .organization_fields
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| {
+                let value = serde_json::from_value(v.clone()).unwrap_or(FieldValue::Other(v));
+                (k, value)
+            })
+            .collect(),
+        created_at: org.created_at,
+    }
+}
+
+/// The sync's view of a user the client read.
+pub fn zendesk_user(user: zendesk_client::User) -> ZendeskUser {
+    let role = match user.role.as_str() {
+        "end-user" => Role::EndUser,
+        "agent" => Role::Agent,
+        "admin" => Role::Admin,
+        other => Role::Other(other.to_string()),
+    };
+    ZendeskUser {
+        id: user.id.0,
+        name: user.name,
+        email: user.email,
+        role,
+        organization_id: user.organization_id.map(|o| o.0),
+        tags: user.tags,
+        created_at: user.created_at,
+    }
+}
+
+/// The sync's view of an organization field definition.
+pub fn zendesk_org_field(field: zendesk_client::OrganizationField) -> ZendeskOrgField {
+    ZendeskOrgField {
+        id: Some(field.id.0),
+        key: field.key,
+        field_type: field.field_type.as_str().to_string(),
+        title: field.title,
+        active: field.active.unwrap_or(true),
+        tag: field.tag,
+        custom_field_options: field
+            .custom_field_options
+            .into_iter()
+            .map(|o| FieldOption {
+                id: o.id,
+                name: o.name,
+                value: o.value,
+            })
+            .collect(),
+    }
+}
+
+/// The rules' view of a ticket priority.
+pub fn ticket_priority(priority: &zendesk_client::TicketPriority) -> TicketPriority {
+    match priority {
+        zendesk_client::TicketPriority::Urgent => TicketPriority::Urgent,
+        zendesk_client::TicketPriority::High => TicketPriority::High,
+        zendesk_client::TicketPriority::Normal => TicketPriority::Normal,
+        zendesk_client::TicketPriority::Low => TicketPriority::Low,
+        zendesk_client::TicketPriority::Other(other) => TicketPriority::Other(other.clone()),
+    }
+}

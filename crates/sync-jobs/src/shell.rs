@@ -1,0 +1,320 @@
+//! One shell for the three binaries: parse → run → exit code. Each binary's `main`
+//! parses its [`cli`](crate::cli) struct and hands it to [`run_global`],
+//! [`run_us_federal`] or [`run_cases`], which set up logging and the async runtime,
+//! load the mapping, read the configuration from the environment (or start the
+//! in-process sandbox with `--sandbox`), run the job, and end with [`emit`]: report
+//! files, Markdown in sandbox mode, summary table, and the exit code of SPEC §8. An
+//! error that stops a run before its report is printed with its causes and mapped by
+//! [`exit::for_error`].
+//!
+//! The sandbox stays behind this crate's `sandbox` cargo feature (each binary turns
+//! it on with its own default-on `sandbox` feature); without it `--sandbox` is a
+//! configuration error ([`no_sandbox`]).
+
+use std::any::Any;
+use std::future::Future;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use sync_core::guards::GuardConfig;
+use sync_core::mapping::Instance;
+use sync_core::report::{CaseCounts, ReportError};
+use sync_core::Report;
+use time::{Date, OffsetDateTime};
+
+use crate::cases::args::Command;
+use crate::cases::setup;
+use crate::cli::{CasesCli, CommonArgs, GlobalCli, UsFederalCli};
+use crate::config::Config;
+use crate::error::with_causes;
+use crate::jobs::{global, load_mapping, us_federal, JobContext, RunOutcome, RUN_STOPPED};
+use crate::{exit, logging, Error};
+
+/// The report's `sync` name of the cases job.
+const CASES_NAME: &str = "salesforce-cases";
+
+/// `zd-sfdc-sync-global`: the Global org sync, start to exit code.
+pub fn run_global(cli: GlobalCli) -> ExitCode {
+    let guards = cli.guards.guard_config();
+    org_sync(Instance::Global, &cli.common, guards)
+}
+
+/// `zd-sfdc-sync-us-federal`: the US Federal org and user sync, start to exit code.
+pub fn run_us_federal(cli: UsFederalCli) -> ExitCode {
+    let guards = cli.guards.guard_config();
+    org_sync(Instance::UsFederal, &cli.common, guards)
+}
+
+/// `salesforce-cases`: one event, the webhook server or a reconcile pass, start to
+/// exit code.
+pub fn run_cases(cli: CasesCli) -> ExitCode {
+    let common = cli.command.common().clone();
+    block_on(&common, cases(cli))
+}
+
+fn org_sync(instance: Instance, common: &CommonArgs, guards: GuardConfig) -> ExitCode {
+    block_on(common, run_org_sync(instance, common, guards))
+}
+
+/// Logging, the async runtime, the run, and its exit code.
+fn block_on(common: &CommonArgs, run: impl Future<Output = Result<u8, Error>>) -> ExitCode {
+    logging::init(common.log_format);
+    let code = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run),
+        Err(e) => Err(Error::io("cannot start the async runtime")(e)),
+    };
+    match code {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", with_causes(&e));
+            ExitCode::from(exit::for_error(&e))
+        }
+    }
+}
+
+/// A sandbox started for `--sandbox`; dropping it at the end of the run shuts it down.
+pub type SandboxHandle = Box<dyn Any>;
+
+/// What `--sandbox` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxRequest {
+    /// The job's Zendesk instance.
+    pub instance: Instance,
+    /// `--sandbox-accounts N`: a generated data set of N accounts instead of the demo seed.
+    pub generated_accounts: Option<usize>,
+    /// The run's date.
+    pub today: Date,
+    /// `--zd-rate-limit`.
+    pub zd_rate_limit: u32,
+}
+
+impl SandboxRequest {
+    /// The request of a run of `instance` with these flags, dated `today`.
+    pub fn new(instance: Instance, common: &CommonArgs, today: Date) -> SandboxRequest {
+        SandboxRequest {
+            instance,
+            generated_accounts: common.sandbox_accounts,
+            today,
+            zd_rate_limit: common.zd_rate_limit,
+        }
+    }
+}
+
+/// The error of `--sandbox` in a build without the `sandbox` feature (exit 2).
+pub fn no_sandbox() -> Error {
+    Error::Config("this build has no sandbox (built without the `sandbox` feature)".into())
+}
+
+/// `--sandbox`: the simulated APIs in-process, serving the instance's data set, and
+/// the configuration that points the clients at them.
+#[cfg(feature = "sandbox")]
+pub async fn start_sandbox(request: SandboxRequest) -> Result<(SandboxHandle, Config), Error> {
+    let sandbox = sandbox::Sandbox::start_for_job(sandbox::JobSandbox {
+        instance: match request.instance {
+            Instance::Global => sandbox::Instance::Global,
+            Instance::UsFederal => sandbox::Instance::UsFederal,
+        },
+        generated_accounts: request.generated_accounts,
+        today: request.today,
+        rate_limit_per_minute: request.zd_rate_limit,
+    })
+    .await
+    .map_err(|e| Error::Config(format!("cannot start the sandbox: {}", with_causes(&e))))?;
+    let config = Config::for_sandbox(sandbox.salesforce_url(), sandbox.zendesk_url());
+    Ok((Box::new(sandbox), config))
+}
+
+/// Without the `sandbox` feature, `--sandbox` is a configuration error.
+#[cfg(not(feature = "sandbox"))]
+pub async fn start_sandbox(_: SandboxRequest) -> Result<(SandboxHandle, Config), Error> {
+    Err(no_sandbox())
+}
+
+/// The configuration of a run: from the sandbox with `--sandbox` (kept alive by the
+/// handle until the run is over), else from the environment.
+pub async fn configure(
+    instance: Instance,
+    common: &CommonArgs,
+    today: Date,
+) -> Result<(Option<SandboxHandle>, Config), Error> {
+    if common.sandbox {
+        let (sandbox, config) = start_sandbox(SandboxRequest::new(instance, common, today)).await?;
+        Ok((Some(sandbox), config))
+    } else {
+        Ok((None, Config::from_env()?))
+    }
+}
+
+async fn run_org_sync(
+    instance: Instance,
+    common: &CommonArgs,
+    guards: GuardConfig,
+) -> Result<u8, Error> {
+    let today = common.today();
+    let mapping = load_mapping(instance, common.mapping.as_deref())?;
+    let (_sandbox, config) = configure(instance, common, today).await?;
+    let ctx = JobContext {
+        salesforce: config.salesforce_client()?,
+        zendesk: config.zendesk_client(common.zd_rate_limit)?,
+        today,
+        dry_run: common.dry_run,
+        guards,
+    };
+    let outcome = match instance {
+        Instance::Global => global::run_global(&ctx, &mapping).await,
+        Instance::UsFederal => us_federal::run_us_federal(&ctx, &mapping).await,
+    };
+    emit(&outcome, common)
+}
+
+/// The cases job's run: `Ok` carries the exit code of a run that got to its report.
+async fn cases(cli: CasesCli) -> Result<u8, Error> {
+    let common = cli.command.common().clone();
+    let started = OffsetDateTime::now_utc();
+    let env = setup::Environment::build(cli.instance.into(), &common).await?;
+    let job = env.job.clone();
+    let mut report = Report::new(CASES_NAME, common.dry_run, started);
+    report.cases = Some(CaseCounts::default());
+    let result: Result<(), Error> = match &cli.command {
+        Command::Event(a) => job
+            .handle_event(a.ticket_id, a.event, &mut report)
+            .await
+            .map(|_| ()),
+        Command::Reconcile(a) => job.reconcile(a.since, started, &mut report).await,
+        Command::Serve(a) => {
+            let secret = setup::webhook_secret()?;
+            report = crate::cases::serve::serve(job.clone(), a, secret, report).await?;
+            Ok(())
+        }
+    };
+    if let Err(e) = &result {
+        report.errors.push(ReportError {
+            kind: RUN_STOPPED.to_string(),
+            salesforce_id: None,
+            email: None,
+            ticket_id: None,
+            message: e.to_string(),
+        });
+    }
+    job.record_api_calls(&mut report);
+    report.finished_at = Some(OffsetDateTime::now_utc());
+    let outcome = RunOutcome {
+        report,
+        error: result.err(),
+    };
+    emit(&outcome, &common)
+}
+
+/// The end of a run, the same for every binary: the JSON (`--report`) and Markdown
+/// (`--report-md`) report files, the Markdown report on stdout with `--sandbox`, the
+/// summary table and the error that stopped the run (if any) on stderr. Returns the
+/// exit code of SPEC §8; `Err` only when a report file cannot be written.
+pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
+    let report = &outcome.report;
+    if let Some(path) = &common.report {
+        std::fs::write(path, report.to_json()).map_err(Error::io(format!(
+            "cannot write the JSON report to {}",
+            path.display()
+        )))?;
+    }
+    if let Some(path) = &common.report_md {
+        std::fs::write(path, report.to_markdown()).map_err(Error::io(format!(
+            "cannot write the Markdown report to {}",
+            path.display()
+        )))?;
+    }
+    if common.sandbox {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", report.to_markdown()).map_err(Error::io("cannot print the report"))?;
+    }
+    eprintln!("{}", report.summary_table());
+    if let Some(e) = &outcome.error {
+        eprintln!("error: {e}");
+    }
+    Ok(outcome.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use time::OffsetDateTime;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        common: CommonArgs,
+    }
+
+    fn common(args: &[&str]) -> CommonArgs {
+        Cli::parse_from(std::iter::once("job").chain(args.iter().copied())).common
+    }
+
+    fn outcome(error: Option<Error>) -> RunOutcome {
+        let mut report = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
+        report.organizations.create = 3;
+        RunOutcome { report, error }
+    }
+
+    use sync_core::Report;
+
+    #[test]
+    fn emit_writes_both_report_files_and_returns_the_exit_code() {
+        let dir = std::env::temp_dir().join(format!("emit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let json = dir.join("report.json");
+        let md = dir.join("report.md");
+        let args = common(&[
+            "--report",
+            json.to_str().unwrap(),
+            "--report-md",
+            md.to_str().unwrap(),
+        ]);
+        let done = outcome(None);
+        assert_eq!(emit(&done, &args).unwrap(), exit::OK);
+        assert_eq!(
+            std::fs::read_to_string(&json).unwrap(),
+            done.report.to_json()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&md).unwrap(),
+            done.report.to_markdown()
+        );
+        let stopped = outcome(Some(Error::Config("bad mapping".into())));
+        assert_eq!(emit(&stopped, &args).unwrap(), exit::CONFIG);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn emit_names_the_report_file_it_cannot_write() {
+        let args = common(&["--report", "/nonexistent-dir/sub/report.json"]);
+        let err = emit(&outcome(None), &args).unwrap_err();
+        assert!(
+            with_causes(&err)
+                .contains("cannot write the JSON report to /nonexistent-dir/sub/report.json"),
+            "{err}"
+        );
+        assert_eq!(exit::for_error(&err), exit::WRITE_FAILED);
+    }
+
+    #[test]
+    fn a_sandbox_request_carries_the_flags() {
+        let today = Date::from_calendar_date(2025, time::Month::March, 1).unwrap();
+        let args = common(&[
+            "--sandbox",
+            "--sandbox-accounts",
+            "150",
+            "--zd-rate-limit",
+            "900",
+        ]);
+        assert_eq!(
+            SandboxRequest::new(Instance::UsFederal, &args, today),
+            SandboxRequest {
+                instance: Instance::UsFederal,
+                generated_accounts: Some(150),
+                today,
+                zd_rate_limit: 900,
+            }
+        );
+    }
+}
