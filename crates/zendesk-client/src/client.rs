@@ -7,8 +7,8 @@ use crate::jobs::{Jobs, PollPolicy};
 use crate::organizations::Organizations;
 use crate::rate::RateHeaders;
 use crate::retry::{classify, RetryPolicy, Safety, Verdict};
-use crate::transport::{describe, read_capped, ReadFail};
 use crate::tickets::Tickets;
+use crate::transport::{describe, read_capped, ReadFail};
 use crate::users::Users;
 use crate::{Error, Result};
 use base64::Engine as _;
@@ -268,7 +268,9 @@ impl ClientBuilder {
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
         if max_response_bytes == 0 {
-            return Err(Error::Config("the response size cap must be at least 1 byte".into()));
+            return Err(Error::Config(
+                "the response size cap must be at least 1 byte".into(),
+            ));
         }
         let mut http = reqwest::Client::builder()
             .user_agent(concat!("zd-sfdc-sync/", env!("CARGO_PKG_VERSION")));
@@ -670,15 +672,12 @@ impl Client {
                     }
                     Retry::backoff(lost(true, &method, &url, message))
                 }
-                Ok(response) => {
-                    match self.answer(&req, &method, &url, response, attempt).await? {
-                        Step::Done(answer) => return Ok(answer),
-                        Step::Retry(retry) => retry,
-                    }
-                }
+                Ok(response) => match self.answer(&req, &method, &url, response, attempt).await? {
+                    Step::Done(answer) => return Ok(answer),
+                    Step::Retry(retry) => retry,
+                },
             };
-            let (wait, bucket): (Duration, fn(&mut Waits) -> &mut Duration) = match retry.after
-            {
+            let (wait, bucket): (Duration, fn(&mut Waits) -> &mut Duration) = match retry.after {
                 Some(after) => (policy.throttle_wait(after, attempt), |w| &mut w.throttled),
                 None => (policy.backoff(attempt), |w| &mut w.backoff),
             };
@@ -738,7 +737,9 @@ impl Client {
                 if !idempotent {
                     return Err(lost(false, method, url, message));
                 }
-                return Ok(Step::Retry(Retry::backoff(lost(true, method, url, message))));
+                return Ok(Step::Retry(Retry::backoff(lost(
+                    true, method, url, message,
+                ))));
             }
         };
         let retry_after = headers

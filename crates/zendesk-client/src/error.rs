@@ -261,9 +261,14 @@ impl Error {
 /// Whether `url` is one of the bulk job endpoints.
 pub(crate) fn is_bulk_url(url: &str) -> bool {
     let path = url.split('?').next().unwrap_or(url);
-    ["create_many", "update_many", "destroy_many", "create_or_update_many"]
-        .iter()
-        .any(|ep| path.ends_with(&format!("/{ep}.json")) || path.ends_with(&format!("/{ep}")))
+    [
+        "create_many",
+        "update_many",
+        "destroy_many",
+        "create_or_update_many",
+    ]
+    .iter()
+    .any(|ep| path.ends_with(&format!("/{ep}.json")) || path.ends_with(&format!("/{ep}")))
 }
 
 /// Whether an error answer reads as "the job limit is reached" in any wording plausible
@@ -565,6 +570,72 @@ mod tests {
         );
         assert_eq!(e.code.as_deref(), Some("RecordInvalid"));
         assert!(e.field_errors.is_empty());
+    }
+
+    #[test]
+    fn stops_run_classification() {
+        let run_stoppers = [
+            Error::from_api(parse(401, "{}")),
+            Error::from_api(parse(403, r#"{"error":"Forbidden"}"#)),
+            Error::from_api(parse(500, "oops")),
+            Error::from_api(parse(503, "down")),
+            Error::RateLimited {
+                method: "GET".into(),
+                url: "u".into(),
+                retry_after: None,
+                attempts: 9,
+            },
+            Error::Transport {
+                method: "GET".into(),
+                url: "u".into(),
+                message: "connection refused by z:443".into(),
+            },
+            Error::Config("x".into()),
+        ];
+        for e in &run_stoppers {
+            assert!(e.stops_run(), "{e}");
+        }
+        let record_errors = [
+            Error::from_api(parse(404, r#"{"error":"RecordNotFound"}"#)),
+            Error::from_api(parse(
+                422,
+                r#"{"error":"RecordInvalid","details":{"email":[{"error":"DuplicateValue","description":"taken"}]}}"#,
+            )),
+            Error::from_api(parse(422, r#"{"error":"RecordInvalid"}"#)),
+            Error::from_api(parse(400, r#"{"error":"TooManyValues"}"#)),
+            Error::from_api(parse(409, "{}")),
+            Error::WriteOutcomeUnknown {
+                method: "POST".into(),
+                url: "u".into(),
+                message: "m".into(),
+            },
+            Error::InvalidInput("x".into()),
+            Error::TooManyItems { max: 100, got: 101 },
+        ];
+        for e in &record_errors {
+            assert!(!e.stops_run(), "{e}");
+        }
+    }
+
+    #[test]
+    fn job_limit_wordings_and_bulk_urls() {
+        assert!(mentions_job_limit(&parse(
+            400,
+            r#"{"error":"TooManyJobs"}"#
+        )));
+        assert!(mentions_job_limit(&parse(429, "Too many jobs queued")));
+        assert!(mentions_job_limit(&parse(403, "job limit reached")));
+        assert!(!mentions_job_limit(&parse(
+            403,
+            r#"{"error":"Forbidden","message":"Data imports are not enabled"}"#
+        )));
+        assert!(is_bulk_url(
+            "http://z/api/v2/users/create_or_update_many.json"
+        ));
+        assert!(is_bulk_url(
+            "http://z/api/v2/organizations/destroy_many.json?ids=1,2"
+        ));
+        assert!(!is_bulk_url("http://z/api/v2/organizations/1.json"));
     }
 
     #[test]

@@ -191,7 +191,10 @@ impl JobRow {
     /// status, or no status at all but an `id`); an unknown status string or an empty row
     /// is [`RowVerdict::Unrecognised`], never taken for a success.
     pub fn verdict(&self) -> RowVerdict {
-        let status = self.status.as_deref().map(|s| s.trim().to_ascii_lowercase());
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase());
         if self.error.is_some()
             || self.success == Some(false)
             || matches!(status.as_deref(), Some("failed" | "error"))
@@ -538,7 +541,11 @@ impl Jobs {
         while !pending.is_empty() {
             if started.elapsed() >= policy.timeout {
                 for (i, h) in pending.drain(..) {
-                    put(&mut reports, i, unknown(&h, "timed out waiting for the job"));
+                    put(
+                        &mut reports,
+                        i,
+                        unknown(&h, "timed out waiting for the job"),
+                    );
                 }
                 break;
             }
@@ -652,7 +659,11 @@ mod tests {
         // Three items, two rows: the indexed row still counts, the one without index
         // cannot be placed, and the rest is unknown.
         let out = outcomes(&s, 3);
-        assert!(matches!(out[0], ItemOutcome::Unknown { .. }), "{:?}", out[0]);
+        assert!(
+            matches!(out[0], ItemOutcome::Unknown { .. }),
+            "{:?}",
+            out[0]
+        );
         assert!(matches!(out[1], ItemOutcome::Failed { .. }));
         assert!(matches!(out[2], ItemOutcome::Unknown { .. }));
     }
@@ -663,7 +674,10 @@ mod tests {
         let s = status(r#"{"id":"V3-6","status":"completed","results":[{"success":true}]}"#);
         assert_eq!(s.results.rows().map(<[JobRow]>::len), Some(1));
         let out = outcomes(&s, 3);
-        assert!(out.iter().all(|o| matches!(o, ItemOutcome::Unknown { .. })), "{out:?}");
+        assert!(
+            out.iter().all(|o| matches!(o, ItemOutcome::Unknown { .. })),
+            "{out:?}"
+        );
         // The same row for one deletion is its outcome.
         assert!(outcomes(&s, 1)[0].is_success());
         // An object, nothing, a bare value, a list of non-rows: all decode, none is a row.
@@ -699,7 +713,11 @@ mod tests {
                 {"id":7,"index":6}]}"#,
         );
         let out = outcomes(&s, 7);
-        assert!(matches!(out[0], ItemOutcome::Unknown { .. }), "{:?}", out[0]);
+        assert!(
+            matches!(out[0], ItemOutcome::Unknown { .. }),
+            "{:?}",
+            out[0]
+        );
         assert!(out[1].is_success());
         assert!(matches!(&out[2], ItemOutcome::Failed { code, .. } if code == "error"));
         assert!(matches!(out[3], ItemOutcome::Failed { .. }));

@@ -138,7 +138,10 @@ pub(crate) enum ReadFail {
 }
 
 /// Reads the whole body, refusing (without reading further) more than `cap` bytes.
-pub(crate) async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Bytes, ReadFail> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: u64,
+) -> Result<Bytes, ReadFail> {
     if response.content_length().is_some_and(|len| len > cap) {
         return Err(ReadFail::TooLarge);
     }
