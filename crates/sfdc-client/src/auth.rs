@@ -134,7 +134,8 @@ impl Auth {
                 access_token,
                 instance_url,
             } => Some(Arc::new(Session {
-                access_token: access_token.clone(),
+                access_token: usable_token(access_token)
+                    .map_err(|why| Error::Config(format!("the Salesforce access token {why}")))?,
                 instance_url: parse_base_url("instance URL", instance_url)?,
                 generation: 0,
             })),
@@ -244,8 +245,14 @@ impl Auth {
             }
         };
         let generation = current.map_or(1, |c| c.generation + 1);
+        let access_token =
+            usable_token(&SecretString::from(token.access_token)).map_err(|why| Error::Auth {
+                status: None,
+                error: "invalid_token_response".into(),
+                description: format!("the token endpoint issued an access token that {why}"),
+            })?;
         let session = Arc::new(Session {
-            access_token: SecretString::from(token.access_token),
+            access_token,
             instance_url: parse_base_url("token response instance_url", &token.instance_url)?,
             generation,
         });
@@ -304,8 +311,26 @@ pub(crate) fn sign_assertion(
 }
 
 /// Parses a base URL (any scheme and port), rejecting ones that cannot be a base.
+/// The token, if it can go in an `Authorization` header; else why not (never the token).
+fn usable_token(token: &SecretString) -> Result<SecretString, &'static str> {
+    let raw = token.expose_secret();
+    if raw.trim().is_empty() {
+        return Err("is empty");
+    }
+    if raw.chars().any(|c| c.is_control() || !c.is_ascii()) {
+        return Err("contains a control or non-ASCII character (a newline?), which cannot go in an HTTP header");
+    }
+    Ok(token.clone())
+}
+
 pub(crate) fn parse_base_url(what: &str, raw: &str) -> Result<Url, Error> {
     let url = Url::parse(raw.trim()).map_err(|e| Error::Config(format!("{what} {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "{what} {raw:?}: the scheme must be https or http, not {:?}",
+            url.scheme()
+        )));
+    }
     if url.cannot_be_a_base() || url.host_str().is_none() {
         return Err(Error::Config(format!(
             "{what} {raw:?} is not an http(s) base URL"

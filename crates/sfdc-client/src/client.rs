@@ -17,6 +17,12 @@ pub const DEFAULT_API_VERSION: &str = "v62.0";
 /// Default OAuth login URL.
 pub const DEFAULT_LOGIN_URL: &str = "https://login.salesforce.com";
 
+/// Default cap on one answer's body: 64 MiB (a query page of 2,000 rows is a few MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Default run budget of retry waiting shared by all calls of a client: 30 minutes.
+pub const DEFAULT_RUN_RETRY_BUDGET: Duration = Duration::from_secs(30 * 60);
+
 /// A Salesforce REST client. Cheap to clone; clones share the session and counters.
 #[derive(Clone)]
 pub struct Client {
@@ -50,6 +56,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     batch_size: Option<u32>,
     auto_assign: Option<bool>,
+    max_response_bytes: u64,
+    run_retry_budget: Option<Duration>,
 }
 
 impl Default for ClientBuilder {
@@ -63,6 +71,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(15),
             batch_size: None,
             auto_assign: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            run_retry_budget: Some(DEFAULT_RUN_RETRY_BUDGET),
         }
     }
 }
@@ -128,6 +138,31 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest body read from one answer (default [`DEFAULT_MAX_RESPONSE_BYTES`], 64 MiB).
+    /// A larger answer is [`Error::ResponseTooLarge`]; reading stops at the cap.
+    ///
+    /// ```no_run
+    /// let b = sfdc_client::Client::builder().max_response_bytes(16 * 1024 * 1024);
+    /// ```
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Total retry waiting all calls of this client may spend together (default
+    /// [`DEFAULT_RUN_RETRY_BUDGET`], 30 minutes); `None` is no run budget (each call
+    /// still has its own, [`RetryPolicy::max_elapsed`]). Once spent, a call that would
+    /// retry returns its error instead.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// let b = sfdc_client::Client::builder().run_retry_budget(Some(Duration::from_secs(600)));
+    /// ```
+    pub fn run_retry_budget(mut self, budget: Option<Duration>) -> Self {
+        self.run_retry_budget = budget;
+        self
+    }
+
     /// Sends `Sforce-Query-Options: batchSize=N` on queries (Salesforce clamps to 200..=2000).
     ///
     /// ```no_run
@@ -175,6 +210,11 @@ impl ClientBuilder {
                 )));
             }
         }
+        if self.max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the response size cap must be at least 1 byte".into(),
+            ));
+        }
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -183,7 +223,12 @@ impl ClientBuilder {
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http: Http::new(client, self.retry),
+                http: Http::new(
+                    client,
+                    self.retry,
+                    self.max_response_bytes,
+                    self.run_retry_budget,
+                ),
                 auth: Auth::new(credentials, &login_url)?,
                 api_version,
                 batch_size: self.batch_size,
@@ -235,6 +280,17 @@ impl Client {
     /// ```
     pub fn api_usage(&self) -> Option<ApiUsage> {
         self.inner.http.usage.latest()
+    }
+
+    /// What is left of the run budget of retry waiting (`None`: no run budget).
+    ///
+    /// ```no_run
+    /// # fn f(client: sfdc_client::Client) {
+    /// println!("{:?} of retry waiting left", client.run_retry_budget_left());
+    /// # }
+    /// ```
+    pub fn run_retry_budget_left(&self) -> Option<Duration> {
+        self.inner.http.run_budget_left()
     }
 
     /// HTTP requests sent so far (retries included), by kind name: `auth`, `query`,

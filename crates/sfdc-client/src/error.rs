@@ -128,7 +128,9 @@ pub enum Error {
         /// What serde said.
         message: String,
     },
-    /// No HTTP response was received.
+    /// No HTTP response was received (after the retries the request allowed). `message`
+    /// starts with the cause and the host: `DNS failure for …`, `connection refused by …`,
+    /// `timed out talking to …`, `TLS failure with …`, `connection reset by …`.
     #[error("transport error on {method} {url} ({kind:?}): {message}")]
     Transport {
         /// HTTP method.
@@ -143,6 +145,19 @@ pub enum Error {
     /// A call was refused before sending because it broke a documented API limit.
     #[error("request not sent: {0}")]
     LimitViolation(String),
+    /// An answer's body was larger than the client's cap
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)),
+    /// e.g. a server streaming an endless body; reading stopped at the cap. On a write,
+    /// Salesforce may have applied it: re-read before sending it again.
+    #[error("the answer of {method} {url} is larger than {limit} bytes; reading stopped")]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: &'static str,
+        /// URL of the request.
+        url: String,
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 fn summary(errors: &[ApiErrorItem], body: &str) -> String {
@@ -183,6 +198,7 @@ impl Error {
     /// see [`Error::needs_idempotent_request`].
     pub fn is_retriable(&self) -> bool {
         match self {
+            // 500/502/503, or a lock/availability code whatever the status.
             Error::Api { status, errors, .. } => {
                 matches!(status, 500 | 502 | 503)
                     || errors.iter().any(|e| {
@@ -192,13 +208,58 @@ impl Error {
                         )
                     })
             }
+            // No answer: the next attempt may get one.
             Error::Transport { .. } => true,
-            Error::RequestLimitExceeded { .. }
-            | Error::Auth { .. }
-            | Error::Config(_)
-            | Error::MultipleMatches { .. }
-            | Error::Decode { .. }
-            | Error::LimitViolation(_) => false,
+            // Only after the rolling 24 h window frees up: not a retry.
+            Error::RequestLimitExceeded { .. } => false,
+            // Already renewed once; credentials or configuration do not heal.
+            Error::Auth { .. } | Error::Config(_) => false,
+            // About one record or one request's content.
+            Error::MultipleMatches { .. } | Error::Decode { .. } | Error::LimitViolation(_) => {
+                false
+            }
+            // The same body would come again.
+            Error::ResponseTooLarge { .. } => false,
+        }
+    }
+
+    /// Whether the run cannot go on after this error: Salesforce refused us as a whole or
+    /// is unreachable, so later calls would fail the same way. False for an error about
+    /// one record or one request's content (validation, not found, a duplicate, a failed
+    /// row), which the caller records and goes past. A `match` with no `_` arm, so a new
+    /// variant forces a decision.
+    pub fn stops_run(&self) -> bool {
+        match self {
+            Error::Api { status, errors, .. } => match status {
+                // A 5xx reaches the caller only after it outlived its retries.
+                500..=599 => true,
+                // A 401 that is not an expired session (that one is renewed, then `Auth`).
+                401 => true,
+                // Permission refused for the whole API (`API_DISABLED_FOR_ORG`, a profile
+                // without API access), except a sharing refusal on one record
+                // (`INSUFFICIENT_ACCESS_OR_READONLY`, `…_ON_CROSS_REFERENCE_ENTITY`).
+                403 => !errors
+                    .iter()
+                    .any(|e| e.error_code.starts_with("INSUFFICIENT_ACCESS")),
+                // Validation (400), not found (404), a duplicate, a lock …: one request.
+                _ => false,
+            },
+            // The daily request limit is exhausted: every further call is refused.
+            Error::RequestLimitExceeded { .. } => true,
+            // The token endpoint refused us, or the session stayed invalid after renewal.
+            Error::Auth { .. } => true,
+            // Misconfiguration: nothing will work.
+            Error::Config(_) => true,
+            // One upsert matched several records: fix that record's data.
+            Error::MultipleMatches { .. } => false,
+            // One answer (or one record of it) with an unexpected shape.
+            Error::Decode { .. } => false,
+            // Salesforce unreachable (DNS, refused, TLS, timeouts) after the retry budget.
+            Error::Transport { .. } => true,
+            // One call refused before sending (too many records for one request).
+            Error::LimitViolation(_) => false,
+            // A server (or something in between) sending endless or absurd bodies.
+            Error::ResponseTooLarge { .. } => true,
         }
     }
 
@@ -211,7 +272,8 @@ impl Error {
                 !errors.iter().any(|e| e.error_code == "UNABLE_TO_LOCK_ROW")
             }
             Error::Transport { kind, .. } => *kind != TransportKind::Connect,
-            Error::RequestLimitExceeded { .. }
+            Error::ResponseTooLarge { .. }
+            | Error::RequestLimitExceeded { .. }
             | Error::Auth { .. }
             | Error::Config(_)
             | Error::MultipleMatches { .. }
@@ -275,9 +337,13 @@ pub(crate) fn truncate_body(body: &[u8]) -> String {
     }
     let mut end = MAX_BODY_IN_ERROR;
     while !text.is_char_boundary(end) {
-        end -= 1;
+        end = end.saturating_sub(1);
     }
-    format!("{}… ({} bytes in all)", &text[..end], body.len())
+    format!(
+        "{}… ({} bytes in all)",
+        text.get(..end).unwrap_or_default(),
+        body.len()
+    )
 }
 
 /// Decodes a JSON body into `T`, naming the JSON path that failed.

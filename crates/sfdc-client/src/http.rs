@@ -2,6 +2,7 @@
 //! failures per [`RetryPolicy`], renews the session once on 401 `INVALID_SESSION_ID`,
 //! counts every attempt and records `Sforce-Limit-Info`.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use crate::auth::{Auth, Session};
 use crate::error::{ApiErrorItem, Error, TransportKind};
 use crate::limits::{RequestKind, Usage};
 use crate::retry::{parse_retry_after, RetryPolicy};
+use crate::transport::{describe, read_capped, ReadFail};
 
 /// One logical REST request, relative to the instance URL.
 pub(crate) struct Request {
@@ -36,20 +38,60 @@ pub(crate) struct RawResponse {
     retry_after: Option<Duration>,
 }
 
-/// The HTTP client plus the shared retry policy and usage counters.
+/// The HTTP client plus the shared retry policy, run budget and usage counters.
 pub(crate) struct Http {
     client: reqwest::Client,
     policy: RetryPolicy,
     pub(crate) usage: Usage,
+    max_response_bytes: u64,
+    run_budget: Option<Duration>,
+    run_spent: Mutex<Duration>,
 }
 
 impl Http {
-    pub(crate) fn new(client: reqwest::Client, policy: RetryPolicy) -> Http {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        policy: RetryPolicy,
+        max_response_bytes: u64,
+        run_budget: Option<Duration>,
+    ) -> Http {
         Http {
             client,
             policy,
             usage: Usage::default(),
+            max_response_bytes,
+            run_budget,
+            run_spent: Mutex::new(Duration::ZERO),
         }
+    }
+
+    /// What is left of the run budget of retry waiting (`None`: no run budget).
+    pub(crate) fn run_budget_left(&self) -> Option<Duration> {
+        let budget = self.run_budget?;
+        let spent = self.run_spent.lock().map(|s| *s).unwrap_or(budget);
+        Some(budget.saturating_sub(spent))
+    }
+
+    /// Books `wait` on the run budget; false (nothing booked) when it does not fit.
+    fn take_run_budget(&self, wait: Duration) -> bool {
+        let Some(budget) = self.run_budget else {
+            return true;
+        };
+        let Ok(mut spent) = self.run_spent.lock() else {
+            return false;
+        };
+        let after = spent.saturating_add(wait);
+        if after > budget {
+            return false;
+        }
+        *spent = after;
+        true
+    }
+
+    /// Whether retry number `retry` may wait `delay`: within the call's time budget and
+    /// the attempt ceiling, then within the run budget (booked if so).
+    fn may_wait(&self, retry: u32, started: tokio::time::Instant, delay: Duration) -> bool {
+        self.policy.allows(retry, started.elapsed(), delay) && self.take_run_budget(delay)
     }
 
     /// Posts a token request form, retrying transient failures (it has no side effect).
@@ -163,6 +205,9 @@ impl Http {
                 Ok(resp) => Ok(self.read(resp, method, &url).await),
                 Err(e) => Err(transport_error(method, &url, &e)),
             };
+            if let Ok(Err(e @ Error::ResponseTooLarge { .. })) = outcome {
+                return Err(e);
+            }
             let (error, delay) = match outcome {
                 Ok(Ok(response)) if response.status < 500 && !has_retriable_code(&response) => {
                     return Ok(response)
@@ -173,10 +218,11 @@ impl Http {
                     if !may_repeat(&error, idempotent) {
                         return Ok(response);
                     }
-                    let delay =
-                        self.policy
-                            .backoff(retry + 1, retry_after, &mut rand::thread_rng());
-                    if !self.policy.allows(retry + 1, started.elapsed(), delay) {
+                    let next = retry.saturating_add(1);
+                    let delay = self
+                        .policy
+                        .backoff(next, retry_after, &mut rand::thread_rng());
+                    if !self.may_wait(next, started, delay) {
                         return Ok(response);
                     }
                     (error, delay)
@@ -185,17 +231,22 @@ impl Http {
                     if !may_repeat(&e, idempotent) {
                         return Err(e);
                     }
-                    let delay = self
-                        .policy
-                        .backoff(retry + 1, None, &mut rand::thread_rng());
-                    if !self.policy.allows(retry + 1, started.elapsed(), delay) {
+                    let next = retry.saturating_add(1);
+                    let delay = self.policy.backoff(next, None, &mut rand::thread_rng());
+                    if !self.may_wait(next, started, delay) {
                         return Err(e);
                     }
                     (e, delay)
                 }
             };
-            retry += 1;
-            tracing::warn!(retry, ?delay, error = %error, "transient Salesforce failure; retrying");
+            retry = retry.saturating_add(1);
+            // The first transient failure of a call names its cause at warn, within the
+            // budget; the following ones at debug.
+            if retry == 1 {
+                tracing::warn!(?delay, error = %error, "transient Salesforce failure; retrying within the call's budget");
+            } else {
+                tracing::debug!(retry, ?delay, error = %error, "transient Salesforce failure again; retrying");
+            }
             tokio::time::sleep(delay).await;
         }
     }
@@ -211,10 +262,17 @@ impl Http {
         if let Some(info) = header_str(&headers, "sforce-limit-info") {
             self.usage.record_header(info);
         }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(method, url, &e))?;
+        let body = match read_capped(resp, self.max_response_bytes).await {
+            Ok(body) => body,
+            Err(ReadFail::TooLarge) => {
+                return Err(Error::ResponseTooLarge {
+                    method,
+                    url: url.to_owned(),
+                    limit: self.max_response_bytes,
+                })
+            }
+            Err(ReadFail::Transport(e)) => return Err(transport_error(method, url, &e)),
+        };
         Ok(RawResponse {
             status,
             body,
@@ -271,10 +329,10 @@ fn transport_error(method: &'static str, url: &str, e: &reqwest::Error) -> Error
     } else {
         TransportKind::Other
     };
-    let mut message = e.to_string();
-    if let Some(src) = std::error::Error::source(e) {
-        message = format!("{message}: {src}");
-    }
+    let message = match Url::parse(url) {
+        Ok(parsed) => describe(e, &parsed),
+        Err(_) => e.to_string(),
+    };
     Error::Transport {
         method,
         url: url.to_owned(),

@@ -23,6 +23,15 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 mod auth;
 mod client;
@@ -33,13 +42,17 @@ mod limits;
 mod query;
 mod retry;
 mod sobjects;
+mod transport;
 
 pub use auth::{Credentials, JwtClaims};
-pub use client::{Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_LOGIN_URL};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_API_VERSION, DEFAULT_LOGIN_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_RUN_RETRY_BUDGET,
+};
 pub use collections::{CollectionRecord, CollectionResult, MAX_COLLECTION_RECORDS};
 pub use error::{ApiErrorItem, Error, TransportKind};
 pub use limits::{parse_limit_info, ApiUsage, RequestKind};
 pub use query::{encode_q, QueryItem, QueryPage, RecordError};
-pub use retry::{parse_retry_after, RetryPolicy};
+pub use retry::{parse_retry_after, RetryPolicy, MAX_RETRY_AFTER};
 pub use secrecy::SecretString;
 pub use sobjects::{SaveResult, UpsertOutcome};

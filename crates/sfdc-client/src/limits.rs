@@ -112,14 +112,22 @@ pub(crate) struct Usage {
 
 impl Usage {
     pub(crate) fn count(&self, kind: RequestKind) {
-        self.counts[kind.index()].fetch_add(1, Ordering::Relaxed);
+        if let Some(c) = self.counts.get(kind.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Every kind with its count (kinds never used are included with 0).
     pub(crate) fn snapshot(&self) -> BTreeMap<&'static str, u64> {
         RequestKind::ALL
             .iter()
-            .map(|k| (k.as_str(), self.counts[k.index()].load(Ordering::Relaxed)))
+            .map(|k| {
+                let n = self
+                    .counts
+                    .get(k.index())
+                    .map_or(0, |c| c.load(Ordering::Relaxed));
+                (k.as_str(), n)
+            })
             .collect()
     }
 

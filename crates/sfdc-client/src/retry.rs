@@ -8,10 +8,23 @@ use std::time::Duration;
 use rand::Rng;
 use time::OffsetDateTime;
 
+/// The longest wait ever taken from a `Retry-After` header: 15 minutes. A larger value
+/// (`1e20`, a date years ahead) is cut to this; the policy's `max_delay` cuts it further.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
 /// Bounds for retrying transient failures (5xx, `UNABLE_TO_LOCK_ROW`, transport errors).
+///
+/// Retries are bounded by **time**: no retry starts once its delay would end more than
+/// `max_elapsed` (default 5 minutes) after the call's first attempt; `max_retries`
+/// (default 100) is only a safety net. Over thousands of calls a streak of a few transient
+/// failures is certain and must not stop a long run. All calls of one client also share
+/// a run budget of retry waiting
+/// ([`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default
+/// 30 minutes). A request that may have been applied (a create answered 5xx, timed out)
+/// is never repeated unless it is idempotent, whatever the budget.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (0 disables retrying).
+    /// Safety-net ceiling on retries after the first attempt (0 disables retrying).
     pub max_retries: u32,
     /// Delay before the first retry; doubled on each further retry.
     pub base_delay: Duration,
@@ -24,10 +37,10 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_retries: 4,
+            max_retries: 100,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
-            max_elapsed: Duration::from_secs(120),
+            max_elapsed: Duration::from_secs(300),
         }
     }
 }
@@ -73,8 +86,8 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exp)
             .min(self.max_delay);
         let half = full / 2;
-        let jitter_nanos = rng.gen_range(0..=(full - half).as_nanos().min(u64::MAX as u128) as u64);
-        half + Duration::from_nanos(jitter_nanos)
+        let span = u64::try_from(full.saturating_sub(half).as_nanos()).unwrap_or(u64::MAX);
+        half.saturating_add(Duration::from_nanos(rng.gen_range(0..=span)))
     }
 
     /// Whether retry number `retry` (1-based) may start after `elapsed` plus a `delay`.
@@ -83,8 +96,10 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` value (delta-seconds or an HTTP-date) relative to `now`.
-/// A date in the past gives zero; an unreadable value gives `None`.
+/// Parses a `Retry-After` value (delta-seconds, whole or decimal, or an HTTP-date)
+/// relative to `now`. A date in the past gives zero; a negative, NaN or unreadable value
+/// gives `None`; anything longer than [`MAX_RETRY_AFTER`] (15 minutes) is cut to it.
+/// Never panics.
 ///
 /// ```
 /// use std::time::Duration;
@@ -98,14 +113,24 @@ impl RetryPolicy {
 /// ```
 pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-    let delta = at - now;
-    Some(if delta.is_negative() {
-        Duration::ZERO
+    let parsed = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        // `try_` so that 1e20 is "very long", not a panic.
+        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
     } else {
-        delta.unsigned_abs()
-    })
+        let at =
+            OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
+        // Both dates lie within years ±9999, so the difference cannot overflow.
+        let delta = at - now;
+        if delta.is_negative() {
+            Duration::ZERO
+        } else {
+            delta.unsigned_abs()
+        }
+    };
+    Some(parsed.min(MAX_RETRY_AFTER))
 }

@@ -10,6 +10,8 @@ mod common;
 
 #[path = "suite/auth.rs"]
 mod auth;
+#[path = "suite/budgets.rs"]
+mod budgets;
 #[path = "suite/messages.rs"]
 mod messages;
 #[path = "suite/query.rs"]

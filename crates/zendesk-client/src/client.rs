@@ -2,12 +2,13 @@
 //! handler goes through — limiter, pacing, counting, sending, retrying, error mapping.
 
 use crate::decode::decode;
-use crate::error::ApiError;
+use crate::error::{mentions_job_limit, ApiError};
 use crate::jobs::{Jobs, PollPolicy};
 use crate::organizations::Organizations;
 use crate::rate::RateHeaders;
 use crate::retry::{classify, RetryPolicy, Safety, Verdict};
 use crate::tickets::Tickets;
+use crate::transport::{describe, read_capped, ReadFail};
 use crate::users::Users;
 use crate::{Error, Result};
 use base64::Engine as _;
@@ -28,6 +29,14 @@ use url::Url;
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 200;
 /// Zendesk's limit of queued or running jobs per account.
 pub const DEFAULT_JOB_LIMIT: usize = 30;
+/// Default cap on one answer's body: 64 MiB (a page of 100 records is well under 1 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default per-request timeout: 30 s, connecting included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default connect timeout: 10 s.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default run budget of retry waiting shared by all calls of a client: 30 minutes.
+pub const DEFAULT_RUN_RETRY_BUDGET: Duration = Duration::from_secs(30 * 60);
 
 /// Credentials. `Debug` never shows the secret.
 #[derive(Clone)]
@@ -69,6 +78,31 @@ impl Auth {
 
     /// The `Authorization` header value, marked sensitive.
     fn header(&self) -> Result<HeaderValue> {
+        let bad = |s: &str| s.chars().any(|c| c.is_control());
+        match self {
+            Auth::ApiToken { email, token } => {
+                if bad(email) || email.trim().is_empty() {
+                    return Err(Error::Config(
+                        "the Zendesk email is empty or contains a control character (a newline?)"
+                            .into(),
+                    ));
+                }
+                if bad(token.expose_secret()) || token.expose_secret().trim().is_empty() {
+                    return Err(Error::Config(
+                        "the Zendesk API token is empty or contains a control character (a newline?)"
+                            .into(),
+                    ));
+                }
+            }
+            Auth::OAuth(token) => {
+                if bad(token.expose_secret()) || token.expose_secret().trim().is_empty() {
+                    return Err(Error::Config(
+                        "the Zendesk OAuth token is empty or contains a control character (a newline?)"
+                            .into(),
+                    ));
+                }
+            }
+        }
         let raw = match self {
             Auth::ApiToken { email, token } => {
                 // Zendesk and its clients append `/token` unless it is already there.
@@ -117,6 +151,9 @@ pub struct ClientBuilder {
     retry: Option<RetryPolicy>,
     poll: Option<PollPolicy>,
     timeout: Option<Option<Duration>>,
+    connect_timeout: Option<Option<Duration>>,
+    max_response_bytes: Option<u64>,
+    run_retry_budget: Option<Option<Duration>>,
 }
 
 impl ClientBuilder {
@@ -163,9 +200,35 @@ impl ClientBuilder {
         self
     }
 
-    /// Per-request timeout (default 60 s); `None` disables it.
+    /// Per-request timeout, connecting and reading the body included (default
+    /// [`DEFAULT_TIMEOUT`], 30 s); `None` disables it. A Zendesk that never answers costs
+    /// one timeout per attempt, within the call's retry time budget
+    /// ([`RetryPolicy::max_elapsed`]).
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Connect timeout (default [`DEFAULT_CONNECT_TIMEOUT`], 10 s); `None` disables it.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Largest body read from one answer (default [`DEFAULT_MAX_RESPONSE_BYTES`], 64 MiB).
+    /// A larger answer is [`Error::ResponseTooLarge`] (or, for a write,
+    /// [`Error::WriteOutcomeUnknown`]); reading stops at the cap.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
+    /// Total retry waiting (429 waits and backoffs) all calls of this client may spend
+    /// together (default [`DEFAULT_RUN_RETRY_BUDGET`], 30 minutes); `None` is no run
+    /// budget (each call still has its own, [`RetryPolicy::max_elapsed`]). Once spent, a
+    /// call that would retry returns its error instead.
+    pub fn run_retry_budget(mut self, budget: Option<Duration>) -> Self {
+        self.run_retry_budget = Some(budget);
         self
     }
 
@@ -201,10 +264,24 @@ impl ClientBuilder {
         if job_limit == 0 {
             return Err(Error::Config("job limit must be at least 1".into()));
         }
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if max_response_bytes == 0 {
+            return Err(Error::Config(
+                "the response size cap must be at least 1 byte".into(),
+            ));
+        }
         let mut http = reqwest::Client::builder()
             .user_agent(concat!("zd-sfdc-sync/", env!("CARGO_PKG_VERSION")));
-        if let Some(t) = self.timeout.unwrap_or(Some(Duration::from_secs(60))) {
+        if let Some(t) = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT)) {
             http = http.timeout(t);
+        }
+        if let Some(t) = self
+            .connect_timeout
+            .unwrap_or(Some(DEFAULT_CONNECT_TIMEOUT))
+        {
+            http = http.connect_timeout(t);
         }
         let http = http
             .build()
@@ -221,6 +298,11 @@ impl ClientBuilder {
                 retry: self.retry.unwrap_or_default(),
                 poll: self.poll.unwrap_or_default(),
                 jobs: Arc::new(Semaphore::new(job_limit)),
+                max_response_bytes,
+                run_budget: self
+                    .run_retry_budget
+                    .unwrap_or(Some(DEFAULT_RUN_RETRY_BUDGET)),
+                run_spent: Mutex::new(Duration::ZERO),
             }),
         })
     }
@@ -229,6 +311,12 @@ impl ClientBuilder {
 fn base_from_url(raw: &str) -> Result<Url> {
     let mut url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("bad Zendesk URL {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Config(format!(
+            "bad Zendesk URL {raw:?}: the scheme must be https or http, not {:?}",
+            url.scheme()
+        )));
+    }
     if url.cannot_be_a_base() || url.host().is_none() {
         return Err(Error::Config(format!("bad Zendesk URL {raw:?}: no host")));
     }
@@ -277,6 +365,9 @@ struct Inner {
     retry: RetryPolicy,
     poll: PollPolicy,
     jobs: Arc<Semaphore>,
+    max_response_bytes: u64,
+    run_budget: Option<Duration>,
+    run_spent: Mutex<Duration>,
 }
 
 impl fmt::Debug for Client {
@@ -310,6 +401,8 @@ pub(crate) struct Request {
     pub query: Vec<(String, String)>,
     pub body: Option<serde_json::Value>,
     pub safety: Safety,
+    /// A bulk job submit: a refusal at the job limit applied nothing and is waited out.
+    pub bulk: bool,
 }
 
 impl Request {
@@ -321,6 +414,7 @@ impl Request {
             query: Vec::new(),
             body: None,
             safety: Safety::Idempotent,
+            bulk: false,
         }
     }
 
@@ -337,6 +431,7 @@ impl Request {
             query: Vec::new(),
             body: None,
             safety,
+            bulk: false,
         }
     }
 
@@ -347,6 +442,12 @@ impl Request {
 
     pub(crate) fn json(mut self, body: serde_json::Value) -> Self {
         self.body = Some(body);
+        self
+    }
+
+    /// Marks a bulk job submit.
+    pub(crate) fn bulk(mut self) -> Self {
+        self.bulk = true;
         self
     }
 }
@@ -452,17 +553,48 @@ impl Client {
         self.inner.waits.lock().map(|w| *w).unwrap_or_default()
     }
 
+    /// What is left of the run budget of retry waiting (`None`: no run budget).
+    ///
+    /// ```no_run
+    /// # fn demo(client: &zendesk_client::Client) {
+    /// println!("{:?} of retry waiting left", client.run_retry_budget_left());
+    /// # }
+    /// ```
+    pub fn run_retry_budget_left(&self) -> Option<Duration> {
+        let budget = self.inner.run_budget?;
+        let spent = self.inner.run_spent.lock().map(|s| *s).unwrap_or(budget);
+        Some(budget.saturating_sub(spent))
+    }
+
+    /// Books `wait` on the run budget; false (nothing booked) when it does not fit.
+    fn take_run_budget(&self, wait: Duration) -> bool {
+        let Some(budget) = self.inner.run_budget else {
+            return true;
+        };
+        let Ok(mut spent) = self.inner.run_spent.lock() else {
+            return false;
+        };
+        let after = spent.saturating_add(wait);
+        if after > budget {
+            return false;
+        }
+        *spent = after;
+        true
+    }
+
     /// Sleeps `wait`, booking it under `cause`.
     async fn sleep(&self, wait: Duration, cause: fn(&mut Waits) -> &mut Duration) {
         if let Ok(mut w) = self.inner.waits.lock() {
-            *cause(&mut w) += wait;
+            let slot = cause(&mut w);
+            *slot = slot.saturating_add(wait);
         }
         tokio::time::sleep(wait).await;
     }
 
     fn count(&self, label: &str) {
         if let Ok(mut c) = self.inner.counts.lock() {
-            *c.entry(label.to_owned()).or_insert(0) += 1;
+            let n = c.entry(label.to_owned()).or_insert(0);
+            *n = n.saturating_add(1);
         }
     }
 
@@ -499,19 +631,27 @@ impl Client {
         if let Some(delay) = RateHeaders::from_headers(headers).pacing_delay() {
             tracing::debug!(?delay, "Zendesk rate-limit budget low, slowing down");
             if let Ok(mut p) = self.inner.pace_until.lock() {
-                *p = Some(tokio::time::Instant::now() + delay);
+                *p = tokio::time::Instant::now().checked_add(delay);
             }
         }
     }
 
     /// Sends one request with the retry policy; a success answer or a typed error.
+    ///
+    /// Retries are bounded in time (the policy's `max_elapsed` per call, the client's run
+    /// budget across calls) with a large attempt ceiling as a safety net. A write is
+    /// repeated only when Zendesk did nothing: a 429, a connection that never opened, a
+    /// refusal at the job limit. The first transient failure of a call is logged at warn
+    /// with its cause; later ones at debug.
     pub(crate) async fn execute(&self, req: Request) -> Result<Answer> {
         let url = self.url_for(&req)?;
         let method = req.method.as_str().to_owned();
         let policy = &self.inner.retry;
+        let idempotent = req.safety == Safety::Idempotent;
+        let started = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
         loop {
-            attempt += 1;
+            attempt = attempt.saturating_add(1);
             self.wait_turn().await;
             self.count(req.label);
             let mut builder = self
@@ -523,86 +663,151 @@ impl Client {
             if let Some(body) = &req.body {
                 builder = builder.json(body);
             }
-            let sent = builder.send().await;
-            let response = match sent {
-                Ok(r) => r,
+            let retry = match builder.send().await {
                 Err(e) => {
+                    let message = describe(&e, &url);
                     // A connection that never opened applied nothing, even for a write.
-                    let repeatable = req.safety == Safety::Idempotent || e.is_connect();
-                    if repeatable && attempt < policy.max_attempts {
-                        tracing::warn!(%url, attempt, error = %e, "Zendesk request failed, retrying");
-                        self.sleep(policy.backoff(attempt), |w| &mut w.backoff)
-                            .await;
-                        continue;
+                    if !(idempotent || e.is_connect()) {
+                        return Err(lost(false, &method, &url, message));
                     }
-                    return Err(lost(repeatable, &method, &url, e.to_string()));
+                    Retry::backoff(lost(true, &method, &url, message))
                 }
+                Ok(response) => match self.answer(&req, &method, &url, response, attempt).await? {
+                    Step::Done(answer) => return Ok(answer),
+                    Step::Retry(retry) => retry,
+                },
             };
-            let status = response.status().as_u16();
-            let headers = response.headers().clone();
-            self.note_rate(&headers);
-            let body = match response.bytes().await {
-                Ok(b) => b,
-                Err(e) => {
-                    let repeatable = req.safety == Safety::Idempotent;
-                    if repeatable && attempt < policy.max_attempts {
-                        self.sleep(policy.backoff(attempt), |w| &mut w.backoff)
-                            .await;
-                        continue;
-                    }
-                    return Err(lost(
-                        repeatable,
-                        &method,
-                        &url,
-                        format!("reading body: {e}"),
-                    ));
-                }
+            let (wait, bucket): (Duration, fn(&mut Waits) -> &mut Duration) = match retry.after {
+                Some(after) => (policy.throttle_wait(after, attempt), |w| &mut w.throttled),
+                None => (policy.backoff(attempt), |w| &mut w.backoff),
             };
-            let retry_after = headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| crate::retry::parse_retry_after(v, time::OffsetDateTime::now_utc()));
-            match classify(status, req.safety, retry_after) {
-                Verdict::Done => {
-                    return Ok(Answer {
-                        status,
-                        url: url.to_string(),
-                        body,
-                    })
-                }
-                Verdict::Throttled(after) => {
-                    if attempt >= policy.max_attempts {
-                        return Err(Error::RateLimited {
-                            method,
-                            url: url.to_string(),
-                            retry_after: after,
-                            attempts: attempt,
-                        });
-                    }
-                    let wait = policy.throttle_wait(after, attempt);
-                    tracing::warn!(%url, status, ?wait, "Zendesk throttled us, waiting");
-                    self.sleep(wait, |w| &mut w.throttled).await;
-                }
-                Verdict::ServerFault if attempt < policy.max_attempts => {
-                    let wait = policy.backoff(attempt);
-                    tracing::warn!(%url, status, ?wait, "Zendesk server error, retrying");
-                    self.sleep(wait, |w| &mut w.backoff).await;
-                }
-                Verdict::OutcomeUnknown => {
-                    let e =
-                        ApiError::parse(status, &method, url.as_str(), request_id(&headers), &body);
-                    return Err(Error::WriteOutcomeUnknown {
-                        method,
-                        url: url.to_string(),
-                        message: e.to_string(),
-                    });
-                }
-                Verdict::ServerFault | Verdict::Fail => {
-                    let e =
-                        ApiError::parse(status, &method, url.as_str(), request_id(&headers), &body);
-                    return Err(Error::from_api(e));
-                }
+            let next = attempt.saturating_add(1);
+            if !policy.allows(next, started.elapsed(), wait) {
+                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the call spent, giving up");
+                return Err(retry.error);
             }
+            if !self.take_run_budget(wait) {
+                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the run spent, giving up");
+                return Err(retry.error);
+            }
+            if attempt == 1 {
+                tracing::warn!(%url, ?wait, error = %retry.error, "Zendesk call failed, retrying within its budget");
+            } else {
+                tracing::debug!(%url, attempt, ?wait, error = %retry.error, "Zendesk call failed again, retrying");
+            }
+            self.sleep(wait, bucket).await;
+        }
+    }
+
+    /// Reads and classifies one answer: done, retry (with the error to return if the
+    /// budget does not allow it), or a final error.
+    async fn answer(
+        &self,
+        req: &Request,
+        method: &str,
+        url: &Url,
+        response: reqwest::Response,
+        attempt: u32,
+    ) -> Result<Step> {
+        let idempotent = req.safety == Safety::Idempotent;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        self.note_rate(&headers);
+        let body = match read_capped(response, self.inner.max_response_bytes).await {
+            Ok(b) => b,
+            Err(ReadFail::TooLarge) => {
+                let limit = self.inner.max_response_bytes;
+                return Err(if idempotent {
+                    Error::ResponseTooLarge {
+                        method: method.to_owned(),
+                        url: url.to_string(),
+                        limit,
+                    }
+                } else {
+                    lost(
+                        false,
+                        method,
+                        url,
+                        format!("HTTP {status} answer larger than {limit} bytes; reading stopped"),
+                    )
+                });
+            }
+            Err(ReadFail::Transport(e)) => {
+                let message = format!("reading the answer: {}", describe(&e, url));
+                if !idempotent {
+                    return Err(lost(false, method, url, message));
+                }
+                return Ok(Step::Retry(Retry::backoff(lost(
+                    true, method, url, message,
+                ))));
+            }
+        };
+        let retry_after = headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| crate::retry::parse_retry_after(v, time::OffsetDateTime::now_utc()));
+        let api = || ApiError::parse(status, method, url.as_str(), request_id(&headers), &body);
+        let verdict = classify(status, req.safety, retry_after);
+        // A refusal at the job limit in another form than a 429 applied nothing either.
+        if req.bulk && status >= 400 && status != 429 && verdict != Verdict::Done {
+            let e = api();
+            if mentions_job_limit(&e) {
+                return Ok(Step::Retry(Retry::throttled(
+                    retry_after,
+                    Error::JobLimit(Box::new(e)),
+                )));
+            }
+        }
+        Ok(match verdict {
+            Verdict::Done => Step::Done(Answer {
+                status,
+                url: url.to_string(),
+                body,
+            }),
+            Verdict::Throttled(after) => Step::Retry(Retry::throttled(
+                after,
+                Error::RateLimited {
+                    method: method.to_owned(),
+                    url: url.to_string(),
+                    retry_after: after,
+                    attempts: attempt,
+                },
+            )),
+            Verdict::ServerFault => Step::Retry(Retry::backoff(Error::from_api(api()))),
+            Verdict::OutcomeUnknown => {
+                return Err(Error::WriteOutcomeUnknown {
+                    method: method.to_owned(),
+                    url: url.to_string(),
+                    message: api().to_string(),
+                })
+            }
+            Verdict::Fail => return Err(Error::from_api(api())),
+        })
+    }
+}
+
+/// The outcome of one attempt.
+enum Step {
+    Done(Answer),
+    Retry(Retry),
+}
+
+/// A failure worth repeating: the error to return if the budget says no, and the
+/// `Retry-After` when it was throttling (`Some(None)`: throttled without one).
+struct Retry {
+    error: Error,
+    after: Option<Option<Duration>>,
+}
+
+impl Retry {
+    fn backoff(error: Error) -> Self {
+        Retry { error, after: None }
+    }
+
+    fn throttled(after: Option<Duration>, error: Error) -> Self {
+        Retry {
+            error,
+            after: Some(after),
         }
     }
 }

@@ -25,9 +25,9 @@ pub(crate) fn truncate(s: &str) -> String {
     }
     let mut end = BODY_LIMIT;
     while !s.is_char_boundary(end) {
-        end -= 1;
+        end = end.saturating_sub(1);
     }
-    format!("{}… ({} bytes)", &s[..end], s.len())
+    format!("{}… ({} bytes)", s.get(..end).unwrap_or_default(), s.len())
 }
 
 #[cfg(test)]

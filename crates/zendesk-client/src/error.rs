@@ -21,8 +21,11 @@ pub enum Error {
     /// 403: the credentials lack a permission.
     #[error("forbidden: {0}")]
     Forbidden(Box<ApiError>),
-    /// 403 on a bulk user endpoint: bulk user import is switched off on this account, so
-    /// users must be created one by one (`users/create_or_update`).
+    /// Bulk user import is switched off on this account, so users must be created one by
+    /// one (`users/create_or_update`). **The client never returns this any more**: the body
+    /// of a 403 on a bulk user endpoint is [UNCONFIRMED] and a 403 can as well be a missing
+    /// permission, so every 403 is [`Error::Forbidden`] with its body. The variant stays for
+    /// callers that have *confirmed* it (e.g. one single `create_or_update` went through).
     #[error("bulk user import is disabled on this account: {0}")]
     BulkImportDisabled(Box<ApiError>),
     /// 404 `RecordNotFound`.
@@ -37,8 +40,9 @@ pub enum Error {
     /// 409: a safe update whose `updated_stamp` no longer matches; re-read and retry.
     #[error("stale update: {0}")]
     StaleUpdate(Box<ApiError>),
-    /// 429 (or 503) answered on every attempt.
-    #[error("rate limited on {method} {url} after {attempts} attempts (last Retry-After: {retry_after:?})")]
+    /// 429 (or 503 on a read) answered until the call's retry time budget (or the
+    /// client's run budget, or the attempt ceiling) was spent.
+    #[error("rate limited on {method} {url} after {attempts} attempts, retry budget spent (last Retry-After: {retry_after:?})")]
     RateLimited {
         /// HTTP method.
         method: String,
@@ -49,15 +53,38 @@ pub enum Error {
         /// Attempts made.
         attempts: u32,
     },
-    /// The request failed without an answer and nothing was applied (or it was a read).
+    /// The request failed without an answer (after its retries) and nothing was applied
+    /// (or it was a read). `message` starts with the cause and the host: `DNS failure
+    /// for …`, `connection refused by …`, `timed out talking to …`, `TLS failure with …`,
+    /// `connection reset by …`.
     #[error("transport error on {method} {url}: {message}")]
     Transport {
         /// HTTP method.
         method: String,
         /// The URL requested.
         url: String,
-        /// What failed.
+        /// What failed: the cause, the host, then the chain of underlying errors.
         message: String,
+    },
+    /// A bulk job was refused because the account's job limit (30 queued or running jobs)
+    /// is reached, answered in a form other than a plain 429 (the answer past the limit is
+    /// [UNCONFIRMED]: a `TooManyJobs` code or words like "job limit" on a 4xx/5xx), and it
+    /// stayed so for the whole retry budget. Nothing was applied: wait for a slot and
+    /// submit again. A plain 429 on a bulk endpoint is [`Error::RateLimited`]; both
+    /// answer [`Error::is_job_limit`].
+    #[error("job limit reached, try later: {0}")]
+    JobLimit(Box<ApiError>),
+    /// An answer's body was larger than the client's size cap
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes)),
+    /// e.g. a server streaming an endless body. Reading stopped at the cap.
+    #[error("the answer of {method} {url} is larger than {limit} bytes; reading stopped")]
+    ResponseTooLarge {
+        /// HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// The cap, in bytes.
+        limit: u64,
     },
     /// A write was sent but its answer was lost (dropped connection, timeout or 5xx): it
     /// may or may not have been applied. Re-read what it touched; never resend blindly.
@@ -107,22 +134,89 @@ impl Error {
     /// so a new variant forces a decision.
     pub fn is_retriable(&self) -> bool {
         match self {
+            // A 5xx: Zendesk may answer later; another 4xx will be refused again.
             Error::Api(e) => e.status >= 500,
-            Error::RateLimited { .. } | Error::Transport { .. } => true,
+            // Throttling, the job limit, lost connections: later, the call can succeed.
+            Error::RateLimited { .. } | Error::Transport { .. } | Error::JobLimit(_) => true,
+            // Re-read, then the same update can go through.
             Error::StaleUpdate(_) => true,
-            Error::Unauthorized(_)
-            | Error::Forbidden(_)
-            | Error::BulkImportDisabled(_)
-            | Error::NotFound(_)
+            // The same body would come again.
+            Error::ResponseTooLarge { .. } => false,
+            // Credentials or permissions: repeating changes nothing.
+            Error::Unauthorized(_) | Error::Forbidden(_) | Error::BulkImportDisabled(_) => false,
+            // About one record or one request's content.
+            Error::NotFound(_)
             | Error::DuplicateValue(_)
             | Error::TooManyValues(_)
-            | Error::WriteOutcomeUnknown { .. }
-            | Error::Decode { .. }
             | Error::TooManyItems { .. }
-            | Error::Config(_)
-            | Error::InvalidInput(_)
-            | Error::Signature(_) => false,
+            | Error::Decode { .. }
+            | Error::InvalidInput(_) => false,
+            // May have been applied: re-read, never resend blindly.
+            Error::WriteOutcomeUnknown { .. } => false,
+            // Misconfiguration; a refused webhook delivery.
+            Error::Config(_) | Error::Signature(_) => false,
         }
+    }
+
+    /// Whether the run cannot go on after this error: the API refused us as a whole or is
+    /// unreachable, so later calls would fail the same way. False for an error about one
+    /// record or one request's content, which the caller records and goes past. A `match`
+    /// with no `_` arm, so a new variant forces a decision.
+    pub fn stops_run(&self) -> bool {
+        match self {
+            // A 5xx reaches the caller only after it outlived its retries (reads), so
+            // Zendesk is down for us; another 4xx (400, 413, 422 …) is about this request.
+            Error::Api(e) => e.status >= 500,
+            // 401: the credentials were refused (Zendesk has no token renewal).
+            Error::Unauthorized(_) => true,
+            // 403: the credentials lack a permission the run needs. (A 403 on a bulk user
+            // endpoint may also mean bulk import is off: the job layer probes that before
+            // asking this.)
+            Error::Forbidden(_) => true,
+            // Confirmed by the caller: the one-by-one fallback runs instead.
+            Error::BulkImportDisabled(_) => false,
+            // One record: gone, a duplicate, a stale update.
+            Error::NotFound(_) | Error::DuplicateValue(_) | Error::StaleUpdate(_) => false,
+            // One request's size, refused by Zendesk or before sending.
+            Error::TooManyValues(_) | Error::TooManyItems { .. } => false,
+            // The retry time budget is spent on throttling or the job limit.
+            Error::RateLimited { .. } | Error::JobLimit(_) => true,
+            // Zendesk unreachable (DNS, refused, TLS, timeouts) after the retry budget.
+            Error::Transport { .. } => true,
+            // One write whose answer was lost: re-read what it touched.
+            Error::WriteOutcomeUnknown { .. } => false,
+            // One answer that did not have the documented shape.
+            Error::Decode { .. } => false,
+            // A server (or something in between) sending endless or absurd bodies.
+            Error::ResponseTooLarge { .. } => true,
+            // Misconfiguration: nothing will work.
+            Error::Config(_) => true,
+            // One argument refused before sending; one webhook delivery refused.
+            Error::InvalidInput(_) | Error::Signature(_) => false,
+        }
+    }
+
+    /// Whether this is Zendesk saying "not now": a 429/503 that outlived the retry budget,
+    /// or a job-limit refusal. The caller should wait (for a job slot) and try again.
+    pub fn is_throttled(&self) -> bool {
+        matches!(self, Error::RateLimited { .. } | Error::JobLimit(_))
+    }
+
+    /// Whether a bulk submit was refused at the account's job limit, in any form seen as
+    /// plausible: a job-limit answer ([`Error::JobLimit`]) or a 429 on a bulk endpoint
+    /// (`create_many`, `update_many`, `destroy_many`, `create_or_update_many`), with or
+    /// without `Retry-After`. Nothing was applied; wait for a slot.
+    pub fn is_job_limit(&self) -> bool {
+        match self {
+            Error::JobLimit(_) => true,
+            Error::RateLimited { url, .. } => is_bulk_url(url),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status Zendesk answered, when it answered with an error.
+    pub fn status(&self) -> Option<u16> {
+        self.api_error().map(|e| e.status)
     }
 
     /// The API error behind this error, when Zendesk answered.
@@ -135,8 +229,10 @@ impl Error {
             | Error::NotFound(e)
             | Error::DuplicateValue(e)
             | Error::TooManyValues(e)
-            | Error::StaleUpdate(e) => Some(e),
+            | Error::StaleUpdate(e)
+            | Error::JobLimit(e) => Some(e),
             Error::RateLimited { .. }
+            | Error::ResponseTooLarge { .. }
             | Error::Transport { .. }
             | Error::WriteOutcomeUnknown { .. }
             | Error::Decode { .. }
@@ -160,6 +256,42 @@ impl Error {
             _ => Error::Api(e),
         }
     }
+}
+
+/// Whether `url` is one of the bulk job endpoints.
+pub(crate) fn is_bulk_url(url: &str) -> bool {
+    let path = url.split('?').next().unwrap_or(url);
+    [
+        "create_many",
+        "update_many",
+        "destroy_many",
+        "create_or_update_many",
+    ]
+    .iter()
+    .any(|ep| path.ends_with(&format!("/{ep}.json")) || path.ends_with(&format!("/{ep}")))
+}
+
+/// Whether an error answer reads as "the job limit is reached" in any wording plausible
+/// for it (the real answer is [UNCONFIRMED]): a code such as `TooManyJobs`, or words such
+/// as "job limit", "too many jobs", "jobs queued".
+pub(crate) fn mentions_job_limit(e: &ApiError) -> bool {
+    let code = e.code.as_deref().unwrap_or("").to_ascii_lowercase();
+    if code.contains("toomanyjobs") || code.contains("joblimit") {
+        return true;
+    }
+    let text = format!("{} {}", e.message, e.body).to_ascii_lowercase();
+    [
+        "job limit",
+        "jobs limit",
+        "too many jobs",
+        "toomanyjobs",
+        "jobs queued",
+        "queued jobs",
+        "concurrent jobs",
+        "jobs running",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// Why a webhook signature was rejected.
@@ -438,6 +570,72 @@ mod tests {
         );
         assert_eq!(e.code.as_deref(), Some("RecordInvalid"));
         assert!(e.field_errors.is_empty());
+    }
+
+    #[test]
+    fn stops_run_classification() {
+        let run_stoppers = [
+            Error::from_api(parse(401, "{}")),
+            Error::from_api(parse(403, r#"{"error":"Forbidden"}"#)),
+            Error::from_api(parse(500, "oops")),
+            Error::from_api(parse(503, "down")),
+            Error::RateLimited {
+                method: "GET".into(),
+                url: "u".into(),
+                retry_after: None,
+                attempts: 9,
+            },
+            Error::Transport {
+                method: "GET".into(),
+                url: "u".into(),
+                message: "connection refused by z:443".into(),
+            },
+            Error::Config("x".into()),
+        ];
+        for e in &run_stoppers {
+            assert!(e.stops_run(), "{e}");
+        }
+        let record_errors = [
+            Error::from_api(parse(404, r#"{"error":"RecordNotFound"}"#)),
+            Error::from_api(parse(
+                422,
+                r#"{"error":"RecordInvalid","details":{"email":[{"error":"DuplicateValue","description":"taken"}]}}"#,
+            )),
+            Error::from_api(parse(422, r#"{"error":"RecordInvalid"}"#)),
+            Error::from_api(parse(400, r#"{"error":"TooManyValues"}"#)),
+            Error::from_api(parse(409, "{}")),
+            Error::WriteOutcomeUnknown {
+                method: "POST".into(),
+                url: "u".into(),
+                message: "m".into(),
+            },
+            Error::InvalidInput("x".into()),
+            Error::TooManyItems { max: 100, got: 101 },
+        ];
+        for e in &record_errors {
+            assert!(!e.stops_run(), "{e}");
+        }
+    }
+
+    #[test]
+    fn job_limit_wordings_and_bulk_urls() {
+        assert!(mentions_job_limit(&parse(
+            400,
+            r#"{"error":"TooManyJobs"}"#
+        )));
+        assert!(mentions_job_limit(&parse(429, "Too many jobs queued")));
+        assert!(mentions_job_limit(&parse(403, "job limit reached")));
+        assert!(!mentions_job_limit(&parse(
+            403,
+            r#"{"error":"Forbidden","message":"Data imports are not enabled"}"#
+        )));
+        assert!(is_bulk_url(
+            "http://z/api/v2/users/create_or_update_many.json"
+        ));
+        assert!(is_bulk_url(
+            "http://z/api/v2/organizations/destroy_many.json?ids=1,2"
+        ));
+        assert!(!is_bulk_url("http://z/api/v2/organizations/1.json"));
     }
 
     #[test]

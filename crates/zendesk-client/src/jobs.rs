@@ -49,33 +49,48 @@ pub struct JobStatus {
     /// The poll URL.
     #[serde(default)]
     pub url: Option<String>,
-    /// Number of tasks.
-    #[serde(default)]
+    /// Number of tasks (read leniently: a non-number is `None`).
+    #[serde(default, deserialize_with = "lenient_number")]
     pub total: Option<u64>,
-    /// Tasks done; null while queued.
-    #[serde(default)]
+    /// Tasks done; null while queued (read leniently).
+    #[serde(default, deserialize_with = "lenient_number")]
     pub progress: Option<u64>,
     /// The state.
     pub status: JobState,
     /// E.g. `Completed at 2023-09-18 23:37:03 +0000`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub message: Option<String>,
     /// Per-item rows once finished.
     #[serde(default)]
     pub results: JobResults,
 }
 
-/// `results`: rows, an object (e.g. `{"success": true}`), or null.
+/// `results`: rows, an object (e.g. `{"success": true}`), null, or anything else. The
+/// shapes of finished jobs are partly [UNCONFIRMED] (a `destroy_many`'s rows), so decoding
+/// never fails on them: what is not a list of rows is kept as is, and the items of such a
+/// job are [`ItemOutcome::Unknown`] — the caller confirms them by reading back.
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(untagged)]
 pub enum JobResults {
     /// Per-item rows.
     Rows(Vec<JobRow>),
-    /// An object summary.
+    /// An object summary, e.g. `{"success": true}`: says nothing per item.
     Object(serde_json::Map<String, serde_json::Value>),
     /// Nothing yet.
     #[default]
     None,
+    /// Any other value (a list holding non-objects, a bare `true` …).
+    Unrecognised(serde_json::Value),
+}
+
+impl JobResults {
+    /// The rows, when `results` is a list of rows.
+    pub fn rows(&self) -> Option<&[JobRow]> {
+        match self {
+            JobResults::Rows(rows) => Some(rows),
+            JobResults::Object(_) | JobResults::None | JobResults::Unrecognised(_) => None,
+        }
+    }
 }
 
 /// One result row; every field optional since shapes differ per resource (§6.2).
@@ -87,24 +102,66 @@ pub struct JobRow {
     /// The record id; junk on failed rows (read leniently: a non-number is `None`).
     #[serde(default, deserialize_with = "lenient_number")]
     pub id: Option<u64>,
-    /// `Created`, `Updated`, `Deleted`, `Failed`, ….
-    #[serde(default)]
+    /// `Created`, `Updated`, `Deleted`, `Failed`, … (a non-string is kept as its JSON text).
+    #[serde(default, deserialize_with = "lenient_text")]
     pub status: Option<String>,
     /// E.g. `update`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub action: Option<String>,
-    /// `true` on update rows.
-    #[serde(default)]
+    /// `true` on update rows (`"true"`/`"false"` strings are read too; anything else is
+    /// `None`).
+    #[serde(default, deserialize_with = "lenient_bool")]
     pub success: Option<bool>,
-    /// The failure code, e.g. `OrganizationUpdateFailed`.
-    #[serde(default)]
+    /// The failure code, e.g. `OrganizationUpdateFailed` (a non-string, e.g. an object, is
+    /// kept as its JSON text: it still marks a failure).
+    #[serde(default, deserialize_with = "lenient_text")]
     pub error: Option<String>,
     /// The failure message, usually a string.
     #[serde(default)]
     pub details: Option<serde_json::Value>,
     /// The email, on `create_or_update_many` user rows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_text")]
     pub email: Option<String>,
+}
+
+/// Reads a string; `null` is `None`; any other value is kept as its JSON text.
+fn lenient_text<'de, D>(d: D) -> std::result::Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+/// Reads a bool, or `"true"`/`"false"`; anything else is `None`.
+fn lenient_bool<'de, D>(d: D) -> std::result::Result<Option<bool>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Bool(b)) => Some(b),
+        Some(serde_json::Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// What a row says of its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowVerdict {
+    /// Applied: a success status (`Created`, `Updated`, `Deleted`, `Unchanged`,
+    /// `Completed`), `success: true`, or a bare `{id, index?}` create row.
+    Succeeded,
+    /// Refused: an `error`, `success: false`, or status `Failed`/`Error`.
+    Failed,
+    /// Nothing recognisable (an unknown status string, an empty row): read it back.
+    Unrecognised,
 }
 
 /// Reads a number, or a string holding one; anything else is `None`, so one odd row
@@ -129,20 +186,59 @@ where
 }
 
 impl JobRow {
-    /// `error.is_none() && success != Some(false) && status != Some("Failed")`.
+    /// What the row says: a failure mark wins (`error`, `success: false`, status
+    /// `Failed`/`Error`, any case); then a success mark (`success: true`, a known success
+    /// status, or no status at all but an `id`); an unknown status string or an empty row
+    /// is [`RowVerdict::Unrecognised`], never taken for a success.
+    pub fn verdict(&self) -> RowVerdict {
+        let status = self
+            .status
+            .as_deref()
+            .map(|s| s.trim().to_ascii_lowercase());
+        if self.error.is_some()
+            || self.success == Some(false)
+            || matches!(status.as_deref(), Some("failed" | "error"))
+        {
+            return RowVerdict::Failed;
+        }
+        if self.success == Some(true) {
+            return RowVerdict::Succeeded;
+        }
+        match status.as_deref() {
+            Some("created" | "updated" | "deleted" | "unchanged" | "completed" | "success") => {
+                RowVerdict::Succeeded
+            }
+            Some(_) => RowVerdict::Unrecognised,
+            None if self.id.is_some() => RowVerdict::Succeeded,
+            None => RowVerdict::Unrecognised,
+        }
+    }
+
+    /// Whether the row says its item was applied ([`RowVerdict::Succeeded`]). An unknown
+    /// status string is not a success (it was, before rows were read this strictly).
     pub fn succeeded(&self) -> bool {
-        self.error.is_none()
-            && self.success != Some(false)
-            && self.status.as_deref() != Some("Failed")
+        self.verdict() == RowVerdict::Succeeded
     }
 
     fn into_outcome(self) -> ItemOutcome {
-        if self.succeeded() {
-            ItemOutcome::Succeeded {
-                id: self.id,
-                status: self.status,
+        match self.verdict() {
+            RowVerdict::Succeeded => {
+                return ItemOutcome::Succeeded {
+                    id: self.id,
+                    status: self.status,
+                }
             }
-        } else {
+            RowVerdict::Unrecognised => {
+                return ItemOutcome::Unknown {
+                    reason: format!(
+                        "unrecognised job row (status {:?}); read the record back",
+                        self.status
+                    ),
+                }
+            }
+            RowVerdict::Failed => {}
+        }
+        {
             let message = match self.details {
                 Some(serde_json::Value::String(s)) => s,
                 Some(other) => other.to_string(),
@@ -206,20 +302,46 @@ pub struct JobReport {
 }
 
 /// Turns a finished job's status into per-item outcomes for `submitted` items.
+///
+/// Rows are matched by their `index` when they carry one, else by position — but only
+/// when the rows without `index` can be matched one to one (as many rows as items), so a
+/// single summary row (`[{"success": true}]` for three deletions) is not taken as the
+/// first item's outcome. What no row proves is [`ItemOutcome::Unknown`].
 fn outcomes(status: &JobStatus, submitted: usize) -> Vec<ItemOutcome> {
     let mut out: Vec<Option<ItemOutcome>> = vec![None; submitted];
+    let mut unmatched_reason = format!("job {} reported no row for this item", status.id);
     match (&status.status, &status.results) {
         (JobState::Completed, JobResults::Rows(rows)) => {
+            let positional = rows.len() == submitted;
             for (pos, row) in rows.iter().enumerate() {
-                // Rows carry `index` on failures; otherwise they are in request order.
-                let idx = row.index.unwrap_or(pos);
+                let idx = match row.index {
+                    Some(i) => i,
+                    None if positional => pos,
+                    None => {
+                        tracing::warn!(job = %status.id, pos, rows = rows.len(), submitted, "job row without index cannot be matched to an item");
+                        continue;
+                    }
+                };
                 match out.get_mut(idx) {
                     Some(slot @ None) => *slot = Some(row.clone().into_outcome()),
                     _ => tracing::warn!(job = %status.id, pos, idx, "job row matches no item"),
                 }
             }
+            if !positional {
+                unmatched_reason = format!(
+                    "job {} reported {} rows for {submitted} items; this one could not be matched",
+                    status.id,
+                    rows.len()
+                );
+            }
         }
-        (JobState::Completed, _) => {}
+        (JobState::Completed, other) => {
+            unmatched_reason = format!(
+                "job {} finished with unrecognised results ({}); read the records back",
+                status.id,
+                crate::decode::truncate(&results_text(other))
+            );
+        }
         (JobState::Other(state), _) => {
             let reason = format!("job {} ended in unknown state {state:?}", status.id);
             return vec![ItemOutcome::Unknown { reason }; submitted];
@@ -236,10 +358,27 @@ fn outcomes(status: &JobStatus, submitted: usize) -> Vec<ItemOutcome> {
     out.into_iter()
         .map(|o| {
             o.unwrap_or_else(|| ItemOutcome::Unknown {
-                reason: format!("job {} reported no row for this item", status.id),
+                reason: unmatched_reason.clone(),
             })
         })
         .collect()
+}
+
+/// `results` as JSON text, for messages.
+fn results_text(results: &JobResults) -> String {
+    match results {
+        JobResults::Rows(rows) => format!("{} rows", rows.len()),
+        JobResults::Object(map) => serde_json::Value::Object(map.clone()).to_string(),
+        JobResults::None => "null".to_owned(),
+        JobResults::Unrecognised(v) => v.to_string(),
+    }
+}
+
+/// Puts `report` in slot `i` (every index comes from enumerating the handles).
+fn put(reports: &mut [Option<JobReport>], i: usize, report: JobReport) {
+    if let Some(slot) = reports.get_mut(i) {
+        *slot = Some(report);
+    }
 }
 
 /// A submitted job: its first status, how many items it carried, and its job slot.
@@ -316,7 +455,7 @@ pub(crate) async fn submit(client: &Client, req: Request, submitted: usize) -> R
         .acquire_owned()
         .await
         .map_err(|_| Error::Config("job slots closed".into()))?;
-    let answer = client.execute(req).await?;
+    let answer = client.execute(req.bulk()).await?;
     let status = answer.decode::<OneStatus>()?.job_status;
     Ok(JobHandle {
         status,
@@ -392,7 +531,7 @@ impl Jobs {
         let mut pending: Vec<(usize, JobHandle)> = Vec::new();
         for (i, h) in handles.into_iter().enumerate() {
             if h.status.status.is_finished() {
-                reports[i] = Some(report(&h.status, h.submitted));
+                put(&mut reports, i, report(&h.status, h.submitted));
             } else {
                 pending.push((i, h));
             }
@@ -402,12 +541,16 @@ impl Jobs {
         while !pending.is_empty() {
             if started.elapsed() >= policy.timeout {
                 for (i, h) in pending.drain(..) {
-                    reports[i] = Some(unknown(&h, "timed out waiting for the job"));
+                    put(
+                        &mut reports,
+                        i,
+                        unknown(&h, "timed out waiting for the job"),
+                    );
                 }
                 break;
             }
             tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(policy.max);
+            wait = wait.saturating_mul(2).min(policy.max);
             let mut still = Vec::new();
             let mut statuses: HashMap<JobId, JobStatus> = HashMap::new();
             let mut failure: Option<String> = None;
@@ -420,16 +563,18 @@ impl Jobs {
             }
             for (i, h) in pending.drain(..) {
                 match statuses.remove(h.id()) {
-                    Some(s) if s.status.is_finished() => reports[i] = Some(report(&s, h.submitted)),
+                    Some(s) if s.status.is_finished() => {
+                        put(&mut reports, i, report(&s, h.submitted))
+                    }
                     Some(_) => still.push((i, h)),
                     None => {
                         let n = missing.entry(h.id().clone()).or_insert(0);
-                        *n += 1;
+                        *n = n.saturating_add(1);
                         if *n >= 3 {
                             let why = failure
                                 .clone()
                                 .unwrap_or_else(|| "job status no longer available".into());
-                            reports[i] = Some(unknown(&h, &why));
+                            put(&mut reports, i, unknown(&h, &why));
                         } else {
                             still.push((i, h));
                         }
@@ -496,7 +641,7 @@ mod tests {
                 {"action":"update","id":10,"status":"Updated","success":true},
                 {"index":1,"error":"OrganizationUpdateFailed","id":11,"details":"Name: taken"}]}"#,
         );
-        let out = outcomes(&s, 3);
+        let out = outcomes(&s, 2);
         assert_eq!(
             out[0],
             ItemOutcome::Succeeded {
@@ -511,7 +656,74 @@ mod tests {
                 message: "Name: taken".into()
             }
         );
+        // Three items, two rows: the indexed row still counts, the one without index
+        // cannot be placed, and the rest is unknown.
+        let out = outcomes(&s, 3);
+        assert!(
+            matches!(out[0], ItemOutcome::Unknown { .. }),
+            "{:?}",
+            out[0]
+        );
+        assert!(matches!(out[1], ItemOutcome::Failed { .. }));
         assert!(matches!(out[2], ItemOutcome::Unknown { .. }));
+    }
+
+    #[test]
+    fn other_plausible_results_shapes_decode_and_stay_unknown() {
+        // One summary row for three deletions: not the first item's outcome.
+        let s = status(r#"{"id":"V3-6","status":"completed","results":[{"success":true}]}"#);
+        assert_eq!(s.results.rows().map(<[JobRow]>::len), Some(1));
+        let out = outcomes(&s, 3);
+        assert!(
+            out.iter().all(|o| matches!(o, ItemOutcome::Unknown { .. })),
+            "{out:?}"
+        );
+        // The same row for one deletion is its outcome.
+        assert!(outcomes(&s, 1)[0].is_success());
+        // An object, nothing, a bare value, a list of non-rows: all decode, none is a row.
+        for results in [
+            r#"{"success":true}"#,
+            "null",
+            "true",
+            r#"[1,2,3]"#,
+            r#""done""#,
+        ] {
+            let s = status(&format!(
+                r#"{{"id":"V3-7","status":"completed","total":"3","progress":{{}},"results":{results}}}"#
+            ));
+            assert!(s.results.rows().is_none(), "{results}");
+            let out = outcomes(&s, 2);
+            assert!(
+                out.iter().all(|o| matches!(o, ItemOutcome::Unknown { reason } if reason.contains("unrecognised results"))),
+                "{results}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_row_statuses_are_not_taken_for_success() {
+        let s = status(
+            r#"{"id":"V3-8","status":"completed","results":[
+                {"id":1,"status":"Skipped"},
+                {"status":"Deleted"},
+                {"id":3,"index":2,"status":"error","details":{"why":"x"}},
+                {"success":"false","id":4},
+                {},
+                {"id":6,"error":{"title":"Bad"}},
+                {"id":7,"index":6}]}"#,
+        );
+        let out = outcomes(&s, 7);
+        assert!(
+            matches!(out[0], ItemOutcome::Unknown { .. }),
+            "{:?}",
+            out[0]
+        );
+        assert!(out[1].is_success());
+        assert!(matches!(&out[2], ItemOutcome::Failed { code, .. } if code == "error"));
+        assert!(matches!(out[3], ItemOutcome::Failed { .. }));
+        assert!(matches!(out[4], ItemOutcome::Unknown { .. }));
+        assert!(matches!(&out[5], ItemOutcome::Failed { code, .. } if code.contains("Bad")));
+        assert!(out[6].is_success());
     }
 
     #[test]

@@ -19,6 +19,15 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 mod client;
 mod decode;
@@ -30,12 +39,15 @@ mod page;
 mod rate;
 mod retry;
 mod tickets;
+mod transport;
 mod users;
 pub mod webhook;
 mod wire_enum;
 
 pub use client::{
-    Auth, Client, ClientBuilder, Waits, DEFAULT_JOB_LIMIT, DEFAULT_REQUESTS_PER_MINUTE,
+    Auth, Client, ClientBuilder, Waits, DEFAULT_CONNECT_TIMEOUT, DEFAULT_JOB_LIMIT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUESTS_PER_MINUTE, DEFAULT_RUN_RETRY_BUDGET,
+    DEFAULT_TIMEOUT,
 };
 pub use error::{ApiError, Error, FieldError, SignatureFailure};
 pub use ids::{FieldId, JobId, OrgId, TicketId, UserId};
@@ -49,7 +61,7 @@ pub use organizations::{
 };
 pub use page::CursorPage;
 pub use rate::RateHeaders;
-pub use retry::{parse_retry_after, RetryPolicy};
+pub use retry::{parse_retry_after, RetryPolicy, MAX_RETRY_AFTER};
 pub use tickets::{
     CustomFieldValue, IncrementalTicketPage, Ticket, TicketComment, TicketPriority, TicketStatus,
     TicketUpdate, TicketWithRelated, Tickets,

@@ -47,33 +47,61 @@ pub(crate) fn classify(status: u16, safety: Safety, retry_after: Option<Duration
     }
 }
 
-/// Attempts, backoff and caps. Defaults: 6 attempts, 1 s doubling backoff capped at 30 s,
-/// `Retry-After` honoured up to 5 minutes, 10 s when a 429 carries none.
+/// The longest wait ever taken from a `Retry-After` header: 15 minutes. A larger value
+/// (or `1e20`, or a date years ahead) is cut to this, so an absurd header cannot stall a
+/// run or overflow a clock.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// How a call is retried. Retries are bounded by **time**, not by a streak of failures:
+/// over thousands of calls under a few percent of 429s, 5xx and dropped connections, six
+/// failures in a row somewhere is certain, and must not stop a long run.
+///
+/// - a 429 (or a 503 on a read) is waited out as its `Retry-After` says (capped by
+///   `max_retry_after`, 2 minutes, itself never above [`MAX_RETRY_AFTER`]), or `default_retry_after`
+///   when it sends none; on repeated 429s at least the exponential backoff;
+/// - transient errors (transport failures, 5xx on requests safe to repeat) back off
+///   exponentially from `base_backoff` up to `max_backoff`, with jitter;
+/// - one call gives up when the next wait would end more than `max_elapsed` after its
+///   first attempt (default 5 minutes), or after `max_attempts` attempts (a safety net,
+///   default 100);
+/// - all calls of one client share a run budget of retry waiting (see
+///   [`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default
+///   30 minutes).
+///
+/// A create is never resent blindly whatever the budget: a write is repeated only when
+/// Zendesk says it did nothing (429, a connection that never opened, a job-limit refusal).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Total attempts of one request, the first included.
+    /// Safety-net ceiling on attempts of one call, the first included (default 100).
     pub max_attempts: u32,
     /// Backoff before the first repeat.
     pub base_backoff: Duration,
     /// Longest backoff between attempts.
     pub max_backoff: Duration,
-    /// Longest wait honoured from `Retry-After`.
+    /// Longest wait honoured from `Retry-After` (default 2 minutes, above the longest
+    /// value seen from Zendesk, 93 s, and well inside the call budget; a longer one is
+    /// waited in steps of this, each ending with one more request; values above
+    /// [`MAX_RETRY_AFTER`] are cut to it in any case).
     pub max_retry_after: Duration,
     /// Wait after a 429 without `Retry-After`.
     pub default_retry_after: Duration,
     /// Add up to 20 % random jitter to computed backoffs (not to `Retry-After`).
     pub jitter: bool,
+    /// Time budget of one call: no retry starts if its wait would end later than this
+    /// after the call's first attempt (default 5 minutes).
+    pub max_elapsed: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 6,
+            max_attempts: 100,
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(30),
-            max_retry_after: Duration::from_secs(300),
+            max_retry_after: Duration::from_secs(120),
             default_retry_after: Duration::from_secs(10),
             jitter: true,
+            max_elapsed: Duration::from_secs(300),
         }
     }
 }
@@ -85,8 +113,8 @@ impl RetryPolicy {
         let raw = self.base_backoff.saturating_mul(1u32 << exp);
         let capped = raw.min(self.max_backoff);
         if self.jitter {
-            let extra = rand::thread_rng().gen_range(0.0..0.2);
-            capped.mul_f64(1.0 + extra)
+            let extra: f64 = rand::thread_rng().gen_range(0.0..0.2);
+            Duration::try_from_secs_f64(capped.as_secs_f64() * (1.0 + extra)).unwrap_or(capped)
         } else {
             capped
         }
@@ -94,7 +122,7 @@ impl RetryPolicy {
 
     /// The wait after a 429 on repeat `attempt`: exactly `Retry-After` the first time;
     /// on repeated 429s at least the exponential backoff too (one `Retry-After: 1` is
-    /// not always enough); never more than `max_retry_after`.
+    /// not always enough); never more than `max_retry_after` nor [`MAX_RETRY_AFTER`].
     pub fn throttle_wait(&self, retry_after: Option<Duration>, attempt: u32) -> Duration {
         let asked = retry_after.unwrap_or(self.default_retry_after);
         let wait = if attempt <= 1 {
@@ -102,7 +130,13 @@ impl RetryPolicy {
         } else {
             asked.max(self.backoff(attempt))
         };
-        wait.min(self.max_retry_after)
+        wait.min(self.max_retry_after).min(MAX_RETRY_AFTER)
+    }
+
+    /// Whether a retry whose wait is `wait` may start, `elapsed` after the call's first
+    /// attempt, as attempt number `next_attempt` (2 = the first repeat).
+    pub fn allows(&self, next_attempt: u32, elapsed: Duration, wait: Duration) -> bool {
+        next_attempt <= self.max_attempts && elapsed.saturating_add(wait) <= self.max_elapsed
     }
 }
 
@@ -110,8 +144,10 @@ const HTTP_DATE: &[FormatItem<'static>] = format_description!(
     "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
 );
 
-/// Parses a `Retry-After` value: integer seconds (what Zendesk sends) or an HTTP date,
-/// measured from `now`. A date in the past is zero; garbage is `None`.
+/// Parses a `Retry-After` value: integer or decimal seconds (what Zendesk sends) or an
+/// HTTP date, measured from `now`. A date in the past is zero; a negative, NaN or
+/// unreadable value is `None`; anything longer than [`MAX_RETRY_AFTER`] (15 minutes) is
+/// cut to it. Never panics.
 ///
 /// ```
 /// use std::time::Duration;
@@ -122,20 +158,29 @@ const HTTP_DATE: &[FormatItem<'static>] = format_description!(
 ///     zendesk_client::parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
 ///     Some(Duration::from_secs(30))
 /// );
+/// assert_eq!(
+///     zendesk_client::parse_retry_after("1e20", now),
+///     Some(zendesk_client::MAX_RETRY_AFTER)
+/// );
 /// ```
 pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
-        .ok()?
-        .assume_utc();
-    let delta = at - now;
-    Some(delta.try_into().unwrap_or(Duration::ZERO))
+    let parsed = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else if let Ok(secs) = value.parse::<f64>() {
+        if !secs.is_finite() || secs < 0.0 {
+            return None;
+        }
+        // `try_` so that 1e20 is an error, not a panic; an overflow is "very long".
+        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
+    } else {
+        let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
+            .ok()?
+            .assume_utc();
+        // Both dates lie within years ±9999, so the difference cannot overflow.
+        Duration::try_from(at - now).unwrap_or(Duration::ZERO)
+    };
+    Some(parsed.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -181,6 +226,25 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
+        assert_eq!(parse_retry_after("-0.5", now), None);
+        assert_eq!(parse_retry_after("NaN", now), None);
+        assert_eq!(parse_retry_after("inf", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(parse_retry_after("1e20", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("1e400", now), None);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(parse_retry_after("86400", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(
+            parse_retry_after("Mon, 01 Jan 0001 00:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]
@@ -202,7 +266,7 @@ mod tests {
         );
         assert_eq!(
             p.throttle_wait(Some(Duration::from_secs(9999)), 1),
-            Duration::from_secs(300)
+            Duration::from_secs(120)
         );
         assert_eq!(p.throttle_wait(None, 1), Duration::from_secs(10));
     }

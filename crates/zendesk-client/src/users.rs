@@ -1,6 +1,8 @@
 //! Users (reference §5): list, search by email, show, single create / create_or_update,
-//! and the bulk jobs. Bulk user endpoints answer 403 where bulk import is switched off;
-//! that is [`Error::BulkImportDisabled`], so callers fall back to one-by-one creates.
+//! and the bulk jobs. Bulk user endpoints answer 403 where bulk import is switched off,
+//! but a 403 can as well be a missing permission and its body is [UNCONFIRMED]: the
+//! client does not guess, every 403 is [`Error::Forbidden`] with its body, and the caller
+//! tells the two apart by trying one single `create_or_update`.
 
 use crate::client::{Client, Request};
 use crate::ids::{OrgId, UserId};
@@ -271,15 +273,17 @@ impl Users {
         })
     }
 
-    /// Submits up to 100 creates as one job (`POST users/create_many`); 403 is
-    /// [`Error::BulkImportDisabled`].
+    /// Submits up to 100 creates as one job (`POST users/create_many`). A 403 is
+    /// [`Error::Forbidden`] with its body, whatever it says: bulk import switched off and
+    /// a missing permission look alike, so probe with one single
+    /// [`create_or_update`](Users::create_or_update) before falling back.
     ///
     /// ```no_run
     /// # async fn demo(client: zendesk_client::Client, users: Vec<zendesk_client::NewUser>) -> zendesk_client::Result<()> {
     /// use zendesk_client::Error;
     /// match client.users().create_many(users).await {
     ///     Ok(job) => { client.jobs().wait_all(vec![job]).await; }
-    ///     Err(Error::BulkImportDisabled(_)) => { /* create one by one */ }
+    ///     Err(Error::Forbidden(_)) => { /* probe with one create_or_update, then one by one */ }
     ///     Err(e) => return Err(e),
     /// }
     /// # Ok(()) }
@@ -344,15 +348,7 @@ impl Users {
         safety: Safety,
     ) -> Result<JobHandle> {
         check_batch_len(items.len())?;
-        let creates = safety == Safety::Write;
         let req = bulk_request(method, path, label, "users", items, safety)?;
-        submit(&self.client, req, items.len())
-            .await
-            .map_err(|e| match e {
-                // Only the bulk create endpoints need bulk import; a 403 elsewhere is a
-                // plain permission problem.
-                Error::Forbidden(api) if creates => Error::BulkImportDisabled(api),
-                other => other,
-            })
+        submit(&self.client, req, items.len()).await
     }
 }

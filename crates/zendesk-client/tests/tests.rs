@@ -4,6 +4,8 @@
 #[path = "suite/support.rs"]
 mod support;
 
+#[path = "suite/budgets.rs"]
+mod budgets;
 #[path = "suite/errors.rs"]
 mod errors;
 #[path = "suite/jobs.rs"]

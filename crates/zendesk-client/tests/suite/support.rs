@@ -27,10 +27,13 @@ pub fn exact_retry() -> RetryPolicy {
     }
 }
 
-/// A builder pointed at `server` with API-token auth, exact retries and fast polling.
+/// A builder pointed at `server` with API-token auth, exact retries and fast polling. No
+/// connect timeout: under tokio's paused clock it could fire while the runtime idles on
+/// a loopback connect.
 pub fn builder(server: &MockServer) -> ClientBuilder {
     Client::builder()
         .url(server.base_url())
+        .connect_timeout(None)
         .auth(Auth::api_token("agent@example.com", "t0ken"))
         .retry_policy(exact_retry())
         .poll_policy(PollPolicy {
