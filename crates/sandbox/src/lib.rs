@@ -5,12 +5,15 @@
 //! [`Sandbox::start`] binds both APIs on `127.0.0.1` and returns their base URLs and an
 //! [`Admin`] handle; dropping the [`Sandbox`] shuts both servers down. A job binary's
 //! `--sandbox` uses [`Sandbox::start_for_job`]; the binaries' end-to-end tests share
-//! [`testing`].
+//! `testing` (behind the `testing` cargo feature). The admin side of both simulators
+//! (a handle, and `/__admin` over HTTP) is [`admin`].
 
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod faults;
 pub mod salesforce;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod zendesk;
 
@@ -20,8 +23,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use admin::{Admin, Refused, RequestCounts};
 pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
-pub use zendesk::admin::{Admin, Refused, RequestCounts};
 pub use zendesk::{WebhookTarget, ZendeskCredentials};
 
 /// Everything that can go wrong starting the sandbox.

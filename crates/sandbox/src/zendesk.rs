@@ -7,7 +7,6 @@
 // would only add noise to every early return.
 #![allow(clippy::result_large_err)]
 
-pub mod admin;
 pub mod generate;
 mod http;
 mod incremental;
