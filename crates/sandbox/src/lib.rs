@@ -114,6 +114,16 @@ pub struct SandboxConfig {
     pub salesforce_port: u16,
     /// Zendesk port (0: any free port).
     pub zendesk_port: u16,
+    /// Requests per minute each Zendesk incremental export allows, on top of
+    /// `rate_limit_per_minute` (real: 10); `None` for no such limit.
+    pub incremental_rate_limit_per_minute: Option<u32>,
+    /// A generated seed also puts the accounts' sold-to emails in play: end-users (in
+    /// their org, with no org, in another org) and deleted users with those emails, and
+    /// recently created orgs (shares in `zendesk::generate`). No effect on a fixtures seed.
+    pub sold_to_users: bool,
+    /// A generated seed also holds this many end-users unrelated to Salesforce, to size
+    /// a user scan. No effect on a fixtures seed.
+    pub extra_users: usize,
 }
 
 impl SandboxConfig {
@@ -133,6 +143,9 @@ impl SandboxConfig {
             salesforce: salesforce::SalesforceConfig::default(),
             salesforce_port: 0,
             zendesk_port: 0,
+            incremental_rate_limit_per_minute: Some(10),
+            sold_to_users: false,
+            extra_users: 0,
         }
     }
 }
@@ -209,8 +222,17 @@ impl Sandbox {
                     seed: *seed,
                     today: *today,
                 });
-                let zd =
-                    zendesk::generate::generate(&store.accounts(), config.instance, *seed, *today);
+                let extras = zendesk::generate::Extras {
+                    sold_to_users: config.sold_to_users,
+                    extra_users: config.extra_users,
+                };
+                let zd = zendesk::generate::generate_from(
+                    &store,
+                    config.instance,
+                    *seed,
+                    *today,
+                    extras,
+                );
                 (store, zd)
             }
         };
@@ -231,6 +253,7 @@ impl Sandbox {
                 bulk_user_create_disabled: config.bulk_user_create_disabled,
                 webhook: config.webhook.clone(),
                 credentials: config.zendesk_credentials.clone(),
+                incremental_rate_limit: config.incremental_rate_limit_per_minute,
                 ..zendesk::ZendeskConfig::default()
             },
             faults.clone(),

@@ -99,6 +99,14 @@ pub struct ZendeskConfig {
     /// (§4.14): set 60 s to reproduce it. The default is 0 because end-to-end tests
     /// export tickets they have just made.
     pub incremental_lag: Duration,
+    /// Requests per minute each incremental export (tickets, users, organizations) allows,
+    /// on top of the account limit: 10 on the real API (§9), `None` for no such limit.
+    /// Past it the export answers 429 with `Retry-After`.
+    pub incremental_rate_limit: Option<u32>,
+    /// How long `users/count` keeps a value before counting again: the real count is
+    /// cached on big accounts and refreshed about daily (§5.11), so it misses the users
+    /// created since. `Duration::ZERO` counts on every call.
+    pub users_count_refresh: Duration,
 }
 
 impl Default for ZendeskConfig {
@@ -114,6 +122,8 @@ impl Default for ZendeskConfig {
             credentials: None,
             account_id: 18_525_119,
             incremental_lag: Duration::ZERO,
+            incremental_rate_limit: Some(10),
+            users_count_refresh: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -134,6 +144,10 @@ struct State {
     /// Where ticket webhooks go now: the config's target, replaceable at run time.
     webhook: Option<WebhookTarget>,
     events: Vec<(u64, &'static str)>,
+    /// The per-export windows of the incremental exports' own limit, by export kind.
+    incremental: BTreeMap<&'static str, RateWindow>,
+    /// The cached answer of `users/count`.
+    user_count: users::UserCount,
 }
 
 struct Shared {
@@ -172,6 +186,7 @@ pub(crate) struct Req<'a> {
 impl ZendeskSim {
     /// A simulator over `data`, with `faults` consulted for failed job rows.
     pub fn new(data: Data, config: ZendeskConfig, faults: Faults) -> ZendeskSim {
+        let user_count = users::UserCount::take(&data);
         ZendeskSim {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -187,6 +202,8 @@ impl ZendeskSim {
                     webhook_seq: 0,
                     webhook: config.webhook.clone(),
                     events: Vec::new(),
+                    incremental: BTreeMap::new(),
+                    user_count,
                 }),
                 config,
                 faults,
@@ -238,6 +255,12 @@ impl ZendeskSim {
         self.advance_jobs(&mut st);
         let orgs: Vec<_> = st.data.orgs.values().map(|o| self.org_view(o)).collect();
         let users: Vec<_> = st.data.users.values().map(|u| self.user_view(u)).collect();
+        let deleted_users: Vec<_> = st
+            .data
+            .deleted_users
+            .values()
+            .map(|u| self.user_view(u))
+            .collect();
         let tickets: Vec<_> = st
             .data
             .tickets
@@ -248,6 +271,7 @@ impl ZendeskSim {
         json!({
             "organizations": orgs,
             "users": users,
+            "deleted_users": deleted_users,
             "tickets": tickets,
             "organization_fields": st.data.fields,
             "job_statuses": jobs,
@@ -461,7 +485,13 @@ impl ZendeskSim {
             }
             (_, ["api", "v2", "users", ..]) => users::route(self, st, req),
             (_, ["api", "v2", "tickets", ..]) => tickets::route(self, st, req),
+            (_, ["api", "v2", "deleted_users", ..]) => users::deleted(self, st, req),
             (&Method::GET, ["api", "v2", "incremental", kind, rest @ ..]) => {
+                if let Some(k) = incremental::Kind::from_segment(kind) {
+                    if let Err(resp) = incremental::take_slot(self, st, k) {
+                        return resp;
+                    }
+                }
                 match (incremental::Kind::from_segment(kind), rest) {
                     (Some(kind), []) => incremental::time_based(self, st, req, kind),
                     (

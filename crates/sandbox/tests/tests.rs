@@ -13,6 +13,8 @@ mod zd_common;
 mod salesforce;
 #[path = "suite/salesforce_fidelity.rs"]
 mod salesforce_fidelity;
+#[path = "suite/users_scan.rs"]
+mod users_scan;
 #[path = "suite/zendesk.rs"]
 mod zendesk;
 #[path = "suite/zendesk_fidelity.rs"]

@@ -61,6 +61,17 @@ struct ServeArgs {
     /// Time a Zendesk bulk job takes to complete, in milliseconds.
     #[arg(long, default_value_t = 3000)]
     job_latency_ms: u64,
+    /// Requests per minute each Zendesk incremental export allows (real: 10), on top of
+    /// --rate-limit; past it the export answers 429 with Retry-After. 0: no such limit.
+    #[arg(long, default_value_t = 10)]
+    incremental_rate_limit: u32,
+    /// With --accounts: put the accounts' sold-to emails in play (end-users in their org,
+    /// with no org or in another org, deleted users with them, recently created orgs).
+    #[arg(long, requires = "accounts")]
+    sold_to_users: bool,
+    /// With --accounts: N more end-users unrelated to Salesforce, to size a user scan.
+    #[arg(long = "users", default_value_t = 0, requires = "accounts")]
+    extra_users: usize,
     /// Answer 403 on Zendesk bulk user creation.
     #[arg(long)]
     bulk_user_create_disabled: bool,
@@ -120,6 +131,10 @@ fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
             (Some(url), Some(secret)) => Some(sandbox::WebhookTarget { url, secret }),
             _ => None,
         },
+        incremental_rate_limit_per_minute: (args.incremental_rate_limit > 0)
+            .then_some(args.incremental_rate_limit),
+        sold_to_users: args.sold_to_users,
+        extra_users: args.extra_users,
         salesforce_port: args.salesforce_port,
         zendesk_port: args.zendesk_port,
         ..SandboxConfig::default_fixtures()

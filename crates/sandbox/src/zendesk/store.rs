@@ -19,6 +19,9 @@ pub struct Data {
     pub orgs: BTreeMap<u64, Organization>,
     /// Users by id.
     pub users: BTreeMap<u64, User>,
+    /// Deleted users by id (`active: false`): soft-deleted ones keep their email,
+    /// permanently deleted ones have none (§5.12).
+    pub deleted_users: BTreeMap<u64, User>,
     /// Tickets by id.
     pub tickets: BTreeMap<u64, Ticket>,
     /// Organization field definitions.
@@ -59,6 +62,10 @@ struct UsersFile {
     users: Vec<User>,
 }
 #[derive(serde::Deserialize)]
+struct DeletedUsersFile {
+    deleted_users: Vec<User>,
+}
+#[derive(serde::Deserialize)]
 struct TicketsFile {
     tickets: Vec<Ticket>,
 }
@@ -77,7 +84,8 @@ fn read<T: DeserializeOwned>(path: &Path) -> Result<T, Error> {
 
 impl Data {
     /// Loads `organization_fields.json`, `organizations.json`, `users.json` and
-    /// `tickets.json` (each in the API's list shape) from `dir`.
+    /// `tickets.json` (each in the API's list shape) from `dir`, and
+    /// `deleted_users.json` when there is one.
     pub fn load_dir(dir: &Path) -> Result<Data, Error> {
         let fields: FieldsFile = read(&dir.join("organization_fields.json"))?;
         let orgs: OrgsFile = read(&dir.join("organizations.json"))?;
@@ -96,11 +104,21 @@ impl Data {
         for t in tickets.tickets {
             data.tickets.insert(t.id, t);
         }
+        let deleted = dir.join("deleted_users.json");
+        if deleted.exists() {
+            let file: DeletedUsersFile = read(&deleted)?;
+            for mut u in file.deleted_users {
+                u.active = false;
+                u.email = u.email.map(|e| e.trim().to_lowercase());
+                data.deleted_users.insert(u.id, u);
+            }
+        }
         data.next_id = data
             .orgs
             .keys()
             .chain(data.users.keys())
             .chain(data.tickets.keys())
+            .chain(data.deleted_users.keys())
             .chain(data.fields.iter().map(|f| &f.id))
             .max()
             .copied()
@@ -157,6 +175,39 @@ impl Data {
             }
         }
         Some(org)
+    }
+
+    /// Deletes a user (a soft deletion, as `DELETE /users/{id}` does): it leaves the
+    /// users, keeps its email in `deleted_users` with `active: false`, and its email is
+    /// free for a new user.
+    pub fn delete_user(&mut self, id: u64) -> Option<&User> {
+        let mut user = self.users.remove(&id)?;
+        if let Some(email) = &user.email {
+            if self.emails.get(email) == Some(&id) {
+                self.emails.remove(email);
+            }
+        }
+        user.active = false;
+        user.updated_at = now_iso();
+        self.deleted_users.insert(id, user);
+        self.deleted_users.get(&id)
+    }
+
+    /// Adds a seed user as deleted (soft: it keeps its email).
+    pub fn insert_deleted_user(&mut self, mut user: User) {
+        user.active = false;
+        user.email = user.email.map(|e| e.trim().to_lowercase());
+        self.deleted_users.insert(user.id, user);
+    }
+
+    /// Deletes a deleted user permanently: no email, no phone, a fixed name (§5.12).
+    pub fn purge_deleted_user(&mut self, id: u64) -> Option<&User> {
+        let user = self.deleted_users.get_mut(&id)?;
+        user.email = None;
+        user.phone = None;
+        user.name = "Permanently Deleted User".to_owned();
+        user.updated_at = now_iso();
+        Some(user)
     }
 
     /// A fresh 64-bit id.
