@@ -1,6 +1,14 @@
-//! The admin side of the sandbox: a handle for tests and binaries, and the same actions
-//! over HTTP under `/__admin` on the Zendesk port (state dump, request counts, faults,
-//! ticket create/close that fire webhooks, Salesforce token expiry).
+//! The admin side of the sandbox, for both simulators: a handle for tests and binaries,
+//! and the same actions over HTTP under `/__admin` on the Zendesk port:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /__admin/state` | both accounts' data |
+//! | `GET /__admin/requests` | requests per endpoint, both APIs |
+//! | `GET`/`PUT /__admin/faults` | the fault plan ([`crate::FaultPlan`]) |
+//! | `GET`/`PUT /__admin/zendesk/quirks` | the [UNCONFIRMED]-shape switches ([`crate::Quirks`]) |
+//! | `POST /__admin/tickets`, `POST /__admin/tickets/{id}/close` | ticket events that fire webhooks |
+//! | `POST /__admin/salesforce/expire_tokens` | Salesforce token expiry |
 
 use std::collections::BTreeMap;
 
@@ -16,6 +24,7 @@ use serde_json::{json, Value};
 use crate::faults::{FaultPlan, Faults};
 use crate::salesforce::SalesforceSim;
 use crate::zendesk::model::{Ticket, TicketInput};
+use crate::zendesk::quirks::Quirks;
 use crate::zendesk::{WebhookDelivery, WebhookTarget, ZendeskSim};
 
 /// Requests received per endpoint key, for both APIs.
@@ -109,6 +118,16 @@ impl Admin {
         self.faults.plan()
     }
 
+    /// How the simulated Zendesk answers the [UNCONFIRMED] shapes now.
+    pub fn zendesk_quirks(&self) -> Quirks {
+        self.zendesk.quirks()
+    }
+
+    /// Switches how the simulated Zendesk answers the [UNCONFIRMED] shapes from now on.
+    pub fn set_zendesk_quirks(&self, quirks: Quirks) {
+        self.zendesk.set_quirks(quirks);
+    }
+
     /// Creates a ticket (fires the `created` webhook).
     pub async fn create_ticket(&self, input: TicketInput) -> Result<Ticket, Refused> {
         match self.zendesk.create_ticket(&input) {
@@ -153,6 +172,7 @@ impl Admin {
             .route("/__admin/state", get(state))
             .route("/__admin/requests", get(requests))
             .route("/__admin/faults", get(get_faults).put(put_faults))
+            .route("/__admin/zendesk/quirks", get(get_quirks).put(put_quirks))
             .route("/__admin/tickets", post(create_ticket))
             .route("/__admin/tickets/{id}/close", post(close_ticket))
             .route("/__admin/salesforce/expire_tokens", post(expire_tokens))
@@ -186,6 +206,21 @@ async fn put_faults(State(admin): State<Admin>, body: Bytes) -> Response {
         Ok(plan) => {
             admin.set_faults(plan.clone());
             Json(plan).into_response()
+        }
+        Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
+    }
+}
+
+async fn get_quirks(State(admin): State<Admin>) -> Json<Quirks> {
+    Json(admin.zendesk_quirks())
+}
+
+async fn put_quirks(State(admin): State<Admin>, body: Bytes) -> Response {
+    let de = &mut serde_json::Deserializer::from_slice(&body);
+    match serde_path_to_error::deserialize::<_, Quirks>(de) {
+        Ok(quirks) => {
+            admin.set_zendesk_quirks(quirks);
+            Json(quirks).into_response()
         }
         Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
     }

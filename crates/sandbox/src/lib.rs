@@ -25,6 +25,7 @@ use tokio::sync::watch;
 
 pub use admin::{Admin, Refused, RequestCounts};
 pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
+pub use zendesk::quirks::{DestroyManyResults, DuplicateEmailRow, JobLimitAnswer, Quirks, User403};
 pub use zendesk::{WebhookTarget, ZendeskCredentials};
 
 /// Everything that can go wrong starting the sandbox.
@@ -124,6 +125,9 @@ pub struct SandboxConfig {
     /// A generated seed also holds this many end-users unrelated to Salesforce, to size
     /// a user scan. No effect on a fixtures seed.
     pub extra_users: usize,
+    /// How the simulated Zendesk answers the shapes the reference marks [UNCONFIRMED]
+    /// (default: the sandbox's usual answers); changeable at run time through the admin.
+    pub zendesk_quirks: Quirks,
 }
 
 impl SandboxConfig {
@@ -146,6 +150,7 @@ impl SandboxConfig {
             incremental_rate_limit_per_minute: Some(10),
             sold_to_users: false,
             extra_users: 0,
+            zendesk_quirks: Quirks::default(),
         }
     }
 }
@@ -254,6 +259,7 @@ impl Sandbox {
                 webhook: config.webhook.clone(),
                 credentials: config.zendesk_credentials.clone(),
                 incremental_rate_limit: config.incremental_rate_limit_per_minute,
+                quirks: config.zendesk_quirks,
                 ..zendesk::ZendeskConfig::default()
             },
             faults.clone(),

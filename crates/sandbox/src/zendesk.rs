@@ -14,6 +14,7 @@ mod jobs;
 pub mod model;
 mod orgs;
 mod paging;
+pub mod quirks;
 mod search;
 mod store;
 mod tickets;
@@ -107,6 +108,8 @@ pub struct ZendeskConfig {
     /// cached on big accounts and refreshed about daily (§5.11), so it misses the users
     /// created since. `Duration::ZERO` counts on every call.
     pub users_count_refresh: Duration,
+    /// How the [UNCONFIRMED] shapes are answered at start (changeable at run time).
+    pub quirks: quirks::Quirks,
 }
 
 impl Default for ZendeskConfig {
@@ -124,6 +127,7 @@ impl Default for ZendeskConfig {
             incremental_lag: Duration::ZERO,
             incremental_rate_limit: Some(10),
             users_count_refresh: Duration::from_secs(24 * 3600),
+            quirks: quirks::Quirks::default(),
         }
     }
 }
@@ -148,6 +152,8 @@ struct State {
     incremental: BTreeMap<&'static str, RateWindow>,
     /// The cached answer of `users/count`.
     user_count: users::UserCount,
+    /// How the [UNCONFIRMED] shapes are answered now.
+    quirks: quirks::Quirks,
 }
 
 struct Shared {
@@ -204,6 +210,7 @@ impl ZendeskSim {
                     events: Vec::new(),
                     incremental: BTreeMap::new(),
                     user_count,
+                    quirks: config.quirks,
                 }),
                 config,
                 faults,
@@ -242,6 +249,17 @@ impl ZendeskSim {
     /// Requests received so far, per endpoint key.
     pub fn request_counts(&self) -> BTreeMap<String, u64> {
         self.lock().requests.clone()
+    }
+
+    /// How the [UNCONFIRMED] shapes are answered now.
+    pub fn quirks(&self) -> quirks::Quirks {
+        self.lock().quirks
+    }
+
+    /// Switches how the [UNCONFIRMED] shapes are answered from now on (jobs already
+    /// queued keep the switches they were queued with).
+    pub fn set_quirks(&self, quirks: quirks::Quirks) {
+        self.lock().quirks = quirks;
     }
 
     /// Webhook deliveries attempted so far.
@@ -326,25 +344,7 @@ impl ZendeskSim {
         self.advance_jobs(st);
         let pending = st.jobs.iter().filter(|j| j.is_pending()).count();
         if pending >= self.config().job_limit {
-            let mut resp = http::error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyJobs",
-                &format!(
-                    "Number of queued or running jobs exceeds the limit of {}",
-                    self.config().job_limit
-                ),
-            );
-            // A slot frees when a job completes: ask for about one job's latency,
-            // between 1 and 10 seconds.
-            let wait = self
-                .config()
-                .job_latency
-                .as_secs_f64()
-                .ceil()
-                .clamp(1.0, 10.0) as u64;
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return resp;
+            return self.job_limit_answer(st.quirks.job_limit_answer);
         }
         let forced = (0..op.len())
             .filter(|_| self.shared.faults.fail_row(&req.endpoint, req.path))
@@ -355,10 +355,45 @@ impl ZendeskSim {
         let mixed = st.job_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let id = format!("V3-{mixed:016x}{:016x}", st.job_seq);
         let url = format!("{}/api/v2/job_statuses/{id}.json", self.config().base_url);
-        let job = Job::new(id, url, op, forced, end_as);
+        let job = Job::new(id, url, op, forced, end_as, st.quirks);
         let body = json!({"job_status": job.status});
         st.jobs.push(job);
         http::ok(&body)
+    }
+
+    /// The answer past the job limit ([UNCONFIRMED] shape, §6.5), as the switch says.
+    fn job_limit_answer(&self, answer: quirks::JobLimitAnswer) -> Response {
+        let limit = self.config().job_limit;
+        let description = format!("Number of queued or running jobs exceeds the limit of {limit}");
+        match answer {
+            quirks::JobLimitAnswer::TooManyJobs | quirks::JobLimitAnswer::NoRetryAfter => {
+                let mut resp =
+                    http::error(StatusCode::TOO_MANY_REQUESTS, "TooManyJobs", &description);
+                if answer == quirks::JobLimitAnswer::TooManyJobs {
+                    // A slot frees when a job completes: ask for about one job's
+                    // latency, between 1 and 10 seconds.
+                    let wait = self
+                        .config()
+                        .job_latency
+                        .as_secs_f64()
+                        .ceil()
+                        .clamp(1.0, 10.0) as u64;
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                }
+                resp
+            }
+            quirks::JobLimitAnswer::ErrorsEnvelope => http::json(
+                StatusCode::TOO_MANY_REQUESTS,
+                &json!({"errors": [{"code": "TooManyRequests", "title": description}]}),
+            ),
+            quirks::JobLimitAnswer::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "Service Unavailable: too many background jobs, try again later",
+            )
+                .into_response(),
+        }
     }
 
     fn org_view(&self, o: &model::Organization) -> model::Organization {

@@ -9,6 +9,8 @@ mod sf_common;
 #[path = "suite/zd_common/mod.rs"]
 mod zd_common;
 
+#[path = "suite/quirks.rs"]
+mod quirks;
 #[path = "suite/salesforce.rs"]
 mod salesforce;
 #[path = "suite/salesforce_fidelity.rs"]

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use sandbox::{FaultPlan, FaultRule, Instance, Sandbox, SandboxConfig, Seed};
+use sandbox::{
+    DestroyManyResults, DuplicateEmailRow, FaultPlan, FaultRule, Instance, JobLimitAnswer, Quirks,
+    Sandbox, SandboxConfig, Seed, User403,
+};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +75,25 @@ struct ServeArgs {
     /// With --accounts: N more end-users unrelated to Salesforce, to size a user scan.
     #[arg(long = "users", default_value_t = 0, requires = "accounts")]
     extra_users: usize,
+    /// Most Zendesk bulk jobs queued or running at once (real: 30).
+    #[arg(long, default_value_t = 30)]
+    job_limit: usize,
+    /// [UNCONFIRMED] shape: what a finished organizations/destroy_many job holds in
+    /// `results` (changeable at run time: PUT /__admin/zendesk/quirks).
+    #[arg(long, value_enum, default_value = "per-org")]
+    destroy_many_results: DestroyManyResults,
+    /// [UNCONFIRMED] shape: the row of a duplicate email in users/create_many
+    /// (already-taken: error RecordInvalid, "Email: x has already been taken").
+    #[arg(long, value_enum, default_value = "duplicate-value")]
+    duplicate_email_row: DuplicateEmailRow,
+    /// [UNCONFIRMED] shape: the answer to a bulk write past --job-limit.
+    #[arg(long, value_enum, default_value = "too-many-jobs")]
+    job_limit_answer: JobLimitAnswer,
+    /// When Zendesk user writes answer 403: default (bulk creates, only with
+    /// --bulk-user-create-disabled), bulk-other-body (bulk creates, another body),
+    /// no-permission (every user write, single create_or_update included).
+    #[arg(long = "user-403", value_enum, default_value = "default")]
+    user_403: User403,
     /// Answer 403 on Zendesk bulk user creation.
     #[arg(long)]
     bulk_user_create_disabled: bool,
@@ -123,6 +145,13 @@ fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
         job_latency: Duration::from_millis(args.job_latency_ms),
         rate_limit_per_minute: args.rate_limit,
         bulk_user_create_disabled: args.bulk_user_create_disabled,
+        job_limit: args.job_limit,
+        zendesk_quirks: Quirks {
+            destroy_many_results: args.destroy_many_results,
+            duplicate_email_row: args.duplicate_email_row,
+            job_limit_answer: args.job_limit_answer,
+            user_403: args.user_403,
+        },
         faults: FaultPlan {
             seed: args.fault_seed,
             rules,

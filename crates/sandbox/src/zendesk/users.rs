@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -17,6 +17,7 @@ use super::http::{self, decode, now_iso};
 use super::jobs::JobOp;
 use super::model::{User, UserInput};
 use super::paging::{self, ListUrl, MAX_PAGE};
+use super::quirks::{User403, FORBIDDEN_BODY};
 use super::store::Data;
 use super::{unexpected, Req, State, ZendeskSim};
 
@@ -73,9 +74,25 @@ fn roles(req: &Req<'_>) -> Vec<String> {
     roles
 }
 
+/// Zendesk's generic 403.
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        FORBIDDEN_BODY,
+    )
+        .into_response()
+}
+
 /// Routes `/api/v2/users…`.
 pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
     let base = sim.config().base_url.clone();
+    if st.quirks.user_403 == User403::NoPermission && req.method != Method::GET {
+        return forbidden();
+    }
     match (req.method, &req.segs[2..]) {
         (&Method::GET, ["users", "count"]) => {
             let roles = roles(req);
@@ -160,12 +177,16 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             }
         }
         (&Method::POST, ["users", op @ ("create_many" | "create_or_update_many")]) => {
-            if sim.config().bulk_user_create_disabled {
-                // [UNCONFIRMED] body (§5.4); the status is what matters.
-                return http::json(
-                    StatusCode::FORBIDDEN,
-                    &json!({"error": "Forbidden", "message": "Data imports are not enabled"}),
-                );
+            match st.quirks.user_403 {
+                User403::Default if sim.config().bulk_user_create_disabled => {
+                    // [UNCONFIRMED] body (§5.4); the status is what matters.
+                    return http::json(
+                        StatusCode::FORBIDDEN,
+                        &json!({"error": "Forbidden", "message": "Data imports are not enabled"}),
+                    );
+                }
+                User403::BulkOtherBody => return forbidden(),
+                User403::Default | User403::NoPermission => {}
             }
             let body: Many = match decode(req.body) {
                 Ok(b) => b,
