@@ -1087,9 +1087,9 @@ fn seed_organization_fields_match_the_agreed_table() {
     let federal = [
         ("salesforce_id", "text", ""), ("sfdc_short_id", "text", ""), ("support_level", "dropdown", plans),
         ("account_type", "dropdown", types), ("account_owner", "text", ""), ("technical_account_manager", "text", ""),
-        ("expiration_date", "text", ""), ("arr", "decimal", ""),
+        ("expiration_date", "text", ""), ("arr", "integer", ""),
         ("market_segment", "dropdown", "market_segment_large market_segment_mid_market market_segment_smb market_segment_pubsec"),
-        ("number_of_seats", "decimal", ""), ("solutions_architect", "text", ""),
+        ("number_of_seats", "integer", ""), ("solutions_architect", "text", ""),
     ];
     for (dir, table) in [("global", &global[..]), ("us-federal", &federal[..])] {
         let path = sandbox::fixtures_dir().join(format!("zendesk/{dir}/organization_fields.json"));
