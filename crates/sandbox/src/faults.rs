@@ -428,7 +428,7 @@ async fn lock_row(req: Request) -> Response {
 
 /// A response whose body fails at once: hyper aborts the connection, and the client sees
 /// it closed with no complete answer.
-fn broken() -> Response {
+pub(crate) fn broken() -> Response {
     let stream = futures::stream::once(async {
         Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,

@@ -25,6 +25,7 @@ use tokio::sync::watch;
 
 pub use admin::{Admin, Refused, RequestCounts};
 pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
+pub use zendesk::hold::{HeldWrite, HoldWrite, WriteStatus};
 pub use zendesk::quirks::{DestroyManyResults, DuplicateEmailRow, JobLimitAnswer, Quirks, User403};
 pub use zendesk::{WebhookTarget, ZendeskCredentials};
 
@@ -128,6 +129,9 @@ pub struct SandboxConfig {
     /// How the simulated Zendesk answers the shapes the reference marks [UNCONFIRMED]
     /// (default: the sandbox's usual answers); changeable at run time through the admin.
     pub zendesk_quirks: Quirks,
+    /// Hold the Nth Zendesk write (counted from start, optionally on one endpoint): it is
+    /// not applied and stays open until released through the admin (`None`: no hold).
+    pub hold_write: Option<HoldWrite>,
 }
 
 impl SandboxConfig {
@@ -151,6 +155,7 @@ impl SandboxConfig {
             sold_to_users: false,
             extra_users: 0,
             zendesk_quirks: Quirks::default(),
+            hold_write: None,
         }
     }
 }
@@ -260,6 +265,7 @@ impl Sandbox {
                 credentials: config.zendesk_credentials.clone(),
                 incremental_rate_limit: config.incremental_rate_limit_per_minute,
                 quirks: config.zendesk_quirks,
+                hold_write: config.hold_write.clone(),
                 ..zendesk::ZendeskConfig::default()
             },
             faults.clone(),
@@ -339,6 +345,8 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // A write held open would keep the server from shutting down: drop it.
+        self.admin.release_held_write(false);
         let _ = self.shutdown.send(true);
     }
 }

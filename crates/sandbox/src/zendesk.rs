@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod generate;
+pub mod hold;
 mod http;
 mod incremental;
 mod jobs;
@@ -110,6 +111,8 @@ pub struct ZendeskConfig {
     pub users_count_refresh: Duration,
     /// How the [UNCONFIRMED] shapes are answered at start (changeable at run time).
     pub quirks: quirks::Quirks,
+    /// The write to hold, armed at start (changeable at run time).
+    pub hold_write: Option<hold::HoldWrite>,
 }
 
 impl Default for ZendeskConfig {
@@ -128,6 +131,7 @@ impl Default for ZendeskConfig {
             incremental_rate_limit: Some(10),
             users_count_refresh: Duration::from_secs(24 * 3600),
             quirks: quirks::Quirks::default(),
+            hold_write: None,
         }
     }
 }
@@ -159,6 +163,7 @@ struct State {
 struct Shared {
     config: ZendeskConfig,
     state: Mutex<State>,
+    holds: hold::Holds,
     faults: Faults,
     http: reqwest::Client,
 }
@@ -212,6 +217,7 @@ impl ZendeskSim {
                     user_count,
                     quirks: config.quirks,
                 }),
+                holds: hold::Holds::new(config.hold_write.clone()),
                 config,
                 faults,
                 http: reqwest::Client::new(),
@@ -230,7 +236,8 @@ impl ZendeskSim {
         &self.shared.config
     }
 
-    /// The `/api/v2` router: request counting, then faults, then auth and rate limit.
+    /// The `/api/v2` router: request counting, then the write hold, then faults, then
+    /// auth and rate limit.
     pub fn router(&self) -> Router {
         let layer = FaultLayer {
             faults: self.shared.faults.clone(),
@@ -243,7 +250,27 @@ impl ZendeskSim {
                 layer,
                 faults::middleware,
             ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                hold_writes,
+            ))
             .layer(axum::middleware::from_fn_with_state(self.clone(), count))
+    }
+
+    /// The write counters and the hold (`GET /__admin/writes`).
+    pub fn writes(&self) -> hold::WriteStatus {
+        self.shared.holds.status()
+    }
+
+    /// Arms a hold on the Nth matching write from now, or with `None` disarms it.
+    pub fn set_hold(&self, hold: Option<hold::HoldWrite>) {
+        self.shared.holds.set(hold);
+    }
+
+    /// Releases the write held now: with `apply` it goes on and is applied, else its
+    /// connection is dropped with nothing applied.
+    pub fn release_held(&self, apply: bool) {
+        self.shared.holds.release(apply);
     }
 
     /// Requests received so far, per endpoint key.
@@ -601,6 +628,36 @@ async fn count(AxState(sim): AxState<ZendeskSim>, req: Request, next: Next) -> R
         h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
     }
     resp
+}
+
+/// Counts the writes under `/api/v2` and holds the one the armed hold names: nothing of
+/// it runs until it is released (then it goes on, or its connection is dropped).
+async fn hold_writes(AxState(sim): AxState<ZendeskSim>, req: Request, next: Next) -> Response {
+    let write = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if !write || !req.uri().path().starts_with("/api/v2/") {
+        return next.run(req).await;
+    }
+    let key = endpoint_key(req.method().as_str(), req.uri().path());
+    match sim.shared.holds.on_write(&key, req.uri().path()) {
+        hold::Decision::Pass => next.run(req).await,
+        hold::Decision::Hold(mut rx, generation) => {
+            // Clears the held write however this ends (released, or the client gone).
+            let _held = hold::HeldGuard(&sim.shared.holds);
+            let apply = match rx.wait_for(|(g, _)| *g != generation).await {
+                Ok(now) => now.1,
+                // The sandbox is gone: nothing is applied.
+                Err(_) => false,
+            };
+            if apply {
+                next.run(req).await
+            } else {
+                faults::broken()
+            }
+        }
+    }
 }
 
 async fn handle(

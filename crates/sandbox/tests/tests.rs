@@ -9,6 +9,8 @@ mod sf_common;
 #[path = "suite/zd_common/mod.rs"]
 mod zd_common;
 
+#[path = "suite/hold.rs"]
+mod hold;
 #[path = "suite/number_fields.rs"]
 mod number_fields;
 #[path = "suite/quirks.rs"]

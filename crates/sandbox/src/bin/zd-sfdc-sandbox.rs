@@ -94,6 +94,16 @@ struct ServeArgs {
     /// no-permission (every user write, single create_or_update included).
     #[arg(long = "user-403", value_enum, default_value = "default")]
     user_403: User403,
+    /// Hold the Nth Zendesk write (POST/PUT/PATCH/DELETE under /api/v2, counted from
+    /// start): it is not applied and stays open until released (DELETE /__admin/hold,
+    /// POST /__admin/hold/release). GET /__admin/writes shows the counters and the held
+    /// write; PUT /__admin/hold {"nth":N,"endpoint":"POST /api/v2/…"} arms another.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    hold_write: Option<u64>,
+    /// With --hold-write: count only writes whose endpoint key (e.g.
+    /// 'POST /api/v2/organizations/create_many') or path starts with this.
+    #[arg(long, requires = "hold_write", value_name = "PREFIX")]
+    hold_write_endpoint: Option<String>,
     /// Answer 403 on Zendesk bulk user creation.
     #[arg(long)]
     bulk_user_create_disabled: bool,
@@ -146,6 +156,10 @@ fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
         rate_limit_per_minute: args.rate_limit,
         bulk_user_create_disabled: args.bulk_user_create_disabled,
         job_limit: args.job_limit,
+        hold_write: args.hold_write.map(|nth| sandbox::HoldWrite {
+            nth,
+            endpoint: args.hold_write_endpoint.clone(),
+        }),
         zendesk_quirks: Quirks {
             destroy_many_results: args.destroy_many_results,
             duplicate_email_row: args.duplicate_email_row,
