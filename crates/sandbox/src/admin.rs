@@ -6,6 +6,7 @@
 //! | `GET /__admin/state` | both accounts' data |
 //! | `GET /__admin/requests` | requests per endpoint, both APIs |
 //! | `GET`/`PUT /__admin/faults` | the fault plan ([`crate::FaultPlan`]) |
+//! | `GET /__admin/faults/fired` | how many times each kind of fault fired (`{"rate_limited": 98, …}`) |
 //! | `GET`/`PUT /__admin/zendesk/quirks` | the [UNCONFIRMED]-shape switches ([`crate::Quirks`]) |
 //! | `GET /__admin/writes` | Zendesk write counters and the hold ([`crate::WriteStatus`]) |
 //! | `PUT /__admin/hold` | hold the Nth write from now: `{"nth": N, "endpoint": "POST /api/v2/…"}` ([`crate::HoldWrite`]) |
@@ -123,6 +124,11 @@ impl Admin {
         self.faults.plan()
     }
 
+    /// How many times each kind of fault fired so far (`"server_error_after_apply": 12`).
+    pub fn fired_faults(&self) -> BTreeMap<String, u64> {
+        self.faults.fired_counts()
+    }
+
     /// How the simulated Zendesk answers the [UNCONFIRMED] shapes now.
     pub fn zendesk_quirks(&self) -> Quirks {
         self.zendesk.quirks()
@@ -212,6 +218,7 @@ impl Admin {
             .route("/__admin/state", get(state))
             .route("/__admin/requests", get(requests))
             .route("/__admin/faults", get(get_faults).put(put_faults))
+            .route("/__admin/faults/fired", get(get_fired))
             .route("/__admin/zendesk/quirks", get(get_quirks).put(put_quirks))
             .route("/__admin/writes", get(get_writes))
             .route("/__admin/hold", put(put_hold).delete(delete_hold))
@@ -252,6 +259,10 @@ async fn put_faults(State(admin): State<Admin>, body: Bytes) -> Response {
         }
         Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
     }
+}
+
+async fn get_fired(State(admin): State<Admin>) -> Json<BTreeMap<String, u64>> {
+    Json(admin.fired_faults())
 }
 
 async fn get_quirks(State(admin): State<Admin>) -> Json<Quirks> {

@@ -9,6 +9,8 @@ mod sf_common;
 #[path = "suite/zd_common/mod.rs"]
 mod zd_common;
 
+#[path = "suite/fault_rates.rs"]
+mod fault_rates;
 #[path = "suite/hold.rs"]
 mod hold;
 #[path = "suite/number_fields.rs"]

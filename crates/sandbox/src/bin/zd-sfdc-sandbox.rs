@@ -26,6 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve both APIs until Ctrl-C.
+    #[command(after_long_help = sandbox::faults::RULE_SYNTAX)]
     Serve(ServeArgs),
 }
 
@@ -107,10 +108,12 @@ struct ServeArgs {
     /// Answer 403 on Zendesk bulk user creation.
     #[arg(long)]
     bulk_user_create_disabled: bool,
-    /// A fault rule as JSON, e.g. '{"fault":{"kind":"server_error","status":503},"when":{"nth":3},"api":"zendesk"}'. Repeatable.
-    #[arg(long = "fault")]
+    /// A fault rule, JSON or the short form [API:]KIND@WHEN[ ENDPOINT], e.g.
+    /// zendesk:503-after@2.5%. Repeatable; see the syntax below.
+    #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<String>,
-    /// Seed of the fault generator (probabilities).
+    /// Seed of the fault generator (probabilities and shares): the same seed and the
+    /// same requests give the same faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
     /// Webhook receiver URL for ticket created/closed events.
@@ -122,10 +125,10 @@ struct ServeArgs {
 }
 
 fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
-    let mut rules = Vec::new();
+    let mut rules: Vec<FaultRule> = Vec::new();
     for raw in &args.faults {
-        let rule: FaultRule =
-            serde_json::from_str(raw).with_context(|| format!("invalid --fault {raw}"))?;
+        let rule = sandbox::faults::parse_rule(raw)
+            .map_err(|e| anyhow::anyhow!("invalid --fault: {e}"))?;
         rules.push(rule);
     }
     let seed = match (args.accounts, args.seed_dir) {
