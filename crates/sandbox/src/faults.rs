@@ -1,8 +1,21 @@
 //! Fault injection for both simulated APIs: an axum middleware that, by rule, answers
-//! 429 storms, 500/503, drops the connection (before or after the handler ran), slows a
-//! response, expires Salesforce tokens, or makes bulk-job rows or whole jobs fail. Each
-//! rule fires with a probability or on a schedule ("the Nth request to endpoint X");
+//! 429 storms, 500/503 (before the handler ran, or after it applied the write), drops the
+//! connection (before or after the handler ran), slows a response, expires Salesforce
+//! tokens, or makes bulk-job rows or whole jobs fail. Each rule fires with a probability,
+//! a share, or on a schedule ("the Nth request to endpoint X", "every 10th request");
 //! draws come from one seeded ChaCha generator, so a run is repeatable.
+//!
+//! Rates that hold together, e.g. the reliability mix of issue 16 (10 % 429s, 5 % 5xx of
+//! which half after the write applied, 2 % dropped connections of which half after
+//! applying, 5 % failed job rows, a Salesforce token that expires every 10 requests):
+//!
+//! ```text
+//! zendesk:429@10%  zendesk:503@2.5%  zendesk:503-after@2.5%  zendesk:drop@1%
+//! zendesk:drop-after@1%  zendesk:job-row@5%  salesforce:expire-token@every10
+//! ```
+//!
+//! (one `--fault` each, see [`parse_rule`]): `%` is a share, so the request faults are
+//! exclusive and add up to exactly 17 % of the requests.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -37,6 +50,11 @@ pub enum Fault {
     },
     /// A 5xx answer (500, 503 with `Retry-After: 1`, ...), the handler not run.
     ServerError {
+        /// The status code.
+        status: u16,
+    },
+    /// The handler runs (the write is applied), then its answer is replaced by a 5xx.
+    ServerErrorAfterApply {
         /// The status code.
         status: u16,
     },
@@ -83,6 +101,7 @@ impl Fault {
             Fault::DuplicateWebhook => Class::Webhook,
             Fault::RateLimited { .. }
             | Fault::ServerError { .. }
+            | Fault::ServerErrorAfterApply { .. }
             | Fault::Drop
             | Fault::DropAfterApply
             | Fault::Slow { .. }
@@ -107,8 +126,15 @@ enum Class {
 pub enum When {
     /// Every match.
     Always,
-    /// Each match with this probability (0..=1), drawn from the seeded generator.
+    /// Each match with this probability (0..=1), drawn from the seeded generator; each
+    /// such rule draws on its own (the first rule that fires wins).
     Probability(f64),
+    /// A share (0..=1) of one draw per request (or job row, job, webhook): the `share`
+    /// rules a request matches split a single draw in rule order, so they are exclusive
+    /// and their rates add up exactly (10 % + 5 % = 15 % of the matching requests).
+    Share(f64),
+    /// Every Nth match (the Nth, 2Nth, …; 1-based).
+    Every(u64),
     /// Only the Nth match (1-based).
     Nth(u64),
     /// Matches `from..=to` (1-based): a storm.
@@ -223,6 +249,19 @@ impl Faults {
         self.lock().fired.clone()
     }
 
+    /// How many times each kind of fault fired so far (`"rate_limited": 98`, …).
+    pub fn fired_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut counts = std::collections::BTreeMap::new();
+        for f in &self.lock().fired {
+            let kind = serde_json::to_value(&f.fault)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            *counts.entry(kind).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// Sets what `ExpireSalesforceTokens` calls.
     pub fn on_expire_salesforce(&self, hook: impl Fn() + Send + Sync + 'static) {
         *self
@@ -268,6 +307,9 @@ impl Faults {
         // Every matching rule counts the request, so "the Nth request" means the Nth
         // request to that endpoint whatever other rules did; the first rule firing wins.
         let mut chosen = None;
+        // One draw shared by the `share` rules, taken when the first one is met.
+        let mut share_draw: Option<f64> = None;
+        let mut share_from = 0.0_f64;
         for (i, rule) in plan.rules.iter().enumerate() {
             if rule.fault.class() != class {
                 continue;
@@ -287,6 +329,14 @@ impl Faults {
             let fires = match &rule.when {
                 When::Always => true,
                 When::Probability(p) => rng.gen_bool(p.clamp(0.0, 1.0)),
+                When::Share(p) => {
+                    let u = *share_draw.get_or_insert_with(|| rng.gen::<f64>());
+                    let to = share_from + p.clamp(0.0, 1.0);
+                    let hit = u >= share_from && u < to;
+                    share_from = to;
+                    hit
+                }
+                When::Every(k) => *k > 0 && *n % *k == 0,
                 When::Nth(k) => *n == *k,
                 When::Range { from, to } => (*from..=*to).contains(n),
             };
@@ -366,19 +416,12 @@ pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Nex
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             resp
         }
-        Some(Fault::ServerError { status }) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut resp = (
-                status,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"errors":[{"code":"Unavailable","title":"Internal Server Error"}]}"#,
-            )
-                .into_response();
-            if status == StatusCode::SERVICE_UNAVAILABLE {
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
-            }
-            resp
+        Some(Fault::ServerError { status }) => server_error(status),
+        Some(Fault::ServerErrorAfterApply { status }) => {
+            // Run the handler to the end (the write happens), then answer a 5xx.
+            let resp = next.run(req).await;
+            drop(resp);
+            server_error(status)
         }
         Some(Fault::Drop) => broken(),
         Some(Fault::DropAfterApply) => {
@@ -397,6 +440,148 @@ pub async fn middleware(State(layer): State<FaultLayer>, req: Request, next: Nex
         }
         Some(Fault::LockRow) => lock_row(req).await,
     }
+}
+
+/// A 5xx answer in the errors envelope; a 503 carries `Retry-After: 1`.
+fn server_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"errors":[{"code":"Unavailable","title":"Internal Server Error"}]}"#,
+    )
+        .into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+    }
+    resp
+}
+
+/// The syntax of `zd-sfdc-sandbox serve --fault`, for its `--help`.
+pub const RULE_SYNTAX: &str = "\
+A rule is JSON (a FaultRule, e.g. '{\"fault\":{\"kind\":\"server_error\",\"status\":503},\"when\":{\"nth\":3},\"api\":\"zendesk\"}')
+or the short form  [API:]KIND@WHEN[ ENDPOINT]
+  API       zendesk | salesforce (default: both)
+  KIND      429 | 429=SECS (Retry-After, default 1)
+            500 | 502 | 503 | 504           5xx, nothing applied
+            500-after | 503-after | …       5xx after the write was applied
+            drop | drop-after               connection dropped before / after applying
+            slow=MS                         answer delayed
+            job-row                         a bulk-job row fails (each row one draw)
+            job | job=STATUS                a whole bulk job ends failed (or STATUS)
+            expire-token                    Salesforce tokens expire, then the request runs
+            lock-row                        Salesforce UNABLE_TO_LOCK_ROW
+            duplicate-webhook               a ticket webhook is delivered twice
+  WHEN      10%        a share of one draw: share rules are exclusive, rates add up
+            p0.1       a probability, drawn on its own
+            #3         the 3rd match only
+            3..7       matches 3 to 7
+            every10    every 10th match
+            always
+  ENDPOINT  only requests whose endpoint key or path starts with it
+            (e.g. 'POST /api/v2/organizations/create_many')
+Example, the reliability mix: --fault zendesk:429@10% --fault zendesk:503@2.5%
+  --fault zendesk:503-after@2.5% --fault zendesk:drop@1% --fault zendesk:drop-after@1%
+  --fault zendesk:job-row@5% --fault salesforce:expire-token@every10 --fault-seed 1";
+
+/// Parses a fault rule: JSON (a [`FaultRule`]) when it starts with `{`, else the short
+/// form of [`RULE_SYNTAX`] (`zendesk:503-after@2.5%`, `salesforce:expire-token@every10`,
+/// `500@#3 POST /api/v2/organizations/create_many`).
+pub fn parse_rule(text: &str) -> Result<FaultRule, String> {
+    let text = text.trim();
+    if text.starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("invalid fault rule JSON: {e}"));
+    }
+    let (rule, endpoint) = match text.split_once(' ') {
+        Some((rule, endpoint)) => (rule, Some(endpoint.trim().to_owned())),
+        None => (text, None),
+    };
+    let (kind, when) = rule
+        .split_once('@')
+        .ok_or_else(|| format!("`{text}`: expected KIND@WHEN"))?;
+    let (api, kind) = match kind.split_once(':') {
+        Some(("zendesk", k)) => (Some(Api::Zendesk), k),
+        Some(("salesforce", k)) => (Some(Api::Salesforce), k),
+        Some((other, _)) => return Err(format!("`{text}`: unknown API `{other}`")),
+        None => (None, kind),
+    };
+    let (name, param) = match kind.split_once('=') {
+        Some((n, p)) => (n, Some(p)),
+        None => (kind, None),
+    };
+    let number = |p: Option<&str>, default: Option<u64>| -> Result<u64, String> {
+        match (p, default) {
+            (Some(p), _) => p
+                .parse()
+                .map_err(|_| format!("`{text}`: `{p}` is not a whole number")),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(format!("`{text}`: `{name}` needs =VALUE")),
+        }
+    };
+    let status = |s: &str| -> Option<u16> { s.parse().ok().filter(|c| (500..600).contains(c)) };
+    let fault = match name {
+        "429" => Fault::RateLimited {
+            retry_after_secs: number(param, Some(1))?,
+        },
+        "drop" => Fault::Drop,
+        "drop-after" => Fault::DropAfterApply,
+        "slow" => Fault::Slow {
+            millis: number(param, None)?,
+        },
+        "job-row" => Fault::FailJobRow,
+        "job" => Fault::FailJob {
+            status: param.unwrap_or("failed").to_owned(),
+        },
+        "expire-token" => Fault::ExpireSalesforceTokens,
+        "lock-row" => Fault::LockRow,
+        "duplicate-webhook" => Fault::DuplicateWebhook,
+        other => match other.strip_suffix("-after") {
+            Some(code) => Fault::ServerErrorAfterApply {
+                status: status(code).ok_or_else(|| format!("`{text}`: unknown kind `{other}`"))?,
+            },
+            None => Fault::ServerError {
+                status: status(other).ok_or_else(|| format!("`{text}`: unknown kind `{other}`"))?,
+            },
+        },
+    };
+    let fraction = |p: &str, scale: f64| -> Result<f64, String> {
+        p.parse::<f64>()
+            .ok()
+            .map(|v| v / scale)
+            .filter(|v| (0.0..=1.0).contains(v))
+            .ok_or_else(|| {
+                format!("`{text}`: `{when}` is not a rate between 0 and 1 (0 and 100 %)")
+            })
+    };
+    let when = if when == "always" {
+        When::Always
+    } else if let Some(p) = when.strip_suffix('%') {
+        When::Share(fraction(p, 100.0)?)
+    } else if let Some(p) = when.strip_prefix('p') {
+        When::Probability(fraction(p, 1.0)?)
+    } else if let Some(n) = when.strip_prefix('#') {
+        When::Nth(number(Some(n), None)?)
+    } else if let Some(n) = when.strip_prefix("every") {
+        let n = number(Some(n), None)?;
+        if n == 0 {
+            return Err(format!("`{text}`: every0 never fires"));
+        }
+        When::Every(n)
+    } else if let Some((from, to)) = when.split_once("..") {
+        When::Range {
+            from: number(Some(from), None)?,
+            to: number(Some(to), None)?,
+        }
+    } else {
+        return Err(format!("`{text}`: unknown WHEN `{when}`"));
+    };
+    Ok(FaultRule {
+        fault,
+        when,
+        api,
+        endpoint,
+    })
 }
 
 /// The answer of a write that could not lock its record (§7.3): per item on sObject
@@ -428,7 +613,7 @@ async fn lock_row(req: Request) -> Response {
 
 /// A response whose body fails at once: hyper aborts the connection, and the client sees
 /// it closed with no complete answer.
-fn broken() -> Response {
+pub(crate) fn broken() -> Response {
     let stream = futures::stream::once(async {
         Err::<bytes::Bytes, std::io::Error>(std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,
@@ -436,4 +621,89 @@ fn broken() -> Response {
         ))
     });
     Response::new(Body::from_stream(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_short_form_reads_every_kind_and_schedule() {
+        let rule = |t: &str| parse_rule(t).unwrap();
+        assert_eq!(
+            rule("zendesk:503-after@2.5%"),
+            FaultRule {
+                fault: Fault::ServerErrorAfterApply { status: 503 },
+                when: When::Share(0.025),
+                api: Some(Api::Zendesk),
+                endpoint: None,
+            }
+        );
+        assert_eq!(
+            rule("salesforce:expire-token@every10").when,
+            When::Every(10)
+        );
+        assert_eq!(
+            rule("429=7@p0.1").fault,
+            Fault::RateLimited {
+                retry_after_secs: 7
+            }
+        );
+        let scoped = rule("500@#3 POST /api/v2/organizations/create_many");
+        assert_eq!(scoped.when, When::Nth(3));
+        assert_eq!(
+            scoped.endpoint.as_deref(),
+            Some("POST /api/v2/organizations/create_many")
+        );
+        assert_eq!(rule("drop-after@2..4").when, When::Range { from: 2, to: 4 });
+        assert_eq!(
+            rule("job=killed@always").fault,
+            Fault::FailJob {
+                status: "killed".into()
+            }
+        );
+        assert_eq!(rule("job-row@5%").fault, Fault::FailJobRow);
+        assert_eq!(
+            rule(r#"{"fault":{"kind":"drop"},"when":"always"}"#).fault,
+            Fault::Drop
+        );
+        for bad in [
+            "503",
+            "zendesk:418@5%",
+            "nowhere:drop@5%",
+            "drop@150%",
+            "slow@5%",
+            "drop@every0",
+            "drop@soon",
+        ] {
+            assert!(parse_rule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shares_are_exclusive_and_every_counts_matches() {
+        let faults = Faults::new(FaultPlan {
+            seed: 3,
+            rules: vec![
+                parse_rule("zendesk:429@50%").unwrap(),
+                parse_rule("zendesk:500@50%").unwrap(),
+                parse_rule("salesforce:expire-token@every3").unwrap(),
+            ],
+        });
+        let mut zendesk = std::collections::BTreeMap::new();
+        for _ in 0..200 {
+            let f = faults.decide(Api::Zendesk, "GET /x", "/x");
+            *zendesk.entry(format!("{f:?}")).or_insert(0) += 1;
+        }
+        // 50 % + 50 %: every request gets exactly one of the two.
+        assert_eq!(zendesk.values().sum::<i32>(), 200);
+        assert!(!zendesk.contains_key("None"), "{zendesk:?}");
+        let fired: Vec<bool> = (0..9)
+            .map(|_| faults.decide(Api::Salesforce, "GET /y", "/y").is_some())
+            .collect();
+        assert_eq!(
+            fired,
+            [false, false, true, false, false, true, false, false, true]
+        );
+    }
 }

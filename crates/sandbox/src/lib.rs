@@ -5,12 +5,15 @@
 //! [`Sandbox::start`] binds both APIs on `127.0.0.1` and returns their base URLs and an
 //! [`Admin`] handle; dropping the [`Sandbox`] shuts both servers down. A job binary's
 //! `--sandbox` uses [`Sandbox::start_for_job`]; the binaries' end-to-end tests share
-//! [`testing`].
+//! `testing` (behind the `testing` cargo feature). The admin side of both simulators
+//! (a handle, and `/__admin` over HTTP) is [`admin`].
 
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod faults;
 pub mod salesforce;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod zendesk;
 
@@ -20,8 +23,10 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+pub use admin::{Admin, Refused, RequestCounts};
 pub use faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
-pub use zendesk::admin::{Admin, Refused, RequestCounts};
+pub use zendesk::hold::{HeldWrite, HoldWrite, WriteStatus};
+pub use zendesk::quirks::{DestroyManyResults, DuplicateEmailRow, JobLimitAnswer, Quirks, User403};
 pub use zendesk::{WebhookTarget, ZendeskCredentials};
 
 /// Everything that can go wrong starting the sandbox.
@@ -111,6 +116,22 @@ pub struct SandboxConfig {
     pub salesforce_port: u16,
     /// Zendesk port (0: any free port).
     pub zendesk_port: u16,
+    /// Requests per minute each Zendesk incremental export allows, on top of
+    /// `rate_limit_per_minute` (real: 10); `None` for no such limit.
+    pub incremental_rate_limit_per_minute: Option<u32>,
+    /// A generated seed also puts the accounts' sold-to emails in play: end-users (in
+    /// their org, with no org, in another org) and deleted users with those emails, and
+    /// recently created orgs (shares in `zendesk::generate`). No effect on a fixtures seed.
+    pub sold_to_users: bool,
+    /// A generated seed also holds this many end-users unrelated to Salesforce, to size
+    /// a user scan. No effect on a fixtures seed.
+    pub extra_users: usize,
+    /// How the simulated Zendesk answers the shapes the reference marks [UNCONFIRMED]
+    /// (default: the sandbox's usual answers); changeable at run time through the admin.
+    pub zendesk_quirks: Quirks,
+    /// Hold the Nth Zendesk write (counted from start, optionally on one endpoint): it is
+    /// not applied and stays open until released through the admin (`None`: no hold).
+    pub hold_write: Option<HoldWrite>,
 }
 
 impl SandboxConfig {
@@ -130,6 +151,11 @@ impl SandboxConfig {
             salesforce: salesforce::SalesforceConfig::default(),
             salesforce_port: 0,
             zendesk_port: 0,
+            incremental_rate_limit_per_minute: Some(10),
+            sold_to_users: false,
+            extra_users: 0,
+            zendesk_quirks: Quirks::default(),
+            hold_write: None,
         }
     }
 }
@@ -206,8 +232,17 @@ impl Sandbox {
                     seed: *seed,
                     today: *today,
                 });
-                let zd =
-                    zendesk::generate::generate(&store.accounts(), config.instance, *seed, *today);
+                let extras = zendesk::generate::Extras {
+                    sold_to_users: config.sold_to_users,
+                    extra_users: config.extra_users,
+                };
+                let zd = zendesk::generate::generate_from(
+                    &store,
+                    config.instance,
+                    *seed,
+                    *today,
+                    extras,
+                );
                 (store, zd)
             }
         };
@@ -228,6 +263,9 @@ impl Sandbox {
                 bulk_user_create_disabled: config.bulk_user_create_disabled,
                 webhook: config.webhook.clone(),
                 credentials: config.zendesk_credentials.clone(),
+                incremental_rate_limit: config.incremental_rate_limit_per_minute,
+                quirks: config.zendesk_quirks,
+                hold_write: config.hold_write.clone(),
                 ..zendesk::ZendeskConfig::default()
             },
             faults.clone(),
@@ -307,6 +345,8 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // A write held open would keep the server from shutting down: drop it.
+        self.admin.release_held_write(false);
         let _ = self.shutdown.send(true);
     }
 }

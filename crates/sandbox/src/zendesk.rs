@@ -7,14 +7,15 @@
 // would only add noise to every early return.
 #![allow(clippy::result_large_err)]
 
-pub mod admin;
 pub mod generate;
+pub mod hold;
 mod http;
 mod incremental;
 mod jobs;
 pub mod model;
 mod orgs;
 mod paging;
+pub mod quirks;
 mod search;
 mod store;
 mod tickets;
@@ -100,6 +101,18 @@ pub struct ZendeskConfig {
     /// (§4.14): set 60 s to reproduce it. The default is 0 because end-to-end tests
     /// export tickets they have just made.
     pub incremental_lag: Duration,
+    /// Requests per minute each incremental export (tickets, users, organizations) allows,
+    /// on top of the account limit: 10 on the real API (§9), `None` for no such limit.
+    /// Past it the export answers 429 with `Retry-After`.
+    pub incremental_rate_limit: Option<u32>,
+    /// How long `users/count` keeps a value before counting again: the real count is
+    /// cached on big accounts and refreshed about daily (§5.11), so it misses the users
+    /// created since. `Duration::ZERO` counts on every call.
+    pub users_count_refresh: Duration,
+    /// How the [UNCONFIRMED] shapes are answered at start (changeable at run time).
+    pub quirks: quirks::Quirks,
+    /// The write to hold, armed at start (changeable at run time).
+    pub hold_write: Option<hold::HoldWrite>,
 }
 
 impl Default for ZendeskConfig {
@@ -115,6 +128,10 @@ impl Default for ZendeskConfig {
             credentials: None,
             account_id: 18_525_119,
             incremental_lag: Duration::ZERO,
+            incremental_rate_limit: Some(10),
+            users_count_refresh: Duration::from_secs(24 * 3600),
+            quirks: quirks::Quirks::default(),
+            hold_write: None,
         }
     }
 }
@@ -135,11 +152,18 @@ struct State {
     /// Where ticket webhooks go now: the config's target, replaceable at run time.
     webhook: Option<WebhookTarget>,
     events: Vec<(u64, &'static str)>,
+    /// The per-export windows of the incremental exports' own limit, by export kind.
+    incremental: BTreeMap<&'static str, RateWindow>,
+    /// The cached answer of `users/count`.
+    user_count: users::UserCount,
+    /// How the [UNCONFIRMED] shapes are answered now.
+    quirks: quirks::Quirks,
 }
 
 struct Shared {
     config: ZendeskConfig,
     state: Mutex<State>,
+    holds: hold::Holds,
     faults: Faults,
     http: reqwest::Client,
 }
@@ -173,6 +197,7 @@ pub(crate) struct Req<'a> {
 impl ZendeskSim {
     /// A simulator over `data`, with `faults` consulted for failed job rows.
     pub fn new(data: Data, config: ZendeskConfig, faults: Faults) -> ZendeskSim {
+        let user_count = users::UserCount::take(&data);
         ZendeskSim {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -188,7 +213,11 @@ impl ZendeskSim {
                     webhook_seq: 0,
                     webhook: config.webhook.clone(),
                     events: Vec::new(),
+                    incremental: BTreeMap::new(),
+                    user_count,
+                    quirks: config.quirks,
                 }),
+                holds: hold::Holds::new(config.hold_write.clone()),
                 config,
                 faults,
                 http: reqwest::Client::new(),
@@ -207,7 +236,8 @@ impl ZendeskSim {
         &self.shared.config
     }
 
-    /// The `/api/v2` router: request counting, then faults, then auth and rate limit.
+    /// The `/api/v2` router: request counting, then the write hold, then faults, then
+    /// auth and rate limit.
     pub fn router(&self) -> Router {
         let layer = FaultLayer {
             faults: self.shared.faults.clone(),
@@ -220,12 +250,43 @@ impl ZendeskSim {
                 layer,
                 faults::middleware,
             ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                hold_writes,
+            ))
             .layer(axum::middleware::from_fn_with_state(self.clone(), count))
+    }
+
+    /// The write counters and the hold (`GET /__admin/writes`).
+    pub fn writes(&self) -> hold::WriteStatus {
+        self.shared.holds.status()
+    }
+
+    /// Arms a hold on the Nth matching write from now, or with `None` disarms it.
+    pub fn set_hold(&self, hold: Option<hold::HoldWrite>) {
+        self.shared.holds.set(hold);
+    }
+
+    /// Releases the write held now: with `apply` it goes on and is applied, else its
+    /// connection is dropped with nothing applied.
+    pub fn release_held(&self, apply: bool) {
+        self.shared.holds.release(apply);
     }
 
     /// Requests received so far, per endpoint key.
     pub fn request_counts(&self) -> BTreeMap<String, u64> {
         self.lock().requests.clone()
+    }
+
+    /// How the [UNCONFIRMED] shapes are answered now.
+    pub fn quirks(&self) -> quirks::Quirks {
+        self.lock().quirks
+    }
+
+    /// Switches how the [UNCONFIRMED] shapes are answered from now on (jobs already
+    /// queued keep the switches they were queued with).
+    pub fn set_quirks(&self, quirks: quirks::Quirks) {
+        self.lock().quirks = quirks;
     }
 
     /// Webhook deliveries attempted so far.
@@ -239,6 +300,12 @@ impl ZendeskSim {
         self.advance_jobs(&mut st);
         let orgs: Vec<_> = st.data.orgs.values().map(|o| self.org_view(o)).collect();
         let users: Vec<_> = st.data.users.values().map(|u| self.user_view(u)).collect();
+        let deleted_users: Vec<_> = st
+            .data
+            .deleted_users
+            .values()
+            .map(|u| self.user_view(u))
+            .collect();
         let tickets: Vec<_> = st
             .data
             .tickets
@@ -249,6 +316,7 @@ impl ZendeskSim {
         json!({
             "organizations": orgs,
             "users": users,
+            "deleted_users": deleted_users,
             "tickets": tickets,
             "organization_fields": st.data.fields,
             "job_statuses": jobs,
@@ -303,25 +371,7 @@ impl ZendeskSim {
         self.advance_jobs(st);
         let pending = st.jobs.iter().filter(|j| j.is_pending()).count();
         if pending >= self.config().job_limit {
-            let mut resp = http::error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyJobs",
-                &format!(
-                    "Number of queued or running jobs exceeds the limit of {}",
-                    self.config().job_limit
-                ),
-            );
-            // A slot frees when a job completes: ask for about one job's latency,
-            // between 1 and 10 seconds.
-            let wait = self
-                .config()
-                .job_latency
-                .as_secs_f64()
-                .ceil()
-                .clamp(1.0, 10.0) as u64;
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-            return resp;
+            return self.job_limit_answer(st.quirks.job_limit_answer);
         }
         let forced = (0..op.len())
             .filter(|_| self.shared.faults.fail_row(&req.endpoint, req.path))
@@ -332,10 +382,45 @@ impl ZendeskSim {
         let mixed = st.job_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let id = format!("V3-{mixed:016x}{:016x}", st.job_seq);
         let url = format!("{}/api/v2/job_statuses/{id}.json", self.config().base_url);
-        let job = Job::new(id, url, op, forced, end_as);
+        let job = Job::new(id, url, op, forced, end_as, st.quirks);
         let body = json!({"job_status": job.status});
         st.jobs.push(job);
         http::ok(&body)
+    }
+
+    /// The answer past the job limit ([UNCONFIRMED] shape, §6.5), as the switch says.
+    fn job_limit_answer(&self, answer: quirks::JobLimitAnswer) -> Response {
+        let limit = self.config().job_limit;
+        let description = format!("Number of queued or running jobs exceeds the limit of {limit}");
+        match answer {
+            quirks::JobLimitAnswer::TooManyJobs | quirks::JobLimitAnswer::NoRetryAfter => {
+                let mut resp =
+                    http::error(StatusCode::TOO_MANY_REQUESTS, "TooManyJobs", &description);
+                if answer == quirks::JobLimitAnswer::TooManyJobs {
+                    // A slot frees when a job completes: ask for about one job's
+                    // latency, between 1 and 10 seconds.
+                    let wait = self
+                        .config()
+                        .job_latency
+                        .as_secs_f64()
+                        .ceil()
+                        .clamp(1.0, 10.0) as u64;
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                }
+                resp
+            }
+            quirks::JobLimitAnswer::ErrorsEnvelope => http::json(
+                StatusCode::TOO_MANY_REQUESTS,
+                &json!({"errors": [{"code": "TooManyRequests", "title": description}]}),
+            ),
+            quirks::JobLimitAnswer::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                "Service Unavailable: too many background jobs, try again later",
+            )
+                .into_response(),
+        }
     }
 
     fn org_view(&self, o: &model::Organization) -> model::Organization {
@@ -462,7 +547,13 @@ impl ZendeskSim {
             }
             (_, ["api", "v2", "users", ..]) => users::route(self, st, req),
             (_, ["api", "v2", "tickets", ..]) => tickets::route(self, st, req),
+            (_, ["api", "v2", "deleted_users", ..]) => users::deleted(self, st, req),
             (&Method::GET, ["api", "v2", "incremental", kind, rest @ ..]) => {
+                if let Some(k) = incremental::Kind::from_segment(kind) {
+                    if let Err(resp) = incremental::take_slot(self, st, k) {
+                        return resp;
+                    }
+                }
                 match (incremental::Kind::from_segment(kind), rest) {
                     (Some(kind), []) => incremental::time_based(self, st, req, kind),
                     (
@@ -537,6 +628,36 @@ async fn count(AxState(sim): AxState<ZendeskSim>, req: Request, next: Next) -> R
         h.insert("x-rate-limit-remaining", HeaderValue::from(remaining));
     }
     resp
+}
+
+/// Counts the writes under `/api/v2` and holds the one the armed hold names: nothing of
+/// it runs until it is released (then it goes on, or its connection is dropped).
+async fn hold_writes(AxState(sim): AxState<ZendeskSim>, req: Request, next: Next) -> Response {
+    let write = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if !write || !req.uri().path().starts_with("/api/v2/") {
+        return next.run(req).await;
+    }
+    let key = endpoint_key(req.method().as_str(), req.uri().path());
+    match sim.shared.holds.on_write(&key, req.uri().path()) {
+        hold::Decision::Pass => next.run(req).await,
+        hold::Decision::Hold(mut rx, generation) => {
+            // Clears the held write however this ends (released, or the client gone).
+            let _held = hold::HeldGuard(&sim.shared.holds);
+            let apply = match rx.wait_for(|(g, _)| *g != generation).await {
+                Ok(now) => now.1,
+                // The sandbox is gone: nothing is applied.
+                Err(_) => false,
+            };
+            if apply {
+                next.run(req).await
+            } else {
+                faults::broken()
+            }
+        }
+    }
 }
 
 async fn handle(

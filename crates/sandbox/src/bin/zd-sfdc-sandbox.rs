@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use sandbox::{FaultPlan, FaultRule, Instance, Sandbox, SandboxConfig, Seed};
+use sandbox::{
+    DestroyManyResults, DuplicateEmailRow, FaultPlan, FaultRule, Instance, JobLimitAnswer, Quirks,
+    Sandbox, SandboxConfig, Seed, User403,
+};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve both APIs until Ctrl-C.
+    #[command(after_long_help = sandbox::faults::RULE_SYNTAX)]
     Serve(ServeArgs),
 }
 
@@ -61,13 +65,55 @@ struct ServeArgs {
     /// Time a Zendesk bulk job takes to complete, in milliseconds.
     #[arg(long, default_value_t = 3000)]
     job_latency_ms: u64,
+    /// Requests per minute each Zendesk incremental export allows (real: 10), on top of
+    /// --rate-limit; past it the export answers 429 with Retry-After. 0: no such limit.
+    #[arg(long, default_value_t = 10)]
+    incremental_rate_limit: u32,
+    /// With --accounts: put the accounts' sold-to emails in play (end-users in their org,
+    /// with no org or in another org, deleted users with them, recently created orgs).
+    #[arg(long, requires = "accounts")]
+    sold_to_users: bool,
+    /// With --accounts: N more end-users unrelated to Salesforce, to size a user scan.
+    #[arg(long = "users", default_value_t = 0, requires = "accounts")]
+    extra_users: usize,
+    /// Most Zendesk bulk jobs queued or running at once (real: 30).
+    #[arg(long, default_value_t = 30)]
+    job_limit: usize,
+    /// [UNCONFIRMED] shape: what a finished organizations/destroy_many job holds in
+    /// `results` (changeable at run time: PUT /__admin/zendesk/quirks).
+    #[arg(long, value_enum, default_value = "per-org")]
+    destroy_many_results: DestroyManyResults,
+    /// [UNCONFIRMED] shape: the row of a duplicate email in users/create_many
+    /// (already-taken: error RecordInvalid, "Email: x has already been taken").
+    #[arg(long, value_enum, default_value = "duplicate-value")]
+    duplicate_email_row: DuplicateEmailRow,
+    /// [UNCONFIRMED] shape: the answer to a bulk write past --job-limit.
+    #[arg(long, value_enum, default_value = "too-many-jobs")]
+    job_limit_answer: JobLimitAnswer,
+    /// When Zendesk user writes answer 403: default (bulk creates, only with
+    /// --bulk-user-create-disabled), bulk-other-body (bulk creates, another body),
+    /// no-permission (every user write, single create_or_update included).
+    #[arg(long = "user-403", value_enum, default_value = "default")]
+    user_403: User403,
+    /// Hold the Nth Zendesk write (POST/PUT/PATCH/DELETE under /api/v2, counted from
+    /// start): it is not applied and stays open until released (DELETE /__admin/hold,
+    /// POST /__admin/hold/release). GET /__admin/writes shows the counters and the held
+    /// write; PUT /__admin/hold {"nth":N,"endpoint":"POST /api/v2/…"} arms another.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    hold_write: Option<u64>,
+    /// With --hold-write: count only writes whose endpoint key (e.g.
+    /// 'POST /api/v2/organizations/create_many') or path starts with this.
+    #[arg(long, requires = "hold_write", value_name = "PREFIX")]
+    hold_write_endpoint: Option<String>,
     /// Answer 403 on Zendesk bulk user creation.
     #[arg(long)]
     bulk_user_create_disabled: bool,
-    /// A fault rule as JSON, e.g. '{"fault":{"kind":"server_error","status":503},"when":{"nth":3},"api":"zendesk"}'. Repeatable.
-    #[arg(long = "fault")]
+    /// A fault rule, JSON or the short form [API:]KIND@WHEN[ ENDPOINT], e.g.
+    /// zendesk:503-after@2.5%. Repeatable; see the syntax below.
+    #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<String>,
-    /// Seed of the fault generator (probabilities).
+    /// Seed of the fault generator (probabilities and shares): the same seed and the
+    /// same requests give the same faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
     /// Webhook receiver URL for ticket created/closed events.
@@ -79,10 +125,10 @@ struct ServeArgs {
 }
 
 fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
-    let mut rules = Vec::new();
+    let mut rules: Vec<FaultRule> = Vec::new();
     for raw in &args.faults {
-        let rule: FaultRule =
-            serde_json::from_str(raw).with_context(|| format!("invalid --fault {raw}"))?;
+        let rule = sandbox::faults::parse_rule(raw)
+            .map_err(|e| anyhow::anyhow!("invalid --fault: {e}"))?;
         rules.push(rule);
     }
     let seed = match (args.accounts, args.seed_dir) {
@@ -112,6 +158,17 @@ fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
         job_latency: Duration::from_millis(args.job_latency_ms),
         rate_limit_per_minute: args.rate_limit,
         bulk_user_create_disabled: args.bulk_user_create_disabled,
+        job_limit: args.job_limit,
+        hold_write: args.hold_write.map(|nth| sandbox::HoldWrite {
+            nth,
+            endpoint: args.hold_write_endpoint.clone(),
+        }),
+        zendesk_quirks: Quirks {
+            destroy_many_results: args.destroy_many_results,
+            duplicate_email_row: args.duplicate_email_row,
+            job_limit_answer: args.job_limit_answer,
+            user_403: args.user_403,
+        },
         faults: FaultPlan {
             seed: args.fault_seed,
             rules,
@@ -120,6 +177,10 @@ fn config(args: ServeArgs) -> anyhow::Result<SandboxConfig> {
             (Some(url), Some(secret)) => Some(sandbox::WebhookTarget { url, secret }),
             _ => None,
         },
+        incremental_rate_limit_per_minute: (args.incremental_rate_limit > 0)
+            .then_some(args.incremental_rate_limit),
+        sold_to_users: args.sold_to_users,
+        extra_users: args.extra_users,
         salesforce_port: args.salesforce_port,
         zendesk_port: args.zendesk_port,
         ..SandboxConfig::default_fixtures()

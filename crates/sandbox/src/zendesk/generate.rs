@@ -3,8 +3,31 @@
 //! (matched by `salesforce_id`, with an unmanaged tag on some, so a sync shows updates and,
 //! on its second run, unchanged orgs), orgs outside Salesforce, agents and end-users.
 //! Deterministic: the same accounts, seed and day give the same data.
+//!
+//! With [`Extras::sold_to_users`], the sold-to emails (Global: the billing accounts'
+//! `Zuora__SoldToWorkEmail__c`; US Federal: the active contacts' `Email`) are put in
+//! play, drawn per account of the instance from a generator seeded with the seed:
+//!
+//! | share | what |
+//! |---|---|
+//! | 15 % of the accounts with an org | the org was created recently (`created_at` 0–6 days before `today`) |
+//! | half of those | the recent org has no users at all (none of the rows below go in it) |
+//! | 30 % of the accounts with a sold-to email | an end-user with the first email exists in the account's org (no org when the account has none, or its recent org stays empty) |
+//! | 10 % | an end-user with that email exists with no org |
+//! | 8 % | an end-user with that email exists in another org (the previous account's, else a community org) |
+//! | 3 % | a deleted user (soft-deleted: in `deleted_users`, email kept) has that email |
+//! | rest | no user with that email |
+//!
+//! [`Extras::extra_users`] adds that many end-users with no tie to Salesforce
+//! (`enduser{n}@unrelated{n % 97}.example`, no org), to size a user scan.
 
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
+
+use crate::salesforce::Store;
 
 use crate::zendesk::model::{Organization, OrganizationField, User};
 use crate::zendesk::Data;
@@ -38,6 +61,202 @@ fn text<'a>(account: &'a Value, key: &str) -> Option<&'a str> {
 
 fn is_us_federal(account: &Value) -> bool {
     text(account, "Account_Territory__c").is_some_and(|t| t.starts_with("USPUB-FED"))
+}
+
+/// What a generated Zendesk holds beyond its organizations (see the module doc).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Put the accounts' sold-to emails in play: users and deleted users with them,
+    /// recently created orgs.
+    pub sold_to_users: bool,
+    /// End-users with no tie to Salesforce, to size a user scan.
+    pub extra_users: usize,
+}
+
+/// The valid sold-to emails (lowercased, in order, no repeats) of each account id of
+/// the instance: Global from the billing accounts, US Federal from the active contacts.
+pub fn sold_to_emails(store: &Store, instance: Instance) -> HashMap<String, Vec<String>> {
+    let (sobject, account_key, email_key) = match instance {
+        Instance::Global => (
+            "Zuora__CustomerAccount__c",
+            "Zuora__Account__c",
+            "Zuora__SoldToWorkEmail__c",
+        ),
+        Instance::UsFederal => ("Contact", "AccountId", "Email"),
+    };
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for row in store.rows(sobject) {
+        if row.get("Inactive_Contact__c").and_then(Value::as_bool) == Some(true) {
+            continue;
+        }
+        let (Some(account), Some(email)) = (
+            row.get(account_key).and_then(Value::as_str),
+            row.get(email_key).and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let email = email.trim().to_lowercase();
+        let valid = email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+            && !email.contains(char::is_whitespace);
+        let list = out.entry(account.to_owned()).or_default();
+        if valid && !list.contains(&email) {
+            list.push(email);
+        }
+    }
+    out
+}
+
+/// Builds the Zendesk data for the accounts of `store`, with `extras`.
+pub fn generate_from(
+    store: &Store,
+    instance: Instance,
+    seed: u64,
+    today: time::Date,
+    extras: Extras,
+) -> Data {
+    let accounts = store.accounts();
+    let mut data = generate(&accounts, instance, seed, today);
+    if extras.sold_to_users {
+        put_sold_to_in_play(
+            &mut data,
+            &accounts,
+            &sold_to_emails(store, instance),
+            instance,
+            seed,
+            today,
+        );
+    }
+    for n in 0..extras.extra_users {
+        let id = data.new_id();
+        let mut u = end_user(
+            id,
+            &format!("End User {n}"),
+            format!("enduser{n}@unrelated{}.example", n % 97),
+            &data,
+        );
+        u.organization_id = None;
+        data.insert_user(u);
+    }
+    data.finish();
+    data
+}
+
+/// A generated end-user, dated like the seed's other records.
+fn end_user(id: u64, name: &str, email: String, data: &Data) -> User {
+    let created = data
+        .orgs
+        .values()
+        .next()
+        .map(|o| o.created_at.clone())
+        .unwrap_or_default();
+    User {
+        id,
+        url: String::new(),
+        name: name.to_owned(),
+        email: Some(email),
+        created_at: created.clone(),
+        updated_at: created,
+        time_zone: "America/New_York".to_owned(),
+        iana_time_zone: "America/New_York".to_owned(),
+        phone: None,
+        locale_id: 1,
+        locale: "en-US".to_owned(),
+        organization_id: None,
+        role: "end-user".to_owned(),
+        verified: true,
+        external_id: None,
+        tags: Vec::new(),
+        active: true,
+        suspended: false,
+        ticket_restriction: Some("requested".to_owned()),
+        restricted_agent: true,
+        role_type: None,
+        custom_role_id: None,
+        default_group_id: None,
+        user_fields: Map::new(),
+    }
+}
+
+/// The sold-to shares of the module doc, over the data [`generate`] made.
+fn put_sold_to_in_play(
+    data: &mut Data,
+    accounts: &[Value],
+    emails: &HashMap<String, Vec<String>>,
+    instance: Instance,
+    seed: u64,
+    today: time::Date,
+) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x50_1D_70_u64);
+    let by_sfid: HashMap<String, u64> = data
+        .orgs
+        .values()
+        .filter_map(|o| {
+            let sfid = o.organization_fields.get("salesforce_id")?.as_str()?;
+            Some((sfid.to_owned(), o.id))
+        })
+        .collect();
+    let community = data
+        .orgs
+        .values()
+        .find(|o| o.organization_fields.get("salesforce_id").is_none())
+        .map(|o| o.id);
+    let mine = accounts
+        .iter()
+        .filter(|a| is_us_federal(a) == (instance == Instance::UsFederal));
+    let mut previous_org: Option<u64> = None;
+    for (n, account) in mine.enumerate() {
+        let recent_roll = rng.gen_range(0..100);
+        let days_ago = rng.gen_range(0..7i64);
+        let empty_roll = rng.gen_bool(0.5);
+        let user_roll = rng.gen_range(0..100);
+        let sfid = text(account, "Account_ID_18__c").or_else(|| text(account, "Id"));
+        let org = sfid.and_then(|s| by_sfid.get(s)).copied();
+        let mut empty = false;
+        if let Some(org_id) = org {
+            if recent_roll < 15 {
+                let at = format!("{}T09:00:00Z", today - time::Duration::days(days_ago));
+                if let Some(o) = data.orgs.get_mut(&org_id) {
+                    o.created_at = at.clone();
+                    o.updated_at = at;
+                }
+                empty = empty_roll;
+            }
+        }
+        let first = text(account, "Id")
+            .and_then(|id| emails.get(id))
+            .and_then(|list| list.first());
+        if let Some(email) = first {
+            if data.user_by_email(email).is_none() {
+                let own = if empty { None } else { org };
+                let place = match user_roll {
+                    0..=29 => Some(Some(own)),
+                    30..=39 => Some(Some(None)),
+                    40..=47 => Some(Some(previous_org.or(community))),
+                    48..=50 => Some(None),
+                    _ => None,
+                };
+                let id = data.new_id();
+                let name = format!("Sold-to {} {n}", instance.dir_name());
+                match place {
+                    Some(Some(org_id)) => {
+                        let mut u = end_user(id, &name, email.clone(), data);
+                        u.organization_id = org_id;
+                        data.insert_user(u);
+                    }
+                    Some(None) => {
+                        let u = end_user(id, &name, email.clone(), data);
+                        data.insert_deleted_user(u);
+                    }
+                    None => {}
+                }
+            }
+        }
+        if org.is_some() && !empty {
+            previous_org = org;
+        }
+    }
 }
 
 /// Builds the Zendesk data for `accounts` (Salesforce Account records).

@@ -8,13 +8,15 @@
 //! Records are ordered by (updated_at, id), up to 1000 a page; changes newer than the
 //! configured lag are left out; `start_time` must be at least a minute in the past.
 
-use axum::http::StatusCode;
-use axum::response::Response;
+use std::time::Instant;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use super::http;
-use super::{Req, State, ZendeskSim};
+use super::{RateWindow, Req, State, ZendeskSim};
 
 /// Largest page either scheme serves.
 const MAX_PER_PAGE: usize = 1000;
@@ -58,10 +60,12 @@ impl Kind {
                 .values()
                 .map(|t| (unix(&t.updated_at), t.id))
                 .collect(),
+            // Deleted users stay in the export, `active: false`.
             Kind::Users => st
                 .data
                 .users
                 .values()
+                .chain(st.data.deleted_users.values())
                 .map(|u| (unix(&u.updated_at), u.id))
                 .collect(),
             Kind::Organizations => st
@@ -79,10 +83,52 @@ impl Kind {
     fn view(self, sim: &ZendeskSim, st: &State, id: u64) -> Value {
         match self {
             Kind::Tickets => json!(st.data.tickets.get(&id).map(|t| sim.ticket_view(t))),
-            Kind::Users => json!(st.data.users.get(&id).map(|u| sim.user_view(u))),
+            Kind::Users => json!(st
+                .data
+                .users
+                .get(&id)
+                .or_else(|| st.data.deleted_users.get(&id))
+                .map(|u| sim.user_view(u))),
             Kind::Organizations => json!(st.data.orgs.get(&id).map(|o| sim.org_view(o))),
         }
     }
+}
+
+/// Takes one request from the export's own per-minute window (10 a minute on the real
+/// API, §9, on top of the account limit), or answers 429 with `Retry-After` when it is
+/// spent. Each export kind has its own window.
+pub(super) fn take_slot(sim: &ZendeskSim, st: &mut State, kind: Kind) -> Result<(), Response> {
+    let Some(limit) = sim.config().incremental_rate_limit else {
+        return Ok(());
+    };
+    let window = sim.config().rate_limit_window;
+    let now = Instant::now();
+    let w = st.incremental.entry(kind.key()).or_insert(RateWindow {
+        start: now,
+        used: 0,
+    });
+    let mut elapsed = now.saturating_duration_since(w.start);
+    if elapsed >= window {
+        *w = RateWindow {
+            start: now,
+            used: 0,
+        };
+        elapsed = std::time::Duration::ZERO;
+    }
+    if w.used >= limit {
+        let wait = window.saturating_sub(elapsed).as_secs_f64().ceil().max(1.0) as u64;
+        let mut resp = (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Number of allowed incremental export API requests per minute exceeded",
+        )
+            .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Err(resp);
+    }
+    w.used += 1;
+    Ok(())
 }
 
 fn unix(iso: &str) -> i64 {

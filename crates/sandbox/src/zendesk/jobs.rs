@@ -7,7 +7,8 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::model::{JobRow, JobStatus, OrganizationInput, UserInput};
+use super::model::{JobResults, JobRow, JobStatus, OrganizationInput, UserInput};
+use super::quirks::{DestroyManyResults, DuplicateEmailRow, Quirks};
 use super::store::{Data, Invalid};
 
 /// What a job will do when it runs.
@@ -60,6 +61,7 @@ pub struct Job {
     op: JobOp,
     forced_failures: BTreeSet<usize>,
     end_as: Option<String>,
+    quirks: Quirks,
 }
 
 const FORCED: &str = "Simulated failure injected by the sandbox";
@@ -73,6 +75,7 @@ impl Job {
         op: JobOp,
         forced_failures: BTreeSet<usize>,
         end_as: Option<String>,
+        quirks: Quirks,
     ) -> Job {
         Job {
             status: JobStatus {
@@ -88,6 +91,7 @@ impl Job {
             op,
             forced_failures,
             end_as,
+            quirks,
         }
     }
 
@@ -116,7 +120,18 @@ impl Job {
             self.status.status = "completed".to_owned();
             self.status.progress = Some(total);
             self.status.message = Some(completed_message());
-            self.status.results = Some(rows);
+            self.status.results = match (&self.op, self.quirks.destroy_many_results) {
+                (JobOp::DestroyOrgs(_), DestroyManyResults::SuccessObject) => {
+                    let mut one = serde_json::Map::new();
+                    one.insert("success".to_owned(), serde_json::Value::Bool(true));
+                    Some(JobResults::Object(one))
+                }
+                (JobOp::DestroyOrgs(_), DestroyManyResults::NoRows) => {
+                    Some(JobResults::Rows(Vec::new()))
+                }
+                (JobOp::DestroyOrgs(_), DestroyManyResults::Null) => None,
+                _ => Some(JobResults::Rows(rows)),
+            };
         } else if elapsed >= latency / 2 {
             let total = self.op.len() as u64;
             let n = (total / 2).max(1).min(total);
@@ -204,6 +219,23 @@ impl Job {
                             status: Some("Created".into()),
                             ..JobRow::default()
                         },
+                        Err(e)
+                            if e.code == Some("DuplicateValue")
+                                && self.quirks.duplicate_email_row
+                                    == DuplicateEmailRow::AlreadyTaken =>
+                        {
+                            let email = input
+                                .email
+                                .as_deref()
+                                .map(|e| e.trim().to_lowercase())
+                                .unwrap_or_default();
+                            with_failed_status(failed(
+                                i,
+                                None,
+                                "RecordInvalid",
+                                &format!("Email: {email} has already been taken"),
+                            ))
+                        }
                         Err(e) => with_failed_status(invalid_row(i, None, &e)),
                     }
                 })

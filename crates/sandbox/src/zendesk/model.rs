@@ -517,6 +517,17 @@ pub struct JobStatus {
     pub status: String,
     /// Progress or completion message.
     pub message: Option<String>,
-    /// Rows, null until completed.
-    pub results: Option<Vec<JobRow>>,
+    /// Rows (or one object), null until completed.
+    pub results: Option<JobResults>,
+}
+
+/// `results` of a completed job (§6.1): a list of rows, or one object such as
+/// `{"success": true}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobResults {
+    /// One row per item.
+    Rows(Vec<JobRow>),
+    /// One object for the whole job.
+    Object(Map<String, Value>),
 }

@@ -19,6 +19,9 @@ pub struct Data {
     pub orgs: BTreeMap<u64, Organization>,
     /// Users by id.
     pub users: BTreeMap<u64, User>,
+    /// Deleted users by id (`active: false`): soft-deleted ones keep their email,
+    /// permanently deleted ones have none (§5.12).
+    pub deleted_users: BTreeMap<u64, User>,
     /// Tickets by id.
     pub tickets: BTreeMap<u64, Ticket>,
     /// Organization field definitions.
@@ -59,6 +62,10 @@ struct UsersFile {
     users: Vec<User>,
 }
 #[derive(serde::Deserialize)]
+struct DeletedUsersFile {
+    deleted_users: Vec<User>,
+}
+#[derive(serde::Deserialize)]
 struct TicketsFile {
     tickets: Vec<Ticket>,
 }
@@ -77,7 +84,8 @@ fn read<T: DeserializeOwned>(path: &Path) -> Result<T, Error> {
 
 impl Data {
     /// Loads `organization_fields.json`, `organizations.json`, `users.json` and
-    /// `tickets.json` (each in the API's list shape) from `dir`.
+    /// `tickets.json` (each in the API's list shape) from `dir`, and
+    /// `deleted_users.json` when there is one.
     pub fn load_dir(dir: &Path) -> Result<Data, Error> {
         let fields: FieldsFile = read(&dir.join("organization_fields.json"))?;
         let orgs: OrgsFile = read(&dir.join("organizations.json"))?;
@@ -96,11 +104,21 @@ impl Data {
         for t in tickets.tickets {
             data.tickets.insert(t.id, t);
         }
+        let deleted = dir.join("deleted_users.json");
+        if deleted.exists() {
+            let file: DeletedUsersFile = read(&deleted)?;
+            for mut u in file.deleted_users {
+                u.active = false;
+                u.email = u.email.map(|e| e.trim().to_lowercase());
+                data.deleted_users.insert(u.id, u);
+            }
+        }
         data.next_id = data
             .orgs
             .keys()
             .chain(data.users.keys())
             .chain(data.tickets.keys())
+            .chain(data.deleted_users.keys())
             .chain(data.fields.iter().map(|f| &f.id))
             .max()
             .copied()
@@ -157,6 +175,39 @@ impl Data {
             }
         }
         Some(org)
+    }
+
+    /// Deletes a user (a soft deletion, as `DELETE /users/{id}` does): it leaves the
+    /// users, keeps its email in `deleted_users` with `active: false`, and its email is
+    /// free for a new user.
+    pub fn delete_user(&mut self, id: u64) -> Option<&User> {
+        let mut user = self.users.remove(&id)?;
+        if let Some(email) = &user.email {
+            if self.emails.get(email) == Some(&id) {
+                self.emails.remove(email);
+            }
+        }
+        user.active = false;
+        user.updated_at = now_iso();
+        self.deleted_users.insert(id, user);
+        self.deleted_users.get(&id)
+    }
+
+    /// Adds a seed user as deleted (soft: it keeps its email).
+    pub fn insert_deleted_user(&mut self, mut user: User) {
+        user.active = false;
+        user.email = user.email.map(|e| e.trim().to_lowercase());
+        self.deleted_users.insert(user.id, user);
+    }
+
+    /// Deletes a deleted user permanently: no email, no phone, a fixed name (§5.12).
+    pub fn purge_deleted_user(&mut self, id: u64) -> Option<&User> {
+        let user = self.deleted_users.get_mut(&id)?;
+        user.email = None;
+        user.phone = None;
+        user.name = "Permanently Deleted User".to_owned();
+        user.updated_at = now_iso();
+        Some(user)
     }
 
     /// A fresh 64-bit id.
@@ -273,7 +324,9 @@ impl Data {
         Some(Ok(()))
     }
 
-    /// Drop-down values must be one of the field's option values.
+    /// Drop-down values must be one of the field's option values; an `integer` field
+    /// takes whole numbers only (a decimal with a fraction is refused: how the real API
+    /// answers that is [UNCONFIRMED], the refusal is there so a test can fail).
     fn check_org_fields(&self, input: &OrganizationInput) -> Result<(), Invalid> {
         let Some(values) = &input.organization_fields else {
             return Ok(());
@@ -282,6 +335,13 @@ impl Data {
             let Some(field) = self.field(key) else {
                 continue;
             };
+            if field.field_type == "integer" && whole_number(value).is_none() {
+                return Err(Invalid {
+                    attr: "organization_fields",
+                    description: format!("{}: {value} is not a whole number", field.title),
+                    code: Some("InvalidValue"),
+                });
+            }
             if let (Some(options), Value::String(v)) = (&field.custom_field_options, value) {
                 if !v.is_empty() && !options.iter().any(|o| &o.value == v) {
                     return Err(Invalid {
@@ -364,6 +424,8 @@ impl Data {
                 }
                 let stored = if field.tag.is_some() {
                     Value::Bool(truthy(value))
+                } else if field.field_type == "integer" {
+                    whole_number(value).unwrap_or(Value::Null)
                 } else {
                     value.clone()
                 };
@@ -518,6 +580,25 @@ fn check_email(email: &str) -> Result<(), Invalid> {
             description: format!("Email: {email} is not properly formatted"),
             code: Some("InvalidFormat"),
         })
+    }
+}
+
+/// The stored form of a value written to an `integer` field: null, or a whole number
+/// (`12`, `12.0` and `"12"` give `12`); `None` when it is not one (`12.5`, `"twelve"`).
+fn whole_number(v: &Value) -> Option<Value> {
+    let from_f64 = |f: f64| -> Option<Value> {
+        (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then(|| Value::from(f as i64))
+    };
+    match v {
+        Value::Null => Some(Value::Null),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(v.clone()),
+        Value::Number(n) => n.as_f64().and_then(from_f64),
+        Value::String(s) if s.trim().is_empty() => Some(Value::Null),
+        Value::String(s) => match s.trim().parse::<i64>() {
+            Ok(i) => Some(Value::from(i)),
+            Err(_) => s.trim().parse::<f64>().ok().and_then(from_f64),
+        },
+        _ => None,
     }
 }
 

@@ -1,17 +1,24 @@
-//! User endpoints (§5): list with role filter, show, `me`, show_many, search (in
-//! `search.rs`), create, update, create_or_update, create_many, update_many (batch,
-//! `ids=` and `external_ids=` forms) and create_or_update_many. The bulk creates answer
-//! 403 when bulk import is switched off, as on accounts where it is.
+//! User endpoints (§5): list with role filter, count (a cached, approximate value),
+//! show, `me`, show_many, search (in `search.rs`), create, update, delete (soft: the user
+//! moves to `deleted_users`), create_or_update, create_many, update_many (batch, `ids=`
+//! and `external_ids=` forms) and create_or_update_many; and the deleted users (§5.12):
+//! list, count, show, permanent deletion. The bulk creates answer 403 when bulk import
+//! is switched off, as on accounts where it is.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
 
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::http::{self, decode};
+use super::http::{self, decode, now_iso};
 use super::jobs::JobOp;
-use super::model::UserInput;
+use super::model::{User, UserInput};
 use super::paging::{self, ListUrl, MAX_PAGE};
+use super::quirks::{User403, FORBIDDEN_BODY};
+use super::store::Data;
 use super::{unexpected, Req, State, ZendeskSim};
 
 #[derive(Deserialize)]
@@ -31,18 +38,80 @@ enum UpdateManyBody {
     Bulk { user: Box<UserInput> },
 }
 
+/// The cached answer of `users/count`: the number of users by role when it was last
+/// taken (§5.11: a cached estimate on big accounts, refreshed about daily).
+#[derive(Debug, Clone)]
+pub(super) struct UserCount {
+    taken: Instant,
+    refreshed_at: String,
+    by_role: BTreeMap<String, u64>,
+}
+
+impl UserCount {
+    /// Counts the users of `data` now.
+    pub(super) fn take(data: &Data) -> UserCount {
+        let mut by_role = BTreeMap::new();
+        for u in data.users.values() {
+            *by_role.entry(u.role.clone()).or_insert(0) += 1;
+        }
+        UserCount {
+            taken: Instant::now(),
+            refreshed_at: now_iso(),
+            by_role,
+        }
+    }
+}
+
+/// The `role` and `role[]` filters of a list or count.
+fn roles(req: &Req<'_>) -> Vec<String> {
+    let mut roles: Vec<String> = req
+        .query
+        .all("role")
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    roles.extend(req.query.all("role[]").iter().map(|s| s.to_string()));
+    roles
+}
+
+/// Zendesk's generic 403.
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        FORBIDDEN_BODY,
+    )
+        .into_response()
+}
+
 /// Routes `/api/v2/users…`.
 pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
     let base = sim.config().base_url.clone();
+    if st.quirks.user_403 == User403::NoPermission && req.method != Method::GET {
+        return forbidden();
+    }
     match (req.method, &req.segs[2..]) {
-        (&Method::GET, ["users"]) => {
-            let mut roles: Vec<String> = req
-                .query
-                .all("role")
+        (&Method::GET, ["users", "count"]) => {
+            let roles = roles(req);
+            if st.user_count.taken.elapsed() >= sim.config().users_count_refresh {
+                st.user_count = UserCount::take(&st.data);
+            }
+            let value: u64 = st
+                .user_count
+                .by_role
                 .iter()
-                .map(|s| s.to_string())
-                .collect();
-            roles.extend(req.query.all("role[]").iter().map(|s| s.to_string()));
+                .filter(|(role, _)| roles.is_empty() || roles.contains(role))
+                .map(|(_, n)| n)
+                .sum();
+            http::ok(
+                &json!({"count": {"value": value, "refreshed_at": st.user_count.refreshed_at}}),
+            )
+        }
+        (&Method::GET, ["users"]) => {
+            let roles = roles(req);
             let items: Vec<_> = st
                 .data
                 .users
@@ -108,12 +177,16 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
             }
         }
         (&Method::POST, ["users", op @ ("create_many" | "create_or_update_many")]) => {
-            if sim.config().bulk_user_create_disabled {
-                // [UNCONFIRMED] body (§5.4); the status is what matters.
-                return http::json(
-                    StatusCode::FORBIDDEN,
-                    &json!({"error": "Forbidden", "message": "Data imports are not enabled"}),
-                );
+            match st.quirks.user_403 {
+                User403::Default if sim.config().bulk_user_create_disabled => {
+                    // [UNCONFIRMED] body (§5.4); the status is what matters.
+                    return http::json(
+                        StatusCode::FORBIDDEN,
+                        &json!({"error": "Forbidden", "message": "Data imports are not enabled"}),
+                    );
+                }
+                User403::BulkOtherBody => return forbidden(),
+                User403::Default | User403::NoPermission => {}
             }
             let body: Many = match decode(req.body) {
                 Ok(b) => b,
@@ -188,9 +261,89 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
                 }
             }
         }
+        (&Method::DELETE, ["users", id]) => {
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| st.data.delete_user(id))
+            {
+                Some(u) => http::ok(&json!({"user": sim.user_view(u)})),
+                None => http::not_found(),
+            }
+        }
         (&Method::GET, ["users", id]) => {
             match id.parse::<u64>().ok().and_then(|id| st.data.users.get(&id)) {
                 Some(u) => http::ok(&json!({"user": sim.user_view(u)})),
+                None => http::not_found(),
+            }
+        }
+        _ => unexpected(req),
+    }
+}
+
+/// The wire form of a deleted user (§5.12).
+fn deleted_view(sim: &ZendeskSim, u: &User) -> serde_json::Value {
+    json!({
+        "id": u.id,
+        "url": format!("{}/api/v2/deleted_users/{}.json", sim.config().base_url, u.id),
+        "name": u.name,
+        "email": u.email,
+        "created_at": u.created_at,
+        "updated_at": u.updated_at,
+        "time_zone": u.time_zone,
+        "iana_time_zone": u.iana_time_zone,
+        "phone": u.phone,
+        "shared_phone_number": null,
+        "photo": null,
+        "locale_id": u.locale_id,
+        "locale": u.locale,
+        "organization_id": u.organization_id,
+        "role": u.role,
+        "active": false,
+    })
+}
+
+/// Routes `/api/v2/deleted_users…` (§5.12): the list (cursor or offset pages, 100 at
+/// most), `count`, show, and `DELETE` (permanent deletion: the email goes).
+pub(super) fn deleted(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
+    match (req.method, &req.segs[2..]) {
+        (&Method::GET, ["deleted_users"]) => {
+            let items: Vec<_> = st.data.deleted_users.values().map(|u| (u.id, u)).collect();
+            let base = sim.config().base_url.clone();
+            let url = ListUrl {
+                base: &base,
+                path: "/api/v2/deleted_users.json",
+                extra: Vec::new(),
+            };
+            paging::page(
+                items,
+                |u| deleted_view(sim, u),
+                "deleted_users",
+                &req.query,
+                &url,
+            )
+        }
+        (&Method::GET, ["deleted_users", "count"]) => http::ok(&json!({"count": {
+            "value": st.data.deleted_users.len(),
+            "refreshed_at": now_iso(),
+        }})),
+        (&Method::GET, ["deleted_users", id]) => {
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| st.data.deleted_users.get(&id))
+            {
+                Some(u) => http::ok(&json!({"deleted_user": deleted_view(sim, u)})),
+                None => http::not_found(),
+            }
+        }
+        (&Method::DELETE, ["deleted_users", id]) => {
+            match id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| st.data.purge_deleted_user(id))
+            {
+                Some(u) => http::ok(&json!({"deleted_user": deleted_view(sim, u)})),
                 None => http::not_found(),
             }
         }

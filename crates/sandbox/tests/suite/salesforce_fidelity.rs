@@ -3,12 +3,10 @@
 //! Composite, the refresh-token grant, datetime encoding, assignment rules on update,
 //! 405s, cursor lifetime), each pinned by a test that failed before its fix.
 
-mod sf_common;
-
+use crate::sf_common::{demo_store, sorted, start, start_with};
 use reqwest::Method;
 use sandbox::salesforce::SalesforceConfig;
 use serde_json::{json, Value};
-use sf_common::{demo_store, sorted, start, start_with};
 
 /// sObject Collections upsert (reference §6.1, v46+): `PATCH /composite/sobjects/{T}/{ExtField}`
 /// answers 200 with `{id, success, errors, created}` per record, in order; the key comes

@@ -5,17 +5,15 @@
 // Helpers outside `#[test]` functions (setup, receivers) fail loudly on purpose.
 #![allow(clippy::unwrap_used)]
 
-mod zd_common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::zd_common::{fast, start, Zd};
 use reqwest::Method;
 use sandbox::faults::{Api, Fault, FaultPlan, FaultRule, Faults, When};
 use sandbox::zendesk::model::TicketInput;
 use sandbox::zendesk::{WebhookTarget, ZendeskConfig};
 use serde_json::{json, Value};
-use zd_common::{fast, start, Zd};
 
 async fn zd() -> Zd {
     start(fast(), FaultPlan::default()).await
@@ -1089,9 +1087,9 @@ fn seed_organization_fields_match_the_agreed_table() {
     let federal = [
         ("salesforce_id", "text", ""), ("sfdc_short_id", "text", ""), ("support_level", "dropdown", plans),
         ("account_type", "dropdown", types), ("account_owner", "text", ""), ("technical_account_manager", "text", ""),
-        ("expiration_date", "text", ""), ("arr", "decimal", ""),
+        ("expiration_date", "text", ""), ("arr", "integer", ""),
         ("market_segment", "dropdown", "market_segment_large market_segment_mid_market market_segment_smb market_segment_pubsec"),
-        ("number_of_seats", "decimal", ""), ("solutions_architect", "text", ""),
+        ("number_of_seats", "integer", ""), ("solutions_architect", "text", ""),
     ];
     for (dir, table) in [("global", &global[..]), ("us-federal", &federal[..])] {
         let path = sandbox::fixtures_dir().join(format!("zendesk/{dir}/organization_fields.json"));

@@ -3,12 +3,12 @@
 //! token expiry, Case DML and upsert, request counting, and a round trip through
 //! the `sfdc-client` crate.
 
-mod sf_common;
-
+use crate::sf_common::{
+    demo_store, form_q, sorted, start, start_with, JWT_KEY, JWT_PUB, OTHER_KEY,
+};
 use reqwest::Method;
 use sandbox::salesforce::SalesforceConfig;
 use serde_json::{json, Value};
-use sf_common::{demo_store, form_q, sorted, start, start_with, JWT_KEY, JWT_PUB, OTHER_KEY};
 use sync_core::soql::{GLOBAL_ACCOUNTS, US_FEDERAL_ACCOUNTS, US_FEDERAL_CONTACTS};
 
 #[tokio::test]

@@ -7,16 +7,14 @@
 // Helpers outside `#[test]` functions fail loudly on purpose.
 #![allow(clippy::unwrap_used)]
 
-mod zd_common;
-
 use std::time::Duration;
 
+use crate::zd_common::{fast, start, Zd};
 use reqwest::Method;
 use sandbox::faults::{Api, Fault, FaultPlan, FaultRule, When};
 use sandbox::zendesk::model::TicketInput;
 use sandbox::zendesk::ZendeskConfig;
 use serde_json::{json, Value};
-use zd_common::{fast, start, Zd};
 
 async fn zd() -> Zd {
     start(fast(), FaultPlan::default()).await

@@ -30,9 +30,14 @@ pub fn fast() -> ZendeskConfig {
 
 /// Starts the simulator over the Global demo seed.
 pub async fn start(config: ZendeskConfig, plan: FaultPlan) -> Zd {
+    let data = Data::load_dir(&sandbox::fixtures_dir().join("zendesk/global")).unwrap();
+    start_with(data, config, plan).await
+}
+
+/// Starts the simulator over `data`.
+pub async fn start_with(data: Data, config: ZendeskConfig, plan: FaultPlan) -> Zd {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let data = Data::load_dir(&sandbox::fixtures_dir().join("zendesk/global")).unwrap();
     let faults = Faults::new(plan);
     let sim = ZendeskSim::new(
         data,
@@ -83,6 +88,50 @@ impl Zd {
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// A GET answer's status, `Retry-After` (if any) and body.
+    pub async fn get_full(&self, path: &str) -> (u16, Option<String>, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{}", self.url, path))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            retry,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Follows cursor pages from `first` (a path) to the end; every record under `key`.
+    pub async fn walk(&self, first: &str, key: &str) -> Vec<Value> {
+        let mut next = format!("{}{}", self.url, first);
+        let mut all = Vec::new();
+        loop {
+            let body: Value = self
+                .http
+                .get(&next)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            all.extend(body[key].as_array().unwrap().iter().cloned());
+            if body["meta"]["has_more"] == false {
+                assert!(body["links"]["next"].is_string(), "{body}");
+                return all;
+            }
+            next = body["links"]["next"].as_str().unwrap().to_owned();
+        }
     }
 
     /// Polls a job until it is no longer queued or working.

@@ -1,6 +1,19 @@
-//! The admin side of the sandbox: a handle for tests and binaries, and the same actions
-//! over HTTP under `/__admin` on the Zendesk port (state dump, request counts, faults,
-//! ticket create/close that fire webhooks, Salesforce token expiry).
+//! The admin side of the sandbox, for both simulators: a handle for tests and binaries,
+//! and the same actions over HTTP under `/__admin` on the Zendesk port:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /__admin/state` | both accounts' data |
+//! | `GET /__admin/requests` | requests per endpoint, both APIs |
+//! | `GET`/`PUT /__admin/faults` | the fault plan ([`crate::FaultPlan`]) |
+//! | `GET /__admin/faults/fired` | how many times each kind of fault fired (`{"rate_limited": 98, …}`) |
+//! | `GET`/`PUT /__admin/zendesk/quirks` | the [UNCONFIRMED]-shape switches ([`crate::Quirks`]) |
+//! | `GET /__admin/writes` | Zendesk write counters and the hold ([`crate::WriteStatus`]) |
+//! | `PUT /__admin/hold` | hold the Nth write from now: `{"nth": N, "endpoint": "POST /api/v2/…"}` ([`crate::HoldWrite`]) |
+//! | `DELETE /__admin/hold` | disarm the hold and drop the held write (nothing applied) |
+//! | `POST /__admin/hold/release` | release the held write: `{"apply": true}` lets it go on, else it is dropped |
+//! | `POST /__admin/tickets`, `POST /__admin/tickets/{id}/close` | ticket events that fire webhooks |
+//! | `POST /__admin/salesforce/expire_tokens` | Salesforce token expiry |
 
 use std::collections::BTreeMap;
 
@@ -8,14 +21,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::faults::{FaultPlan, Faults};
 use crate::salesforce::SalesforceSim;
+use crate::zendesk::hold::{HoldWrite, WriteStatus};
 use crate::zendesk::model::{Ticket, TicketInput};
+use crate::zendesk::quirks::Quirks;
 use crate::zendesk::{WebhookDelivery, WebhookTarget, ZendeskSim};
 
 /// Requests received per endpoint key, for both APIs.
@@ -109,6 +124,56 @@ impl Admin {
         self.faults.plan()
     }
 
+    /// How many times each kind of fault fired so far (`"server_error_after_apply": 12`).
+    pub fn fired_faults(&self) -> BTreeMap<String, u64> {
+        self.faults.fired_counts()
+    }
+
+    /// How the simulated Zendesk answers the [UNCONFIRMED] shapes now.
+    pub fn zendesk_quirks(&self) -> Quirks {
+        self.zendesk.quirks()
+    }
+
+    /// Switches how the simulated Zendesk answers the [UNCONFIRMED] shapes from now on.
+    pub fn set_zendesk_quirks(&self, quirks: Quirks) {
+        self.zendesk.set_quirks(quirks);
+    }
+
+    /// The Zendesk write counters and the hold.
+    pub fn writes(&self) -> WriteStatus {
+        self.zendesk.writes()
+    }
+
+    /// Holds the Nth matching Zendesk write from now (`None`: disarms; a write already
+    /// held stays held until released).
+    pub fn hold_write(&self, hold: Option<HoldWrite>) {
+        self.zendesk.set_hold(hold);
+    }
+
+    /// Releases the held write: with `apply` it goes on and is applied, else its
+    /// connection is dropped with nothing applied.
+    pub fn release_held_write(&self, apply: bool) {
+        self.zendesk.release_held(apply);
+    }
+
+    /// Waits until a write is held (polling the counters), up to `timeout`; the held
+    /// write, or `None` when none was held in time.
+    pub async fn wait_for_held_write(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Option<crate::HeldWrite> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(held) = self.writes().held {
+                return Some(held);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     /// Creates a ticket (fires the `created` webhook).
     pub async fn create_ticket(&self, input: TicketInput) -> Result<Ticket, Refused> {
         match self.zendesk.create_ticket(&input) {
@@ -153,6 +218,11 @@ impl Admin {
             .route("/__admin/state", get(state))
             .route("/__admin/requests", get(requests))
             .route("/__admin/faults", get(get_faults).put(put_faults))
+            .route("/__admin/faults/fired", get(get_fired))
+            .route("/__admin/zendesk/quirks", get(get_quirks).put(put_quirks))
+            .route("/__admin/writes", get(get_writes))
+            .route("/__admin/hold", put(put_hold).delete(delete_hold))
+            .route("/__admin/hold/release", post(release_hold))
             .route("/__admin/tickets", post(create_ticket))
             .route("/__admin/tickets/{id}/close", post(close_ticket))
             .route("/__admin/salesforce/expire_tokens", post(expire_tokens))
@@ -189,6 +259,67 @@ async fn put_faults(State(admin): State<Admin>, body: Bytes) -> Response {
         }
         Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
     }
+}
+
+async fn get_fired(State(admin): State<Admin>) -> Json<BTreeMap<String, u64>> {
+    Json(admin.fired_faults())
+}
+
+async fn get_quirks(State(admin): State<Admin>) -> Json<Quirks> {
+    Json(admin.zendesk_quirks())
+}
+
+async fn put_quirks(State(admin): State<Admin>, body: Bytes) -> Response {
+    let de = &mut serde_json::Deserializer::from_slice(&body);
+    match serde_path_to_error::deserialize::<_, Quirks>(de) {
+        Ok(quirks) => {
+            admin.set_zendesk_quirks(quirks);
+            Json(quirks).into_response()
+        }
+        Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
+    }
+}
+
+async fn get_writes(State(admin): State<Admin>) -> Json<WriteStatus> {
+    Json(admin.writes())
+}
+
+async fn put_hold(State(admin): State<Admin>, body: Bytes) -> Response {
+    let de = &mut serde_json::Deserializer::from_slice(&body);
+    match serde_path_to_error::deserialize::<_, HoldWrite>(de) {
+        Ok(hold) if hold.nth > 0 => {
+            admin.hold_write(Some(hold));
+            Json(admin.writes()).into_response()
+        }
+        Ok(_) => bad_request("nth counts from 1".to_owned()),
+        Err(e) => bad_request(format!("at `{}`: {}", e.path(), e.inner())),
+    }
+}
+
+async fn delete_hold(State(admin): State<Admin>) -> Json<WriteStatus> {
+    admin.hold_write(None);
+    admin.release_held_write(false);
+    Json(admin.writes())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Release {
+    #[serde(default)]
+    apply: bool,
+}
+
+async fn release_hold(State(admin): State<Admin>, body: Bytes) -> Response {
+    let release = if body.iter().all(u8::is_ascii_whitespace) {
+        Release::default()
+    } else {
+        match serde_json::from_slice::<Release>(&body) {
+            Ok(r) => r,
+            Err(e) => return bad_request(format!("invalid release: {e}")),
+        }
+    };
+    admin.release_held_write(release.apply);
+    Json(admin.writes()).into_response()
 }
 
 #[derive(Deserialize)]
