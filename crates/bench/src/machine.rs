@@ -1,0 +1,48 @@
+//! The machine the figures were measured on, read at run time.
+
+use serde::Serialize;
+
+/// CPUs, memory and CPU model.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPUs available to this process.
+    pub cpus: usize,
+    /// `MemTotal`, GiB.
+    pub memory_gib: f64,
+    /// The first `model name` of /proc/cpuinfo.
+    pub cpu_model: String,
+    /// The kernel release.
+    pub kernel: String,
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+impl Machine {
+    /// Reads /proc.
+    pub fn read() -> Machine {
+        let meminfo = read("/proc/meminfo");
+        let mem_kib: f64 = meminfo
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0);
+        let cpuinfo = read("/proc/cpuinfo");
+        let cpu_model = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, m)| m.trim().to_string())
+            .unwrap_or_else(|| "unknown".to_string());
+        Machine {
+            cpus: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(0),
+            memory_gib: mem_kib / 1024.0 / 1024.0,
+            cpu_model,
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
+        }
+    }
+}
