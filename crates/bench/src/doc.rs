@@ -121,6 +121,26 @@ fn summary_table(out: &mut String, runs: &[&SyncRun], with_target_rss: bool) {
     }
 }
 
+/// Runs whose own count of calls (the report's `api_calls`) differs from the sandbox's.
+fn count_mismatches(out: &mut String, runs: &[&SyncRun]) {
+    for r in runs {
+        let sandbox_sf = r.salesforce_calls;
+        if r.report.zendesk_calls != r.calls.total || r.report.salesforce_calls != sandbox_sf {
+            let _ = writeln!(
+                out,
+                "\nNote: the {} {} run's report counts {} Zendesk and {} Salesforce calls; the sandbox \
+                 counted {} and {}.",
+                thousands(r.accounts as u64),
+                r.run,
+                r.report.zendesk_calls,
+                r.report.salesforce_calls,
+                r.calls.total,
+                sandbox_sf
+            );
+        }
+    }
+}
+
 fn floor_table(out: &mut String, runs: &[&SyncRun]) {
     let _ = writeln!(
         out,
@@ -185,6 +205,7 @@ fn sync_section(out: &mut String, title: &str, intro: &str, runs: &[&SyncRun]) {
     }
     let _ = writeln!(out, "\n## {title}\n\n{intro}\n");
     summary_table(out, runs, true);
+    count_mismatches(out, runs);
     floor_table(out, runs);
     endpoint_table(out, runs);
 }
@@ -239,9 +260,9 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
     );
     let _ = writeln!(
         out,
-        "| accounts | records | decoded | orgs | plan c/u/d | iterations | decode (median) | evaluate + diff (median) | all iterations (ms) | target met |"
+        "| accounts | records | decoded | orgs | plan c/u/d | iterations | decode (median) | evaluate + diff (median) | its CPU time (median) | evaluate + diff, each iteration (ms) | target met |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---|---:|---:|---:|---|---|");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|");
     for e in evals {
         let all: Vec<String> = e.plan_ms.iter().map(|m| format!("{m:.0}")).collect();
         let target = match e.target_ms() {
@@ -250,7 +271,7 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {}/{}/{} | {} | {:.0} ms | {:.0} ms | {} | {} |",
+            "| {} | {} | {} | {} | {}/{}/{} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {} | {} |",
             thousands(e.accounts as u64),
             thousands(e.records as u64),
             thousands(e.decoded as u64),
@@ -261,6 +282,7 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
             e.iterations,
             e.median_decode_ms,
             e.median_plan_ms,
+            e.median_plan_cpu_ms,
             all.join(", "),
             target,
         );
@@ -349,8 +371,10 @@ pub fn render(results: &Results, chart: Option<&str>) -> String {
     );
     let _ = writeln!(
         out,
-        "- **Machine**: {} CPUs, {:.1} GiB memory, {}, Linux {}; shared with other work while measuring.",
-        m.cpus, m.memory_gib, m.cpu_model, m.kernel
+        "- **Machine**: {} CPUs, {:.1} GiB memory, {}, Linux {}; 1-minute load average {:.1} at the start, \
+         {:.1} at the end (a load above the CPU count means other work shared the machine and \
+         stretched the wall times; CPU times and call counts are not affected).",
+        m.cpus, m.memory_gib, m.cpu_model, m.kernel, m.load_at_start, m.load_at_end
     );
     let _ = writeln!(
         out,
@@ -360,7 +384,7 @@ pub fn render(results: &Results, chart: Option<&str>) -> String {
         results.seed,
         results.today,
         results.job_latency_ms,
-        results.unlimited_rate,
+        thousands(u64::from(results.unlimited_rate)),
         list_or_none(&results.optional_serve_args.present),
         list_or_none(&results.optional_serve_args.absent),
         if results.extra_serve_args.is_empty() {
@@ -463,7 +487,10 @@ fn list_or_none(items: &[String]) -> String {
 pub fn optional_args_help() -> String {
     OPTIONAL_SERVE_ARGS
         .iter()
-        .map(|(f, v)| format!("{f} {v}"))
+        .map(|(f, v)| match v {
+            Some(v) => format!("{f} {v}"),
+            None => f.to_string(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -13,6 +13,19 @@ pub struct Machine {
     pub cpu_model: String,
     /// The kernel release.
     pub kernel: String,
+    /// The 1-minute load average when the run started (other work on a shared machine).
+    pub load_at_start: f64,
+    /// The same when it ended.
+    pub load_at_end: f64,
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> f64 {
+    read("/proc/loadavg")
+        .split_whitespace()
+        .next()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn read(path: &str) -> String {
@@ -20,8 +33,8 @@ fn read(path: &str) -> String {
 }
 
 impl Machine {
-    /// Reads /proc.
-    pub fn read() -> Machine {
+    /// Reads /proc; `load_at_start` as measured when the run started.
+    pub fn read(load_at_start: f64) -> Machine {
         let meminfo = read("/proc/meminfo");
         let mem_kib: f64 = meminfo
             .lines()
@@ -43,6 +56,8 @@ impl Machine {
             memory_gib: mem_kib / 1024.0 / 1024.0,
             cpu_model,
             kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
+            load_at_start,
+            load_at_end: load_average(),
         }
     }
 }

@@ -211,6 +211,7 @@ fn commit(root: &Path) -> String {
 async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
+    let load_at_start = machine::load_average();
     let root = repo_root();
     let bin_dir = match &args.bin_dir {
         Some(d) => d.clone(),
@@ -341,7 +342,7 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
         commit: commit(&root),
         partial: args.partial(),
         selection,
-        machine: machine::Machine::read(),
+        machine: machine::Machine::read(load_at_start),
         today: settings.today.format(&format).unwrap_or_default(),
         seed: args.seed,
         job_latency_ms: args.job_latency_ms,

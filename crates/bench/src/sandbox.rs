@@ -55,12 +55,18 @@ pub struct Serve {
 }
 
 /// The scenario-data flags the harness passes to `zd-sfdc-sandbox serve` when that
-/// binary has them (its `--help` names them): the users in play for the sold-to step.
-/// The ONE place to add such flags. `{accounts}` in a value is replaced by the size.
-/// Flags the binary lacks are left out and named in the report.
-pub const OPTIONAL_SERVE_ARGS: &[(&str, &str)] = &[
-    // Existing end-users (besides those the generator gives the orgs): twice the accounts.
-    ("--users", "{accounts}*2"),
+/// binary has them (its `--help` names them): the users in play for the sold-to step
+/// (issue 13: "a Zendesk with sold-to emails in play and existing users"). The ONE place
+/// to add such flags: a flag alone (`None`) or with a value, where `{accounts}` is
+/// replaced by the size and `X*K` multiplied out. Flags the binary lacks are left out
+/// and named in the report.
+pub const OPTIONAL_SERVE_ARGS: &[(&str, Option<&str>)] = &[
+    // Sold-to emails in play: end-users in their org, in no org or another one, deleted
+    // users, recently created orgs.
+    ("--sold-to-users", None),
+    // End-users unrelated to Salesforce, to size a user scan: twice the accounts (the
+    // issue's "never scans 200,000 users" at 100k).
+    ("--users", Some("{accounts}*2")),
 ];
 
 /// The optional flags `zd-sfdc-sandbox serve --help` knows (`present`) and not (`absent`).
@@ -127,7 +133,9 @@ pub fn serve_args(serve: &Serve, optional: &OptionalArgs, extra: &[String]) -> V
     for (flag, template) in OPTIONAL_SERVE_ARGS {
         if optional.present.iter().any(|p| p == flag) {
             args.push((*flag).to_string());
-            args.push(optional_value(template, serve.accounts));
+            if let Some(template) = template {
+                args.push(optional_value(template, serve.accounts));
+            }
         }
     }
     args.extend(extra.iter().cloned());
@@ -293,7 +301,7 @@ mod tests {
         let some = serve_args(
             &serve,
             &OptionalArgs {
-                present: vec!["--users".into()],
+                present: vec!["--users".into(), "--sold-to-users".into()],
                 absent: Vec::new(),
             },
             &["--fault-seed".into(), "3".into()],
@@ -303,6 +311,7 @@ mod tests {
             at.and_then(|i| some.get(i + 1)).map(String::as_str),
             Some("2000")
         );
+        assert!(some.iter().any(|a| a == "--sold-to-users"));
         assert_eq!(some.last().map(String::as_str), Some("3"));
     }
 }

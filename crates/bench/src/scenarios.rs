@@ -330,12 +330,17 @@ pub struct EvalDiff {
     pub iterations: usize,
     /// Decode time of each iteration, ms.
     pub decode_ms: Vec<f64>,
-    /// Evaluate + diff (`plan_decoded`) time of each iteration, ms.
+    /// Evaluate + diff (`plan_decoded`) wall time of each iteration, ms.
     pub plan_ms: Vec<f64>,
+    /// Evaluate + diff CPU time (this thread, user + system) of each iteration, ms: on a
+    /// shared machine, what the wall time would be without the other work.
+    pub plan_cpu_ms: Vec<f64>,
     /// Median decode, ms.
     pub median_decode_ms: f64,
     /// Median evaluate + diff, ms.
     pub median_plan_ms: f64,
+    /// Median evaluate + diff CPU time, ms.
+    pub median_plan_cpu_ms: f64,
     /// The plan: creates, updates, deletes.
     pub planned: (usize, usize, usize),
 }
@@ -349,6 +354,17 @@ impl EvalDiff {
             _ => None,
         }
     }
+}
+
+/// CPU time (user + system) of the calling thread so far, in seconds.
+fn thread_cpu_s() -> anyhow::Result<f64> {
+    use nix::sys::resource::{getrusage, UsageWho};
+    use nix::sys::time::TimeValLike as _;
+    let usage = getrusage(UsageWho::RUSAGE_THREAD)?;
+    Ok(
+        (usage.user_time().num_microseconds() + usage.system_time().num_microseconds()) as f64
+            / 1e6,
+    )
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -379,7 +395,7 @@ pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<E
     let orgs = sync_core::jobs::org_sync::read_orgs(&zendesk).await?;
     drop(sandbox);
     let mapping = Mapping::embedded(sync_core::Instance::Global)?;
-    let (mut decode_ms, mut plan_ms) = (Vec::new(), Vec::new());
+    let (mut decode_ms, mut plan_ms, mut plan_cpu_ms) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = (0, (0, 0, 0));
     for i in 0..settings.iterations.max(1) {
         let mut decoder = AccountDecoder::new(sync_core::Instance::Global);
@@ -393,21 +409,25 @@ pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<E
         let records = decoder.records();
         let decoded = decoder.finish();
         let n_decoded = decoded.items.len();
+        let cpu_before = thread_cpu_s()?;
         let started = Instant::now();
         let plan = sync_core::diff::plan_decoded(decoded, records, &orgs, &mapping, settings.today);
         let took = started.elapsed();
+        let cpu = thread_cpu_s()? - cpu_before;
         let plan = std::hint::black_box(plan);
         decode_ms.push(decode.as_secs_f64() * 1e3);
         plan_ms.push(took.as_secs_f64() * 1e3);
+        plan_cpu_ms.push(cpu * 1e3);
         last = (
             n_decoded,
             (plan.creates.len(), plan.updates.len(), plan.deletes.len()),
         );
         eprintln!(
-            "bench:   iteration {}: decode {:.0} ms, evaluate + diff {:.0} ms",
+            "bench:   iteration {}: decode {:.0} ms, evaluate + diff {:.0} ms (CPU {:.0} ms)",
             i + 1,
             decode.as_secs_f64() * 1e3,
-            took.as_secs_f64() * 1e3
+            took.as_secs_f64() * 1e3,
+            cpu * 1e3
         );
     }
     Ok(EvalDiff {
@@ -418,8 +438,10 @@ pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<E
         iterations: plan_ms.len(),
         median_decode_ms: median(&decode_ms),
         median_plan_ms: median(&plan_ms),
+        median_plan_cpu_ms: median(&plan_cpu_ms),
         decode_ms,
         plan_ms,
+        plan_cpu_ms,
         planned: last.1,
     })
 }
