@@ -23,34 +23,53 @@ fn points(runs: &[&SyncRun], run: &str, value: impl Fn(&SyncRun) -> u64) -> Poin
     out
 }
 
+/// A log-axis label: only at 1, 2 and 5 times a power of ten (the rest stay blank).
+fn round_label(v: f64, decimals: usize) -> String {
+    if v <= 0.0 {
+        return String::new();
+    }
+    let mantissa = v / 10f64.powf(v.log10().floor());
+    let near = |m: f64| (mantissa - m).abs() < 0.05;
+    if near(1.0) || near(2.0) || near(5.0) || near(10.0) {
+        format!("{v:.decimals$}")
+    } else {
+        String::new()
+    }
+}
+
 /// Writes the chart of the Global runs to `path` (nothing when there are none).
 pub fn write(path: &Path, runs: &[&SyncRun]) -> anyhow::Result<bool> {
     if runs.is_empty() {
         return Ok(false);
     }
-    let lines: [(&str, Points, RGBAColor); 4] = [
+    // (label, points, colour, dashed: the floor)
+    let lines: [(&str, Points, RGBColor, bool); 4] = [
         (
             "first run, ours",
             points(runs, "first", |r| r.calls.total),
-            RED.to_rgba(),
+            RED,
+            false,
         ),
         (
-            "first run, floor",
+            "first run, floor (dashed)",
             points(runs, "first", |r| r.floor.total),
-            RED.mix(0.35),
+            RED,
+            true,
         ),
         (
             "second run, ours",
             points(runs, "second", |r| r.calls.total),
-            BLUE.to_rgba(),
+            BLUE,
+            false,
         ),
         (
-            "second run, floor",
+            "second run, floor (dashed)",
             points(runs, "second", |r| r.floor.total),
-            BLUE.mix(0.35),
+            BLUE,
+            true,
         ),
     ];
-    let all = lines.iter().flat_map(|(_, p, _)| p.iter());
+    let all = lines.iter().flat_map(|(_, p, _, _)| p.iter());
     let (mut x_min, mut x_max, mut y_min, mut y_max) = (f64::MAX, 0.0f64, f64::MAX, 0.0f64);
     for (x, y) in all {
         x_min = x_min.min(*x);
@@ -79,25 +98,36 @@ pub fn write(path: &Path, runs: &[&SyncRun]) -> anyhow::Result<bool> {
         );
     chart
         .configure_mesh()
+        .light_line_style(WHITE)
         .x_desc("Salesforce accounts")
         .y_desc("Zendesk calls")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_label_formatter(&|y| format!("{y:.0}"))
+        .x_label_formatter(&|x| round_label(*x, 0))
+        .y_label_formatter(&|y| round_label(*y, 0))
         .draw()?;
     chart
         .configure_secondary_axes()
         .y_desc("minutes at 700 requests/minute")
-        .y_label_formatter(&|m| format!("{m:.2}"))
+        .y_label_formatter(&|m| round_label(*m, 2))
         .draw()?;
-    for (label, pts, color) in lines {
+    for (label, pts, color, dashed) in lines {
         if pts.is_empty() {
             continue;
         }
         let style = ShapeStyle::from(color).stroke_width(2);
-        chart
-            .draw_series(LineSeries::new(pts, style).point_size(4))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        let drawn = if dashed {
+            chart.draw_series(DashedLineSeries::new(pts.clone(), 8, 6, style))?
+        } else {
+            chart.draw_series(LineSeries::new(pts.clone(), style))?
+        };
+        drawn.label(label).legend(move |(x, y)| {
+            if dashed {
+                PathElement::new(vec![(x, y), (x + 8, y)], style)
+            } else {
+                PathElement::new(vec![(x, y), (x + 20, y)], style)
+            }
+        });
+        let marker = if dashed { style } else { style.filled() };
+        chart.draw_series(pts.iter().map(|p| Circle::new(*p, 4, marker)))?;
     }
     chart
         .configure_series_labels()
