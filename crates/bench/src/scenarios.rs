@@ -356,15 +356,12 @@ impl EvalDiff {
     }
 }
 
-/// CPU time (user + system) of the calling thread so far, in seconds.
+/// CPU time (user + system) of the calling thread so far, in seconds
+/// (`CLOCK_THREAD_CPUTIME_ID`: nanosecond scheduler accounting, not ticks).
 fn thread_cpu_s() -> anyhow::Result<f64> {
-    use nix::sys::resource::{getrusage, UsageWho};
     use nix::sys::time::TimeValLike as _;
-    let usage = getrusage(UsageWho::RUSAGE_THREAD)?;
-    Ok(
-        (usage.user_time().num_microseconds() + usage.system_time().num_microseconds()) as f64
-            / 1e6,
-    )
+    let spent = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)?;
+    Ok(spent.num_nanoseconds() as f64 / 1e9)
 }
 
 fn median(values: &[f64]) -> f64 {
