@@ -84,14 +84,15 @@ fn summary_table(out: &mut String, runs: &[&SyncRun], with_target_rss: bool) {
         "|---:|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|---|"
     );
     for r in runs {
+        let per_account = r.cost.max_rss_kib as f64 * 1024.0 / r.accounts.max(1) as f64 / 1e3;
         let rss = if with_target_rss && r.accounts == 100_000 {
             format!(
-                "{:.0} MiB ({} ≤ 200 MB)",
+                "{:.0} MiB, {per_account:.1} KB/account ({} ≤ 200 MB)",
                 r.cost.rss_mib(),
                 yes(r.cost.max_rss_kib as f64 * 1024.0 <= 200e6)
             )
         } else {
-            format!("{:.0} MiB", r.cost.rss_mib())
+            format!("{:.0} MiB, {per_account:.1} KB/account", r.cost.rss_mib())
         };
         let _ = writeln!(
             out,
@@ -204,6 +205,18 @@ fn sync_section(out: &mut String, title: &str, intro: &str, runs: &[&SyncRun]) {
         return;
     }
     let _ = writeln!(out, "\n## {title}\n\n{intro}\n");
+    for r in runs
+        .iter()
+        .filter(|r| r.reference.contacts > 0 && r.run == "first")
+    {
+        let _ = writeln!(
+            out,
+            "At {} accounts the generator gives {} contacts ({} distinct valid emails).\n",
+            thousands(r.accounts as u64),
+            thousands(r.reference.contacts),
+            thousands(r.reference.emails_in_play)
+        );
+    }
     summary_table(out, runs, true);
     count_mismatches(out, runs);
     floor_table(out, runs);

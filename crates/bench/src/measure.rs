@@ -49,11 +49,14 @@ impl Cost {
 pub fn measure_mode(out: &Path, cmd: &[String]) -> anyhow::Result<i32> {
     let (program, args) = cmd.split_first().context("measure: no command given")?;
     let started = Instant::now();
-    let status = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())
-        .status()
+        .spawn()
         .with_context(|| format!("measure: cannot run {program}"))?;
+    // The job's pid, for the harness to end it (by id) if it runs past its timeout.
+    let _ = std::fs::write(pid_file(out), child.id().to_string());
+    let status = child.wait().context("measure: waiting for the job")?;
     let wall = started.elapsed();
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN).context("measure: getrusage")?;
     let micros = |tv: nix::sys::time::TimeVal| tv.num_microseconds() as f64 / 1e6;
@@ -67,6 +70,10 @@ pub fn measure_mode(out: &Path, cmd: &[String]) -> anyhow::Result<i32> {
     std::fs::write(out, serde_json::to_vec(&cost)?)
         .with_context(|| format!("measure: cannot write {}", out.display()))?;
     Ok(cost.code)
+}
+
+fn pid_file(out: &Path) -> PathBuf {
+    out.with_extension("pid")
 }
 
 /// One job to run under `bench measure`.
@@ -114,6 +121,16 @@ pub async fn run_measured(job: Job<'_>, scratch: &Path) -> anyhow::Result<Cost> 
             status.context("waiting for bench measure")?;
         }
         Err(_) => {
+            // End the job first (our grandchild, by the pid `measure` wrote), then `measure`.
+            if let Some(pid) = std::fs::read_to_string(pid_file(&cost_file))
+                .ok()
+                .and_then(|p| p.trim().parse::<i32>().ok())
+            {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = child.kill().await;
             anyhow::bail!(
                 "{} did not finish within {:?}",
@@ -125,5 +142,6 @@ pub async fn run_measured(job: Job<'_>, scratch: &Path) -> anyhow::Result<Cost> 
     let text = std::fs::read_to_string(&cost_file)
         .with_context(|| format!("bench measure wrote no {}", cost_file.display()))?;
     let _ = std::fs::remove_file(&cost_file);
+    let _ = std::fs::remove_file(pid_file(&cost_file));
     Ok(serde_json::from_str(&text)?)
 }

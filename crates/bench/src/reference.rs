@@ -100,6 +100,8 @@ pub struct Reference {
     /// orgs to create and of the orgs created less than 7 days ago (per-email recovery);
     /// US Federal, the valid contact emails.
     pub emails_in_play: u64,
+    /// Contact records (US Federal; 0 for Global).
+    pub contacts: u64,
     /// sync-core's plan of the same data: creates, updates, deletes.
     pub planned: (u64, u64, u64),
     /// How long this reference read took (not part of any measurement).
@@ -139,6 +141,7 @@ pub async fn reference(
     )
     .await?;
     let mut pages = accounts.pages();
+    let mut contact_rows = 0;
     let plan = sync_core::plan_orgs(records, &orgs, &mapping, today);
     let planned = (
         plan.creates.len() as u64,
@@ -183,6 +186,7 @@ pub async fn reference(
             })
             .await?;
             pages += read.pages();
+            contact_rows = read.rows;
             let decoded = sync_core::decode_contacts(contacts);
             let emails: BTreeSet<String> = decoded
                 .items
@@ -199,6 +203,7 @@ pub async fn reference(
         orgs: orgs.len() as u64,
         end_users,
         emails_in_play,
+        contacts: contact_rows,
         planned,
         seconds: started.elapsed().as_secs_f64(),
     })
