@@ -204,6 +204,11 @@ fn put_sold_to_in_play(
     let mine = accounts
         .iter()
         .filter(|a| is_us_federal(a) == (instance == Instance::UsFederal));
+    let peopled: std::collections::HashSet<u64> = data
+        .users
+        .values()
+        .filter_map(|u| u.organization_id)
+        .collect();
     let mut previous_org: Option<u64> = None;
     for (n, account) in mine.enumerate() {
         let recent_roll = rng.gen_range(0..100);
@@ -221,11 +226,7 @@ fn put_sold_to_in_play(
                     o.updated_at = at;
                 }
                 // An org the base data already put users in is never an empty one.
-                empty = empty_roll
-                    && !data
-                        .users
-                        .values()
-                        .any(|u| u.organization_id == Some(org_id));
+                empty = empty_roll && !peopled.contains(&org_id);
             }
         }
         let first = text(account, "Id")
