@@ -195,6 +195,9 @@ impl Http {
     {
         let started = tokio::time::Instant::now();
         let mut retry = 0u32;
+        // Whether any attempt got an answer: until one does, the shorter budget for an
+        // unreachable Salesforce applies.
+        let mut answered = false;
         loop {
             let request = build()?
                 .build()
@@ -202,7 +205,10 @@ impl Http {
             let (method, url) = (method_name(request.method()), request.url().to_string());
             self.usage.count(kind);
             let outcome = match self.client.execute(request).await {
-                Ok(resp) => Ok(self.read(resp, method, &url).await),
+                Ok(resp) => {
+                    answered = true;
+                    Ok(self.read(resp, method, &url).await)
+                }
                 Err(e) => Err(transport_error(method, &url, &e)),
             };
             if let Ok(Err(e @ Error::ResponseTooLarge { .. })) = outcome {
@@ -233,7 +239,10 @@ impl Http {
                     }
                     let next = retry.saturating_add(1);
                     let delay = self.policy.backoff(next, None, &mut rand::thread_rng());
-                    if !self.may_wait(next, started, delay) {
+                    let unreachable = !answered
+                        && started.elapsed().saturating_add(delay)
+                            > self.policy.max_elapsed_without_answer;
+                    if unreachable || !self.may_wait(next, started, delay) {
                         return Err(e);
                     }
                     (e, delay)

@@ -650,6 +650,9 @@ impl Client {
         let idempotent = req.safety == Safety::Idempotent;
         let started = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
+        // Whether any attempt of this call got an answer: until one does, the shorter
+        // budget for an unreachable Zendesk applies.
+        let mut answered = false;
         loop {
             attempt = attempt.saturating_add(1);
             self.wait_turn().await;
@@ -672,17 +675,22 @@ impl Client {
                     }
                     Retry::backoff(lost(true, &method, &url, message))
                 }
-                Ok(response) => match self.answer(&req, &method, &url, response, attempt).await? {
-                    Step::Done(answer) => return Ok(answer),
-                    Step::Retry(retry) => retry,
-                },
+                Ok(response) => {
+                    answered = true;
+                    match self.answer(&req, &method, &url, response, attempt).await? {
+                        Step::Done(answer) => return Ok(answer),
+                        Step::Retry(retry) => retry,
+                    }
+                }
             };
             let (wait, bucket): (Duration, fn(&mut Waits) -> &mut Duration) = match retry.after {
                 Some(after) => (policy.throttle_wait(after, attempt), |w| &mut w.throttled),
                 None => (policy.backoff(attempt), |w| &mut w.backoff),
             };
             let next = attempt.saturating_add(1);
-            if !policy.allows(next, started.elapsed(), wait) {
+            let unreachable = !answered
+                && started.elapsed().saturating_add(wait) > policy.max_elapsed_without_answer;
+            if unreachable || !policy.allows(next, started.elapsed(), wait) {
                 tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the call spent, giving up");
                 return Err(retry.error);
             }
