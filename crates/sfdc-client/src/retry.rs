@@ -19,7 +19,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// (default 100) is only a safety net. While no attempt of the call has had any answer
 /// (DNS failure, connection refused, timeouts: Salesforce unreachable), the budget is
 /// `max_elapsed_without_answer` (default 60 s), so an unreachable Salesforce stops the
-/// run in about a minute. Over thousands of calls a streak of a few transient
+/// run in about a minute; after such a call, the client's next calls make one attempt
+/// each until one is answered. Over thousands of calls a streak of a few transient
 /// failures is certain and must not stop a long run. All calls of one client also share
 /// a run budget of retry waiting
 /// ([`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default

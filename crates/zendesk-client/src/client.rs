@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -303,6 +304,7 @@ impl ClientBuilder {
                     .run_retry_budget
                     .unwrap_or(Some(DEFAULT_RUN_RETRY_BUDGET)),
                 run_spent: Mutex::new(Duration::ZERO),
+                unreachable: AtomicBool::new(false),
             }),
         })
     }
@@ -368,6 +370,10 @@ struct Inner {
     max_response_bytes: u64,
     run_budget: Option<Duration>,
     run_spent: Mutex<Duration>,
+    /// Set when a call gave up without any answer, cleared by the next answer: while set,
+    /// calls make one attempt only, so an unreachable Zendesk costs one call's budget,
+    /// not one per call.
+    unreachable: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -677,6 +683,7 @@ impl Client {
                 }
                 Ok(response) => {
                     answered = true;
+                    self.inner.unreachable.store(false, Ordering::Relaxed);
                     match self.answer(&req, &method, &url, response, attempt).await? {
                         Step::Done(answer) => return Ok(answer),
                         Step::Retry(retry) => retry,
@@ -689,7 +696,11 @@ impl Client {
             };
             let next = attempt.saturating_add(1);
             let unreachable = !answered
-                && started.elapsed().saturating_add(wait) > policy.max_elapsed_without_answer;
+                && (self.inner.unreachable.load(Ordering::Relaxed)
+                    || started.elapsed().saturating_add(wait) > policy.max_elapsed_without_answer);
+            if unreachable {
+                self.inner.unreachable.store(true, Ordering::Relaxed);
+            }
             if unreachable || !policy.allows(next, started.elapsed(), wait) {
                 tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the call spent, giving up");
                 return Err(retry.error);
@@ -698,11 +709,9 @@ impl Client {
                 tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the run spent, giving up");
                 return Err(retry.error);
             }
-            if attempt == 1 {
-                tracing::warn!(%url, ?wait, error = %retry.error, "Zendesk call failed, retrying within its budget");
-            } else {
-                tracing::debug!(%url, attempt, ?wait, error = %retry.error, "Zendesk call failed again, retrying");
-            }
+            // Every transient failure names its cause at warn, within the budget (not
+            // only once it is spent).
+            tracing::warn!(%url, attempt, ?wait, error = %retry.error, "Zendesk call failed, retrying within its budget");
             self.sleep(wait, bucket).await;
         }
     }

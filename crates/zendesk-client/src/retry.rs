@@ -66,7 +66,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 ///   default 100);
 /// - while no attempt of the call has had any answer (DNS failure, connection refused,
 ///   timeouts: Zendesk unreachable), the budget is `max_elapsed_without_answer` (default
-///   60 s), so an unreachable or silent Zendesk stops the run in about a minute;
+///   60 s), so an unreachable or silent Zendesk stops the run in about a minute; after
+///   such a call, the client's next calls make one attempt each until one is answered;
 /// - all calls of one client share a run budget of retry waiting (see
 ///   [`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default
 ///   30 minutes).

@@ -360,4 +360,7 @@ async fn an_unreachable_salesforce_gets_the_shorter_budget() {
     // in 60 s, against 100 allowed by the attempt ceiling.
     let calls = client.call_counts()["get"];
     assert!((1..=12).contains(&calls), "{calls}");
+    // Until something answers, the next calls make one attempt each.
+    get(&client).await.unwrap_err();
+    assert_eq!(client.call_counts()["get"], calls + 1);
 }

@@ -526,4 +526,10 @@ async fn an_unreachable_zendesk_gets_the_shorter_budget() {
     let calls = c.request_counts().get("GET organizations/{id}").copied();
     assert!(matches!(calls, Some(1..=6)), "{calls:?}");
     assert!(c.waits().backoff <= Duration::from_secs(60));
+    // Until something answers, the next calls make one attempt each: an unreachable
+    // Zendesk costs one call's budget, not one per call.
+    let before = c.total_requests();
+    let err = c.organizations().show(OrgId(2)).await.expect_err("refused");
+    assert!(err.stops_run());
+    assert_eq!(c.total_requests(), before + 1);
 }
