@@ -702,16 +702,16 @@ impl Client {
                 self.inner.unreachable.store(true, Ordering::Relaxed);
             }
             if unreachable || !policy.allows(next, started.elapsed(), wait) {
-                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the call spent, giving up");
+                tracing::warn!(%url, attempt, error = %retry.reason(), "Zendesk retry budget of the call spent, giving up");
                 return Err(retry.error);
             }
             if !self.take_run_budget(wait) {
-                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the run spent, giving up");
+                tracing::warn!(%url, attempt, error = %retry.reason(), "Zendesk retry budget of the run spent, giving up");
                 return Err(retry.error);
             }
             // Every transient failure names its cause at warn, within the budget (not
             // only once it is spent).
-            tracing::warn!(%url, attempt, ?wait, error = %retry.error, "Zendesk call failed, retrying within its budget");
+            tracing::warn!(%url, attempt, ?wait, error = %retry.reason(), "Zendesk call failed, retrying within its budget");
             self.sleep(wait, bucket).await;
         }
     }
@@ -769,10 +769,9 @@ impl Client {
         if req.bulk && status >= 400 && status != 429 && verdict != Verdict::Done {
             let e = api();
             if mentions_job_limit(&e) {
-                return Ok(Step::Retry(Retry::throttled(
-                    retry_after,
-                    Error::JobLimit(Box::new(e)),
-                )));
+                return Ok(Step::Retry(
+                    Retry::throttled(retry_after, Error::JobLimit(Box::new(e))).status(status),
+                ));
             }
         }
         Ok(match verdict {
@@ -781,16 +780,21 @@ impl Client {
                 url: url.to_string(),
                 body,
             }),
-            Verdict::Throttled(after) => Step::Retry(Retry::throttled(
-                after,
-                Error::RateLimited {
-                    method: method.to_owned(),
-                    url: url.to_string(),
-                    retry_after: after,
-                    attempts: attempt,
-                },
-            )),
-            Verdict::ServerFault => Step::Retry(Retry::backoff(Error::from_api(api()))),
+            Verdict::Throttled(after) => Step::Retry(
+                Retry::throttled(
+                    after,
+                    Error::RateLimited {
+                        method: method.to_owned(),
+                        url: url.to_string(),
+                        retry_after: after,
+                        attempts: attempt,
+                    },
+                )
+                .status(status),
+            ),
+            Verdict::ServerFault => {
+                Step::Retry(Retry::backoff(Error::from_api(api())).status(status))
+            }
             Verdict::OutcomeUnknown => {
                 return Err(Error::WriteOutcomeUnknown {
                     method: method.to_owned(),
@@ -814,17 +818,37 @@ enum Step {
 struct Retry {
     error: Error,
     after: Option<Option<Duration>>,
+    /// The HTTP status, when Zendesk answered.
+    status: Option<u16>,
 }
 
 impl Retry {
     fn backoff(error: Error) -> Self {
-        Retry { error, after: None }
+        Retry {
+            error,
+            after: None,
+            status: None,
+        }
     }
 
     fn throttled(after: Option<Duration>, error: Error) -> Self {
         Retry {
             error,
             after: Some(after),
+            status: None,
+        }
+    }
+
+    fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// What failed, for the log: the status first when there was one.
+    fn reason(&self) -> String {
+        match self.status {
+            Some(status) => format!("HTTP {status}: {}", self.error),
+            None => self.error.to_string(),
         }
     }
 }
