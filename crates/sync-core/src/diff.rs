@@ -113,9 +113,43 @@ pub struct OrgDelete {
 pub struct Skipped {
     /// The account.
     pub salesforce_id: String,
-    /// Why: `invalid_account`, `unknown_tier`, `duplicate_zendesk_org`,
-    /// `name_conflict`, `greatly_expired_without_org`.
-    pub reason: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why an account is not synced this run (serialised as before, in snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The account cannot be read or fails §3.1.
+    InvalidAccount,
+    /// A subscription tier the mapping does not know.
+    UnknownTier,
+    /// Two Zendesk orgs carry the account's id.
+    DuplicateZendeskOrg,
+    /// A create or rename onto a name another org holds.
+    NameConflict,
+    /// Greatly expired and no org to delete.
+    GreatlyExpiredWithoutOrg,
+}
+
+impl SkipReason {
+    /// The snake_case name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::InvalidAccount => "invalid_account",
+            SkipReason::UnknownTier => "unknown_tier",
+            SkipReason::DuplicateZendeskOrg => "duplicate_zendesk_org",
+            SkipReason::NameConflict => "name_conflict",
+            SkipReason::GreatlyExpiredWithoutOrg => "greatly_expired_without_org",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The organization plan of one run.
@@ -195,7 +229,7 @@ pub fn plan_decoded(
         .iter()
         .map(|f| Skipped {
             salesforce_id: f.salesforce_id.clone().unwrap_or_default(),
-            reason: "invalid_account".to_string(),
+            reason: SkipReason::InvalidAccount,
         })
         .collect();
     skipped.append(&mut plan.skipped);
@@ -383,10 +417,10 @@ impl<'o> OrgIndex<'o> {
 
 impl Plan {
     /// Records an account not synced this run.
-    fn skip(&mut self, salesforce_id: &str, reason: &str) {
+    fn skip(&mut self, salesforce_id: &str, reason: SkipReason) {
         self.skipped.push(Skipped {
             salesforce_id: salesforce_id.to_string(),
-            reason: reason.to_string(),
+            reason,
         });
     }
 }
@@ -434,7 +468,7 @@ fn propose<'o>(
     }
     if matches.len() > 1 {
         plan.findings.push(duplicate_org_finding(id, matches));
-        plan.skip(id, "duplicate_zendesk_org");
+        plan.skip(id, SkipReason::DuplicateZendeskOrg);
         return Proposal::Settled;
     }
     if let Some(org) = matches.first() {
@@ -442,12 +476,12 @@ fn propose<'o>(
         plan.org_ids.insert(id.to_string(), org.id);
     }
     if !eval.trusted {
-        plan.skip(id, "unknown_tier");
+        plan.skip(id, SkipReason::UnknownTier);
         return Proposal::Settled;
     }
     let Some(org) = matches.first().copied() else {
         if eval.greatly_expired {
-            plan.skip(id, "greatly_expired_without_org");
+            plan.skip(id, SkipReason::GreatlyExpiredWithoutOrg);
             return Proposal::Settled;
         }
         return Proposal::Create(org_create(eval));
@@ -558,7 +592,7 @@ fn admit_with_names(
         match create_name_conflict(&create, names) {
             Some(finding) => {
                 plan.findings.push(finding);
-                plan.skip(&create.salesforce_id, "name_conflict");
+                plan.skip(&create.salesforce_id, SkipReason::NameConflict);
             }
             None => plan.creates.push(create),
         }

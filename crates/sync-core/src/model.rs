@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::value::FieldValue;
@@ -107,7 +107,7 @@ pub struct DesiredOrg {
 
 /// What kind of finding: the SPEC §8 names, plus `unknown_option` (a computed value
 /// the mapping has no drop-down option for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// An account that cannot be read or fails §3.1.
@@ -134,11 +134,33 @@ pub enum FindingKind {
     NoOrganization,
     /// An agent or admin the sync never modifies.
     ProtectedUser,
+    /// (cases) The Case's Salesforce account is missing or deleted.
+    MissingAccount,
+    /// (cases) The ticket is gone from Zendesk.
+    TicketNotFound,
 }
 
 impl FindingKind {
+    /// Every kind, in the order of SPEC §8.
+    pub const ALL: [FindingKind; 14] = [
+        FindingKind::InvalidAccount,
+        FindingKind::InvalidContact,
+        FindingKind::UnknownTier,
+        FindingKind::UnknownRegion,
+        FindingKind::UnknownOption,
+        FindingKind::DuplicateEmail,
+        FindingKind::DuplicateZendeskOrg,
+        FindingKind::NameConflict,
+        FindingKind::SoldToInOtherOrg,
+        FindingKind::NoContactForNewOrg,
+        FindingKind::NoOrganization,
+        FindingKind::ProtectedUser,
+        FindingKind::MissingAccount,
+        FindingKind::TicketNotFound,
+    ];
+
     /// The snake_case name used in reports.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             FindingKind::InvalidAccount => "invalid_account",
             FindingKind::InvalidContact => "invalid_contact",
@@ -152,6 +174,8 @@ impl FindingKind {
             FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
+            FindingKind::MissingAccount => "missing_account",
+            FindingKind::TicketNotFound => "ticket_not_found",
         }
     }
 }
