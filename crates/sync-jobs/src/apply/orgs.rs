@@ -21,6 +21,7 @@ use zendesk_client::{
 use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
 use sync_core::mapping::Mapping;
+use sync_core::report::{Outcome, Outcomes};
 use sync_core::value::FieldValue;
 
 /// What became of the creates and updates of a plan.
@@ -38,6 +39,35 @@ pub struct OrgsApplied {
     pub jobs: usize,
     /// Whether a lost answer made the orgs be re-listed.
     pub relisted: bool,
+    /// Accounts whose create's answer was lost and whose org the re-listing found.
+    pub confirmed: BTreeSet<String>,
+}
+
+impl OrgsApplied {
+    /// One outcome per create and update attempted, by account; a planned write
+    /// without one was not attempted.
+    pub fn outcomes(&self) -> Outcomes {
+        let failed = |f: &RowFailure| {
+            (
+                f.salesforce_id.clone(),
+                Outcome::failed(f.code.clone(), f.message.clone()),
+            )
+        };
+        self.create_failed
+            .iter()
+            .chain(&self.update_failed)
+            .map(failed)
+            .chain(self.created.keys().map(|sfid| {
+                let outcome = if self.confirmed.contains(sfid) {
+                    Outcome::Confirmed
+                } else {
+                    Outcome::Applied
+                };
+                (sfid.clone(), outcome)
+            }))
+            .chain(self.updated.iter().map(|s| (s.clone(), Outcome::Applied)))
+            .collect()
+    }
 }
 
 /// What became of the deletions.
@@ -49,6 +79,22 @@ pub struct DeletesApplied {
     pub failed: Vec<RowFailure>,
     /// Bulk jobs submitted.
     pub jobs: usize,
+}
+
+impl DeletesApplied {
+    /// One outcome per deletion attempted, by account.
+    pub fn outcomes(&self) -> Outcomes {
+        self.failed
+            .iter()
+            .map(|f| {
+                (
+                    f.salesforce_id.clone(),
+                    Outcome::failed(f.code.clone(), f.message.clone()),
+                )
+            })
+            .chain(self.deleted.iter().map(|s| (s.clone(), Outcome::Applied)))
+            .collect()
+    }
 }
 
 /// The `organizations/create_many` item of a planned create.
@@ -359,6 +405,7 @@ async fn resolve_uncertain(
         missing = missing.len(),
         "re-read after a lost create answer"
     );
+    out.confirmed.extend(found.keys().cloned());
     out.created.extend(found);
     for chunk in missing.chunks(MAX_ITEMS_PER_JOB) {
         out.jobs += 1;
@@ -413,6 +460,7 @@ async fn resolve_uncertain(
         let found = find_by_salesforce_id(client, mapping, &wanted).await?;
         out.create_failed
             .retain(|f| !found.contains_key(&f.salesforce_id));
+        out.confirmed.extend(found.keys().cloned());
         out.created.extend(found);
     }
     Ok(())
@@ -474,7 +522,9 @@ pub async fn delete(
                 .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
         }
         if window.len() >= JOB_WINDOW || n + 1 == total || stop.is_some() {
-            settle_deletes(client, std::mem::take(&mut window), &mut out).await;
+            if let Err(e) = settle_deletes(client, std::mem::take(&mut window), &mut out).await {
+                stop.get_or_insert(e);
+            }
             tracing::info!(done = n + 1, total, "deletion jobs finished");
         }
         if let Some(error) = stop {
@@ -484,36 +534,66 @@ pub async fn delete(
     Ok(out)
 }
 
+/// Waits for a window of deletion jobs, then reads the orgs back: the rows of a
+/// finished `destroy_many` job are an [UNCONFIRMED] shape (SPEC §9), so an org is
+/// deleted when `show_many` no longer returns it, and failed while it is still there
+/// (with the row's code and message when a row says why). `Err` when the read-back
+/// itself is stopped by an error that stops the run (the window's orgs are then
+/// failures of unknown outcome).
 async fn settle_deletes(
     client: &Client,
     window: Vec<(&[OrgDelete], JobHandle)>,
     out: &mut DeletesApplied,
-) {
+) -> Result<(), ZdError> {
     if window.is_empty() {
-        return;
+        return Ok(());
     }
     let (chunks, handles): (Vec<_>, Vec<_>) = window.into_iter().unzip();
     let reports = client.jobs().wait_all(handles).await;
-    for (chunk, report) in chunks.into_iter().zip(reports) {
-        for (i, d) in chunk.iter().enumerate() {
-            match report.outcomes.get(i) {
-                Some(ItemOutcome::Succeeded { .. }) => out.deleted.push(d.salesforce_id.clone()),
-                Some(ItemOutcome::Failed { code, message }) => out.failed.push(RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
-                    code: code.clone(),
-                    message: message.clone(),
-                }),
-                _ => out.failed.push(RowFailure {
+    let ids = chunks.iter().flat_map(|c| c.iter().map(|d| d.id));
+    let still = match existing(client, ids).await {
+        Ok(still) => still,
+        Err(e) => {
+            tracing::warn!(error = %e, "deleted orgs could not be read back");
+            out.failed
+                .extend(chunks.iter().flat_map(|c| c.iter()).map(|d| RowFailure {
                     salesforce_id: d.salesforce_id.clone(),
                     code: "OutcomeUnknown".to_string(),
                     message: format!(
-                        "job {} has no outcome for org {}; the next run re-reads it",
-                        report.id, d.id
+                        "org {} could not be read back after its deletion job ({e}); the next \
+                         run re-reads it",
+                        d.id
                     ),
-                }),
+                }));
+            return if zendesk_stops_run(&e) { Err(e) } else { Ok(()) };
+        }
+    };
+    for (chunk, report) in chunks.into_iter().zip(reports) {
+        for (i, d) in chunk.iter().enumerate() {
+            if !still.contains(&d.id) {
+                out.deleted.push(d.salesforce_id.clone());
+                continue;
             }
+            let failure = match report.outcomes.get(i) {
+                Some(ItemOutcome::Failed { code, message }) => RowFailure {
+                    salesforce_id: d.salesforce_id.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                },
+                _ => RowFailure {
+                    salesforce_id: d.salesforce_id.clone(),
+                    code: "NotDeleted".to_string(),
+                    message: format!(
+                        "org {} is still there after deletion job {}; the next run retries it",
+                        d.id, report.id
+                    ),
+                },
+            };
+            tracing::warn!(salesforce_id = %d.salesforce_id, org = d.id, code = %failure.code, "organization not deleted");
+            out.failed.push(failure);
         }
     }
+    Ok(())
 }
 
 /// After a lost `destroy_many` answer: the job may still be queued, so it is given
@@ -539,7 +619,7 @@ async fn redelete(
     out.jobs += 1;
     let failed_before = out.failed.len();
     match client.organizations().destroy_many(&ids).await {
-        Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await,
+        Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await?,
         Err(e) if zendesk_stops_run(&e) => return Err(e),
         Err(e) => out
             .failed
