@@ -723,14 +723,20 @@ mod tests {
         for (kind, name) in FindingKind::ALL.iter().zip(findings) {
             let kind = ErrorKind::from(*kind);
             assert_eq!(serde_json::to_value(kind).ok(), Some(json(name)));
-            assert_eq!(serde_json::from_value::<ErrorKind>(json(name)).ok(), Some(kind));
+            assert_eq!(
+                serde_json::from_value::<ErrorKind>(json(name)).ok(),
+                Some(kind)
+            );
             assert!(kind.is_finding(), "{name}");
             assert_eq!(kind.as_str(), name);
         }
         for (kind, name) in FailureKind::ALL.iter().zip(failures) {
             let kind = ErrorKind::from(*kind);
             assert_eq!(serde_json::to_value(kind).ok(), Some(json(name)));
-            assert_eq!(serde_json::from_value::<ErrorKind>(json(name)).ok(), Some(kind));
+            assert_eq!(
+                serde_json::from_value::<ErrorKind>(json(name)).ok(),
+                Some(kind)
+            );
             assert!(!kind.is_finding(), "{name}");
             assert_eq!(kind.as_str(), name);
         }
@@ -741,7 +747,10 @@ mod tests {
         let reasons = [
             (crate::diff::SkipReason::InvalidAccount, "invalid_account"),
             (crate::diff::SkipReason::UnknownTier, "unknown_tier"),
-            (crate::diff::SkipReason::DuplicateZendeskOrg, "duplicate_zendesk_org"),
+            (
+                crate::diff::SkipReason::DuplicateZendeskOrg,
+                "duplicate_zendesk_org",
+            ),
             (crate::diff::SkipReason::NameConflict, "name_conflict"),
             (
                 crate::diff::SkipReason::GreatlyExpiredWithoutOrg,

@@ -102,11 +102,15 @@ mod tests {
             sync_core::cases::MISSING_ACCOUNT,
             "account deleted",
         ));
-        r.errors
-            .push(ReportError::new(sync_core::cases::NO_ORGANIZATION, "no org"));
+        r.errors.push(ReportError::new(
+            sync_core::cases::NO_ORGANIZATION,
+            "no org",
+        ));
         assert_eq!(for_report(&r), OK);
-        r.errors
-            .push(ReportError::new(sync_core::cases::CASE_WRITE_FAILED, "refused"));
+        r.errors.push(ReportError::new(
+            sync_core::cases::CASE_WRITE_FAILED,
+            "refused",
+        ));
         assert_eq!(for_report(&r), WRITE_FAILED);
     }
 

@@ -266,9 +266,7 @@ impl ReportBuilder {
             if report.dry_run {
                 continue;
             }
-            report
-                .errors
-                .extend(self.failures(*phase, &outcomes));
+            report.errors.extend(self.failures(*phase, &outcomes));
             if !guard_tripped {
                 report.errors.extend(self.not_attempted(*phase, &outcomes));
             }
@@ -278,9 +276,7 @@ impl ReportBuilder {
                 .errors
                 .push(ReportError::new(FailureKind::RunStopped, stop.clone()));
         }
-        let whole_plan_attempted = outcomes
-            .iter()
-            .all(|o| !matches!(o, Outcome::NotAttempted));
+        let whole_plan_attempted = outcomes.iter().all(|o| !matches!(o, Outcome::NotAttempted));
         if !report.dry_run && (guard_tripped || !whole_plan_attempted) {
             report.planned = Some(planned);
         }
@@ -468,5 +464,295 @@ fn user_change(action: &UserAction) -> Change {
         email: Some(action.email().to_string()),
         ticket_id: None,
         fields,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::diff::{OrgCreate, OrgDelete, OrgPatch, OrgUpdate};
+    use crate::model::FindingKind;
+    use crate::report::Planned;
+    use crate::Finding;
+
+    const PHASES: &[Phase] = &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes];
+
+    fn plan() -> Plan {
+        let create = |id: &str| OrgCreate {
+            salesforce_id: id.into(),
+            name: id.into(),
+            organization_fields: BTreeMap::new(),
+            tags: Vec::new(),
+        };
+        Plan {
+            creates: vec![create("C1"), create("C2")],
+            updates: vec![OrgUpdate {
+                salesforce_id: "U1".into(),
+                id: 11,
+                patch: OrgPatch::default(),
+            }],
+            deletes: vec![OrgDelete {
+                salesforce_id: "D1".into(),
+                id: 21,
+                name: "Gone".into(),
+            }],
+            unchanged: vec!["S1".into()],
+            findings: vec![Finding::account(
+                FindingKind::UnknownTier,
+                Some("X1"),
+                "tier Foo",
+            )],
+            ..Plan::default()
+        }
+    }
+
+    fn builder(dry_run: bool) -> ReportBuilder {
+        let mut b = ReportBuilder::new(
+            "zd-sfdc-sync-global",
+            dry_run,
+            OffsetDateTime::UNIX_EPOCH,
+            PHASES,
+        );
+        b.org_plan(&plan());
+        b
+    }
+
+    fn guard(tripped: bool) -> Guard {
+        Guard {
+            name: "max_deletions".into(),
+            tripped,
+            detail: "1 > 0".into(),
+        }
+    }
+
+    fn kinds(report: &Report) -> Vec<ErrorKind> {
+        report.errors.iter().map(|e| e.kind).collect()
+    }
+
+    fn actions(changes: &[Change]) -> Vec<(ChangeAction, Option<&str>)> {
+        changes
+            .iter()
+            .map(|c| (c.action, c.salesforce_id.as_deref()))
+            .collect()
+    }
+
+    fn outcomes(pairs: &[(&str, Outcome)]) -> Outcomes {
+        pairs
+            .iter()
+            .map(|(k, o)| (k.to_string(), o.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_dry_run_reports_its_plan_as_counts_and_changes_and_has_no_planned() {
+        let mut b = builder(true);
+        b.guards(&[guard(false)]);
+        let r = b.build();
+        assert_eq!(
+            (
+                r.organizations.create,
+                r.organizations.update,
+                r.organizations.delete
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(r.organizations.unchanged, 1);
+        assert_eq!(r.changes.len(), 4);
+        assert_eq!(r.planned, None);
+        assert_eq!(kinds(&r), [ErrorKind::Finding(FindingKind::UnknownTier)]);
+    }
+
+    #[test]
+    fn a_real_run_stopped_by_a_guard_reports_nothing_done_and_its_plan_under_planned() {
+        let mut b = builder(false);
+        b.guards(&[guard(true)]);
+        let r = b.build();
+        assert_eq!(
+            (
+                r.organizations.create,
+                r.organizations.update,
+                r.organizations.delete
+            ),
+            (0, 0, 0)
+        );
+        assert!(r.changes.is_empty());
+        let planned: Planned = r.planned.clone().unwrap_or_default();
+        assert_eq!(
+            (
+                planned.organizations.create,
+                planned.organizations.update,
+                planned.organizations.delete
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(
+            actions(&planned.changes),
+            [
+                (ChangeAction::CreateOrg, Some("C1")),
+                (ChangeAction::CreateOrg, Some("C2")),
+                (ChangeAction::UpdateOrg, Some("U1")),
+                (ChangeAction::DeleteOrg, Some("D1")),
+            ]
+        );
+        // The guard says why; no `not_attempted` entries.
+        assert_eq!(kinds(&r), [ErrorKind::Finding(FindingKind::UnknownTier)]);
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(json["organizations"]["create"], 0);
+        assert_eq!(json["planned"]["changes"].as_array().map(Vec::len), Some(4));
+    }
+
+    #[test]
+    fn a_run_stopped_part_way_reports_what_was_confirmed_and_what_was_not_attempted() {
+        let mut b = builder(false);
+        b.guards(&[guard(false)]);
+        b.outcomes(
+            Phase::OrgWrites,
+            outcomes(&[("C1", Outcome::Applied), ("C2", Outcome::Confirmed)]),
+        );
+        b.stopped("Zendesk unreachable");
+        let r = b.build();
+        assert_eq!(
+            (
+                r.organizations.create,
+                r.organizations.update,
+                r.organizations.delete
+            ),
+            (2, 0, 0)
+        );
+        assert_eq!(
+            actions(&r.changes),
+            [
+                (ChangeAction::CreateOrg, Some("C1")),
+                (ChangeAction::CreateOrg, Some("C2")),
+            ]
+        );
+        assert_eq!(r.planned.as_ref().map(|p| p.changes.len()), Some(4));
+        let not_attempted: Vec<&str> = r
+            .errors
+            .iter()
+            .filter(|e| e.kind == ErrorKind::Failure(FailureKind::NotAttempted))
+            .map(|e| e.message.as_str())
+            .collect();
+        assert_eq!(not_attempted.len(), 3, "{not_attempted:?}");
+        assert!(
+            not_attempted[0].contains("0 of 2 org creates and 1 of 1 org updates were not applied")
+        );
+        assert!(not_attempted[1].starts_with("sold-to users were not attempted"));
+        assert!(not_attempted[2].starts_with("1 org deletions were not attempted"));
+        assert_eq!(
+            r.errors.last().map(|e| e.kind),
+            Some(ErrorKind::Failure(FailureKind::RunStopped))
+        );
+    }
+
+    #[test]
+    fn a_run_that_attempted_everything_has_no_planned_even_with_failed_rows() {
+        let mut b = builder(false);
+        b.outcomes(
+            Phase::OrgWrites,
+            outcomes(&[
+                ("C1", Outcome::Applied),
+                ("C2", Outcome::failed("RecordInvalid", "Name: is too long")),
+                ("U1", Outcome::Applied),
+            ]),
+        );
+        b.user_plan(Phase::SoldToUsers, &UserPlan::default());
+        b.outcomes(
+            Phase::OrgDeletes,
+            outcomes(&[("D1", Outcome::failed("NotDeleted", "still there"))]),
+        );
+        let r = b.build();
+        assert_eq!(r.planned, None);
+        assert_eq!(
+            (
+                r.organizations.create,
+                r.organizations.update,
+                r.organizations.delete,
+                r.organizations.failed
+            ),
+            (1, 1, 0, 2)
+        );
+        let failures: Vec<(ErrorKind, Option<&str>, &str)> = r
+            .errors
+            .iter()
+            .skip(1)
+            .map(|e| (e.kind, e.salesforce_id.as_deref(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                (
+                    ErrorKind::Failure(FailureKind::OrgCreateFailed),
+                    Some("C2"),
+                    "RecordInvalid: Name: is too long"
+                ),
+                (
+                    ErrorKind::Failure(FailureKind::OrgDeleteFailed),
+                    Some("D1"),
+                    "NotDeleted: still there"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn user_writes_count_by_outcome_and_a_withdrawn_one_is_neither_done_nor_left() {
+        let mut b = builder(false);
+        b.outcomes(
+            Phase::OrgWrites,
+            outcomes(&[
+                ("C1", Outcome::Applied),
+                ("C2", Outcome::Applied),
+                ("U1", Outcome::Applied),
+            ]),
+        );
+        let create = |email: &str| UserAction::Create {
+            name: "N".into(),
+            email: email.into(),
+            organization_id: 1,
+        };
+        b.user_plan(
+            Phase::SoldToUsers,
+            &UserPlan {
+                actions: vec![create("a@x"), create("b@x"), create("c@x")],
+                ..UserPlan::default()
+            },
+        );
+        b.outcomes(
+            Phase::SoldToUsers,
+            outcomes(&[
+                ("a@x", Outcome::Confirmed),
+                ("b@x", Outcome::Withdrawn),
+                ("c@x", Outcome::failed("DuplicateValue", "taken")),
+            ]),
+        );
+        b.outcomes(Phase::OrgDeletes, outcomes(&[("D1", Outcome::Applied)]));
+        let r = b.build();
+        assert_eq!((r.users.create, r.users.failed), (1, 1));
+        assert_eq!(r.planned, None);
+        let user_errors: Vec<(ErrorKind, Option<&str>)> = r
+            .errors
+            .iter()
+            .filter(|e| !e.kind.is_finding())
+            .map(|e| (e.kind, e.email.as_deref()))
+            .collect();
+        assert_eq!(
+            user_errors,
+            [(
+                ErrorKind::Failure(FailureKind::UserCreateFailed),
+                Some("c@x")
+            )]
+        );
+    }
+
+    #[test]
+    fn a_report_reads_back_as_the_same_typed_value() {
+        let mut b = builder(false);
+        b.guards(&[guard(true)]);
+        let r = b.build();
+        let back: Result<Report, _> = serde_json::from_str(&r.to_json());
+        assert_eq!(back.ok(), Some(r));
     }
 }

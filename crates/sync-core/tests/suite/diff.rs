@@ -243,7 +243,10 @@ fn greatly_expired_orgs_are_deleted_unless_do_not_delete() {
         plan.creates.is_empty(),
         "a greatly expired account without an org is not created"
     );
-    assert_eq!(plan.skipped[0].reason.as_str(), "greatly_expired_without_org");
+    assert_eq!(
+        plan.skipped[0].reason.as_str(),
+        "greatly_expired_without_org"
+    );
 }
 
 #[test]

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use sync_core::diff::plan_orgs;
+use sync_core::report::{Outcome, Outcomes, Phase, ReportBuilder};
 use sync_core::users::{decide_sold_to, plan_federal_users, UserPlan};
 use sync_core::zendesk::ZendeskUser;
-use sync_core::report::{Outcome, Outcomes, Phase, ReportBuilder};
 use sync_core::{check_guards, decode_contacts, GuardConfig, Instance, ZendeskOrg};
 use time::macros::datetime;
 
@@ -128,7 +128,13 @@ fn us_federal_fixture_plan_and_report() {
     );
     builder.outcomes(
         Phase::Users,
-        applied(user_plan.actions.iter().map(|a| a.email().to_string()).collect()),
+        applied(
+            user_plan
+                .actions
+                .iter()
+                .map(|a| a.email().to_string())
+                .collect(),
+        ),
     );
     builder.finished(datetime!(2025-06-15 11:00:05 UTC));
     let report = builder.build();

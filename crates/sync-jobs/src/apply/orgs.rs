@@ -7,7 +7,13 @@
 //! with `organizations/show_many`. A create whose answer was lost (a dropped
 //! connection after Zendesk applied it, a job whose rows vanished) is never resent
 //! blindly: the orgs are re-listed, and only accounts still without an org are sent
-//! again, once.
+//! again, once. Deletions are confirmed the same way: after the jobs, the ids are read
+//! back with `organizations/show_many` (the rows of a finished `destroy_many` job are
+//! an [UNCONFIRMED] shape); an org that is gone is deleted, one still there failed.
+//!
+//! Each result ([`OrgsApplied`], [`DeletesApplied`]) gives one
+//! [`Outcome`] per write attempted (`outcomes()`), from which
+//! the report is built.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -565,7 +571,11 @@ async fn settle_deletes(
                         d.id
                     ),
                 }));
-            return if zendesk_stops_run(&e) { Err(e) } else { Ok(()) };
+            return if zendesk_stops_run(&e) {
+                Err(e)
+            } else {
+                Ok(())
+            };
         }
     };
     for (chunk, report) in chunks.into_iter().zip(reports) {

@@ -195,17 +195,17 @@ async fn retry_duplicates(
             Some(u) => {
                 applied.withdrawn.insert(email.clone());
                 out.plan.findings.push(Finding {
-                kind: if u.is_protected() {
-                    FindingKind::ProtectedUser
-                } else {
-                    FindingKind::SoldToInOtherOrg
-                },
-                salesforce_id: None,
-                email: Some(email.clone()),
-                message: format!(
-                    "sold-to user {} appeared during the run in org {:?}; left there",
-                    u.id, u.organization_id
-                ),
+                    kind: if u.is_protected() {
+                        FindingKind::ProtectedUser
+                    } else {
+                        FindingKind::SoldToInOtherOrg
+                    },
+                    salesforce_id: None,
+                    email: Some(email.clone()),
+                    message: format!(
+                        "sold-to user {} appeared during the run in org {:?}; left there",
+                        u.id, u.organization_id
+                    ),
                 })
             }
             None => applied.failed.push(failure),

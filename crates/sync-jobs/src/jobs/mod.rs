@@ -82,7 +82,11 @@ pub fn finish_report(report: &mut ReportBuilder, ctx: &JobContext) {
 /// The end of a sync run: the error that stopped it (if any) logged and handed to the
 /// report (`run_stopped`, so the report itself says why it ends where it does), the
 /// API calls and `finished_at`, and the report built.
-pub fn finish(ctx: &JobContext, mut report: ReportBuilder, result: Result<(), Error>) -> RunOutcome {
+pub fn finish(
+    ctx: &JobContext,
+    mut report: ReportBuilder,
+    result: Result<(), Error>,
+) -> RunOutcome {
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
         report.stopped(e.to_string());

@@ -23,8 +23,8 @@ use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, FindingKind};
-use sync_core::users::{plan_federal_users, UserPlan};
 use sync_core::report::{Phase, ReportBuilder};
+use sync_core::users::{plan_federal_users, UserPlan};
 use sync_core::{decode_contacts, soql, ZendeskUser};
 
 /// The binary's name, the report's `sync`.

@@ -383,8 +383,10 @@ mod tests {
             close: 2,
             ..CaseCounts::default()
         });
-        b.errors
-            .push(ReportError::new(sync_core::FindingKind::NoOrganization, "no org"));
+        b.errors.push(ReportError::new(
+            sync_core::FindingKind::NoOrganization,
+            "no org",
+        ));
         merge(&mut a, b.clone());
         merge(&mut a, b);
         let c = a.cases.unwrap();
