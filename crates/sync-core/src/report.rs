@@ -1,10 +1,11 @@
 //! The run report (SPEC §8): stable JSON keys, a Markdown rendering for merge
 //! requests and CI artifacts, and a short plain summary table for stderr.
 //!
-//! The model is written in one place: [`ReportBuilder`] takes the plan(s) of a run
-//! and the [`Outcome`] of every planned write, and builds the [`Report`]. Counts and
-//! `changes[]` are what was confirmed applied (in a dry run, the plan); a real run
-//! that did not apply its whole plan carries it under [`Report::planned`].
+//! A sync job's report is written in one place: [`ReportBuilder`] takes the plan(s) of
+//! a run and the [`Outcome`] of every planned write, and builds the [`Report`]. Counts
+//! and `changes[]` are what was confirmed applied (in a dry run, the plan); a real run
+//! that did not apply its whole plan carries it under [`Report::planned`]. (The cases
+//! job, which has no plan, fills its report event by event in `sync-jobs`.)
 
 mod builder;
 mod outcome;
