@@ -66,7 +66,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
     let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
     findings.extend(desired_findings);
     Evaluation {
-        salesforce_id: account.id18.clone(),
+        salesforce_id: account.id18.to_string(),
         desired,
         plan,
         expiration_date,
@@ -198,7 +198,7 @@ fn federal_fallback_plan(account: &Account, mapping: &Mapping) -> Option<Result<
         Some(plan) => Ok(plan.to_string()),
         None => Err(Finding::account(
             FindingKind::UnknownTier,
-            Some(&account.id18),
+            Some(account.id18.as_str()),
             format!("account Support_Level__c {raw:?} is not in the mapping's plan table"),
         )),
     })

@@ -30,6 +30,7 @@ pub mod diff;
 pub mod error;
 pub mod evaluate;
 pub mod guards;
+pub mod ids;
 pub mod mapping;
 pub mod model;
 pub mod records;
@@ -43,6 +44,7 @@ pub use diff::{diff_orgs, plan_orgs, OrgCreate, OrgDelete, OrgPatch, OrgUpdate, 
 pub use error::Error;
 pub use evaluate::{evaluate_account, Evaluation};
 pub use guards::{check_guards, Guard, GuardConfig};
+pub use ids::SalesforceId;
 pub use mapping::{Instance, Mapping};
 pub use model::{Account, Contact, DesiredOrg, Finding, FindingKind};
 pub use records::{decode_accounts, decode_contacts};

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::ids::SalesforceId;
 use crate::value::FieldValue;
 
 /// A customer subscription (`Customer_Subscriptions__r`), Active only.
@@ -37,10 +38,10 @@ pub struct BillingAccount {
 }
 
 /// A valid Salesforce account, after decoding. Text fields are trimmed; blank is `None`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
-    /// `Account_ID_18__c`: 18 alphanumeric characters (checked on decoding).
-    pub id18: String,
+    /// `Account_ID_18__c`: validated on decoding.
+    pub id18: SalesforceId,
     /// `Name`, trimmed and non-blank.
     pub name: String,
     /// `CARR_This_Account__c`.
@@ -79,6 +80,34 @@ pub struct Account {
     pub zuora_subscriptions: Vec<ZuoraSubscription>,
     /// Zuora billing accounts (Global only).
     pub billing_accounts: Vec<BillingAccount>,
+}
+
+impl Account {
+    /// An account with this id and name and nothing else set.
+    pub fn new(id18: SalesforceId, name: impl Into<String>) -> Account {
+        Account {
+            id18,
+            name: name.into(),
+            carr: None,
+            sales_segment: None,
+            owner: None,
+            licenses: None,
+            account_type: None,
+            technical_account_manager: None,
+            geo: None,
+            health_color: None,
+            next_renewal: None,
+            restricted: false,
+            partner_status: None,
+            partner_type: None,
+            partner_track: None,
+            support_level: None,
+            solutions_architect: None,
+            customer_subscriptions: Vec::new(),
+            zuora_subscriptions: Vec::new(),
+            billing_accounts: Vec::new(),
+        }
+    }
 }
 
 /// A US Federal contact, after decoding (not yet validated: see [`crate::users`]).
