@@ -21,6 +21,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
+use crate::ids::SalesforceId;
 use crate::mapping::Mapping;
 use crate::model::{Account, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
@@ -32,7 +33,7 @@ use crate::zendesk::{managed_view, ZendeskOrg};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgCreate {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// Its name.
     pub name: String,
     /// Every set managed field (unset ones are left out).
@@ -77,7 +78,7 @@ impl OrgPatch {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUpdate {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
     pub id: u64,
     /// What to send.
@@ -101,7 +102,7 @@ impl OrgUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgDelete {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
     pub id: u64,
     /// Its name (for the report).
@@ -496,7 +497,7 @@ fn propose<'o>(
         return Proposal::Settled;
     }
     let update = OrgUpdate {
-        salesforce_id: id.to_string(),
+        salesforce_id: eval.salesforce_id.clone(),
         id: org.id,
         patch,
     };
@@ -603,7 +604,7 @@ fn admit_with_names(
             update.patch.name = None;
         }
         if update.patch.is_empty() {
-            plan.unchanged.push(update.salesforce_id);
+            plan.unchanged.push(update.salesforce_id.to_string());
         } else {
             plan.updates.push(update);
         }

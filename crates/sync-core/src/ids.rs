@@ -89,6 +89,24 @@ impl PartialEq<&str> for SalesforceId {
     }
 }
 
+impl PartialEq<String> for SalesforceId {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<SalesforceId> for String {
+    fn eq(&self, other: &SalesforceId) -> bool {
+        self == &other.0
+    }
+}
+
+impl PartialEq<SalesforceId> for &str {
+    fn eq(&self, other: &SalesforceId) -> bool {
+        *self == other.0
+    }
+}
+
 impl<'de> Deserialize<'de> for SalesforceId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;

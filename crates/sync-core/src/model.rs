@@ -125,7 +125,7 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredOrg {
     /// `Account_ID_18__c`: the match key (org field `salesforce_id`).
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The org's name.
     pub name: String,
     /// Every managed org field by Zendesk key; `None` = unset.

@@ -475,26 +475,34 @@ mod tests {
     use crate::diff::{OrgCreate, OrgDelete, OrgPatch, OrgUpdate};
     use crate::model::FindingKind;
     use crate::report::Planned;
-    use crate::Finding;
+    use crate::{Finding, SalesforceId};
 
     const PHASES: &[Phase] = &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes];
+    const C1: &str = "001000000000000AC1";
+    const C2: &str = "001000000000000AC2";
+    const U1: &str = "001000000000000AU1";
+    const D1: &str = "001000000000000AD1";
+
+    fn sfid(id: &str) -> SalesforceId {
+        SalesforceId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    }
 
     fn plan() -> Plan {
         let create = |id: &str| OrgCreate {
-            salesforce_id: id.into(),
+            salesforce_id: sfid(id),
             name: id.into(),
             organization_fields: BTreeMap::new(),
             tags: Vec::new(),
         };
         Plan {
-            creates: vec![create("C1"), create("C2")],
+            creates: vec![create(C1), create(C2)],
             updates: vec![OrgUpdate {
-                salesforce_id: "U1".into(),
+                salesforce_id: sfid(U1),
                 id: 11,
                 patch: OrgPatch::default(),
             }],
             deletes: vec![OrgDelete {
-                salesforce_id: "D1".into(),
+                salesforce_id: sfid(D1),
                 id: 21,
                 name: "Gone".into(),
             }],
@@ -590,10 +598,10 @@ mod tests {
         assert_eq!(
             actions(&planned.changes),
             [
-                (ChangeAction::CreateOrg, Some("C1")),
-                (ChangeAction::CreateOrg, Some("C2")),
-                (ChangeAction::UpdateOrg, Some("U1")),
-                (ChangeAction::DeleteOrg, Some("D1")),
+                (ChangeAction::CreateOrg, Some(C1)),
+                (ChangeAction::CreateOrg, Some(C2)),
+                (ChangeAction::UpdateOrg, Some(U1)),
+                (ChangeAction::DeleteOrg, Some(D1)),
             ]
         );
         // The guard says why; no `not_attempted` entries.
@@ -609,7 +617,7 @@ mod tests {
         b.guards(&[guard(false)]);
         b.outcomes(
             Phase::OrgWrites,
-            outcomes(&[("C1", Outcome::Applied), ("C2", Outcome::Confirmed)]),
+            outcomes(&[(C1, Outcome::Applied), (C2, Outcome::Confirmed)]),
         );
         b.stopped("Zendesk unreachable");
         let r = b.build();
@@ -624,8 +632,8 @@ mod tests {
         assert_eq!(
             actions(&r.changes),
             [
-                (ChangeAction::CreateOrg, Some("C1")),
-                (ChangeAction::CreateOrg, Some("C2")),
+                (ChangeAction::CreateOrg, Some(C1)),
+                (ChangeAction::CreateOrg, Some(C2)),
             ]
         );
         assert_eq!(r.planned.as_ref().map(|p| p.changes.len()), Some(4));
@@ -653,15 +661,15 @@ mod tests {
         b.outcomes(
             Phase::OrgWrites,
             outcomes(&[
-                ("C1", Outcome::Applied),
-                ("C2", Outcome::failed("RecordInvalid", "Name: is too long")),
-                ("U1", Outcome::Applied),
+                (C1, Outcome::Applied),
+                (C2, Outcome::failed("RecordInvalid", "Name: is too long")),
+                (U1, Outcome::Applied),
             ]),
         );
         b.user_plan(Phase::SoldToUsers, &UserPlan::default());
         b.outcomes(
             Phase::OrgDeletes,
-            outcomes(&[("D1", Outcome::failed("NotDeleted", "still there"))]),
+            outcomes(&[(D1, Outcome::failed("NotDeleted", "still there"))]),
         );
         let r = b.build();
         assert_eq!(r.planned, None);
@@ -685,12 +693,12 @@ mod tests {
             [
                 (
                     ErrorKind::Failure(FailureKind::OrgCreateFailed),
-                    Some("C2"),
+                    Some(C2),
                     "RecordInvalid: Name: is too long"
                 ),
                 (
                     ErrorKind::Failure(FailureKind::OrgDeleteFailed),
-                    Some("D1"),
+                    Some(D1),
                     "NotDeleted: still there"
                 ),
             ]
@@ -703,9 +711,9 @@ mod tests {
         b.outcomes(
             Phase::OrgWrites,
             outcomes(&[
-                ("C1", Outcome::Applied),
-                ("C2", Outcome::Applied),
-                ("U1", Outcome::Applied),
+                (C1, Outcome::Applied),
+                (C2, Outcome::Applied),
+                (U1, Outcome::Applied),
             ]),
         );
         let create = |email: &str| UserAction::Create {
@@ -728,7 +736,7 @@ mod tests {
                 ("c@x", Outcome::failed("DuplicateValue", "taken")),
             ]),
         );
-        b.outcomes(Phase::OrgDeletes, outcomes(&[("D1", Outcome::Applied)]));
+        b.outcomes(Phase::OrgDeletes, outcomes(&[(D1, Outcome::Applied)]));
         let r = b.build();
         assert_eq!((r.users.create, r.users.failed), (1, 1));
         assert_eq!(r.planned, None);

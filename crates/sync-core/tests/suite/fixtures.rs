@@ -47,7 +47,7 @@ fn global_fixture_plan_and_report() {
     for (i, create) in plan.creates.iter().enumerate() {
         let candidates = plan
             .sold_to
-            .get(&create.salesforce_id)
+            .get(create.salesforce_id.as_str())
             .cloned()
             .unwrap_or_default();
         sold_to.extend(decide_sold_to(
@@ -90,7 +90,7 @@ fn us_federal_fixture_plan_and_report() {
     // Orgs created this run join the lookup before the users step.
     let mut org_ids = plan.org_ids.clone();
     for (i, create) in plan.creates.iter().enumerate() {
-        org_ids.insert(create.salesforce_id.clone(), 7300000000000 + i as u64);
+        org_ids.insert(create.salesforce_id.to_string(), 7300000000000 + i as u64);
     }
     let contacts = decode_contacts(records(include_str!(
         "../../../../fixtures/sync/us_federal_contacts.json"
@@ -121,8 +121,8 @@ fn us_federal_fixture_plan_and_report() {
         applied(
             plan.creates
                 .iter()
-                .map(|c| c.salesforce_id.clone())
-                .chain(plan.updates.iter().map(|u| u.salesforce_id.clone()))
+                .map(|c| c.salesforce_id.to_string())
+                .chain(plan.updates.iter().map(|u| u.salesforce_id.to_string()))
                 .collect(),
         ),
     );

@@ -171,7 +171,7 @@ proptest! {
         let again = diff_orgs(&evals, &state, &m, &BTreeSet::new());
         prop_assert!(again.deletes.is_empty());
         for id in again.creates.iter().map(|c| &c.salesforce_id).chain(again.updates.iter().map(|u| &u.salesforce_id)) {
-            prop_assert!(conflicted.contains(id), "{} changed again without a name conflict: {:#?}", id, again);
+            prop_assert!(conflicted.contains(id.as_str()), "{} changed again without a name conflict: {:#?}", id, again);
         }
         if conflicted.is_empty() {
             prop_assert!(again.is_empty(), "second plan: {:#?}", again);

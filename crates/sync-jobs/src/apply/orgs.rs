@@ -213,11 +213,11 @@ pub async fn create_and_update(
 fn stopped(mut out: OrgsApplied, uncertain: &[&OrgCreate], error: ZdError) -> Stopped<OrgsApplied> {
     for c in uncertain {
         let sfid = &c.salesforce_id;
-        let known = out.created.contains_key(sfid)
+        let known = out.created.contains_key(sfid.as_str())
             || out.create_failed.iter().any(|f| &f.salesforce_id == sfid);
         if !known {
             out.create_failed.push(RowFailure {
-                salesforce_id: sfid.clone(),
+                salesforce_id: sfid.to_string(),
                 code: "OutcomeUnknown".to_string(),
                 message: "the create's answer was lost and the run stopped before re-reading; \
                           the next run re-reads the orgs"
@@ -298,12 +298,12 @@ async fn settle<'a>(
                 for (i, c) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                            out.created.insert(c.salesforce_id.clone(), *id);
+                            out.created.insert(c.salesforce_id.to_string(), *id);
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %c.salesforce_id, %code, %message, "organization create failed");
                             out.create_failed.push(RowFailure {
-                                salesforce_id: c.salesforce_id.clone(),
+                                salesforce_id: c.salesforce_id.to_string(),
                                 code: code.clone(),
                                 message: message.clone(),
                             });
@@ -317,25 +317,25 @@ async fn settle<'a>(
                 for (i, u) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { .. }) => {
-                            out.updated.push(u.salesforce_id.clone())
+                            out.updated.push(u.salesforce_id.to_string())
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %u.salesforce_id, %code, %message, "organization update failed");
                             out.update_failed.push(RowFailure {
-                                salesforce_id: u.salesforce_id.clone(),
+                                salesforce_id: u.salesforce_id.to_string(),
                                 code: code.clone(),
                                 message: message.clone(),
                             });
                         }
                         Some(ItemOutcome::Unknown { reason }) => {
                             out.update_failed.push(RowFailure {
-                                salesforce_id: u.salesforce_id.clone(),
+                                salesforce_id: u.salesforce_id.to_string(),
                                 code: "OutcomeUnknown".to_string(),
                                 message: format!("{reason}; the next run re-reads the org"),
                             })
                         }
                         None => out.update_failed.push(RowFailure {
-                            salesforce_id: u.salesforce_id.clone(),
+                            salesforce_id: u.salesforce_id.to_string(),
                             code: "OutcomeUnknown".to_string(),
                             message: format!("job {} has no outcome for this org", report.id),
                         }),
@@ -403,7 +403,7 @@ async fn resolve_uncertain(
     let found = find_by_salesforce_id(client, mapping, &wanted).await?;
     let missing: Vec<OrgCreate> = uncertain
         .into_iter()
-        .filter(|c| !found.contains_key(&c.salesforce_id))
+        .filter(|c| !found.contains_key(c.salesforce_id.as_str()))
         .cloned()
         .collect();
     tracing::info!(
@@ -437,15 +437,15 @@ async fn resolve_uncertain(
         for (i, c) in chunk.iter().enumerate() {
             match report.as_ref().and_then(|r| r.outcomes.get(i)) {
                 Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                    out.created.insert(c.salesforce_id.clone(), *id);
+                    out.created.insert(c.salesforce_id.to_string(), *id);
                 }
                 Some(ItemOutcome::Failed { code, message }) => out.create_failed.push(RowFailure {
-                    salesforce_id: c.salesforce_id.clone(),
+                    salesforce_id: c.salesforce_id.to_string(),
                     code: code.clone(),
                     message: message.clone(),
                 }),
                 _ => out.create_failed.push(RowFailure {
-                    salesforce_id: c.salesforce_id.clone(),
+                    salesforce_id: c.salesforce_id.to_string(),
                     code: "OutcomeUnknown".to_string(),
                     message: "create outcome unknown after a retry; the next run re-reads the orgs"
                         .to_string(),
@@ -563,7 +563,7 @@ async fn settle_deletes(
             tracing::warn!(error = %e, "deleted orgs could not be read back");
             out.failed
                 .extend(chunks.iter().flat_map(|c| c.iter()).map(|d| RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
+                    salesforce_id: d.salesforce_id.to_string(),
                     code: "OutcomeUnknown".to_string(),
                     message: format!(
                         "org {} could not be read back after its deletion job ({e}); the next \
@@ -581,17 +581,17 @@ async fn settle_deletes(
     for (chunk, report) in chunks.into_iter().zip(reports) {
         for (i, d) in chunk.iter().enumerate() {
             if !still.contains(&d.id) {
-                out.deleted.push(d.salesforce_id.clone());
+                out.deleted.push(d.salesforce_id.to_string());
                 continue;
             }
             let failure = match report.outcomes.get(i) {
                 Some(ItemOutcome::Failed { code, message }) => RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
+                    salesforce_id: d.salesforce_id.to_string(),
                     code: code.clone(),
                     message: message.clone(),
                 },
                 _ => RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
+                    salesforce_id: d.salesforce_id.to_string(),
                     code: "NotDeleted".to_string(),
                     message: format!(
                         "org {} is still there after deletion job {}; the next run retries it",
@@ -620,7 +620,7 @@ async fn redelete(
     let (left, gone): (Vec<&OrgDelete>, Vec<&OrgDelete>) =
         chunk.iter().partition(|d| still.contains(&d.id));
     out.deleted
-        .extend(gone.iter().map(|d| d.salesforce_id.clone()));
+        .extend(gone.iter().map(|d| d.salesforce_id.to_string()));
     if left.is_empty() {
         return Ok(());
     }
@@ -688,11 +688,16 @@ async fn existing(
 mod tests {
     use super::*;
     use sync_core::diff::OrgPatch;
+    use sync_core::SalesforceId;
+
+    fn sfid(id: &str) -> SalesforceId {
+        SalesforceId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    }
 
     #[test]
     fn a_create_sends_its_fields_and_tags() {
         let create = OrgCreate {
-            salesforce_id: "0018SDEMO000002QPA".into(),
+            salesforce_id: sfid("0018SDEMO000002QPA"),
             name: "Globex".into(),
             organization_fields: [
                 (
@@ -724,7 +729,7 @@ mod tests {
     #[test]
     fn an_update_sends_only_what_changed_and_null_to_clear() {
         let update = OrgUpdate {
-            salesforce_id: "x".into(),
+            salesforce_id: sfid("0018SDEMO000009QPA"),
             id: 42,
             patch: OrgPatch {
                 name: None,
@@ -752,19 +757,20 @@ mod tests {
 
     #[test]
     fn a_stop_turns_unresolved_lost_creates_into_unknown_outcomes() {
-        let create = |sfid: &str| OrgCreate {
-            salesforce_id: sfid.into(),
-            name: sfid.into(),
+        let create = |id: &str| OrgCreate {
+            salesforce_id: sfid(id),
+            name: id.into(),
             organization_fields: BTreeMap::new(),
             tags: Vec::new(),
         };
-        let (found, lost) = (create("A"), create("B"));
+        let (a, b) = ("0018SDEMO0000AAQPA", "0018SDEMO0000BBQPA");
+        let (found, lost) = (create(a), create(b));
         let mut out = OrgsApplied::default();
-        out.created.insert("A".into(), 7);
+        out.created.insert(a.into(), 7);
         let stop = stopped(out, &[&found, &lost], ZdError::Config("unreachable".into()));
         assert_eq!(stop.done.created.len(), 1);
         assert_eq!(stop.done.create_failed.len(), 1);
-        assert_eq!(stop.done.create_failed[0].salesforce_id, "B");
+        assert_eq!(stop.done.create_failed[0].salesforce_id, b);
         assert_eq!(stop.done.create_failed[0].code, "OutcomeUnknown");
     }
 

@@ -79,7 +79,7 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
         plan.creates
             .iter()
             .map(|c| NewOrg {
-                salesforce_id: c.salesforce_id.clone(),
+                salesforce_id: c.salesforce_id.to_string(),
                 organization_id: 0,
                 candidates: candidates(&c.salesforce_id),
                 user_count: 0,

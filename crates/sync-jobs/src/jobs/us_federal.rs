@@ -117,7 +117,8 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
     let mut ids = phase.org_ids.clone();
     if ctx.dry_run {
         for c in &phase.plan.creates {
-            ids.entry(c.salesforce_id.clone()).or_insert(PLANNED_ORG_ID);
+            ids.entry(c.salesforce_id.to_string())
+                .or_insert(PLANNED_ORG_ID);
         }
     }
     ids
@@ -141,7 +142,7 @@ fn explain_no_organization(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut
         .collect();
     if !ctx.dry_run {
         for c in &phase.plan.creates {
-            if !phase.created.contains_key(&c.salesforce_id) {
+            if !phase.created.contains_key(c.salesforce_id.as_str()) {
                 let reason = format!(
                     "the org of account {} could not be created in this run",
                     c.salesforce_id
