@@ -14,6 +14,16 @@
 //! counters and the job's `--report`, computes the floor of issue 13, and writes
 //! `docs/benchmarks.md`, `docs/benchmarks/calls.svg` and `docs/benchmarks/results.json`.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 mod chart;
 mod doc;
 mod floor;

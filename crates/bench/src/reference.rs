@@ -117,15 +117,28 @@ pub async fn reference(
 ) -> anyhow::Result<Reference> {
     let started = Instant::now();
     let state = sandbox.state().await?;
-    let zendesk = &state["zendesk"];
-    let orgs: Vec<ZendeskOrg> = serde_json::from_value(zendesk["organizations"].clone())
-        .context("the sandbox state's organizations are not Zendesk orgs")?;
-    let end_users = zendesk["users"]
-        .as_array()
+    let zendesk = state
+        .get("zendesk")
+        .context("the sandbox state has no zendesk part")?;
+    let orgs: Vec<ZendeskOrg> = serde_json::from_value(
+        zendesk
+            .get("organizations")
+            .cloned()
+            .context("the sandbox state has no Zendesk organizations")?,
+    )
+    .context("the sandbox state's organizations are not Zendesk orgs")?;
+    let end_users = zendesk
+        .get("users")
+        .and_then(serde_json::Value::as_array)
         .map(|users| {
             users
                 .iter()
-                .filter(|u| u["role"].as_str().unwrap_or("end-user") == "end-user")
+                .filter(|u| {
+                    u.get("role")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or("end-user")
+                        == "end-user"
+                })
                 .count()
         })
         .unwrap_or(0) as u64;

@@ -103,7 +103,13 @@ pub struct ReportCounts {
 
 impl ReportCounts {
     fn of(report: &serde_json::Value) -> ReportCounts {
-        let n = |a: &str, b: &str| report[a][b].as_u64().unwrap_or(0);
+        let n = |a: &str, b: &str| {
+            report
+                .get(a)
+                .and_then(|part| part.get(b))
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        };
         ReportCounts {
             org_creates: n("organizations", "create"),
             org_updates: n("organizations", "update"),
@@ -178,8 +184,9 @@ fn count_429(stderr: &Path) -> u64 {
     text.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| {
-            v["message"].as_str() == Some("Zendesk throttled us, waiting")
-                && v["status"].as_u64() == Some(429)
+            v.get("message").and_then(serde_json::Value::as_str)
+                == Some("Zendesk throttled us, waiting")
+                && v.get("status").and_then(serde_json::Value::as_u64) == Some(429)
         })
         .count() as u64
 }
@@ -367,10 +374,14 @@ fn thread_cpu_s() -> anyhow::Result<f64> {
 fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    let mid = v.len() / 2;
+    match (v.len() % 2, v.get(mid)) {
+        (_, None) => 0.0,
+        (1, Some(&m)) => m,
+        (_, Some(&hi)) => mid
+            .checked_sub(1)
+            .and_then(|i| v.get(i))
+            .map_or(hi, |&lo| (lo + hi) / 2.0),
     }
 }
 

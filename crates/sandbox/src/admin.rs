@@ -162,12 +162,13 @@ impl Admin {
         &self,
         timeout: std::time::Duration,
     ) -> Option<crate::HeldWrite> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        // A timeout past the clock's range waits without a deadline.
+        let deadline = tokio::time::Instant::now().checked_add(timeout);
         loop {
             if let Some(held) = self.writes().held {
                 return Some(held);
             }
-            if tokio::time::Instant::now() >= deadline {
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 return None;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;

@@ -601,7 +601,11 @@ async fn lock_row(req: Request) -> Response {
         .unwrap_or_default();
     let records = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
-        .and_then(|v| v["records"].as_array().map(Vec::len))
+        .and_then(|v| {
+            v.get("records")
+                .and_then(serde_json::Value::as_array)
+                .map(Vec::len)
+        })
         .unwrap_or(0);
     let item = serde_json::json!({
         "id": null, "success": false, "created": false,

@@ -9,6 +9,15 @@
 //! (a handle, and `/__admin` over HTTP) is [`admin`].
 
 #![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub mod admin;
 pub mod faults;

@@ -194,6 +194,13 @@ pub(crate) struct Req<'a> {
     pub agent_email: Option<String>,
 }
 
+impl<'a> Req<'a> {
+    /// The path segments after `/api/v2` (empty for a shorter path).
+    pub fn rest(&self) -> &[&'a str] {
+        self.segs.get(2..).unwrap_or_default()
+    }
+}
+
 impl ZendeskSim {
     /// A simulator over `data`, with `faults` consulted for failed job rows.
     pub fn new(data: Data, config: ZendeskConfig, faults: Faults) -> ZendeskSim {

@@ -2,6 +2,16 @@
 //! `serve` prints `{"salesforce":"http://127.0.0.1:P","zendesk":"http://127.0.0.1:Q"}` as
 //! its first stdout line (so port 0 works for callers), then runs until Ctrl-C.
 
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;

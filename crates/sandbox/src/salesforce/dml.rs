@@ -310,10 +310,11 @@ pub(super) fn created(
         // IsClosed / ClosedDate follow the initial Status (a Case may be created closed).
         apply(state, sobject, &id, vec![("Status", status)]);
     }
-    let mut body = json!({"id": id, "success": true, "errors": []});
-    if upsert {
-        body["created"] = json!(true);
-    }
+    let body = if upsert {
+        json!({"id": id, "success": true, "errors": [], "created": true})
+    } else {
+        json!({"id": id, "success": true, "errors": []})
+    };
     DmlResponse {
         status: 201,
         location: Some(format!(

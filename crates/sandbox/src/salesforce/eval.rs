@@ -164,8 +164,10 @@ impl Resolver<'_> {
 
     fn path(&self, id: &Ident) -> Result<Path, SoqlError> {
         let mut segs: &[String] = &id.segments;
-        if segs.len() > 1 && self.is_base(&segs[0]) {
-            segs = &segs[1..];
+        if let Some((first, rest)) = segs.split_first() {
+            if !rest.is_empty() && self.is_base(first) {
+                segs = rest;
+            }
         }
         let mut current = self.base;
         let mut hops = Vec::new();
@@ -407,30 +409,27 @@ fn sort_key_cmp(a: &Value, b: &Value) -> Ordering {
 }
 
 /// Filters (skipping deleted rows unless `all_rows`), sorts, applies OFFSET and LIMIT;
-/// returns indexes into `candidates`.
+/// returns the keys (store row indexes) `candidates` pairs with the chosen rows.
 fn select_rows(
     store: &Store,
-    candidates: &[&Record],
+    candidates: Vec<(usize, &Record)>,
     filter: Option<&RCond>,
     order: &[ROrder],
     limit: Option<u64>,
     offset: Option<u64>,
     all_rows: bool,
 ) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..candidates.len())
-        .filter(|&i| {
-            let rec = candidates[i];
+    let mut rows: Vec<(usize, &Record)> = candidates
+        .into_iter()
+        .filter(|&(_, rec)| {
             (all_rows || rec.get("IsDeleted") != Some(&Value::Bool(true)))
                 && filter.is_none_or(|c| matches(store, rec, c))
         })
         .collect();
     if !order.is_empty() {
-        idx.sort_by(|&a, &b| {
+        rows.sort_by(|&(_, a), &(_, b)| {
             for o in order {
-                let (va, vb) = (
-                    value_of(store, candidates[a], &o.path),
-                    value_of(store, candidates[b], &o.path),
-                );
+                let (va, vb) = (value_of(store, a, &o.path), value_of(store, b, &o.path));
                 let ord = match (va.is_null(), vb.is_null()) {
                     (true, true) => Ordering::Equal,
                     (true, false) => {
@@ -465,16 +464,20 @@ fn select_rows(
     }
     let skip = offset.unwrap_or(0) as usize;
     let take = limit.map_or(usize::MAX, |l| l as usize);
-    idx.into_iter().skip(skip).take(take).collect()
+    rows.into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 impl Resolved {
     /// Indexes (into `store.rows(FROM)`) of the matching rows, in result order.
     pub fn run(&self, store: &Store, all_rows: bool) -> Vec<usize> {
-        let rows: Vec<&Record> = store.rows(self.sobject.name).iter().collect();
+        let rows = store.rows(self.sobject.name).iter().enumerate().collect();
         select_rows(
             store,
-            &rows,
+            rows,
             self.filter.as_ref(),
             &self.order,
             self.limit,
@@ -489,19 +492,19 @@ impl RSub {
     pub fn run(&self, store: &Store, parent_id: &str, all_rows: bool) -> Vec<usize> {
         let all = store.rows(self.child.name);
         let mine = store.children(self.child.name, self.rel.field, parent_id);
-        let cands: Vec<&Record> = mine.iter().filter_map(|&i| all.get(i)).collect();
+        let cands = mine
+            .iter()
+            .filter_map(|&i| all.get(i).map(|rec| (i, rec)))
+            .collect();
         select_rows(
             store,
-            &cands,
+            cands,
             self.filter.as_ref(),
             &self.order,
             self.limit,
             None,
             all_rows,
         )
-        .into_iter()
-        .map(|i| mine[i])
-        .collect()
     }
 }
 

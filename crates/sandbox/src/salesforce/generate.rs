@@ -122,7 +122,12 @@ impl Gen {
     }
 
     fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.rng.gen_range(0..xs.len())]
+        if xs.is_empty() {
+            return "";
+        }
+        xs.get(self.rng.gen_range(0..xs.len()))
+            .copied()
+            .unwrap_or_default()
     }
 
     fn insert(&mut self, sobject: &str, row: Map<String, Value>) -> Option<String> {
@@ -231,8 +236,10 @@ impl Gen {
             ("Account_Territory__c", json!(territory)),
         ]);
         if federal && self.rng.gen_bool(0.7) && !self.architects.is_empty() {
-            let sa = self.architects[self.rng.gen_range(0..self.architects.len())].clone();
-            row.insert("Solutions_Architect_Lookup__c".into(), json!(sa));
+            let k = self.rng.gen_range(0..self.architects.len());
+            if let Some(sa) = self.architects.get(k) {
+                row.insert("Solutions_Architect_Lookup__c".into(), json!(sa));
+            }
         }
         let kind = self.rng.gen_range(0..100);
         match kind {
@@ -361,8 +368,8 @@ impl Gen {
             let roll = self.rng.gen_range(0..100);
             let email = match roll {
                 0..=3 if !previous.is_empty() => {
-                    let p = previous[self.rng.gen_range(0..previous.len())].to_uppercase();
-                    json!(p)
+                    let k = self.rng.gen_range(0..previous.len());
+                    json!(previous.get(k).map(|p| p.to_uppercase()))
                 }
                 4..=7 => Value::Null,
                 _ => json!(format!("contact{k}@agency{}.example.gov", i + 1)),

@@ -126,8 +126,7 @@ fn page(
     let mut records = Vec::new();
     let mut used = 0usize;
     let mut next = offset;
-    while next < cursor.rows.len() {
-        let row = cursor.rows[next];
+    while let Some(&row) = cursor.rows.get(next) {
         let (rec, cost) = match cursor.sub {
             None => render_top(state, &cursor, row, version),
             Some(i) => (render_child(state, &cursor.query, i, row, version), 1),

@@ -173,7 +173,7 @@ fn api_call(
 ) -> Response {
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let endpoint = match (method, rest.as_slice()) {
-        (&Method::GET, ["query" | "queryAll"]) => format!("GET {}", rest[0]),
+        (&Method::GET, [q @ ("query" | "queryAll")]) => format!("GET {q}"),
         (&Method::GET, ["query" | "queryAll", _]) => "GET query_more".to_string(),
         (m, ["sobjects", t]) => format!("{m} sobjects/{t}"),
         (m, ["sobjects", t, _]) => format!("{m} sobjects/{t}"),

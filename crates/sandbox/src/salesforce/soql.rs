@@ -188,9 +188,9 @@ pub fn like_matches(pattern: &[LikeTok], value: &str) -> bool {
     // Classic wildcard matching with backtracking on the last `%`.
     let (mut p, mut v) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
-    while v < chars.len() {
+    while let Some(&ch) = chars.get(v) {
         match pat.get(p) {
-            Some(LikeTok::Char(c)) if *c == chars[v] => {
+            Some(LikeTok::Char(c)) if *c == ch => {
                 p += 1;
                 v += 1;
             }
@@ -212,5 +212,6 @@ pub fn like_matches(pattern: &[LikeTok], value: &str) -> bool {
             },
         }
     }
-    pat[p..].iter().all(|t| *t == LikeTok::Any)
+    pat.get(p..)
+        .is_some_and(|rest| rest.iter().all(|t| *t == LikeTok::Any))
 }

@@ -80,7 +80,9 @@ pub fn id18(id15: &str) -> String {
                 bits |= 1 << i;
             }
         }
-        out.push(char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[bits]));
+        // `bits` < 32 (chunks of at most five), so the fallback is never taken.
+        let suffix = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345".get(bits).copied();
+        out.push(char::from(suffix.unwrap_or(b'A')));
     }
     out
 }
@@ -203,7 +205,8 @@ impl Store {
             let mut digits = [b'0'; 10];
             let mut v = *n;
             for d in digits.iter_mut().rev() {
-                *d = BASE62[(v % 62) as usize];
+                // `v % 62` indexes the 62-character alphabet; the fallback is never taken.
+                *d = BASE62.get((v % 62) as usize).copied().unwrap_or(b'0');
                 v /= 62;
             }
             let id = id18(&format!(

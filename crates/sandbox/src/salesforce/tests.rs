@@ -379,3 +379,83 @@ fn generator_is_deterministic_and_mixed() {
         ) > 50
     );
 }
+
+#[test]
+fn odd_soql_is_a_400_error_never_a_panic() {
+    // Truncated literals, lone operators, empty paths, non-ASCII and absurd numbers:
+    // each answers a 400 with an error code (or runs), and the lexer/evaluator never
+    // index past the text.
+    let odd = [
+        "",
+        "-",
+        "!",
+        "<",
+        "'",
+        "\\",
+        "SELECT",
+        "SELECT Id FROM Account WHERE CreatedDate > 2024-01-01T",
+        "SELECT Id FROM Account WHERE CreatedDate > 2024-01-0",
+        "SELECT Id FROM Account WHERE CreatedDate > 2024-01-01T10:00:00+",
+        "SELECT Id FROM Account WHERE Name = '\\",
+        "SELECT Id FROM Account WHERE Name = 'abc\\'",
+        "SELECT Id FROM Account WHERE Name LIKE '%",
+        "SELECT Id FROM Account WHERE Name != ",
+        "SELECT Id FROM Account WHERE Name = ñ",
+        "SELECT Id FROM Account WHERE Name = 'é' ORDER BY",
+        "SELECT . FROM Account",
+        "SELECT Account. FROM Contact",
+        "SELECT Account.Account.Name FROM Contact",
+        "SELECT Id FROM Account LIMIT 99999999999999999999999",
+        "SELECT Id FROM Account WHERE Id IN ()",
+        "SELECT Id FROM Account WHERE AnnualRevenue > -",
+        "SELECT Id FROM Account WHERE AnnualRevenue > -1.2.3",
+        "SELECT (SELECT Id FROM Contacts) FROM Account ORDER BY Name DESC NULLS",
+    ];
+    for q in odd {
+        if let Err(e) = run(seed(), q) {
+            assert_eq!(e.status, 400, "{q:?}: {e:?}");
+            assert!(!e.code.is_empty(), "{q:?}: {e:?}");
+        }
+    }
+    for q in [
+        "",
+        "!",
+        "SELECT Id FROM Account WHERE Name = '\\",
+        "SELECT Id FROM Account WHERE CreatedDate > 2024-01-01T",
+    ] {
+        assert_eq!(err(q).code, "MALFORMED_QUERY", "{q:?}");
+    }
+}
+
+#[test]
+fn a_query_locator_past_the_rows_is_invalid_not_a_panic() {
+    let sim = SalesforceSim::new(seed(), SalesforceConfig::default());
+    let mut st = sim.lock();
+    let first = query::run(&mut st, "SELECT Id FROM Account", "v62.0", false, 1).expect("runs");
+    let url = first["nextRecordsUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_, locator) = url.rsplit_once('/').unwrap_or_default();
+    let (cursor, _) = locator.rsplit_once('-').unwrap_or_default();
+    assert!(!cursor.is_empty(), "{first}");
+    // The last page exists; one past the end, a huge offset and garbage are all 400s.
+    let total = first["totalSize"].as_u64().unwrap_or_default();
+    let last = query::more(&mut st, &format!("{cursor}-{}", total - 1), "v62.0", 1)
+        .expect("the last row is a page");
+    assert_eq!(last["done"], json!(true));
+    let end = query::more(&mut st, &format!("{cursor}-{total}"), "v62.0", 1).expect("empty page");
+    assert_eq!(end["records"], json!([]));
+    for bad in [
+        format!("{cursor}-{}", total + 1),
+        format!("{cursor}-{}", u64::MAX),
+        format!("{cursor}-99999999999999999999999"),
+        format!("{cursor}--1"),
+        format!("{cursor}-"),
+        "-".to_string(),
+        String::new(),
+    ] {
+        let e = query::more(&mut st, &bad, "v62.0", 1).expect_err(&bad);
+        assert_eq!((e.status, e.code), (400, "INVALID_QUERY_LOCATOR"), "{bad}");
+    }
+}

@@ -220,7 +220,7 @@ fn put_sold_to_in_play(
         let mut empty = false;
         if let Some(org_id) = org {
             if recent_roll < 15 {
-                let at = format!("{}T09:00:00Z", today - time::Duration::days(days_ago));
+                let at = format!("{}T09:00:00Z", days_before(today, days_ago));
                 if let Some(o) = data.orgs.get_mut(&org_id) {
                     o.created_at = at.clone();
                     o.updated_at = at;
@@ -264,9 +264,17 @@ fn put_sold_to_in_play(
     }
 }
 
+/// `today` minus `days`; `today` itself when that falls before the earliest date the
+/// `time` crate represents (a `--today` near year -9999), as the Salesforce side does.
+fn days_before(today: time::Date, days: i64) -> time::Date {
+    today
+        .checked_sub(time::Duration::days(days))
+        .unwrap_or(today)
+}
+
 /// Builds the Zendesk data for `accounts` (Salesforce Account records).
 pub fn generate(accounts: &[Value], instance: Instance, seed: u64, today: time::Date) -> Data {
-    let created = format!("{}T09:00:00Z", today - time::Duration::days(30));
+    let created = format!("{}T09:00:00Z", days_before(today, 30));
     let mut data = Data::default();
     data.fields = fields(instance);
     data.next_id = 360_000_000_001 + (seed % 1000) * 1_000_000;
@@ -385,4 +393,17 @@ pub fn generate(accounts: &[Value], instance: Instance, seed: u64, today: time::
     }
     data.finish();
     data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_before;
+
+    #[test]
+    fn a_today_at_the_edge_of_the_calendar_does_not_overflow() {
+        let today = time::macros::date!(2026 - 11 - 25);
+        assert_eq!(days_before(today, 30), time::macros::date!(2026 - 10 - 26));
+        assert_eq!(days_before(time::Date::MIN, 30), time::Date::MIN);
+        assert_eq!(days_before(time::Date::MIN, 0), time::Date::MIN);
+    }
 }

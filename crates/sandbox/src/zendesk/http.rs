@@ -94,10 +94,10 @@ pub fn not_found() -> Response {
 
 /// 422 RecordInvalid with `details.<attr>[]`, as the real validation errors look.
 pub fn record_invalid(attr: &str, description: &str, code: Option<&str>) -> Response {
-    let mut item = json!({"description": description});
-    if let Some(code) = code {
-        item["error"] = json!(code);
-    }
+    let item = match code {
+        Some(code) => json!({"description": description, "error": code}),
+        None => json!({"description": description}),
+    };
     json(
         StatusCode::UNPROCESSABLE_ENTITY,
         &json!({"error": "RecordInvalid", "description": "Record validation errors",

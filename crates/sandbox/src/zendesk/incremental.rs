@@ -267,7 +267,7 @@ pub(super) fn time_based(sim: &ZendeskSim, st: &State, req: &Req<'_>, kind: Kind
     let end_of_stream = take == rows.len();
     let end_time = match rows.get(..take).and_then(<[_]>::last) {
         // A page all of one second would be served again from `end_time`: step past it.
-        Some(&(ts, _)) if ts == start && !end_of_stream => ts + 1,
+        Some(&(ts, _)) if ts == start && !end_of_stream => ts.saturating_add(1),
         Some(&(ts, _)) => ts,
         None => start,
     };
@@ -276,8 +276,9 @@ pub(super) fn time_based(sim: &ZendeskSim, st: &State, req: &Req<'_>, kind: Kind
         params.push(("per_page", per_page.to_string()));
     }
     let next_page = url(sim, &format!("incremental/{}", kind.key()), &params);
-    let records: Vec<Value> = rows[..take]
+    let records: Vec<Value> = rows
         .iter()
+        .take(take)
         .map(|&(_, id)| kind.view(sim, st, id))
         .collect();
     let mut body = Map::new();

@@ -38,7 +38,7 @@ enum UpdateManyBody {
 /// Routes `/api/v2/organizations…`.
 pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
     let base = sim.config().base_url.clone();
-    match (req.method, &req.segs[2..]) {
+    match (req.method, req.rest()) {
         (&Method::GET, ["organizations"]) => {
             let items: Vec<_> = match paging::forward_window(&req.query) {
                 // A forward cursor page reads only what it shows.

@@ -31,7 +31,7 @@ pub(super) fn take_events(st: &mut State) -> Vec<(u64, &'static str)> {
 /// Routes `/api/v2/tickets…`.
 pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
     let base = sim.config().base_url.clone();
-    match (req.method, &req.segs[2..]) {
+    match (req.method, req.rest()) {
         (&Method::GET, ["tickets"]) => {
             let items: Vec<_> = st
                 .data
@@ -188,7 +188,8 @@ fn tags(st: &mut State, id: &str, method: &Method, req: &Req<'_>) -> Response {
 /// that `?include=users,organizations` asks for: Zendesk's sideloading.
 fn with_sideloads(sim: &ZendeskSim, st: &State, t: &Ticket, req: &Req<'_>) -> Value {
     let include = req.query.list("include").unwrap_or_default();
-    let mut body = json!({ "ticket": sim.ticket_view(t) });
+    let mut body = serde_json::Map::new();
+    body.insert("ticket".to_owned(), json!(sim.ticket_view(t)));
     if include.iter().any(|i| i == "users") {
         let mut ids: Vec<u64> = [t.requester_id, t.submitter_id, t.assignee_id]
             .into_iter()
@@ -201,7 +202,7 @@ fn with_sideloads(sim: &ZendeskSim, st: &State, t: &Ticket, req: &Req<'_>) -> Va
             .filter_map(|id| st.data.users.get(id))
             .map(|u| sim.user_view(u))
             .collect();
-        body["users"] = json!(users);
+        body.insert("users".to_owned(), json!(users));
     }
     if include.iter().any(|i| i == "organizations") {
         let orgs: Vec<_> = t
@@ -210,9 +211,9 @@ fn with_sideloads(sim: &ZendeskSim, st: &State, t: &Ticket, req: &Req<'_>) -> Va
             .map(|o| sim.org_view(o))
             .into_iter()
             .collect();
-        body["organizations"] = json!(orgs);
+        body.insert("organizations".to_owned(), json!(orgs));
     }
-    body
+    Value::Object(body)
 }
 
 /// A deleted ticket is gone for every endpoint but the incremental export.

@@ -94,7 +94,7 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
     if st.quirks.user_403 == User403::NoPermission && req.method != Method::GET {
         return forbidden();
     }
-    match (req.method, &req.segs[2..]) {
+    match (req.method, req.rest()) {
         (&Method::GET, ["users", "count"]) => {
             let roles = roles(req);
             if st.user_count.taken.elapsed() >= sim.config().users_count_refresh {
@@ -320,7 +320,7 @@ fn deleted_view(sim: &ZendeskSim, u: &User) -> serde_json::Value {
 /// Routes `/api/v2/deleted_users…` (§5.12): the list (cursor or offset pages, 100 at
 /// most), `count`, show, and `DELETE` (permanent deletion: the email goes).
 pub(super) fn deleted(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response {
-    match (req.method, &req.segs[2..]) {
+    match (req.method, req.rest()) {
         (&Method::GET, ["deleted_users"]) => {
             let items: Vec<_> = st.data.deleted_users.values().map(|u| (u.id, u)).collect();
             let base = sim.config().base_url.clone();

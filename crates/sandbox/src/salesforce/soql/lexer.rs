@@ -33,13 +33,18 @@ impl Tok {
     }
 }
 
+/// The characters `chars[start..end]` as a string; an out-of-range span yields
+/// the empty string (never the case for the spans `lex` builds).
+fn collect(chars: &[char], start: usize, end: usize) -> String {
+    chars.get(start..end).unwrap_or_default().iter().collect()
+}
+
 /// Tokenises `text`.
 pub fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SoqlError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let (mut i, mut row, mut line_start) = (0usize, 1usize, 0usize);
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         let pos = Pos {
             row,
             col: i - line_start + 1,
@@ -95,46 +100,50 @@ pub fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SoqlError> {
         }
         if c.is_ascii_digit() || (c == '-' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
             let start = i;
-            let is_date = chars.len() >= i + 10
-                && chars[i..i + 10].iter().enumerate().all(|(k, ch)| {
+            let is_date = chars.get(i..i + 10).is_some_and(|ten| {
+                ten.iter().enumerate().all(|(k, ch)| {
                     if k == 4 || k == 7 {
                         *ch == '-'
                     } else {
                         ch.is_ascii_digit()
                     }
-                });
+                })
+            });
             if is_date {
                 i += 10;
                 if chars.get(i) == Some(&'T') {
                     i += 1;
-                    while i < chars.len()
-                        && (chars[i].is_ascii_digit()
-                            || matches!(chars[i], ':' | '.' | 'Z' | '+' | '-'))
-                    {
+                    while chars.get(i).is_some_and(|ch| {
+                        ch.is_ascii_digit() || matches!(ch, ':' | '.' | 'Z' | '+' | '-')
+                    }) {
                         i += 1;
                     }
                 }
-                out.push((Tok::Date(chars[start..i].iter().collect()), pos));
+                out.push((Tok::Date(collect(&chars, start, i)), pos));
             } else {
                 i += 1;
-                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                while chars
+                    .get(i)
+                    .is_some_and(|ch| ch.is_ascii_digit() || *ch == '.')
+                {
                     i += 1;
                 }
-                out.push((Tok::Num(chars[start..i].iter().collect()), pos));
+                out.push((Tok::Num(collect(&chars, start, i)), pos));
             }
             continue;
         }
         if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            while chars
+                .get(i)
+                .is_some_and(|ch| ch.is_alphanumeric() || *ch == '_' || *ch == '.')
             {
                 i += 1;
             }
-            out.push((Tok::Word(chars[start..i].iter().collect()), pos));
+            out.push((Tok::Word(collect(&chars, start, i)), pos));
             continue;
         }
-        let two: String = chars[i..chars.len().min(i + 2)].iter().collect();
+        let two = collect(&chars, i, chars.len().min(i + 2));
         let punct = match two.as_str() {
             "!=" => Some("!="),
             "<>" => Some("<>"),
