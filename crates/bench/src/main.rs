@@ -134,7 +134,7 @@ struct RunArgs {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// The day of the data and the runs (YYYY-MM-DD) [default: today UTC].
-    #[arg(long, value_parser = sync_core::cli::parse_date)]
+    #[arg(long, value_parser = sync_jobs::cli::parse_date)]
     today: Option<time::Date>,
     /// An extra argument for every `zd-sfdc-sandbox serve` (repeatable; e.g.
     /// `--sandbox-arg=--bulk-user-create-disabled`).

@@ -136,7 +136,7 @@ pub async fn reference(
     let mut records = Vec::new();
     let accounts = read_query(
         &client,
-        sync_core::jobs::org_sync::accounts_query(instance.core()),
+        sync_jobs::jobs::org_sync::accounts_query(instance.core()),
         |r| records.push(r),
     )
     .await?;

@@ -389,7 +389,7 @@ pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<E
         }
     })
     .await?;
-    let orgs = sync_core::jobs::org_sync::read_orgs(&zendesk).await?;
+    let orgs = sync_jobs::jobs::org_sync::read_orgs(&zendesk).await?;
     drop(sandbox);
     let mapping = Mapping::embedded(sync_core::Instance::Global)?;
     let (mut decode_ms, mut plan_ms, mut plan_cpu_ms) = (Vec::new(), Vec::new(), Vec::new());
