@@ -22,7 +22,7 @@ use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
 use crate::mapping::Mapping;
-use crate::model::{Account, Finding, FindingKind};
+use crate::model::{Account, DesiredOrg, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
 use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
@@ -277,7 +277,7 @@ fn diff_evaluations(
 /// tags only): the name if it differs, each managed field whose value differs
 /// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
-    patch_against(evaluation, org, &Managed::new(mapping))
+    patch_against(evaluation.desired.clone(), org, &Managed::new(mapping))
 }
 
 /// What a mapping manages, computed once per diff rather than once per org.
@@ -298,21 +298,20 @@ impl Managed {
 }
 
 /// [`patch_for`] against the org's managed view (see [`crate::zendesk::managed_view`]),
-/// read in place instead of copied.
-fn patch_against(evaluation: &Evaluation, org: &ZendeskOrg, managed: &Managed) -> OrgPatch {
-    let desired = &evaluation.desired;
+/// read in place instead of copied; what changes is moved out of `desired`.
+fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> OrgPatch {
     let mut patch = OrgPatch::default();
     if desired.name != org.name.trim() {
-        patch.name = Some(desired.name.clone());
+        patch.name = Some(desired.name);
     }
-    for (key, value) in &desired.fields {
-        let actual = if managed.keys.contains(key) {
-            org.organization_fields.get(key)
+    for (key, value) in desired.fields {
+        let actual = if managed.keys.contains(&key) {
+            org.organization_fields.get(&key)
         } else {
             None
         };
         if !same_value(value.as_ref(), actual) {
-            patch.organization_fields.insert(key.clone(), value.clone());
+            patch.organization_fields.insert(key, value);
         }
     }
     let mut actual_managed: Vec<&str> = org
@@ -581,7 +580,7 @@ fn propose<'o>(
         plan.deletes.push(delete);
         return Proposal::Settled;
     }
-    let patch = patch_against(&eval, org, managed);
+    let patch = patch_against(eval.desired, org, managed);
     if patch.is_empty() {
         plan.unchanged.push(id.to_string());
         return Proposal::Settled;
