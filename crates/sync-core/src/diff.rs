@@ -15,7 +15,7 @@
 //! - `name_conflict` on create (`create_name_conflict`) and on rename
 //!   (`rename_conflict`), applied by `admit_with_names`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 use time::Date;
@@ -23,11 +23,11 @@ use time::Date;
 use crate::evaluate::{evaluate_account, Evaluation};
 use crate::ids::SalesforceId;
 use crate::mapping::Mapping;
-use crate::model::{Account, Finding, FindingKind};
+use crate::model::{Account, DesiredOrg, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
 use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
-use crate::zendesk::{managed_view, ZendeskOrg};
+use crate::zendesk::ZendeskOrg;
 
 /// An org to create.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,15 +215,22 @@ pub fn plan_decoded(
 ) -> Plan {
     let evaluations: Vec<Evaluation> = decoded
         .items
-        .iter()
-        .map(|a| evaluate_account(a, mapping, today))
+        .into_iter()
+        .map(|mut account| {
+            // The account is not needed after it is evaluated: its billing accounts
+            // move into the evaluation instead of being copied.
+            let billing_accounts = std::mem::take(&mut account.billing_accounts);
+            let mut evaluation = evaluate_account(&account, mapping, today);
+            evaluation.billing_accounts = billing_accounts;
+            evaluation
+        })
         .collect();
     let invalid_ids: BTreeSet<String> = decoded
         .findings
         .iter()
         .filter_map(|f| f.salesforce_id.clone())
         .collect();
-    let mut plan = diff_orgs(&evaluations, orgs, mapping, &invalid_ids);
+    let mut plan = diff_evaluations(evaluations, orgs, mapping, &invalid_ids);
     plan.salesforce_records = salesforce_records;
     let mut skipped: Vec<Skipped> = decoded
         .findings
@@ -255,27 +262,45 @@ pub fn diff_orgs(
     mapping: &Mapping,
     also_in_salesforce: &BTreeSet<String>,
 ) -> Plan {
+    diff_evaluations(evaluations.to_vec(), orgs, mapping, also_in_salesforce)
+}
+
+/// [`diff_orgs`] taking the evaluations: what a plan keeps of them (findings,
+/// desired fields of creates, ids) is moved rather than copied.
+fn diff_evaluations(
+    evaluations: Vec<Evaluation>,
+    orgs: &[ZendeskOrg],
+    mapping: &Mapping,
+    also_in_salesforce: &BTreeSet<String>,
+) -> Plan {
     let index = OrgIndex::new(orgs, mapping);
+    let managed = Managed::new(mapping);
     let mut plan = Plan {
         salesforce_records: evaluations.len(),
         zendesk_organizations: orgs.len(),
         without_salesforce_id: index.without_salesforce_id,
         ..Plan::default()
     };
-    let mut sorted: Vec<&Evaluation> = evaluations.iter().collect();
-    sorted.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+    plan.not_in_salesforce = index.not_in_salesforce(&evaluations, also_in_salesforce);
+    // In `salesforce_id` order (a stable sort, as the order of equal ids is kept).
+    let mut order: Vec<usize> = (0..evaluations.len()).collect();
+    order.sort_by(|a, b| {
+        evaluations[*a]
+            .salesforce_id
+            .cmp(&evaluations[*b].salesforce_id)
+    });
+    let mut slots: Vec<Option<Evaluation>> = evaluations.into_iter().map(Some).collect();
     let mut creates = Vec::new();
     let mut updates = Vec::new();
-    for eval in sorted {
+    for eval in order.into_iter().filter_map(|i| slots[i].take()) {
         let matches = index.matches(&eval.salesforce_id);
-        match propose(&mut plan, eval, matches, mapping) {
+        match propose(&mut plan, eval, matches, mapping, &managed) {
             Proposal::Create(create) => creates.push(create),
             Proposal::Update(update, org) => updates.push((update, org)),
             Proposal::Settled => {}
         }
     }
-    plan.not_in_salesforce = index.not_in_salesforce(evaluations, also_in_salesforce);
-    let names = Names::new(index.names, &creates, &updates);
+    let names = Names::new(orgs, &creates, &updates);
     admit_with_names(&mut plan, creates, updates, &names);
     plan.unchanged.sort();
     plan.skipped
@@ -287,19 +312,63 @@ pub fn diff_orgs(
 /// tags only): the name if it differs, each managed field whose value differs
 /// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
-    let desired = &evaluation.desired;
-    let view = managed_view(org, mapping);
-    let mut patch = OrgPatch::default();
-    if desired.name != view.name {
-        patch.name = Some(desired.name.clone());
-    }
-    for (key, value) in &desired.fields {
-        if !same_value(value.as_ref(), view.fields.get(key)) {
-            patch.organization_fields.insert(key.clone(), value.clone());
+    patch_against(evaluation.desired.clone(), org, &Managed::new(mapping))
+}
+
+/// What a mapping manages, computed once per diff rather than once per org.
+struct Managed {
+    /// The managed tags (drop-down option values and checkbox tags).
+    tags: HashSet<String>,
+    /// The managed org field keys.
+    keys: HashSet<String>,
+}
+
+impl Managed {
+    fn new(mapping: &Mapping) -> Self {
+        Managed {
+            tags: mapping.managed_tags().into_iter().collect(),
+            keys: mapping.managed_keys().into_iter().collect(),
         }
     }
-    if view.managed_tags != desired.managed_tags {
-        patch.tags = Some(full_tag_list(&view.unmanaged_tags, &desired.managed_tags));
+}
+
+/// [`patch_for`] against the org's managed view (see [`crate::zendesk::managed_view`]),
+/// read in place instead of copied; what changes is moved out of `desired`.
+fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> OrgPatch {
+    let mut patch = OrgPatch::default();
+    if desired.name != org.name.trim() {
+        patch.name = Some(desired.name);
+    }
+    for (key, value) in desired.fields {
+        let actual = if managed.keys.contains(&key) {
+            org.organization_fields.get(&key)
+        } else {
+            None
+        };
+        if !same_value(value.as_ref(), actual) {
+            patch.organization_fields.insert(key, value);
+        }
+    }
+    let mut actual_managed: Vec<&str> = org
+        .tags
+        .iter()
+        .filter(|t| managed.tags.contains(*t))
+        .map(String::as_str)
+        .collect();
+    actual_managed.sort_unstable();
+    actual_managed.dedup();
+    if !actual_managed
+        .iter()
+        .copied()
+        .eq(desired.managed_tags.iter().map(String::as_str))
+    {
+        let unmanaged: BTreeSet<String> = org
+            .tags
+            .iter()
+            .filter(|t| !managed.tags.contains(*t))
+            .cloned()
+            .collect();
+        patch.tags = Some(full_tag_list(&unmanaged, &desired.managed_tags));
     }
     patch
 }
@@ -318,19 +387,41 @@ pub fn full_tag_list(
 /// SPEC §5 create: the org of an account with no matching org. Unset fields (and an
 /// unchecked checkbox) are left out; its tags are the desired managed tags.
 pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
-    let desired = &evaluation.desired;
     OrgCreate {
         salesforce_id: evaluation.salesforce_id.clone(),
-        name: desired.name.clone(),
+        name: evaluation.desired.name.clone(),
+        organization_fields: created_fields(&evaluation.desired.fields)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        tags: evaluation.desired.managed_tags.iter().cloned().collect(),
+    }
+}
+
+/// The fields a create sends: unset ones (and an unchecked checkbox) are left out.
+fn created_fields(
+    fields: &BTreeMap<String, Option<FieldValue>>,
+) -> impl Iterator<Item = (&String, &FieldValue)> {
+    fields.iter().filter_map(|(k, v)| match v {
+        None | Some(FieldValue::Bool(false)) => None,
+        Some(v) => Some((k, v)),
+    })
+}
+
+/// [`org_create`], moving the desired org out of the evaluation.
+fn org_create_from(evaluation: Evaluation) -> OrgCreate {
+    let desired = evaluation.desired;
+    OrgCreate {
+        salesforce_id: evaluation.salesforce_id,
+        name: desired.name,
         organization_fields: desired
             .fields
-            .iter()
+            .into_iter()
             .filter_map(|(k, v)| match v {
                 None | Some(FieldValue::Bool(false)) => None,
-                Some(v) => Some((k.clone(), v.clone())),
+                Some(v) => Some((k, v)),
             })
             .collect(),
-        tags: desired.managed_tags.iter().cloned().collect(),
+        tags: desired.managed_tags.into_iter().collect(),
     }
 }
 
@@ -357,33 +448,62 @@ fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// [`name_key`] written into `buf` (no allocation for ASCII names once `buf` is grown).
+fn name_key_into(name: &str, buf: &mut String) {
+    buf.clear();
+    let name = name.trim();
+    if name.is_ascii() {
+        buf.push_str(name);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&name.to_lowercase());
+    }
+}
+
+/// The org's `salesforce_id` field, trimmed, borrowed (as [`ZendeskOrg::salesforce_id`]).
+fn salesforce_id_of<'o>(org: &'o ZendeskOrg, key: &str) -> Option<&'o str> {
+    match org.organization_fields.get(key) {
+        Some(FieldValue::Text(s)) if !s.trim().is_empty() => Some(s.trim()),
+        _ => None,
+    }
+}
+
 /// The Zendesk orgs, indexed for the diff (SPEC §5 match key: the org field
 /// `salesforce_id`).
 struct OrgIndex<'o> {
-    /// `salesforce_id` → the orgs carrying it (more than one is a conflict).
-    by_id: BTreeMap<String, Vec<&'o ZendeskOrg>>,
-    /// Name key → the ids of the orgs holding that name.
-    names: BTreeMap<String, BTreeSet<u64>>,
+    /// `salesforce_id` → the first org carrying it.
+    first: HashMap<&'o str, &'o ZendeskOrg>,
+    /// `salesforce_id` → every org carrying it, for ids on more than one org (a conflict).
+    shared: HashMap<&'o str, Vec<&'o ZendeskOrg>>,
     /// Orgs without a `salesforce_id` (untouched).
     without_salesforce_id: usize,
 }
 
 impl<'o> OrgIndex<'o> {
     fn new(orgs: &'o [ZendeskOrg], mapping: &Mapping) -> Self {
+        let key = mapping.fields().salesforce_id.as_str();
         let mut index = OrgIndex {
-            by_id: BTreeMap::new(),
-            names: BTreeMap::new(),
+            first: HashMap::with_capacity(orgs.len()),
+            shared: HashMap::new(),
             without_salesforce_id: 0,
         };
         for org in orgs {
-            index
-                .names
-                .entry(name_key(&org.name))
-                .or_default()
-                .insert(org.id);
-            match org.salesforce_id(mapping) {
-                Some(id) => index.by_id.entry(id).or_default().push(org),
-                None => index.without_salesforce_id += 1,
+            let Some(id) = salesforce_id_of(org, key) else {
+                index.without_salesforce_id += 1;
+                continue;
+            };
+            match index.first.entry(id) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(org);
+                }
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let first = *e.get();
+                    index
+                        .shared
+                        .entry(id)
+                        .or_insert_with(|| vec![first])
+                        .push(org);
+                }
             }
         }
         index
@@ -391,9 +511,12 @@ impl<'o> OrgIndex<'o> {
 
     /// The orgs whose `salesforce_id` is this account's.
     fn matches(&self, salesforce_id: &str) -> &[&'o ZendeskOrg] {
-        self.by_id
+        if let Some(all) = self.shared.get(salesforce_id) {
+            return all;
+        }
+        self.first
             .get(salesforce_id)
-            .map(Vec::as_slice)
+            .map(std::slice::from_ref)
             .unwrap_or_default()
     }
 
@@ -404,14 +527,12 @@ impl<'o> OrgIndex<'o> {
         evaluations: &[Evaluation],
         also_in_salesforce: &BTreeSet<String>,
     ) -> usize {
-        let evaluated: BTreeSet<&str> = evaluations
-            .iter()
-            .map(|e| e.salesforce_id.as_str())
-            .collect();
-        self.by_id
-            .iter()
-            .filter(|(id, _)| !evaluated.contains(id.as_str()) && !also_in_salesforce.contains(*id))
-            .map(|(_, orgs)| orgs.len())
+        let mut evaluated: HashSet<&str> = HashSet::with_capacity(evaluations.len());
+        evaluated.extend(evaluations.iter().map(|e| e.salesforce_id.as_str()));
+        self.first
+            .keys()
+            .filter(|id| !evaluated.contains(*id) && !also_in_salesforce.contains(**id))
+            .map(|id| self.shared.get(id).map_or(1, Vec::len))
             .sum()
     }
 }
@@ -457,12 +578,15 @@ fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Findin
 /// expired account is skipped and any other is created ([`org_create`]).
 fn propose<'o>(
     plan: &mut Plan,
-    eval: &Evaluation,
+    mut eval: Evaluation,
     matches: &[&'o ZendeskOrg],
     mapping: &Mapping,
+    managed: &Managed,
 ) -> Proposal<'o> {
+    let findings = std::mem::take(&mut eval.findings);
+    let eval = eval;
     let id = eval.salesforce_id.as_str();
-    plan.findings.extend(eval.findings.iter().cloned());
+    plan.findings.extend(findings);
     let sold_to = sold_to_contacts(&eval.billing_accounts);
     if !sold_to.is_empty() {
         plan.sold_to.insert(id.to_string(), sold_to);
@@ -485,13 +609,13 @@ fn propose<'o>(
             plan.skip(id, SkipReason::GreatlyExpiredWithoutOrg);
             return Proposal::Settled;
         }
-        return Proposal::Create(org_create(eval));
+        return Proposal::Create(org_create_from(eval));
     };
-    if let Some(delete) = org_delete(eval, org, mapping) {
+    if let Some(delete) = org_delete(&eval, org, mapping) {
         plan.deletes.push(delete);
         return Proposal::Settled;
     }
-    let patch = patch_for(eval, org, mapping);
+    let patch = patch_against(eval.desired, org, managed);
     if patch.is_empty() {
         plan.unchanged.push(id.to_string());
         return Proposal::Settled;
@@ -506,23 +630,37 @@ fn propose<'o>(
 
 /// Who holds or wants each name this run (SPEC §5 `name_conflict`), by name key.
 struct Names {
-    /// The ids of the Zendesk orgs holding each name.
-    held: BTreeMap<String, BTreeSet<u64>>,
+    /// The ids (ascending) of the Zendesk orgs holding each name a create or rename wants.
+    held: HashMap<String, Vec<u64>>,
     /// How many creates and renames of this run want each name.
-    claimed: BTreeMap<String, usize>,
+    claimed: HashMap<String, usize>,
 }
 
 impl Names {
-    /// The names held in Zendesk, and those this run's creates and renames claim.
+    /// The names this run's creates and renames claim, and the Zendesk orgs holding them.
     fn new(
-        held: BTreeMap<String, BTreeSet<u64>>,
+        orgs: &[ZendeskOrg],
         creates: &[OrgCreate],
         updates: &[(OrgUpdate, &ZendeskOrg)],
     ) -> Self {
-        let mut claimed: BTreeMap<String, usize> = BTreeMap::new();
+        let mut claimed: HashMap<String, usize> = HashMap::new();
         let renames = updates.iter().filter_map(|(u, _)| u.patch.name.as_ref());
         for name in creates.iter().map(|c| &c.name).chain(renames) {
             *claimed.entry(name_key(name)).or_default() += 1;
+        }
+        let mut held: HashMap<String, Vec<u64>> = HashMap::new();
+        if !claimed.is_empty() {
+            let mut key = String::new();
+            for org in orgs {
+                name_key_into(&org.name, &mut key);
+                if claimed.contains_key(&key) {
+                    held.entry(key.clone()).or_default().push(org.id);
+                }
+            }
+        }
+        for ids in held.values_mut() {
+            ids.sort_unstable();
+            ids.dedup();
         }
         Names { held, claimed }
     }

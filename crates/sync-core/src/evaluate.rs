@@ -14,7 +14,7 @@
 //! - §4 `desired_org`: [`arr`], [`sales_segmentation`], [`market_segment`], and the
 //!   drop-down, region, health-score and checkbox rules of `DesiredFields`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use time::{Date, Month};
 
@@ -377,7 +377,9 @@ struct DesiredFields<'a> {
     mapping: &'a Mapping,
     /// The account's `Account_ID_18__c` (for findings).
     id: &'a str,
-    fields: BTreeMap<String, Option<FieldValue>>,
+    /// The fields in the order they are set (a later value of a key wins), gathered
+    /// into a map once at the end.
+    fields: Vec<(String, Option<FieldValue>)>,
     tags: BTreeSet<String>,
     findings: Vec<Finding>,
 }
@@ -387,7 +389,7 @@ impl<'a> DesiredFields<'a> {
         DesiredFields {
             mapping,
             id,
-            fields: BTreeMap::new(),
+            fields: Vec::with_capacity(16),
             tags: BTreeSet::new(),
             findings: Vec::new(),
         }
@@ -397,7 +399,7 @@ impl<'a> DesiredFields<'a> {
     fn text(&mut self, key: Option<&String>, value: Option<&str>) {
         if let Some(key) = key {
             let value = value.map(|s| FieldValue::Text(s.to_string()));
-            self.fields.insert(key.clone(), value);
+            self.fields.push((key.clone(), value));
         }
     }
 
@@ -405,7 +407,7 @@ impl<'a> DesiredFields<'a> {
     fn number(&mut self, key: Option<&String>, value: Option<f64>) {
         if let Some(key) = key {
             self.fields
-                .insert(key.clone(), value.map(FieldValue::Number));
+                .push((key.clone(), value.map(FieldValue::Number)));
         }
     }
 
@@ -464,7 +466,7 @@ impl<'a> DesiredFields<'a> {
     /// managed tag when it is true.
     fn checkbox(&mut self, key: Option<&String>, on: bool) {
         let Some(key) = key else { return };
-        self.fields.insert(key.clone(), Some(FieldValue::Bool(on)));
+        self.fields.push((key.clone(), Some(FieldValue::Bool(on))));
         let mapping = self.mapping;
         if let Some(tag) = mapping.checkbox_tag(key).filter(|_| on) {
             self.tags.insert(tag.to_string());
@@ -477,7 +479,7 @@ impl<'a> DesiredFields<'a> {
             self.tags.insert(option.to_string());
         }
         let value = option.map(|o| FieldValue::Text(o.to_string()));
-        self.fields.insert(key.to_string(), value);
+        self.fields.push((key.to_string(), value));
     }
 }
 
@@ -524,7 +526,8 @@ fn desired_org(
     let desired = DesiredOrg {
         salesforce_id: account.id18.clone(),
         name: account.name.clone(),
-        fields: d.fields,
+        // `BTreeMap::from_iter` keeps the last value of a repeated key, as `insert` does.
+        fields: d.fields.into_iter().collect(),
         managed_tags: d.tags,
     };
     (desired, d.findings)

@@ -340,9 +340,19 @@ fn sf_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D
     }
 }
 
+/// The text trimmed, reusing its buffer when there is nothing to trim.
+fn trimmed(s: String) -> String {
+    let t = s.trim();
+    if t.len() == s.len() {
+        s
+    } else {
+        t.to_string()
+    }
+}
+
 /// Trimmed text; blank becomes `None`.
 pub(crate) fn clean(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    s.map(trimmed).filter(|s| !s.is_empty())
 }
 
 /// The result of decoding a batch: the good items and one finding per bad record.
@@ -363,8 +373,18 @@ impl<T> Default for Decoded<T> {
     }
 }
 
-/// Decodes one record, naming the JSON path that failed.
+/// Decodes one record, naming the JSON path that failed. The record is read in
+/// place first; only a record that fails is decoded again through
+/// `serde_path_to_error`, to name the field.
 fn decode_one<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
+    if let Ok(record) = T::deserialize(&value) {
+        return Ok(record);
+    }
+    decode_named(value)
+}
+
+/// Decodes one record through `serde_path_to_error`, naming the JSON path that failed.
+fn decode_named<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         format!("field {path}: {}", e.inner())
@@ -425,7 +445,7 @@ impl GlobalAccountRecord {
         let r = self;
         Account {
             id18,
-            name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
+            name: r.name.map(trimmed).unwrap_or_default(),
             carr: r.carr,
             sales_segment: clean(r.sales_segment),
             owner: clean(r.owner),
@@ -460,7 +480,7 @@ impl FederalAccountRecord {
         let r = self;
         Account {
             id18,
-            name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
+            name: r.name.map(trimmed).unwrap_or_default(),
             carr: r.carr,
             sales_segment: clean(r.sales_segment),
             owner: clean(r.owner),

@@ -57,14 +57,44 @@ impl Semantic {
     }
 }
 
+/// [`Semantic`] borrowed: the same classes, without copying strings or JSON.
+#[derive(PartialEq)]
+enum SemanticRef<'a> {
+    Unset,
+    True,
+    Number(f64),
+    Text(&'a str),
+    Other(&'a serde_json::Value),
+}
+
+impl<'a> SemanticRef<'a> {
+    /// The same classification as [`Semantic::of`].
+    fn of(value: Option<&'a FieldValue>) -> SemanticRef<'a> {
+        match value {
+            None | Some(FieldValue::Bool(false)) => SemanticRef::Unset,
+            Some(FieldValue::Bool(true)) => SemanticRef::True,
+            Some(FieldValue::Number(n)) => SemanticRef::Number(*n),
+            Some(FieldValue::Text(s)) => {
+                let s = s.trim();
+                if s.is_empty() {
+                    SemanticRef::Unset
+                } else {
+                    SemanticRef::Text(s)
+                }
+            }
+            Some(FieldValue::Other(serde_json::Value::Null)) => SemanticRef::Unset,
+            Some(FieldValue::Other(v)) => SemanticRef::Other(v),
+        }
+    }
+}
+
 /// Whether two optional field values mean the same: `1` = `1.0` = `"1.0"`,
 /// `""` = null = absent = `false`, strings compared trimmed.
 pub fn same_value(a: Option<&FieldValue>, b: Option<&FieldValue>) -> bool {
-    match (Semantic::of(a), Semantic::of(b)) {
-        (Semantic::Number(x), Semantic::Number(y)) => x == y,
-        (Semantic::Number(x), Semantic::Text(t)) | (Semantic::Text(t), Semantic::Number(x)) => {
-            t.parse::<f64>().is_ok_and(|y| y == x)
-        }
+    match (SemanticRef::of(a), SemanticRef::of(b)) {
+        (SemanticRef::Number(x), SemanticRef::Number(y)) => x == y,
+        (SemanticRef::Number(x), SemanticRef::Text(t))
+        | (SemanticRef::Text(t), SemanticRef::Number(x)) => t.parse::<f64>().is_ok_and(|y| y == x),
         (x, y) => x == y,
     }
 }
