@@ -12,6 +12,10 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use sync_jobs::cli::CasesCli;
 
+/// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     sync_jobs::shell::run_cases(CasesCli::parse())
 }

@@ -403,6 +403,10 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
     Ok(results.failures.is_empty())
 }
 
+/// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
