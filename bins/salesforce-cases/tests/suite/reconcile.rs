@@ -125,7 +125,8 @@ async fn an_absurd_or_garbled_window_is_a_usage_error_not_a_panic() {
         "-1h",
         "",
     ] {
-        let run = run(&["reconcile", "--since", since], &env_for(&sb, &sb)).await;
+        let flag = format!("--since={since}");
+        let run = run(&["reconcile", &flag], &env_for(&sb, &sb)).await;
         assert_eq!(run.code, 2, "--since {since:?}: {}", run.stderr);
         assert!(run.stderr.contains("--since"), "{since:?}: {}", run.stderr);
         assert!(
