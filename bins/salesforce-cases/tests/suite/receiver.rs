@@ -62,7 +62,13 @@ impl Server {
 
     /// Waits until `series` reaches `n` (a hang is a failure after 120 s).
     async fn wait_metric(&self, series: &str, n: u64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        self.wait_metric_for(series, n, Duration::from_secs(120))
+            .await;
+    }
+
+    /// [`Self::wait_metric`] with another limit.
+    async fn wait_metric_for(&self, series: &str, n: u64, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             let text = self.metrics().await;
             if metric_in(&text, series) >= n {
@@ -544,5 +550,68 @@ async fn a_body_over_1_mb_gets_413_before_it_is_sent() {
         2,
         "{text}"
     );
+    assert_eq!(server.stop().await, Some(0));
+}
+
+/// Not a test: the figures of docs/reliability.md for a full queue (10,000 events held
+/// while Salesforce answers slowly, 500 more deliveries refused), the receiver's peak
+/// memory then, and all held events processed once Salesforce is quick again. Run by
+/// hand: `cargo test -p salesforce-cases --test tests full_queue_figures -- --ignored
+/// --nocapture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement for docs/reliability.md, run by hand"]
+async fn full_queue_figures() {
+    use sandbox::{Api, Fault, FaultPlan, FaultRule, When};
+    const HELD: u64 = 10_000;
+    const SENT: u64 = HELD + 500;
+    let sb = sandbox(Instance::Global).await;
+    let mut tickets = Vec::new();
+    for n in 0..SENT {
+        tickets.push(new_ticket(&sb, &format!("Full {n}"), Some(ACME_ORG), ELLEN).await);
+    }
+    sb.admin().set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![FaultRule {
+            fault: Fault::Slow { millis: 5_000 },
+            when: When::Always,
+            api: Some(Api::Salesforce),
+            endpoint: Some("GET /services/data/v62.0/query".to_string()),
+        }],
+    });
+    let server = Server::start(&sb, &["--concurrency", "8", "--zd-rate-limit", "1000000"]).await;
+    let rss_idle = peak_rss_kib(server.pid());
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let statuses: Vec<u16> = futures::stream::iter(tickets.iter().copied())
+        .map(|t| {
+            let (client, base) = (client.clone(), base.clone());
+            async move {
+                deliver(&client, &base, &delivery(t, "created"))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let accepted = statuses.iter().filter(|s| **s == 202).count() as u64;
+    let busy = statuses.iter().filter(|s| **s == 503).count() as u64;
+    let text = server.metrics().await;
+    let pending = metric_in(&text, "salesforce_cases_events_pending");
+    let rss_full = peak_rss_kib(server.pid());
+    sb.admin().set_faults(FaultPlan::default());
+    server
+        .wait_metric_for(&processed("created"), accepted, Duration::from_secs(600))
+        .await;
+    let text = server.metrics().await;
+    eprintln!(
+        "full queue: sent {SENT}, accepted {accepted}, refused 503 {busy}, pending at the end of the burst {pending}, \
+         processed {}, failed {}, peak RSS idle {rss_idle:?} KiB, full {rss_full:?} KiB, after {:?} KiB",
+        metric_in(&text, &processed("created")),
+        metric_in(&text, "salesforce_cases_events_failed_total{kind=\"created\"}"),
+        peak_rss_kib(server.pid())
+    );
+    assert_eq!(accepted + busy, SENT);
     assert_eq!(server.stop().await, Some(0));
 }

@@ -31,6 +31,10 @@ use crate::cases::{CasesJob, Outcome};
 
 /// The report kind of an event that failed for good.
 pub const EVENT_FAILED: &str = "event_failed";
+/// Entries of `changes[]` and of `errors[]` the session report of a receiver lists at
+/// most (the first ones); its counts include every event. A receiver runs for months:
+/// listing every change would grow without bound.
+pub const MAX_LISTED: usize = 10_000;
 
 /// Too many events are waiting.
 #[derive(Debug)]
@@ -65,6 +69,8 @@ struct Inner {
     tracker: TaskTracker,
     metrics: Arc<Metrics>,
     report: Mutex<Report>,
+    /// Changes and errors left out of the report past [`MAX_LISTED`].
+    unlisted: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -98,6 +104,7 @@ impl Dispatcher {
                 tracker: TaskTracker::new(),
                 metrics,
                 report: Mutex::new(report),
+                unlisted: AtomicUsize::new(0),
             }),
         }
     }
@@ -136,6 +143,14 @@ impl Dispatcher {
     pub async fn finish(self) -> Report {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
+        let unlisted = self.inner.unlisted.load(Ordering::SeqCst);
+        if unlisted > 0 {
+            tracing::warn!(
+                unlisted,
+                "the report lists the first {MAX_LISTED} changes and errors of each kind; \
+                 its counts include all, the log has every event"
+            );
+        }
         lock(&self.inner.report).clone()
     }
 }
@@ -156,13 +171,15 @@ impl Inner {
         self.metrics.failed(event);
         let mut report = lock(&self.report);
         report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
-        report.errors.push(ReportError {
+        let error = ReportError {
             kind: EVENT_FAILED.to_string(),
             salesforce_id: None,
             email: None,
             ticket_id: Some(ticket_id),
             message,
-        });
+        };
+        let left_out = extend_capped(&mut report.errors, vec![error]);
+        self.unlisted.fetch_add(left_out, Ordering::SeqCst);
     }
 }
 
@@ -240,7 +257,8 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
             } else {
                 inner.metrics.processed(event);
             }
-            merge(&mut lock(&inner.report), local);
+            let left_out = merge(&mut lock(&inner.report), local);
+            inner.unlisted.fetch_add(left_out, Ordering::SeqCst);
         }
         Ok((Err(e), _)) => {
             inner.fail(ticket_id, event, format!("{event} event: {e}"));
@@ -259,8 +277,17 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     }
 }
 
-/// Adds one event's report into the session's.
-fn merge(into: &mut Report, from: Report) {
+/// Appends `more` to `list` up to [`MAX_LISTED`] entries; returns how many were left out.
+fn extend_capped<T>(list: &mut Vec<T>, more: Vec<T>) -> usize {
+    let room = MAX_LISTED.saturating_sub(list.len());
+    let left_out = more.len().saturating_sub(room);
+    list.extend(more.into_iter().take(room));
+    left_out
+}
+
+/// Adds one event's report into the session's (counts in full, entries up to
+/// [`MAX_LISTED`]); returns how many entries were left out.
+fn merge(into: &mut Report, from: Report) -> usize {
     if let Some(c) = from.cases {
         let t = into.cases.get_or_insert_with(CaseCounts::default);
         t.create += c.create;
@@ -270,8 +297,7 @@ fn merge(into: &mut Report, from: Report) {
         t.failed += c.failed;
     }
     into.salesforce.records += from.salesforce.records;
-    into.errors.extend(from.errors);
-    into.changes.extend(from.changes);
+    extend_capped(&mut into.errors, from.errors) + extend_capped(&mut into.changes, from.changes)
 }
 
 #[cfg(test)]
@@ -539,10 +565,19 @@ mod tests {
             ..CaseCounts::default()
         });
         b.record_failure("no_organization", None, None, "no org");
-        merge(&mut a, b.clone());
-        merge(&mut a, b);
+        assert_eq!(merge(&mut a, b.clone()), 0);
+        assert_eq!(merge(&mut a, b), 0);
         let c = a.cases.unwrap();
         assert_eq!((c.create, c.close, c.failed), (2, 4, 0));
         assert_eq!(a.errors.len(), 2);
+    }
+
+    #[test]
+    fn the_session_report_lists_a_bounded_number_of_entries() {
+        let mut list: Vec<u32> = (0..9_999).collect();
+        assert_eq!(extend_capped(&mut list, vec![1, 2, 3]), 2);
+        assert_eq!(list.len(), MAX_LISTED);
+        assert_eq!(extend_capped(&mut list, vec![4]), 1);
+        assert_eq!(list.len(), MAX_LISTED);
     }
 }
