@@ -5,6 +5,14 @@
 //!
 //! Not for production code: these helpers panic (failing the test) when a test's own
 //! setup goes wrong, e.g. a binary that cannot be spawned.
+// Test support only (behind the `testing` feature, used by dev-dependencies): a panic
+// here is a failing test, which is what these helpers are for.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

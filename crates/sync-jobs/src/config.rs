@@ -160,6 +160,14 @@ impl Config {
         &self,
         requests_per_minute: u32,
     ) -> Result<zendesk_client::Client, Error> {
+        self.zendesk_builder(requests_per_minute)
+            .build()
+            .map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// The Zendesk client builder with location, credentials and request limit set, for
+    /// a job that needs more (the webhook receiver sets its retry policy).
+    pub fn zendesk_builder(&self, requests_per_minute: u32) -> zendesk_client::ClientBuilder {
         let z = &self.zendesk;
         let builder = match &z.location {
             ZendeskLocation::Url(url) => zendesk_client::Client::builder().url(url.clone()),
@@ -177,8 +185,6 @@ impl Config {
         builder
             .auth(z.auth.clone())
             .requests_per_minute(requests_per_minute)
-            .build()
-            .map_err(|e| Error::Config(e.to_string()))
     }
 }
 

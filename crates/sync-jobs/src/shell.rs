@@ -173,7 +173,8 @@ async fn run_org_sync(
 async fn cases(cli: CasesCli) -> Result<u8, Error> {
     let common = cli.command.common().clone();
     let started = OffsetDateTime::now_utc();
-    let env = setup::Environment::build(cli.instance.into(), &common).await?;
+    let retry = cli.command.call_retry();
+    let env = setup::Environment::build(cli.instance.into(), &common, retry).await?;
     let job = env.job.clone();
     let mut report = Report::new(CASES_NAME, common.dry_run, started);
     report.cases = Some(CaseCounts::default());

@@ -3,5 +3,6 @@
 mod awkward;
 mod common;
 mod event;
+mod receiver;
 mod reconcile;
 mod webhook;

@@ -112,6 +112,36 @@ async fn a_window_under_a_minute_is_a_usage_error() {
     assert!(run.stderr.contains("--since"), "{}", run.stderr);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_absurd_or_garbled_window_is_a_usage_error_not_a_panic() {
+    let sb = sandbox(Instance::Global).await;
+    for since in [
+        "5000000d",
+        "3651d",
+        "213503982334601d",
+        "18446744073709551615s",
+        "99999999999999999999999999d",
+        "24x",
+        "-1h",
+        "",
+    ] {
+        let flag = format!("--since={since}");
+        let run = run(&["reconcile", &flag], &env_for(&sb, &sb)).await;
+        assert_eq!(run.code, 2, "--since {since:?}: {}", run.stderr);
+        assert!(run.stderr.contains("--since"), "{since:?}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{since:?}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        sb.admin().request_counts().zendesk_total(),
+        0,
+        "nothing was sent"
+    );
+}
+
 /// The reconcile's create can race a `closed` event like an event's create can: its
 /// Collections upsert (held back here) meets the Case the event created, already
 /// Closed, and sets `Status` = New. The reconcile must close it again and report an

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::cases::setup::CallRetry;
 use crate::cli::CommonArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use sync_core::cases::TicketEvent;
@@ -67,6 +68,18 @@ impl Command {
             Command::Reconcile(a) => &a.common,
         }
     }
+
+    /// How the clients retry one call: set by `serve`'s flags; the clients' defaults
+    /// for the other commands.
+    pub fn call_retry(&self) -> Option<CallRetry> {
+        match self {
+            Command::Serve(a) => Some(CallRetry {
+                attempts: a.max_attempts,
+                first_delay: Duration::from_millis(a.retry_delay_ms),
+            }),
+            Command::Event(_) | Command::Reconcile(_) => None,
+        }
+    }
 }
 
 /// `event`.
@@ -93,13 +106,37 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Attempts per event when Salesforce or Zendesk cannot be reached.
+    /// Attempts per API call when Salesforce or Zendesk cannot be reached (the clients'
+    /// retry policy); then the event is reported failed.
     #[arg(long, value_name = "N", default_value_t = 5,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub max_attempts: u32,
     /// First retry delay in milliseconds; doubled each attempt, capped at 60 s.
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, value_name = "MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub retry_delay_ms: u64,
+    /// Events accepted but not finished beyond which deliveries get 503 with Retry-After
+    /// (never dropped silently).
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_pending: u32,
+    /// Connections served at once; more wait unaccepted in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
+    /// Seconds a client has to send a request's headers (an idle kept-alive connection
+    /// is closed after as long).
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client has to send a request's whole body (408 after).
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_timeout_secs: u64,
+    /// Largest webhook body in bytes (413 above, refused before it is read whole).
+    #[arg(long, value_name = "BYTES", default_value_t = 1_048_576,
+          value_parser = clap::value_parser!(u64).range(1_024..=67_108_864))]
+    pub max_body_bytes: u64,
     /// Shared flags.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -136,7 +173,11 @@ fn parse_event(s: &str) -> Result<TicketEvent, String> {
     s.parse()
 }
 
-/// Parses a window: a positive number followed by `s`, `m`, `h` or `d`.
+/// The longest `--since`: ten years, far inside the dates Zendesk and `time` handle.
+pub const MAX_WINDOW: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Parses a window: a positive number followed by `s`, `m`, `h` or `d`, at most
+/// [`MAX_WINDOW`] (3650d).
 pub fn parse_window(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -151,9 +192,12 @@ pub fn parse_window(s: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
     };
-    match n.checked_mul(secs) {
-        Some(0) | None => Err(format!("{s:?} is not a usable window")),
-        Some(total) => Ok(Duration::from_secs(total)),
+    match n.checked_mul(secs).map(Duration::from_secs) {
+        Some(Duration::ZERO) => Err(format!("{s:?} is not a usable window")),
+        Some(total) if total <= MAX_WINDOW => Ok(total),
+        _ => Err(format!(
+            "{s:?} is longer than the longest window, 3650d (ten years)"
+        )),
     }
 }
 
@@ -166,8 +210,25 @@ mod tests {
         assert_eq!(parse_window("24h"), Ok(Duration::from_secs(86_400)));
         assert_eq!(parse_window("90m"), Ok(Duration::from_secs(5_400)));
         assert_eq!(parse_window("7d"), Ok(Duration::from_secs(604_800)));
-        for bad in ["", "24", "h", "0h", "1w", "-1h", "1.5h"] {
-            assert!(parse_window(bad).is_err(), "{bad}");
+        assert_eq!(parse_window("3650d"), Ok(MAX_WINDOW));
+        for bad in [
+            "",
+            "24",
+            "h",
+            "0h",
+            "1w",
+            "-1h",
+            "1.5h",
+            "3651d",
+            "5000000d",
+            "213503982334601d",
+            "18446744073709551615s",
+            "99999999999999999999999d",
+            "24h\0",
+            "\u{661}d",
+        ] {
+            let err = parse_window(bad).unwrap_err();
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
         }
     }
 

@@ -86,7 +86,15 @@ impl CasesJob {
                 since.as_secs()
             )));
         }
-        let start = now - since;
+        let start = time::Duration::try_from(since)
+            .ok()
+            .and_then(|d| now.checked_sub(d))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "--since {}s reaches before the earliest date that can be handled",
+                    since.as_secs()
+                ))
+            })?;
         let tickets = self.changed_tickets(start.unix_timestamp()).await?;
         let orgs = self.organizations(&tickets).await?;
         report.zendesk.organizations = orgs.len();

@@ -16,7 +16,7 @@ fn idx(event: TicketEvent) -> usize {
 }
 
 /// Why a delivery was refused.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
     /// Missing, wrong or stale signature (401).
     Signature,
@@ -24,6 +24,28 @@ pub enum Rejection {
     Body,
     /// Too many events waiting (503).
     Busy,
+    /// A body over the size limit (413).
+    TooLarge,
+    /// The body did not arrive in time, or broke off (408).
+    BodyTimeout,
+}
+
+const REJECTIONS: [(Rejection, &str); 5] = [
+    (Rejection::Signature, "signature"),
+    (Rejection::Body, "body"),
+    (Rejection::Busy, "busy"),
+    (Rejection::TooLarge, "too_large"),
+    (Rejection::BodyTimeout, "body_timeout"),
+];
+
+fn rejection_idx(why: Rejection) -> usize {
+    match why {
+        Rejection::Signature => 0,
+        Rejection::Body => 1,
+        Rejection::Busy => 2,
+        Rejection::TooLarge => 3,
+        Rejection::BodyTimeout => 4,
+    }
 }
 
 /// The receiver's counters.
@@ -32,12 +54,31 @@ pub struct Metrics {
     received: [AtomicU64; 2],
     processed: [AtomicU64; 2],
     failed: [AtomicU64; 2],
-    retried: [AtomicU64; 2],
-    rejected: [AtomicU64; 3],
+    panicked: [AtomicU64; 2],
+    rejected: [AtomicU64; 5],
+    pending: AtomicU64,
+    connections_total: AtomicU64,
+    connections_open: AtomicU64,
+    connections_peak: AtomicU64,
+    header_timeouts: AtomicU64,
+    workers_died: AtomicU64,
 }
 
 fn bump(c: &AtomicU64) {
     c.fetch_add(1, Ordering::Relaxed);
+}
+
+fn get(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+/// Counts an open connection until dropped.
+pub struct OpenConnection<'a>(&'a Metrics);
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Metrics {
@@ -49,17 +90,53 @@ impl Metrics {
     pub fn processed(&self, e: TicketEvent) {
         bump(&self.processed[idx(e)]);
     }
-    /// An event that failed for good (refused write, or retries exhausted).
+    /// An event that failed for good (refused write, an API error after the clients'
+    /// retries, or a panic).
     pub fn failed(&self, e: TicketEvent) {
         bump(&self.failed[idx(e)]);
     }
-    /// A retry after an API error.
-    pub fn retried(&self, e: TicketEvent) {
-        bump(&self.retried[idx(e)]);
+    /// An event whose handling panicked (also counted failed).
+    pub fn panicked(&self, e: TicketEvent) {
+        bump(&self.panicked[idx(e)]);
     }
     /// A refused delivery.
     pub fn rejected(&self, why: Rejection) {
-        bump(&self.rejected[why as usize]);
+        bump(&self.rejected[rejection_idx(why)]);
+    }
+    /// The events accepted and not finished, now.
+    pub fn set_pending(&self, n: usize) {
+        self.pending
+            .store(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+    /// A connection accepted: counted open until the guard is dropped.
+    pub fn connection_opened(&self) -> OpenConnection<'_> {
+        bump(&self.connections_total);
+        let now = self.connections_open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.connections_peak.fetch_max(now, Ordering::SeqCst);
+        OpenConnection(self)
+    }
+    /// A connection closed because its request headers did not arrive in time.
+    pub fn header_timeout(&self) {
+        bump(&self.header_timeouts);
+    }
+    /// A worker task ended by a panic outside the per-event catch.
+    pub fn worker_died(&self) {
+        bump(&self.workers_died);
+    }
+    /// Worker tasks that died so far (`/healthz` is not ok while this is above 0).
+    pub fn workers_died(&self) -> u64 {
+        get(&self.workers_died)
+    }
+    /// Counter `name` of `kind`, for tests and `/healthz`.
+    pub fn events(&self, name: &str, kind: TicketEvent) -> u64 {
+        let counters = match name {
+            "received" => &self.received,
+            "processed" => &self.processed,
+            "failed" => &self.failed,
+            "panicked" => &self.panicked,
+            _ => return 0,
+        };
+        get(&counters[idx(kind)])
     }
 
     /// The Prometheus text format.
@@ -69,27 +146,70 @@ impl Metrics {
             ("received", "Webhook events accepted", &self.received),
             ("processed", "Events handled to the end", &self.processed),
             ("failed", "Events that failed for good", &self.failed),
-            ("retried", "Retries after an API error", &self.retried),
+            (
+                "panicked",
+                "Events whose handling panicked (also counted failed)",
+                &self.panicked,
+            ),
         ];
         for (name, help, counters) in by_kind {
             let metric = format!("salesforce_cases_events_{name}_total");
             let _ = writeln!(out, "# HELP {metric} {help}, by kind.");
             let _ = writeln!(out, "# TYPE {metric} counter");
             for kind in KINDS {
-                let v = counters[idx(kind)].load(Ordering::Relaxed);
+                let v = get(&counters[idx(kind)]);
                 let _ = writeln!(out, "{metric}{{kind=\"{kind}\"}} {v}");
             }
         }
         let metric = "salesforce_cases_webhooks_rejected_total";
         let _ = writeln!(out, "# HELP {metric} Deliveries refused, by reason.");
         let _ = writeln!(out, "# TYPE {metric} counter");
-        for (reason, why) in [
-            ("signature", Rejection::Signature),
-            ("body", Rejection::Body),
-            ("busy", Rejection::Busy),
-        ] {
-            let v = self.rejected[why as usize].load(Ordering::Relaxed);
+        for (why, reason) in REJECTIONS {
+            let v = get(&self.rejected[rejection_idx(why)]);
             let _ = writeln!(out, "{metric}{{reason=\"{reason}\"}} {v}");
+        }
+        let single = [
+            (
+                "salesforce_cases_events_pending",
+                "gauge",
+                "Events accepted and not finished.",
+                &self.pending,
+            ),
+            (
+                "salesforce_cases_connections_total",
+                "counter",
+                "Connections accepted.",
+                &self.connections_total,
+            ),
+            (
+                "salesforce_cases_connections_open",
+                "gauge",
+                "Connections open now.",
+                &self.connections_open,
+            ),
+            (
+                "salesforce_cases_connections_peak",
+                "gauge",
+                "Most connections open at once since the start.",
+                &self.connections_peak,
+            ),
+            (
+                "salesforce_cases_connections_header_timeout_total",
+                "counter",
+                "Connections closed because the request headers did not arrive in time.",
+                &self.header_timeouts,
+            ),
+            (
+                "salesforce_cases_workers_died_total",
+                "counter",
+                "Worker tasks ended by a panic (the receiver is unhealthy).",
+                &self.workers_died,
+            ),
+        ];
+        for (metric, kind, help, value) in single {
+            let _ = writeln!(out, "# HELP {metric} {help}");
+            let _ = writeln!(out, "# TYPE {metric} {kind}");
+            let _ = writeln!(out, "{metric} {}", get(value));
         }
         out
     }
@@ -106,11 +226,29 @@ mod tests {
         m.received(TicketEvent::Created);
         m.processed(TicketEvent::Closed);
         m.rejected(Rejection::Signature);
+        m.rejected(Rejection::TooLarge);
+        m.set_pending(3);
+        {
+            let _a = m.connection_opened();
+            let _b = m.connection_opened();
+        }
+        let _c = m.connection_opened();
         let text = m.render();
-        assert!(text.contains("salesforce_cases_events_received_total{kind=\"created\"} 2\n"));
-        assert!(text.contains("salesforce_cases_events_received_total{kind=\"closed\"} 0\n"));
-        assert!(text.contains("salesforce_cases_events_processed_total{kind=\"closed\"} 1\n"));
-        assert!(text.contains("salesforce_cases_webhooks_rejected_total{reason=\"signature\"} 1\n"));
-        assert!(text.contains("# TYPE salesforce_cases_events_failed_total counter\n"));
+        for line in [
+            "salesforce_cases_events_received_total{kind=\"created\"} 2\n",
+            "salesforce_cases_events_received_total{kind=\"closed\"} 0\n",
+            "salesforce_cases_events_processed_total{kind=\"closed\"} 1\n",
+            "salesforce_cases_webhooks_rejected_total{reason=\"signature\"} 1\n",
+            "salesforce_cases_webhooks_rejected_total{reason=\"too_large\"} 1\n",
+            "salesforce_cases_webhooks_rejected_total{reason=\"body_timeout\"} 0\n",
+            "# TYPE salesforce_cases_events_failed_total counter\n",
+            "salesforce_cases_events_pending 3\n",
+            "salesforce_cases_connections_total 3\n",
+            "salesforce_cases_connections_open 1\n",
+            "salesforce_cases_connections_peak 2\n",
+            "salesforce_cases_workers_died_total 0\n",
+        ] {
+            assert!(text.contains(line), "{line} not in\n{text}");
+        }
     }
 }

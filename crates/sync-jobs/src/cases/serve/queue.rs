@@ -1,16 +1,24 @@
 //! Processing accepted webhook events: at most N at once (a semaphore), one ticket's
-//! events strictly in arrival order (a queue per ticket, drained by one task), retries
-//! with exponential backoff when an API cannot be reached, and a session report that
-//! every finished event is merged into. Closing waits for the work in hand.
+//! events strictly in arrival order (a queue per ticket, drained by one task), at most
+//! `max_pending` accepted and unfinished (beyond, [`Dispatcher::submit`] says
+//! [`Busy`] and the delivery gets 503), and a session report that every finished event
+//! is merged into. Closing waits for the work in hand.
+//!
+//! No retry loop here: the clients retry each API call under the policy `serve` built
+//! them with (`--max-attempts`, `--retry-delay-ms`, see [`crate::cases::setup`]); an
+//! error that comes back is final for the event. A panic while handling an event is
+//! caught, counted failed (metrics, report, log) and the ticket's next events go on; a
+//! worker task that still dies is counted (`/healthz` then says so) and its ticket's
+//! queued events are counted failed, never lost without a trace.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
-use crate::cases::{CasesJob, Outcome};
+use futures::FutureExt as _;
 use sync_core::cases::{TicketEvent, WebhookPayload};
 use sync_core::report::{CaseCounts, FailureKind, ReportError};
 use sync_core::Report;
@@ -19,28 +27,12 @@ use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::Metrics;
+use crate::cases::{CasesJob, Outcome};
 
-/// Events accepted but not finished beyond which deliveries get 503.
-pub const MAX_PENDING: usize = 10_000;
-/// The longest wait between two attempts.
-const MAX_DELAY: Duration = Duration::from_secs(60);
-
-/// Retry settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Retry {
-    /// Attempts per event, the first included.
-    pub max_attempts: u32,
-    /// Wait before the second attempt; doubled each time.
-    pub first_delay: Duration,
-}
-
-impl Retry {
-    /// The wait after attempt `n` (1-based) failed.
-    pub fn delay(&self, n: u32) -> Duration {
-        let factor = 2u32.saturating_pow(n.saturating_sub(1));
-        self.first_delay.saturating_mul(factor).min(MAX_DELAY)
-    }
-}
+/// Entries of `changes[]` and of `errors[]` the session report of a receiver lists at
+/// most (the first ones); its counts include every event. A receiver runs for months:
+/// listing every change would grow without bound.
+pub const MAX_LISTED: usize = 10_000;
 
 /// Too many events are waiting.
 #[derive(Debug)]
@@ -70,11 +62,13 @@ struct Inner {
     handler: Handler,
     queues: Mutex<HashMap<u64, VecDeque<TicketEvent>>>,
     pending: AtomicUsize,
+    max_pending: usize,
     permits: Semaphore,
     tracker: TaskTracker,
     metrics: Arc<Metrics>,
     report: Mutex<Report>,
-    retry: Retry,
+    /// Changes and errors left out of the report past [`MAX_LISTED`].
+    unlisted: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -89,11 +83,12 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    /// A dispatcher running at most `concurrency` events at once.
+    /// A dispatcher running at most `concurrency` events at once and holding at most
+    /// `max_pending` accepted and unfinished.
     pub fn new(
         handler: Handler,
         concurrency: usize,
-        retry: Retry,
+        max_pending: usize,
         metrics: Arc<Metrics>,
         report: Report,
     ) -> Dispatcher {
@@ -102,23 +97,35 @@ impl Dispatcher {
                 handler,
                 queues: Mutex::new(HashMap::new()),
                 pending: AtomicUsize::new(0),
+                max_pending: max_pending.max(1),
                 permits: Semaphore::new(concurrency.max(1)),
                 tracker: TaskTracker::new(),
                 metrics,
                 report: Mutex::new(report),
-                retry,
+                unlisted: AtomicUsize::new(0),
             }),
         }
     }
 
-    /// Queues an event behind any earlier event of the same ticket.
+    /// The most events held at once.
+    pub fn max_pending(&self) -> usize {
+        self.inner.max_pending
+    }
+
+    /// Queues an event behind any earlier event of the same ticket, or says [`Busy`]
+    /// when `max_pending` events are already held.
     pub fn submit(&self, p: WebhookPayload) -> Result<(), Busy> {
         let inner = &self.inner;
-        if inner.pending.load(Ordering::SeqCst) >= MAX_PENDING {
+        let mut queues = lock(&inner.queues);
+        // Checked and counted under the queues' lock: never more than `max_pending`.
+        let pending = inner.pending.load(Ordering::SeqCst);
+        if pending >= inner.max_pending {
             return Err(Busy);
         }
-        inner.pending.fetch_add(1, Ordering::SeqCst);
-        let mut queues = lock(&inner.queues);
+        inner
+            .pending
+            .store(pending.saturating_add(1), Ordering::SeqCst);
+        inner.metrics.set_pending(pending.saturating_add(1));
         match queues.get_mut(&p.ticket_id) {
             Some(queue) => queue.push_back(p.event),
             None => {
@@ -134,67 +141,145 @@ impl Dispatcher {
     pub async fn finish(self) -> Report {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
+        let unlisted = self.inner.unlisted.load(Ordering::SeqCst);
+        if unlisted > 0 {
+            tracing::warn!(
+                unlisted,
+                "the report lists the first {MAX_LISTED} changes and errors of each kind; \
+                 its counts include all, the log has every event"
+            );
+        }
         lock(&self.inner.report).clone()
+    }
+}
+
+impl Inner {
+    /// One event fewer held.
+    fn done_one(&self) {
+        let _queues = lock(&self.queues);
+        let left = self.pending.load(Ordering::SeqCst).saturating_sub(1);
+        self.pending.store(left, Ordering::SeqCst);
+        self.metrics.set_pending(left);
+    }
+
+    /// Counts an event failed for good: metrics, the report's `cases.failed` and an
+    /// `event_failed` error, and the log.
+    fn fail(&self, ticket_id: u64, event: TicketEvent, message: String) {
+        tracing::error!(ticket_id, %event, %message, "event failed for good");
+        self.metrics.failed(event);
+        let mut report = lock(&self.report);
+        report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
+        let error = ReportError::ticket(FailureKind::EventFailed, ticket_id, message);
+        let left_out = extend_capped(&mut report.errors, vec![error]);
+        self.unlisted.fetch_add(left_out, Ordering::SeqCst);
+    }
+}
+
+/// The worker of one ticket: if it unwinds (a panic outside the per-event catch), the
+/// death is counted and the ticket's queued events are counted failed and released.
+struct WorkerGuard {
+    inner: Arc<Inner>,
+    ticket_id: u64,
+    current: Option<TicketEvent>,
+}
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let inner = &self.inner;
+        inner.metrics.worker_died();
+        let queued: Vec<TicketEvent> = lock(&inner.queues)
+            .remove(&self.ticket_id)
+            .map(Vec::from)
+            .unwrap_or_default();
+        for event in self.current.take().into_iter().chain(queued) {
+            inner.fail(
+                self.ticket_id,
+                event,
+                format!("{event} event: its worker died (a panic); not handled"),
+            );
+            inner.done_one();
+        }
     }
 }
 
 /// Handles one ticket's events in order until its queue is empty.
 async fn drain(inner: Arc<Inner>, ticket_id: u64, first: TicketEvent) {
-    let mut next = Some(first);
-    while let Some(event) = next {
+    let mut guard = WorkerGuard {
+        inner: Arc::clone(&inner),
+        ticket_id,
+        current: Some(first),
+    };
+    while let Some(event) = guard.current {
         {
             let _permit = inner.permits.acquire().await.ok();
             process(&inner, ticket_id, event).await;
         }
-        inner.pending.fetch_sub(1, Ordering::SeqCst);
+        inner.done_one();
         let mut queues = lock(&inner.queues);
-        next = queues.get_mut(&ticket_id).and_then(VecDeque::pop_front);
-        if next.is_none() {
+        guard.current = queues.get_mut(&ticket_id).and_then(VecDeque::pop_front);
+        if guard.current.is_none() {
             queues.remove(&ticket_id);
         }
     }
 }
 
-/// One event, with retries; its outcome goes into the session report.
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// One event; its outcome goes into the session report. A panic is caught here.
 async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
-    let mut attempt = 1;
-    loop {
-        let (result, local) = (inner.handler)(ticket_id, event).await;
-        match result {
-            Ok(outcome) => {
-                if matches!(outcome, Outcome::Failed(_)) {
-                    inner.metrics.failed(event);
-                } else {
-                    inner.metrics.processed(event);
-                }
-                merge(&mut lock(&inner.report), local);
-                return;
-            }
-            Err(e) if attempt < inner.retry.max_attempts && e.is_retriable() => {
-                let delay = inner.retry.delay(attempt);
-                tracing::warn!(ticket_id, %event, attempt, ?delay, error = %e, "event failed; retrying");
-                inner.metrics.retried(event);
-                tokio::time::sleep(delay).await;
-                attempt += 1;
-            }
-            Err(e) => {
-                tracing::error!(ticket_id, %event, attempt, error = %e, "event failed for good");
+    let handled =
+        match std::panic::catch_unwind(AssertUnwindSafe(|| (inner.handler)(ticket_id, event))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(payload) => Err(payload),
+        };
+    match handled {
+        Ok((Ok(outcome), local)) => {
+            if matches!(outcome, Outcome::Failed(_)) {
                 inner.metrics.failed(event);
-                let mut report = lock(&inner.report);
-                report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
-                report.errors.push(ReportError::ticket(
-                    FailureKind::EventFailed,
-                    ticket_id,
-                    format!("{event} event, after {attempt} attempt(s): {e}"),
-                ));
-                return;
+            } else {
+                inner.metrics.processed(event);
             }
+            let left_out = merge(&mut lock(&inner.report), local);
+            inner.unlisted.fetch_add(left_out, Ordering::SeqCst);
+        }
+        Ok((Err(e), _)) => {
+            inner.fail(ticket_id, event, format!("{event} event: {e}"));
+        }
+        Err(payload) => {
+            inner.metrics.panicked(event);
+            let message = panic_message(payload.as_ref());
+            inner.fail(
+                ticket_id,
+                event,
+                format!(
+                    "{event} event: its handling panicked ({message}); the events behind it go on"
+                ),
+            );
         }
     }
 }
 
-/// Adds one event's report into the session's.
-fn merge(into: &mut Report, from: Report) {
+/// Appends `more` to `list` up to [`MAX_LISTED`] entries; returns how many were left out.
+fn extend_capped<T>(list: &mut Vec<T>, more: Vec<T>) -> usize {
+    let room = MAX_LISTED.saturating_sub(list.len());
+    let left_out = more.len().saturating_sub(room);
+    list.extend(more.into_iter().take(room));
+    left_out
+}
+
+/// Adds one event's report into the session's (counts in full, entries up to
+/// [`MAX_LISTED`]); returns how many entries were left out.
+fn merge(into: &mut Report, from: Report) -> usize {
     if let Some(c) = from.cases {
         let t = into.cases.get_or_insert_with(CaseCounts::default);
         t.create += c.create;
@@ -204,29 +289,43 @@ fn merge(into: &mut Report, from: Report) {
         t.failed += c.failed;
     }
     into.salesforce.records += from.salesforce.records;
-    into.errors.extend(from.errors);
-    into.changes.extend(from.changes);
+    extend_capped(&mut into.errors, from.errors) + extend_capped(&mut into.changes, from.changes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     /// What the fake handler saw: (ticket, event, "start" | "end").
     type Log = Arc<Mutex<Vec<(u64, TicketEvent, &'static str)>>>;
 
+    /// How the fake handler treats a ticket.
+    #[derive(Clone, Copy)]
+    enum Act {
+        Succeed,
+        /// A retriable API error, every time.
+        Fail,
+        /// A panic inside the handler's future.
+        Panic,
+        /// A panic while making the future.
+        PanicEarly,
+    }
+
     /// A handler that logs start and end around a short sleep, counts how many run at
-    /// once, and fails `fail_first` times with a retriable error first.
+    /// once, and acts on each ticket as `act` says.
     fn fake(
         log: Log,
         running: Arc<AtomicUsize>,
         peak: Arc<AtomicUsize>,
-        fail_first: usize,
+        act: fn(u64, TicketEvent) -> Act,
     ) -> Handler {
-        let failures = Arc::new(AtomicUsize::new(fail_first));
         Arc::new(move |ticket, event| {
-            let (log, running, peak, failures) =
-                (log.clone(), running.clone(), peak.clone(), failures.clone());
+            let (log, running, peak) = (log.clone(), running.clone(), peak.clone());
+            let what = act(ticket, event);
+            if matches!(what, Act::PanicEarly) {
+                panic!("injected panic making the future of ticket {ticket}");
+            }
             Box::pin(async move {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(now, Ordering::SeqCst);
@@ -235,22 +334,21 @@ mod tests {
                 lock(&log).push((ticket, event, "end"));
                 running.fetch_sub(1, Ordering::SeqCst);
                 let mut report = Report::new("", false, OffsetDateTime::UNIX_EPOCH);
-                let fail = failures
-                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                    .is_ok();
-                let result = if fail {
-                    Err(crate::Error::Salesforce(sfdc_client::Error::Transport {
+                let result = match what {
+                    Act::Fail => Err(crate::Error::Salesforce(sfdc_client::Error::Transport {
                         method: "PATCH",
                         url: "http://127.0.0.1:1".into(),
                         kind: sfdc_client::TransportKind::Connect,
                         message: "connection refused".into(),
-                    }))
-                } else {
-                    report.cases = Some(CaseCounts {
-                        create: 1,
-                        ..CaseCounts::default()
-                    });
-                    Ok(Outcome::Created)
+                    })),
+                    Act::Panic => panic!("injected panic handling ticket {ticket}"),
+                    Act::Succeed | Act::PanicEarly => {
+                        report.cases = Some(CaseCounts {
+                            create: 1,
+                            ..CaseCounts::default()
+                        });
+                        Ok(Outcome::Created)
+                    }
                 };
                 (result, report)
             })
@@ -261,22 +359,26 @@ mod tests {
         WebhookPayload { ticket_id, event }
     }
 
+    fn dispatcher(handler: Handler, concurrency: usize, max_pending: usize) -> Dispatcher {
+        Dispatcher::new(
+            handler,
+            concurrency,
+            max_pending,
+            Arc::new(Metrics::default()),
+            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
+        )
+    }
+
     #[tokio::test]
     async fn one_tickets_events_run_in_order_and_concurrency_is_bounded() {
         let log: Log = Arc::default();
-        let (running, peak) = (Arc::default(), Arc::<AtomicUsize>::default());
-        let retry = Retry {
-            max_attempts: 1,
-            first_delay: Duration::from_millis(1),
-        };
-        let metrics = Arc::new(Metrics::default());
-        let report = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
-        let d = Dispatcher::new(
-            fake(log.clone(), running, peak.clone(), 0),
+        let peak = Arc::<AtomicUsize>::default();
+        let d = dispatcher(
+            fake(log.clone(), Arc::default(), peak.clone(), |_, _| {
+                Act::Succeed
+            }),
             2,
-            retry,
-            metrics,
-            report,
+            100,
         );
         for ticket in 1..=5 {
             d.submit(payload(ticket, TicketEvent::Created)).unwrap();
@@ -284,15 +386,9 @@ mod tests {
         }
         let report = d.finish().await;
         assert_eq!(report.cases.unwrap().create, 10);
-        assert!(
-            peak.load(Ordering::SeqCst) <= 2,
-            "peak {}",
-            peak.load(Ordering::SeqCst)
-        );
-        assert!(
-            peak.load(Ordering::SeqCst) >= 2,
-            "tickets ran one at a time"
-        );
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(peak <= 2, "peak {peak}");
+        assert!(peak >= 2, "tickets ran one at a time");
         let log = lock(&log).clone();
         for ticket in 1..=5 {
             let mine: Vec<_> = log
@@ -314,64 +410,141 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn api_errors_are_retried_then_counted_failed() {
-        let retry = Retry {
-            max_attempts: 3,
-            first_delay: Duration::from_millis(1),
-        };
-        // Two failures, then success: retried twice, processed.
+    async fn an_api_error_is_final_for_the_event_the_clients_did_the_retrying() {
         let log: Log = Arc::default();
-        let metrics = Arc::new(Metrics::default());
-        let d = Dispatcher::new(
-            fake(log.clone(), Arc::default(), Arc::default(), 2),
+        let d = dispatcher(
+            fake(log.clone(), Arc::default(), Arc::default(), |t, _| {
+                if t == 8 {
+                    Act::Fail
+                } else {
+                    Act::Succeed
+                }
+            }),
             1,
-            retry,
-            metrics.clone(),
-            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
+            100,
         );
-        d.submit(payload(7, TicketEvent::Created)).unwrap();
-        let report = d.finish().await;
-        assert_eq!(report.cases.unwrap().create, 1);
-        assert_eq!(lock(&log).len(), 6);
-        let text = metrics.render();
-        assert!(
-            text.contains("salesforce_cases_events_retried_total{kind=\"created\"} 2"),
-            "{text}"
-        );
-        assert!(
-            text.contains("salesforce_cases_events_processed_total{kind=\"created\"} 1"),
-            "{text}"
-        );
-
-        // Always failing: three attempts, then one failure in the report.
-        let metrics = Arc::new(Metrics::default());
-        let d = Dispatcher::new(
-            fake(Arc::default(), Arc::default(), Arc::default(), 99),
-            1,
-            retry,
-            metrics.clone(),
-            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
-        );
+        let metrics = Arc::clone(&d.inner.metrics);
         d.submit(payload(8, TicketEvent::Closed)).unwrap();
+        d.submit(payload(9, TicketEvent::Created)).unwrap();
         let report = d.finish().await;
-        assert_eq!(report.cases.unwrap().failed, 1);
+        // Handled once each: no third retry loop on top of the clients' own.
+        assert_eq!(lock(&log).len(), 4);
+        let cases = report.cases.unwrap();
+        assert_eq!((cases.failed, cases.create), (1, 1));
+        assert_eq!(report.errors.len(), 1);
         assert_eq!(report.errors[0].kind, FailureKind::EventFailed.into());
         assert_eq!(report.errors[0].ticket_id, Some(8));
-        assert!(metrics
-            .render()
-            .contains("salesforce_cases_events_failed_total{kind=\"closed\"} 1"));
+        assert!(report.errors[0].message.contains("connection refused"));
+        assert_eq!(metrics.events("failed", TicketEvent::Closed), 1);
+        assert_eq!(metrics.events("processed", TicketEvent::Created), 1);
     }
 
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let r = Retry {
-            max_attempts: 5,
-            first_delay: Duration::from_millis(500),
-        };
-        assert_eq!(r.delay(1), Duration::from_millis(500));
-        assert_eq!(r.delay(2), Duration::from_millis(1000));
-        assert_eq!(r.delay(3), Duration::from_millis(2000));
-        assert_eq!(r.delay(40), MAX_DELAY);
+    #[tokio::test]
+    async fn a_panic_fails_its_event_only_and_the_events_behind_it_go_on() {
+        let log: Log = Arc::default();
+        let d = dispatcher(
+            fake(log.clone(), Arc::default(), Arc::default(), |t, e| {
+                match (t, e) {
+                    (1, TicketEvent::Created) => Act::Panic,
+                    (2, TicketEvent::Created) => Act::PanicEarly,
+                    _ => Act::Succeed,
+                }
+            }),
+            1,
+            100,
+        );
+        let metrics = Arc::clone(&d.inner.metrics);
+        for ticket in 1..=3 {
+            d.submit(payload(ticket, TicketEvent::Created)).unwrap();
+            d.submit(payload(ticket, TicketEvent::Closed)).unwrap();
+        }
+        let report = d.finish().await;
+        let cases = report.cases.unwrap();
+        // 6 events: 2 panicked, 4 handled (ticket 1 and 2's closes, ticket 3's both).
+        assert_eq!((cases.failed, cases.create), (2, 4));
+        assert_eq!(metrics.events("panicked", TicketEvent::Created), 2);
+        assert_eq!(metrics.events("failed", TicketEvent::Created), 2);
+        assert_eq!(metrics.events("processed", TicketEvent::Closed), 3);
+        assert_eq!(metrics.events("processed", TicketEvent::Created), 1);
+        assert_eq!(metrics.workers_died(), 0);
+        let failed: Vec<_> = report.errors.iter().map(|e| e.ticket_id).collect();
+        assert_eq!(failed, [Some(1), Some(2)]);
+        assert!(
+            report.errors[0].message.contains("panicked"),
+            "{:?}",
+            report.errors
+        );
+        assert!(report.errors[0]
+            .message
+            .contains("injected panic handling ticket 1"));
+        assert!(metrics
+            .render()
+            .contains("salesforce_cases_events_pending 0\n"));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_says_busy_and_takes_events_again_once_drained() {
+        let d = dispatcher(
+            fake(Arc::default(), Arc::default(), Arc::default(), |_, _| {
+                Act::Succeed
+            }),
+            1,
+            3,
+        );
+        for ticket in 1..=3 {
+            d.submit(payload(ticket, TicketEvent::Created)).unwrap();
+        }
+        assert!(d.submit(payload(4, TicketEvent::Created)).is_err());
+        assert!(d.submit(payload(1, TicketEvent::Closed)).is_err());
+        let metrics = Arc::clone(&d.inner.metrics);
+        assert!(metrics
+            .render()
+            .contains("salesforce_cases_events_pending 3\n"));
+        // Once the held events are done, deliveries are taken again.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while d.inner.pending.load(Ordering::SeqCst) > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "events drained");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        d.submit(payload(4, TicketEvent::Created)).unwrap();
+        let report = d.finish().await;
+        assert_eq!(report.cases.unwrap().create, 4);
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_dies_is_counted_and_its_queued_events_failed() {
+        let d = dispatcher(
+            fake(Arc::default(), Arc::default(), Arc::default(), |_, _| {
+                Act::Succeed
+            }),
+            1,
+            100,
+        );
+        let inner = Arc::clone(&d.inner);
+        // Ticket 5: one event in hand, one queued behind it; the worker then panics
+        // outside the per-event catch.
+        lock(&inner.queues).insert(5, VecDeque::from([TicketEvent::Closed]));
+        inner.pending.store(2, Ordering::SeqCst);
+        let worker = Arc::clone(&inner);
+        let died = tokio::spawn(async move {
+            let _guard = WorkerGuard {
+                inner: worker,
+                ticket_id: 5,
+                current: Some(TicketEvent::Created),
+            };
+            panic!("injected panic in a worker");
+        })
+        .await;
+        assert!(died.is_err());
+        assert_eq!(inner.metrics.workers_died(), 1);
+        assert_eq!(inner.pending.load(Ordering::SeqCst), 0);
+        assert!(lock(&inner.queues).is_empty());
+        let report = d.finish().await;
+        assert_eq!(report.cases.unwrap().failed, 2);
+        assert!(report
+            .errors
+            .iter()
+            .all(|e| e.message.contains("worker died")));
     }
 
     #[test]
@@ -387,10 +560,19 @@ mod tests {
             sync_core::FindingKind::NoOrganization,
             "no org",
         ));
-        merge(&mut a, b.clone());
-        merge(&mut a, b);
+        assert_eq!(merge(&mut a, b.clone()), 0);
+        assert_eq!(merge(&mut a, b), 0);
         let c = a.cases.unwrap();
         assert_eq!((c.create, c.close, c.failed), (2, 4, 0));
         assert_eq!(a.errors.len(), 2);
+    }
+
+    #[test]
+    fn the_session_report_lists_a_bounded_number_of_entries() {
+        let mut list: Vec<u32> = (0..9_999).collect();
+        assert_eq!(extend_capped(&mut list, vec![1, 2, 3]), 2);
+        assert_eq!(list.len(), MAX_LISTED);
+        assert_eq!(extend_capped(&mut list, vec![4]), 1);
+        assert_eq!(list.len(), MAX_LISTED);
     }
 }
