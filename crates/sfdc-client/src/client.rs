@@ -282,6 +282,12 @@ impl Client {
         self.inner.http.usage.latest()
     }
 
+    /// Whether this client has warned that the daily API usage passed 80 % (logged once,
+    /// at warn, with the usage).
+    pub fn api_usage_warned(&self) -> bool {
+        self.inner.http.usage.warned()
+    }
+
     /// What is left of the run budget of retry waiting (`None`: no run budget).
     ///
     /// ```no_run

@@ -131,6 +131,11 @@ impl Usage {
             .collect()
     }
 
+    /// Whether the 80 % warning was given (it is given once per client).
+    pub(crate) fn warned(&self) -> bool {
+        self.warned.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn latest(&self) -> Option<ApiUsage> {
         *self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -302,14 +302,19 @@ async fn usage_above_80_percent_is_warned_once() {
         });
     });
     let client = static_client(&server);
-    for _ in 0..4 {
+    for expected_warned in [false, false, true, true] {
         let _: serde_json::Value = client
             .get("Account", "001xx000003DGb2AAG", &[])
             .await
             .unwrap();
+        // The client's own state, not the log: a log line captured from a parallel test
+        // binary depends on tracing's per-callsite interest cache.
+        assert_eq!(client.api_usage_warned(), expected_warned);
     }
     assert_eq!(client.api_usage().map(|u| u.used), Some(82));
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert_eq!(text.matches("above 80 %").count(), 1, "{text}");
-    assert!(text.contains("used=81"), "{text}");
+    assert!(
+        text.matches("above 80 %").count() <= 1,
+        "warned twice: {text}"
+    );
 }
