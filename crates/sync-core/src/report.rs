@@ -132,8 +132,15 @@ pub struct Change {
     /// The ticket, for case changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<u64>,
+    /// The org's name (org changes): the name it has in Zendesk (updates, deletes) or
+    /// gets (creates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// What is written.
     pub fields: serde_json::Value,
+    /// Updates: the values the changed fields had before (changed fields only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
 }
 
 /// The report of one run.
@@ -141,6 +148,15 @@ pub struct Change {
 pub struct Report {
     /// The binary's name.
     pub sync: String,
+    /// The binary's version (report identity, SPEC §8).
+    pub version: Option<String>,
+    /// The git commit the binary was built from, or `unknown`.
+    pub commit: Option<String>,
+    /// sha256 of the mapping file in use (embedded or `--mapping`).
+    pub mapping_sha256: Option<String>,
+    /// sha256 of the org changes the plan makes, order-independent ([`Plan::hash`]);
+    /// what `--expect-plan` compares. `None` before a plan is made (and in the cases job).
+    pub plan_hash: Option<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
     /// Start of the run (UTC).
@@ -174,6 +190,10 @@ impl Report {
     pub fn new(sync: &str, dry_run: bool, started_at: OffsetDateTime) -> Report {
         Report {
             sync: sync.to_string(),
+            version: None,
+            commit: None,
+            mapping_sha256: None,
+            plan_hash: None,
             dry_run,
             started_at,
             finished_at: None,
@@ -202,25 +222,38 @@ impl Report {
         o.skipped += plan.skipped.len();
         self.errors
             .extend(plan.findings.iter().map(ReportError::from));
-        let org_change = |action: &str, id: &str, fields: serde_json::Value| Change {
+        self.plan_hash = Some(plan.hash());
+        let org_change = |action: &str, id: &str, name: &str, fields: serde_json::Value| Change {
             action: action.to_string(),
             salesforce_id: Some(id.to_string()),
             email: None,
             ticket_id: None,
+            name: Some(name.to_string()),
             fields,
+            before: None,
         };
         for c in &plan.creates {
-            self.changes
-                .push(org_change("create_org", &c.salesforce_id, c.zendesk_body()));
+            self.changes.push(org_change(
+                "create_org",
+                &c.salesforce_id,
+                &c.name,
+                c.zendesk_body(),
+            ));
         }
         for u in &plan.updates {
-            self.changes
-                .push(org_change("update_org", &u.salesforce_id, u.zendesk_body()));
+            let mut change = org_change(
+                "update_org",
+                &u.salesforce_id,
+                &u.before.name,
+                u.zendesk_body(),
+            );
+            change.before = Some(u.before.changed(&u.patch));
+            self.changes.push(change);
         }
         for d in &plan.deletes {
             let fields = serde_json::json!({ "id": d.id, "name": d.name });
             self.changes
-                .push(org_change("delete_org", &d.salesforce_id, fields));
+                .push(org_change("delete_org", &d.salesforce_id, &d.name, fields));
         }
     }
 
@@ -264,7 +297,9 @@ impl Report {
                 salesforce_id: None,
                 email: Some(action.email().to_string()),
                 ticket_id: None,
+                name: None,
                 fields,
+                before: None,
             });
         }
     }
@@ -527,6 +562,7 @@ const FINDINGS: &[FindingKind] = &[
     FindingKind::NoContactForNewOrg,
     FindingKind::NoOrganization,
     FindingKind::ProtectedUser,
+    FindingKind::RoundedValue,
 ];
 
 /// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
