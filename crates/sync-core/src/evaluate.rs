@@ -44,6 +44,20 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// The account's billing accounts (sold-to emails, Global).
     pub billing_accounts: Vec<BillingAccount>,
+    /// Values with a fraction rounded for fields Zendesk declares `integer` (SPEC §8;
+    /// reported once per field per run by the diff, as `rounded_value`).
+    pub rounded: Vec<Rounded>,
+}
+
+/// One value rounded to a whole number for an `integer` field (SPEC §8).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rounded {
+    /// The field key.
+    pub key: String,
+    /// The value Salesforce gave.
+    pub from: f64,
+    /// The whole number written.
+    pub to: i64,
 }
 
 /// Evaluates one valid account against a mapping on the run's `today`: its plan
@@ -63,7 +77,8 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
     let partner = is_partner(account);
     let greatly_expired =
         is_greatly_expired(mapping.instance(), expired, partner, expiration_date, today);
-    let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
+    let (desired, desired_findings, rounded) =
+        desired_org(account, mapping, &plan, expiration_date);
     findings.extend(desired_findings);
     Evaluation {
         salesforce_id: account.id18.clone(),
@@ -75,6 +90,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
         partner,
         findings,
         billing_accounts: account.billing_accounts.clone(),
+        rounded,
     }
 }
 
@@ -379,6 +395,7 @@ struct DesiredFields<'a> {
     fields: BTreeMap<String, Option<FieldValue>>,
     tags: BTreeSet<String>,
     findings: Vec<Finding>,
+    rounded: Vec<Rounded>,
 }
 
 impl<'a> DesiredFields<'a> {
@@ -389,6 +406,7 @@ impl<'a> DesiredFields<'a> {
             fields: BTreeMap::new(),
             tags: BTreeSet::new(),
             findings: Vec::new(),
+            rounded: Vec::new(),
         }
     }
 
@@ -400,12 +418,26 @@ impl<'a> DesiredFields<'a> {
         }
     }
 
-    /// A number field.
+    /// SPEC §8 number fields: a decimal field gets the number; a field Zendesk
+    /// declares `integer` gets it rounded to a whole number (half away from zero),
+    /// before the diff, so the next run sees nothing to write. Each rounding is noted.
     fn number(&mut self, key: Option<&String>, value: Option<f64>) {
-        if let Some(key) = key {
-            self.fields
-                .insert(key.clone(), value.map(FieldValue::Number));
-        }
+        let Some(key) = key else { return };
+        let value = match value {
+            Some(v) if self.mapping.is_integer_field(key) => {
+                let whole = whole_number(v);
+                if whole as f64 != v {
+                    self.rounded.push(Rounded {
+                        key: key.clone(),
+                        from: v,
+                        to: whole,
+                    });
+                }
+                Some(FieldValue::Integer(whole))
+            }
+            other => other.map(FieldValue::Number),
+        };
+        self.fields.insert(key.clone(), value);
     }
 
     /// SPEC §4 drop-downs and tags: the field holds the option value of the computed
@@ -480,6 +512,12 @@ impl<'a> DesiredFields<'a> {
     }
 }
 
+/// The whole number nearest `v` (half away from zero), saturating at the `i64` range.
+pub fn whole_number(v: f64) -> i64 {
+    // `as` saturates, and NaN becomes 0.
+    v.round() as i64
+}
+
 /// SPEC §4, the desired organization: every role the mapping maps, from the account,
 /// its plan and its expiration date; with the `unknown_option` / `unknown_region`
 /// findings, in field order.
@@ -488,7 +526,7 @@ fn desired_org(
     mapping: &Mapping,
     plan: &str,
     expiration_date: Option<Date>,
-) -> (DesiredOrg, Vec<Finding>) {
+) -> (DesiredOrg, Vec<Finding>, Vec<Rounded>) {
     let id = account.id18.as_str();
     let keys = mapping.fields();
     let expired = plan == mapping.expired_plan();
@@ -526,5 +564,5 @@ fn desired_org(
         fields: d.fields,
         managed_tags: d.tags,
     };
-    (desired, d.findings)
+    (desired, d.findings, d.rounded)
 }

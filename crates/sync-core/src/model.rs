@@ -134,6 +134,9 @@ pub enum FindingKind {
     NoOrganization,
     /// An agent or admin the sync never modifies.
     ProtectedUser,
+    /// Values with a fraction rounded for a field Zendesk declares `integer` (one
+    /// finding per field per run, with a count and examples).
+    RoundedValue,
 }
 
 impl FindingKind {
@@ -152,6 +155,7 @@ impl FindingKind {
             FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
+            FindingKind::RoundedValue => "rounded_value",
         }
     }
 }

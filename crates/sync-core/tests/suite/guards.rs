@@ -13,6 +13,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
                 salesforce_id: format!("u{i}"),
                 id: i as u64,
                 patch: OrgPatch::default(),
+                before: Default::default(),
             })
             .collect(),
         deletes: (0..deletes)

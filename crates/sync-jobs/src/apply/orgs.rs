@@ -636,6 +636,7 @@ mod tests {
         let update = OrgUpdate {
             salesforce_id: "x".into(),
             id: 42,
+            before: Default::default(),
             patch: OrgPatch {
                 name: None,
                 organization_fields: [
