@@ -330,25 +330,41 @@ fn eq(a: Option<&str>, b: &str) -> bool {
 
 /// SPEC §3.6: the computed account type, first match wins. `None` when `Type` is blank.
 pub fn account_type(account: &Account) -> Option<String> {
+    account_type_rule(account).map(|(kind, _)| kind)
+}
+
+/// SPEC §3.6: the computed account type and the rule that gave it, in words (for
+/// `explain`); first match wins. `None` when `Type` is blank.
+pub fn account_type_rule(account: &Account) -> Option<(String, &'static str)> {
     let raw = account.account_type.as_deref()?;
     if !raw.trim().eq_ignore_ascii_case("partner") {
-        return Some(snake_case(raw)).filter(|s| !s.is_empty());
+        let kind = snake_case(raw);
+        return (!kind.is_empty()).then_some((kind, "Type is not Partner: Type in snake_case"));
     }
     let track = account.partner_track.as_deref();
-    let kind = if eq(account.partner_status.as_deref(), "Former") {
-        "former_partner"
+    let (kind, rule) = if eq(account.partner_status.as_deref(), "Former") {
+        (
+            "former_partner",
+            "Partner with Partners_Partner_Status__c Former",
+        )
     } else if eq(account.partner_type.as_deref(), "Alliance") {
-        "alliance_partner"
+        (
+            "alliance_partner",
+            "Partner with Partners_Partner_Type__c Alliance",
+        )
     } else if eq(track, "Open") {
-        "open_partner"
+        ("open_partner", "Partner with Partner_Track__c Open")
     } else if eq(track, "Select") {
-        "select_partner"
+        ("select_partner", "Partner with Partner_Track__c Select")
     } else if eq(track, "Technology") {
-        "technology_partner"
+        (
+            "technology_partner",
+            "Partner with Partner_Track__c Technology",
+        )
     } else {
-        "partner"
+        ("partner", "Partner matching no more specific rule")
     };
-    Some(kind.to_string())
+    Some((kind.to_string(), rule))
 }
 
 /// SPEC §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.

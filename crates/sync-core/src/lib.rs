@@ -28,6 +28,7 @@ pub mod cases;
 pub mod diff;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod guards;
 pub mod mapping;
 pub mod model;

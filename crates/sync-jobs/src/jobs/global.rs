@@ -11,7 +11,8 @@ use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, RunOutcome,
+    finish_report, record_stop, record_users_applied, record_users_stopped, stamp_identity,
+    AccountIndex, JobContext, RunOutcome,
 };
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
@@ -27,22 +28,28 @@ pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
 /// (as far as the run got) and the error that stopped it, if any.
 pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
     let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
-    let result = run(ctx, mapping, &mut report).await;
+    stamp_identity(&mut report);
+    let mut accounts = AccountIndex::default();
+    let result = run(ctx, mapping, &mut report, &mut accounts).await;
     finish_report(&mut report, ctx);
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
         record_stop(&mut report, e);
     }
-    RunOutcome {
-        report,
-        error: result.err(),
-    }
+    let mut outcome = RunOutcome::new(report, result.err());
+    outcome.accounts = accounts;
+    outcome
 }
 
-async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result<(), Error> {
-    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+async fn run(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    report: &mut Report,
+    accounts: &mut AccountIndex,
+) -> Result<(), Error> {
+    let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     let read = org_sync::read(ctx, mapping).await?;
-    let phase = match org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report).await {
+    let phase = match org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report, accounts).await {
         Ok(phase) => phase,
         Err(e) => {
             if !ctx.dry_run {

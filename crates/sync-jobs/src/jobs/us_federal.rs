@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, Progress,
-    RunOutcome,
+    finish_report, record_stop, record_users_applied, record_users_stopped, stamp_identity,
+    AccountIndex, JobContext, Progress, RunOutcome,
 };
 use crate::apply::federal_users::apply_federal_users;
 use crate::apply::Stopped;
@@ -26,7 +26,7 @@ use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, FindingKind};
-use sync_core::users::{plan_federal_users, UserPlan};
+use sync_core::users::{plan_federal_users, UserAction, UserPlan};
 use sync_core::{decode_contacts, soql, Report, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
@@ -40,20 +40,26 @@ pub const PLANNED_ORG_ID: u64 = 0;
 /// (as far as the run got) and the error that stopped it, if any.
 pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
     let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
-    let result = run(ctx, mapping, &mut report).await;
+    stamp_identity(&mut report);
+    let mut accounts = AccountIndex::default();
+    let result = run(ctx, mapping, &mut report, &mut accounts).await;
     finish_report(&mut report, ctx);
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
         record_stop(&mut report, e);
     }
-    RunOutcome {
-        report,
-        error: result.err(),
-    }
+    let mut outcome = RunOutcome::new(report, result.err());
+    outcome.accounts = accounts;
+    outcome
 }
 
-async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result<(), Error> {
-    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+async fn run(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    report: &mut Report,
+    accounts: &mut AccountIndex,
+) -> Result<(), Error> {
+    let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     // Every read before the first write.
     let (read, contact_records, users) = tokio::try_join!(
         org_sync::read(ctx, mapping),
@@ -67,17 +73,19 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     report.salesforce.records += contact_records.len();
     report.zendesk.users = Some(users.len());
     let contacts_guard = check_contacts_guard(contact_records.len());
-    let phase = match org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await {
-        Ok(phase) => phase,
-        Err(e) => {
-            if !ctx.dry_run {
-                report.record_not_attempted(
-                    "users were not attempted: the run stopped in the organization writes",
-                );
+    let phase =
+        match org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report, accounts).await
+        {
+            Ok(phase) => phase,
+            Err(e) => {
+                if !ctx.dry_run {
+                    report.record_not_attempted(
+                        "users were not attempted: the run stopped in the organization writes",
+                    );
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
-    };
+        };
     if phase.guard_tripped {
         return Ok(());
     }
@@ -88,6 +96,9 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
     plan.findings.splice(0..0, decoded.findings);
     explain_no_organization(ctx, &phase, &mut plan);
+    if !ctx.only.is_empty() {
+        keep_named_accounts(&mut plan, &org_ids, &users, &ctx.only);
+    }
     tracing::info!(
         create = plan.creates(),
         update = plan.updates(),
@@ -137,6 +148,41 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
         }
     }
     ids
+}
+
+/// `--only`: keeps the user writes that place or touch users in the named accounts'
+/// orgs (a name change counts for the org the user is in now); the rest is not written.
+fn keep_named_accounts(
+    plan: &mut UserPlan,
+    org_ids: &BTreeMap<String, u64>,
+    users: &[ZendeskUser],
+    only: &std::collections::BTreeSet<String>,
+) {
+    let named: std::collections::BTreeSet<u64> = org_ids
+        .iter()
+        .filter(|(sfid, _)| only.contains(*sfid))
+        .map(|(_, id)| *id)
+        .collect();
+    let current: BTreeMap<u64, Option<u64>> =
+        users.iter().map(|u| (u.id, u.organization_id)).collect();
+    plan.actions.retain(|a| match a {
+        UserAction::Create {
+            organization_id, ..
+        } => named.contains(organization_id),
+        UserAction::Update {
+            organization_id: Some(org),
+            ..
+        } => named.contains(org),
+        UserAction::Update {
+            user_id,
+            organization_id: None,
+            ..
+        } => current
+            .get(user_id)
+            .copied()
+            .flatten()
+            .is_some_and(|o| named.contains(&o)),
+    });
 }
 
 /// A contact without an organization says why, where the org phase knows better than
