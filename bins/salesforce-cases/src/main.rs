@@ -9,9 +9,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use sync_jobs::cli::CasesCli;
 
 fn main() -> ExitCode {
-    sync_jobs::shell::run_cases(CasesCli::parse())
+    sync_jobs::shell::run_cases(sync_jobs::cli::parse_for_binary::<CasesCli>(env!(
+        "CARGO_PKG_VERSION"
+    )))
 }

@@ -7,9 +7,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use sync_jobs::cli::GlobalCli;
 
 fn main() -> ExitCode {
-    sync_jobs::shell::run_global(GlobalCli::parse())
+    sync_jobs::shell::run_global(sync_jobs::cli::parse_for_binary::<GlobalCli>(env!(
+        "CARGO_PKG_VERSION"
+    )))
 }

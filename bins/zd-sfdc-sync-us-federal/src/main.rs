@@ -7,9 +7,10 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use sync_jobs::cli::UsFederalCli;
 
 fn main() -> ExitCode {
-    sync_jobs::shell::run_us_federal(UsFederalCli::parse())
+    sync_jobs::shell::run_us_federal(sync_jobs::cli::parse_for_binary::<UsFederalCli>(env!(
+        "CARGO_PKG_VERSION"
+    )))
 }

@@ -523,23 +523,27 @@ fn zendesk_side(
         let protected =
             eval.greatly_expired && plan.unchanged.first().is_some() && side.matched.len() == 1;
         side.why = if protected {
-            format!(
-                "greatly expired, but the org is tagged {} (or this instance never deletes): \
-                 kept, and already as desired",
-                mapping.protect_tag()
-            )
+            format!("greatly expired, but {}: kept, and already as desired", kept_because(mapping))
         } else {
             "the org is already as desired: a run sends nothing".to_string()
         };
     }
     if side.action == "update" && eval.greatly_expired {
         side.why.push_str(&format!(
-            "; greatly expired, but the org is tagged {} (or this instance never deletes), so \
-             it is updated, not deleted",
-            mapping.protect_tag()
+            "; greatly expired, but {}, so it is updated, not deleted",
+            kept_because(mapping)
         ));
     }
     side
+}
+
+/// Why a greatly expired account's org is kept.
+fn kept_because(mapping: &Mapping) -> String {
+    if mapping.deletes_greatly_expired() {
+        format!("the org is tagged {}", mapping.protect_tag())
+    } else {
+        "this instance never deletes orgs".to_string()
+    }
 }
 
 fn date_or_none(d: Option<Date>) -> String {

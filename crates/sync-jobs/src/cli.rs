@@ -39,6 +39,26 @@ pub fn sync_help() -> String {
     format!("{ENVIRONMENT_HELP}\n\n{SYNC_EXIT_CODES_HELP}")
 }
 
+/// The version of the binary being run, as its `main` gave it ([`parse_for_binary`]).
+static BINARY_VERSION: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Parses the command line of a binary whose version is `version` (its own
+/// `CARGO_PKG_VERSION`): `--version` and the report's `version` say it, not this
+/// crate's version.
+pub fn parse_for_binary<T: clap::Parser>(version: &'static str) -> T {
+    let _ = BINARY_VERSION.set(version);
+    let matches = T::command().version(version).get_matches();
+    T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The version of the binary being run: the one its `main` gave, else this crate's.
+pub fn binary_version() -> &'static str {
+    BINARY_VERSION
+        .get()
+        .copied()
+        .unwrap_or(env!("CARGO_PKG_VERSION"))
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -53,41 +73,41 @@ pub enum LogFormat {
 pub struct CommonArgs {
     /// Plan and report, but send no write request at all. The safety guards are still
     /// checked: the run exits 3 if one would trip.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dry_run: bool,
     /// Write the JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Write the same report as Markdown to FILE (for a merge request or a CI artifact):
     /// counts, guards, findings by kind and the first rows of each table, under 100 KB.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
     /// Write the findings and failed rows as CSV to FILE, one line each (kind, Salesforce
     /// id, account name, Zendesk org id, message), for fixing the data at the source.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub report_csv: Option<PathBuf>,
     /// The run's date in UTC (default: today); the sync jobs judge subscriptions and
     /// expiry against it.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<Date>,
     /// A mapping file (TOML: field keys, plan aliases, drop-down options) to use instead
     /// of the embedded one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Log format on stderr.
-    #[arg(long, value_enum, default_value = "pretty")]
+    #[arg(long, global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Run against simulated Salesforce and Zendesk APIs started in-process on loopback,
     /// seeded from fixtures/sandbox/, and print the report (credentials in the environment
     /// are ignored).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub sandbox: bool,
     /// With --sandbox: a deterministic generated data set of N accounts instead of the
     /// demo seed.
-    #[arg(long, value_name = "N", requires = "sandbox")]
+    #[arg(long, global = true, value_name = "N", requires = "sandbox")]
     pub sandbox_accounts: Option<usize>,
     /// Zendesk requests per minute allowed to this job (Retry-After is obeyed besides).
-    #[arg(long, value_name = "PER_MINUTE", default_value_t = 200,
+    #[arg(long, global = true, value_name = "PER_MINUTE", default_value_t = 200,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub zd_rate_limit: u32,
 }

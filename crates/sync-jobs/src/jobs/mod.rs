@@ -88,7 +88,7 @@ impl RunOutcome {
 /// The report identity of SPEC §8 that every run carries: the binary's version and
 /// the git commit it was built from (`unknown` without git at build time).
 pub fn stamp_identity(report: &mut Report) {
-    report.version = Some(env!("CARGO_PKG_VERSION").to_string());
+    report.version = Some(crate::cli::binary_version().to_string());
     report.commit = Some(env!("SYNC_GIT_COMMIT").to_string());
 }
 
