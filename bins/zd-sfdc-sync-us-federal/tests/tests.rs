@@ -14,3 +14,5 @@ mod guards;
 mod sync;
 #[path = "suite/users.rs"]
 mod users;
+#[path = "suite/numbers.rs"]
+mod numbers;
