@@ -523,7 +523,10 @@ fn zendesk_side(
         let protected =
             eval.greatly_expired && plan.unchanged.first().is_some() && side.matched.len() == 1;
         side.why = if protected {
-            format!("greatly expired, but {}: kept, and already as desired", kept_because(mapping))
+            format!(
+                "greatly expired, but {}: kept, and already as desired",
+                kept_because(mapping)
+            )
         } else {
             "the org is already as desired: a run sends nothing".to_string()
         };
