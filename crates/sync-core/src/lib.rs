@@ -34,6 +34,7 @@ pub mod mapping;
 pub mod model;
 pub mod records;
 pub mod report;
+pub mod report_markdown;
 pub mod soql;
 pub mod users;
 pub mod value;

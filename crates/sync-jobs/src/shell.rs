@@ -19,6 +19,7 @@ use std::process::ExitCode;
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::Instance;
 use sync_core::report::{CaseCounts, ReportError};
+use sync_core::report_markdown::MarkdownContext;
 use sync_core::Report;
 use time::{Date, OffsetDateTime};
 
@@ -246,15 +247,19 @@ pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
             path.display()
         )))?;
     }
+    let markdown = report.to_markdown_with(&MarkdownContext {
+        zendesk_url: outcome.zendesk_url.as_deref(),
+        account_names: Some(&outcome.accounts.names),
+    });
     if let Some(path) = &common.report_md {
-        std::fs::write(path, report.to_markdown()).map_err(Error::io(format!(
+        std::fs::write(path, &markdown).map_err(Error::io(format!(
             "cannot write the Markdown report to {}",
             path.display()
         )))?;
     }
     if common.sandbox {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", report.to_markdown()).map_err(Error::io("cannot print the report"))?;
+        writeln!(out, "{markdown}").map_err(Error::io("cannot print the report"))?;
     }
     eprintln!("{}", report.summary_table());
     if let Some(e) = &outcome.error {
