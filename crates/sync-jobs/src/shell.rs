@@ -200,6 +200,7 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
     let job = env.job.clone();
     let mut report = Report::new(CASES_NAME, common.dry_run, started);
     stamp_identity(&mut report);
+    report.mapping_sha256 = job.mapping.source_sha256().map(str::to_string);
     report.cases = Some(CaseCounts::default());
     let result: Result<(), Error> = match &cli.command {
         Command::Event(a) => job
