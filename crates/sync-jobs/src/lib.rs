@@ -28,6 +28,7 @@ pub mod exit;
 pub mod explain;
 pub mod jobs;
 pub mod logging;
+pub mod progress;
 pub mod shell;
 
 pub use error::Error;
