@@ -521,7 +521,7 @@ fn zendesk_side(
         };
     } else {
         let protected =
-            eval.greatly_expired && plan.unchanged.first().is_some() && side.matched.len() == 1;
+            eval.greatly_expired && !plan.unchanged.is_empty() && side.matched.len() == 1;
         side.why = if protected {
             format!(
                 "greatly expired, but {}: kept, and already as desired",

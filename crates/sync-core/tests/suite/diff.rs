@@ -414,7 +414,7 @@ fn global_with_integers() -> sync_core::Mapping {
         {"key": "seats_decimal", "type": "decimal"},
         {"key": "account_owner", "type": "integer"},
     ]))
-    .unwrap();
+    .expect("field definitions");
     m.set_zendesk_types(&defs);
     m
 }
