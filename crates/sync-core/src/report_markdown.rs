@@ -30,6 +30,9 @@ pub struct MarkdownContext<'a> {
     pub zendesk_url: Option<&'a str>,
     /// Salesforce id → account name.
     pub account_names: Option<&'a BTreeMap<String, String>>,
+    /// Salesforce id → Zendesk org id (matched or created this run), for links to the
+    /// orgs a change names by account only (creates).
+    pub org_ids: Option<&'a BTreeMap<String, u64>>,
 }
 
 /// Renders the report as Markdown under [`MAX_BYTES`].
@@ -302,7 +305,11 @@ fn org_link(c: &Change, ctx: &MarkdownContext<'_>) -> String {
         .or_else(|| c.fields.get("name").and_then(Value::as_str))
         .unwrap_or("");
     let name = cell(name);
-    match (c.fields.get("id").and_then(Value::as_u64), ctx.zendesk_url) {
+    let id = c.fields.get("id").and_then(Value::as_u64).or_else(|| {
+        let sfid = c.salesforce_id.as_ref()?;
+        ctx.org_ids.and_then(|ids| ids.get(sfid)).copied()
+    });
+    match (id, ctx.zendesk_url) {
         (Some(id), Some(url)) if id > 0 => {
             format!(
                 "[{}]({url}/agent/organizations/{id})",
@@ -465,6 +472,7 @@ mod tests {
         let ctx = MarkdownContext {
             zendesk_url: Some("https://example.zendesk.com"),
             account_names: Some(&names),
+            org_ids: None,
         };
         let md = render(&big_report(1), &ctx);
         assert!(

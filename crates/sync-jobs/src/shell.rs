@@ -251,6 +251,7 @@ pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
     let markdown = report.to_markdown_with(&MarkdownContext {
         zendesk_url: outcome.zendesk_url.as_deref(),
         account_names: Some(&outcome.accounts.names),
+        org_ids: Some(&outcome.accounts.org_ids),
     });
     if let Some(path) = &common.report_md {
         std::fs::write(path, &markdown).map_err(Error::io(format!(
