@@ -173,3 +173,45 @@ async fn report_csv_lists_the_findings_one_line_each() {
         "{csv}"
     );
 }
+
+/// The Markdown with what changes from run to run (commit, times, the sandbox's port)
+/// replaced by placeholders.
+fn stable_markdown(md: &str) -> String {
+    md.lines()
+        .map(|line| {
+            if line.starts_with("Version ") {
+                let plan = line.split("plan_hash").nth(1).unwrap_or_default();
+                format!("Version [version and commit], mapping [sha256], plan_hash{plan}")
+            } else if line.starts_with("Started ") {
+                "Started [time], finished [time].".to_string()
+            } else if let Some(at) = line.find("API calls:") {
+                // Job polls depend on timing.
+                format!("{}API calls: [counts].", &line[..at])
+            } else {
+                let mut out = String::new();
+                let mut rest = line;
+                while let Some(at) = rest.find("http://127.0.0.1:") {
+                    out.push_str(&rest[..at]);
+                    out.push_str("https://zendesk.example");
+                    let after = &rest[at + "http://127.0.0.1:".len()..];
+                    rest = after.trim_start_matches(|c: char| c.is_ascii_digit());
+                }
+                out.push_str(rest);
+                out
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn the_markdown_report_of_the_demo_seed() {
+    let sandbox = common::start(common::demo()).await;
+    let path = std::env::temp_dir().join(format!("report-{}.md", std::process::id()));
+    let run = common::run(&sandbox, &["--report-md", path.to_str().expect("path")]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let md = std::fs::read_to_string(&path).expect("markdown written");
+    let _ = std::fs::remove_file(&path);
+    assert!(md.len() < 100_000);
+    insta::assert_snapshot!("demo_report_md", stable_markdown(&md));
+}
