@@ -371,6 +371,7 @@ impl ZendeskSim {
         self.advance_jobs(st);
         let pending = st.jobs.iter().filter(|j| j.is_pending()).count();
         if pending >= self.config().job_limit {
+            self.shared.holds.note_job_limit_refusal();
             return self.job_limit_answer(st.quirks.job_limit_answer);
         }
         let forced = (0..op.len())

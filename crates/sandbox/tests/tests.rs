@@ -21,6 +21,8 @@ mod quirks;
 mod salesforce;
 #[path = "suite/salesforce_fidelity.rs"]
 mod salesforce_fidelity;
+#[path = "suite/serve_flags.rs"]
+mod serve_flags;
 #[path = "suite/users_scan.rs"]
 mod users_scan;
 #[path = "suite/zendesk.rs"]

@@ -2,6 +2,7 @@
 //! failures per [`RetryPolicy`], renews the session once on 401 `INVALID_SESSION_ID`,
 //! counts every attempt and records `Sforce-Limit-Info`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -46,6 +47,10 @@ pub(crate) struct Http {
     max_response_bytes: u64,
     run_budget: Option<Duration>,
     run_spent: Mutex<Duration>,
+    /// Set when a call gave up without any answer, cleared by the next answer: while set,
+    /// calls make one attempt only, so an unreachable Salesforce costs one call's budget,
+    /// not one per call.
+    unreachable: AtomicBool,
 }
 
 impl Http {
@@ -62,6 +67,7 @@ impl Http {
             max_response_bytes,
             run_budget,
             run_spent: Mutex::new(Duration::ZERO),
+            unreachable: AtomicBool::new(false),
         }
     }
 
@@ -195,6 +201,9 @@ impl Http {
     {
         let started = tokio::time::Instant::now();
         let mut retry = 0u32;
+        // Whether any attempt got an answer: until one does, the shorter budget for an
+        // unreachable Salesforce applies.
+        let mut answered = false;
         loop {
             let request = build()?
                 .build()
@@ -202,7 +211,11 @@ impl Http {
             let (method, url) = (method_name(request.method()), request.url().to_string());
             self.usage.count(kind);
             let outcome = match self.client.execute(request).await {
-                Ok(resp) => Ok(self.read(resp, method, &url).await),
+                Ok(resp) => {
+                    answered = true;
+                    self.unreachable.store(false, Ordering::Relaxed);
+                    Ok(self.read(resp, method, &url).await)
+                }
                 Err(e) => Err(transport_error(method, &url, &e)),
             };
             if let Ok(Err(e @ Error::ResponseTooLarge { .. })) = outcome {
@@ -233,6 +246,14 @@ impl Http {
                     }
                     let next = retry.saturating_add(1);
                     let delay = self.policy.backoff(next, None, &mut rand::thread_rng());
+                    let unreachable = !answered
+                        && (self.unreachable.load(Ordering::Relaxed)
+                            || started.elapsed().saturating_add(delay)
+                                > self.policy.max_elapsed_without_answer);
+                    if unreachable {
+                        self.unreachable.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
                     if !self.may_wait(next, started, delay) {
                         return Err(e);
                     }
@@ -240,13 +261,9 @@ impl Http {
                 }
             };
             retry = retry.saturating_add(1);
-            // The first transient failure of a call names its cause at warn, within the
-            // budget; the following ones at debug.
-            if retry == 1 {
-                tracing::warn!(?delay, error = %error, "transient Salesforce failure; retrying within the call's budget");
-            } else {
-                tracing::debug!(retry, ?delay, error = %error, "transient Salesforce failure again; retrying");
-            }
+            // Every transient failure names its cause at warn, within the budget (not only
+            // once it is spent).
+            tracing::warn!(retry, ?delay, error = %error, "transient Salesforce failure; retrying within the call's budget");
             tokio::time::sleep(delay).await;
         }
     }

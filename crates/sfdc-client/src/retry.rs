@@ -16,7 +16,11 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 ///
 /// Retries are bounded by **time**: no retry starts once its delay would end more than
 /// `max_elapsed` (default 5 minutes) after the call's first attempt; `max_retries`
-/// (default 100) is only a safety net. Over thousands of calls a streak of a few transient
+/// (default 100) is only a safety net. While no attempt of the call has had any answer
+/// (DNS failure, connection refused, timeouts: Salesforce unreachable), the budget is
+/// `max_elapsed_without_answer` (default 60 s), so an unreachable Salesforce stops the
+/// run in about a minute; after such a call, the client's next calls make one attempt
+/// each until one is answered. Over thousands of calls a streak of a few transient
 /// failures is certain and must not stop a long run. All calls of one client also share
 /// a run budget of retry waiting
 /// ([`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default
@@ -32,6 +36,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry is started once this much time has passed since the first attempt.
     pub max_elapsed: Duration,
+    /// The same, while none of the call's attempts got an answer (default 60 s).
+    pub max_elapsed_without_answer: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -41,6 +47,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_elapsed: Duration::from_secs(300),
+            max_elapsed_without_answer: Duration::from_secs(60),
         }
     }
 }

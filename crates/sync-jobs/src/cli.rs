@@ -110,6 +110,11 @@ pub struct CommonArgs {
     #[arg(long, global = true, value_name = "PER_MINUTE", default_value_t = 200,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub zd_rate_limit: u32,
+    /// Longest time one API call may spend retrying (429s waited out as `Retry-After`
+    /// says, transient errors backed off) before the run stops with exit 4.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub retry_budget: u64,
 }
 
 impl CommonArgs {

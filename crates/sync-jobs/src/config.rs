@@ -49,6 +49,9 @@ pub struct Config {
     pub salesforce: SalesforceConfig,
     /// Zendesk side.
     pub zendesk: ZendeskConfig,
+    /// Time budget of one API call's retries (`--retry-budget`); `None` keeps the
+    /// clients' default (5 minutes).
+    pub retry_budget: Option<std::time::Duration>,
 }
 
 /// Reads one variable; blank values count as unset.
@@ -94,6 +97,7 @@ impl Config {
             (Ok(salesforce), Ok(zendesk)) => Ok(Config {
                 salesforce,
                 zendesk,
+                retry_budget: None,
             }),
             (Err(a), Err(b)) => Err(Error::Config(format!("{a}; {b}"))),
             (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(Error::Config(e)),
@@ -120,6 +124,7 @@ impl Config {
                     token: SecretString::from("sandbox".to_string()),
                 },
             },
+            retry_budget: None,
         }
     }
 
@@ -143,10 +148,19 @@ impl Config {
     /// for a job that needs more (the cases job sets `auto_assign(false)`).
     pub fn salesforce_builder(&self) -> sfdc_client::ClientBuilder {
         let s = &self.salesforce;
-        sfdc_client::Client::builder()
+        let builder = sfdc_client::Client::builder()
             .credentials(s.auth.clone())
             .login_url(s.login_url.clone())
-            .api_version(s.api_version.clone())
+            .api_version(s.api_version.clone());
+        match self.retry_budget {
+            Some(budget) => builder.retry_policy(sfdc_client::RetryPolicy {
+                max_elapsed: budget,
+                max_elapsed_without_answer: budget
+                    .min(sfdc_client::RetryPolicy::default().max_elapsed_without_answer),
+                ..sfdc_client::RetryPolicy::default()
+            }),
+            None => builder,
+        }
     }
 
     /// Builds the Zendesk client with the request limit of `--zd-rate-limit`. No request
@@ -159,6 +173,15 @@ impl Config {
         let builder = match &z.location {
             ZendeskLocation::Url(url) => zendesk_client::Client::builder().url(url.clone()),
             ZendeskLocation::Subdomain(s) => zendesk_client::Client::builder().subdomain(s.clone()),
+        };
+        let builder = match self.retry_budget {
+            Some(budget) => builder.retry_policy(zendesk_client::RetryPolicy {
+                max_elapsed: budget,
+                max_elapsed_without_answer: budget
+                    .min(zendesk_client::RetryPolicy::default().max_elapsed_without_answer),
+                ..zendesk_client::RetryPolicy::default()
+            }),
+            None => builder,
         };
         builder
             .auth(z.auth.clone())

@@ -157,12 +157,14 @@ pub async fn configure(
     common: &CommonArgs,
     today: Date,
 ) -> Result<(Option<SandboxHandle>, Config), Error> {
-    if common.sandbox {
+    let (sandbox, mut config) = if common.sandbox {
         let (sandbox, config) = start_sandbox(SandboxRequest::new(instance, common, today)).await?;
-        Ok((Some(sandbox), config))
+        (Some(sandbox), config)
     } else {
-        Ok((None, Config::from_env()?))
-    }
+        (None, Config::from_env()?)
+    };
+    config.retry_budget = Some(std::time::Duration::from_secs(common.retry_budget));
+    Ok((sandbox, config))
 }
 
 async fn run_org_sync(

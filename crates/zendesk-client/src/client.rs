@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -303,6 +304,7 @@ impl ClientBuilder {
                     .run_retry_budget
                     .unwrap_or(Some(DEFAULT_RUN_RETRY_BUDGET)),
                 run_spent: Mutex::new(Duration::ZERO),
+                unreachable: AtomicBool::new(false),
             }),
         })
     }
@@ -368,6 +370,10 @@ struct Inner {
     max_response_bytes: u64,
     run_budget: Option<Duration>,
     run_spent: Mutex<Duration>,
+    /// Set when a call gave up without any answer, cleared by the next answer: while set,
+    /// calls make one attempt only, so an unreachable Zendesk costs one call's budget,
+    /// not one per call.
+    unreachable: AtomicBool,
 }
 
 impl fmt::Debug for Client {
@@ -650,6 +656,9 @@ impl Client {
         let idempotent = req.safety == Safety::Idempotent;
         let started = tokio::time::Instant::now();
         let mut attempt: u32 = 0;
+        // Whether any attempt of this call got an answer: until one does, the shorter
+        // budget for an unreachable Zendesk applies.
+        let mut answered = false;
         loop {
             attempt = attempt.saturating_add(1);
             self.wait_turn().await;
@@ -672,29 +681,37 @@ impl Client {
                     }
                     Retry::backoff(lost(true, &method, &url, message))
                 }
-                Ok(response) => match self.answer(&req, &method, &url, response, attempt).await? {
-                    Step::Done(answer) => return Ok(answer),
-                    Step::Retry(retry) => retry,
-                },
+                Ok(response) => {
+                    answered = true;
+                    self.inner.unreachable.store(false, Ordering::Relaxed);
+                    match self.answer(&req, &method, &url, response, attempt).await? {
+                        Step::Done(answer) => return Ok(answer),
+                        Step::Retry(retry) => retry,
+                    }
+                }
             };
             let (wait, bucket): (Duration, fn(&mut Waits) -> &mut Duration) = match retry.after {
                 Some(after) => (policy.throttle_wait(after, attempt), |w| &mut w.throttled),
                 None => (policy.backoff(attempt), |w| &mut w.backoff),
             };
             let next = attempt.saturating_add(1);
-            if !policy.allows(next, started.elapsed(), wait) {
-                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the call spent, giving up");
+            let unreachable = !answered
+                && (self.inner.unreachable.load(Ordering::Relaxed)
+                    || started.elapsed().saturating_add(wait) > policy.max_elapsed_without_answer);
+            if unreachable {
+                self.inner.unreachable.store(true, Ordering::Relaxed);
+            }
+            if unreachable || !policy.allows(next, started.elapsed(), wait) {
+                tracing::warn!(%url, attempt, error = %retry.reason(), "Zendesk retry budget of the call spent, giving up");
                 return Err(retry.error);
             }
             if !self.take_run_budget(wait) {
-                tracing::warn!(%url, attempt, error = %retry.error, "Zendesk retry budget of the run spent, giving up");
+                tracing::warn!(%url, attempt, error = %retry.reason(), "Zendesk retry budget of the run spent, giving up");
                 return Err(retry.error);
             }
-            if attempt == 1 {
-                tracing::warn!(%url, ?wait, error = %retry.error, "Zendesk call failed, retrying within its budget");
-            } else {
-                tracing::debug!(%url, attempt, ?wait, error = %retry.error, "Zendesk call failed again, retrying");
-            }
+            // Every transient failure names its cause at warn, within the budget (not
+            // only once it is spent).
+            tracing::warn!(%url, attempt, ?wait, error = %retry.reason(), "Zendesk call failed, retrying within its budget");
             self.sleep(wait, bucket).await;
         }
     }
@@ -752,10 +769,9 @@ impl Client {
         if req.bulk && status >= 400 && status != 429 && verdict != Verdict::Done {
             let e = api();
             if mentions_job_limit(&e) {
-                return Ok(Step::Retry(Retry::throttled(
-                    retry_after,
-                    Error::JobLimit(Box::new(e)),
-                )));
+                return Ok(Step::Retry(
+                    Retry::throttled(retry_after, Error::JobLimit(Box::new(e))).status(status),
+                ));
             }
         }
         Ok(match verdict {
@@ -764,16 +780,21 @@ impl Client {
                 url: url.to_string(),
                 body,
             }),
-            Verdict::Throttled(after) => Step::Retry(Retry::throttled(
-                after,
-                Error::RateLimited {
-                    method: method.to_owned(),
-                    url: url.to_string(),
-                    retry_after: after,
-                    attempts: attempt,
-                },
-            )),
-            Verdict::ServerFault => Step::Retry(Retry::backoff(Error::from_api(api()))),
+            Verdict::Throttled(after) => Step::Retry(
+                Retry::throttled(
+                    after,
+                    Error::RateLimited {
+                        method: method.to_owned(),
+                        url: url.to_string(),
+                        retry_after: after,
+                        attempts: attempt,
+                    },
+                )
+                .status(status),
+            ),
+            Verdict::ServerFault => {
+                Step::Retry(Retry::backoff(Error::from_api(api())).status(status))
+            }
             Verdict::OutcomeUnknown => {
                 return Err(Error::WriteOutcomeUnknown {
                     method: method.to_owned(),
@@ -797,17 +818,37 @@ enum Step {
 struct Retry {
     error: Error,
     after: Option<Option<Duration>>,
+    /// The HTTP status, when Zendesk answered.
+    status: Option<u16>,
 }
 
 impl Retry {
     fn backoff(error: Error) -> Self {
-        Retry { error, after: None }
+        Retry {
+            error,
+            after: None,
+            status: None,
+        }
     }
 
     fn throttled(after: Option<Duration>, error: Error) -> Self {
         Retry {
             error,
             after: Some(after),
+            status: None,
+        }
+    }
+
+    fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// What failed, for the log: the status first when there was one.
+    fn reason(&self) -> String {
+        match self.status {
+            Some(status) => format!("HTTP {status}: {}", self.error),
+            None => self.error.to_string(),
         }
     }
 }

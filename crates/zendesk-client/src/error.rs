@@ -42,7 +42,7 @@ pub enum Error {
     StaleUpdate(Box<ApiError>),
     /// 429 (or 503 on a read) answered until the call's retry time budget (or the
     /// client's run budget, or the attempt ceiling) was spent.
-    #[error("rate limited on {method} {url} after {attempts} attempts, retry budget spent (last Retry-After: {retry_after:?})")]
+    #[error("rate limited (HTTP 429/503) on {method} {url}: gave up after {attempts} attempts within the retry budget (last Retry-After: {retry_after:?})")]
     RateLimited {
         /// HTTP method.
         method: String,

@@ -53,7 +53,7 @@ pub use error::{ApiError, Error, FieldError, SignatureFailure};
 pub use ids::{FieldId, JobId, OrgId, TicketId, UserId};
 pub use jobs::{
     ItemOutcome, JobHandle, JobReport, JobResults, JobRow, JobState, JobStatus, Jobs, PollPolicy,
-    MAX_ITEMS_PER_JOB,
+    RowVerdict, MAX_ITEMS_PER_JOB,
 };
 pub use organizations::{
     FieldOption, FieldType, NewOrganization, Organization, OrganizationField, OrganizationUpdate,

@@ -57,7 +57,7 @@ impl RateHeaders {
             return None;
         }
         let delay = match (self.reset_secs, limit) {
-            (Some(reset), _) => Duration::from_secs(reset) / (remaining + 1),
+            (Some(reset), _) => Duration::from_secs(reset) / remaining.saturating_add(1),
             (None, 0) => Duration::from_secs(1),
             (None, limit) => Duration::from_secs(60) / limit,
         };
@@ -118,5 +118,21 @@ mod tests {
             ("ratelimit-reset", "41"),
         ]));
         assert_eq!(r.pacing_delay(), Some(Duration::from_secs(41)));
+    }
+
+    #[test]
+    fn absurd_headers_are_capped_not_a_panic() {
+        let r = RateHeaders::from_headers(&headers(&[
+            ("x-rate-limit", "99999999999999999999"),
+            ("x-rate-limit-remaining", "0"),
+            ("ratelimit-reset", "18446744073709551615"),
+        ]));
+        assert_eq!(r.pacing_delay(), Some(Duration::from_secs(60)));
+        let r = RateHeaders::from_headers(&headers(&[
+            ("x-rate-limit", "-5"),
+            ("x-rate-limit-remaining", "NaN"),
+        ]));
+        assert_eq!(r, RateHeaders::default());
+        assert_eq!(r.pacing_delay(), None);
     }
 }

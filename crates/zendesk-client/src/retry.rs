@@ -64,6 +64,10 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// - one call gives up when the next wait would end more than `max_elapsed` after its
 ///   first attempt (default 5 minutes), or after `max_attempts` attempts (a safety net,
 ///   default 100);
+/// - while no attempt of the call has had any answer (DNS failure, connection refused,
+///   timeouts: Zendesk unreachable), the budget is `max_elapsed_without_answer` (default
+///   60 s), so an unreachable or silent Zendesk stops the run in about a minute; after
+///   such a call, the client's next calls make one attempt each until one is answered;
 /// - all calls of one client share a run budget of retry waiting (see
 ///   [`ClientBuilder::run_retry_budget`](crate::ClientBuilder::run_retry_budget), default
 ///   30 minutes).
@@ -90,6 +94,8 @@ pub struct RetryPolicy {
     /// Time budget of one call: no retry starts if its wait would end later than this
     /// after the call's first attempt (default 5 minutes).
     pub max_elapsed: Duration,
+    /// Time budget of one call while none of its attempts got an answer (default 60 s).
+    pub max_elapsed_without_answer: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -102,6 +108,7 @@ impl Default for RetryPolicy {
             default_retry_after: Duration::from_secs(10),
             jitter: true,
             max_elapsed: Duration::from_secs(300),
+            max_elapsed_without_answer: Duration::from_secs(60),
         }
     }
 }

@@ -45,7 +45,7 @@ async fn updates_stopped_by_503s_report_the_creates_done_and_nothing_else() {
         When::Always,
         "PUT /api/v2/organizations/update_many",
     ));
-    let run = common::run(&sandbox, &[]).await;
+    let run = common::run(&sandbox, &["--retry-budget", "5"]).await;
     assert_eq!(run.code, 4, "stderr: {}", run.stderr);
     let after = common::zendesk_state(&sandbox);
 
@@ -121,7 +121,7 @@ async fn deletions_stopped_by_a_401_report_all_that_came_before() {
         When::Always,
         "DELETE /api/v2/organizations/destroy_many",
     ));
-    let run = common::run(&sandbox, &[]).await;
+    let run = common::run(&sandbox, &["--retry-budget", "5"]).await;
     assert_eq!(run.code, 4, "stderr: {}", run.stderr);
     let after = common::zendesk_state(&sandbox);
 

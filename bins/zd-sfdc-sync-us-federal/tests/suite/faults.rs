@@ -67,7 +67,7 @@ async fn an_org_phase_that_cannot_reach_zendesk_stops_before_the_users() {
         When::Always,
         "PUT /api/v2/organizations/update_many",
     ));
-    let r = run(&sandbox, &[]).await;
+    let r = run(&sandbox, &["--retry-budget", "5"]).await;
     assert_eq!(r.code, 4, "{}", r.stderr);
     let user_writes: Vec<_> = r
         .zendesk_writes()
@@ -129,7 +129,7 @@ async fn a_users_phase_refused_mid_run_reports_the_orgs_done_and_no_users() {
         When::Always,
         "POST /api/v2/users/create_many",
     ));
-    let r = run(&sandbox, &[]).await;
+    let r = run(&sandbox, &["--retry-budget", "5"]).await;
     assert_eq!(r.code, 4, "{}", r.stderr);
     let o = &r.report["organizations"];
     let p = &plan.report["organizations"];
@@ -198,7 +198,7 @@ async fn lost_user_creates_not_reread_before_a_stop_are_unknown_outcomes() {
             },
         ],
     });
-    let r = run(&sandbox, &[]).await;
+    let r = run(&sandbox, &["--retry-budget", "5"]).await;
     assert_eq!(r.code, 4, "{}", r.stderr);
     let unknown: Vec<_> = r
         .errors("user_create_failed")

@@ -11,7 +11,7 @@
 //! | share | what |
 //! |---|---|
 //! | 15 % of the accounts with an org | the org was created recently (`created_at` 0–6 days before `today`) |
-//! | half of those | the recent org has no users at all (none of the rows below go in it) |
+//! | half of those | the recent org has no users at all (none of the rows below go in it; an org that already holds one of the 50 generated end-users is never chosen) |
 //! | 30 % of the accounts with a sold-to email | an end-user with the first email exists in the account's org (no org when the account has none, or its recent org stays empty) |
 //! | 10 % | an end-user with that email exists with no org |
 //! | 8 % | an end-user with that email exists in another org (the previous account's, else a community org) |
@@ -28,7 +28,6 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Map, Value};
 
 use crate::salesforce::Store;
-
 use crate::zendesk::model::{Organization, OrganizationField, User};
 use crate::zendesk::Data;
 use crate::Instance;
@@ -205,6 +204,11 @@ fn put_sold_to_in_play(
     let mine = accounts
         .iter()
         .filter(|a| is_us_federal(a) == (instance == Instance::UsFederal));
+    let peopled: std::collections::HashSet<u64> = data
+        .users
+        .values()
+        .filter_map(|u| u.organization_id)
+        .collect();
     let mut previous_org: Option<u64> = None;
     for (n, account) in mine.enumerate() {
         let recent_roll = rng.gen_range(0..100);
@@ -221,7 +225,8 @@ fn put_sold_to_in_play(
                     o.created_at = at.clone();
                     o.updated_at = at;
                 }
-                empty = empty_roll;
+                // An org the base data already put users in is never an empty one.
+                empty = empty_roll && !peopled.contains(&org_id);
             }
         }
         let first = text(account, "Id")

@@ -50,6 +50,10 @@ pub struct WriteStatus {
     pub held: Option<HeldWrite>,
     /// Held writes released so far.
     pub released: u64,
+    /// Bulk writes refused because the job limit was reached (each answered as
+    /// `Quirks::job_limit_answer` says), so a test can assert the limit was met on the
+    /// sandbox's own counter rather than on a log line.
+    pub job_limit_refused: u64,
 }
 
 struct Inner {
@@ -135,6 +139,11 @@ impl Holds {
         let mut inner = self.lock();
         inner.status.held = None;
         inner.status.released += 1;
+    }
+
+    /// Counts a bulk write refused at the job limit.
+    pub(crate) fn note_job_limit_refusal(&self) {
+        self.lock().status.job_limit_refused += 1;
     }
 
     /// The counters and the hold now.

@@ -1,6 +1,8 @@
 //! Organization endpoints (§4): list, show, show_many, search, create, update, create_many,
 //! update_many (batch and `ids=` forms), destroy_many and an org's users.
 
+use std::ops::Bound::{Excluded, Unbounded};
+
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -38,7 +40,17 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
     let base = sim.config().base_url.clone();
     match (req.method, &req.segs[2..]) {
         (&Method::GET, ["organizations"]) => {
-            let items: Vec<_> = st.data.orgs.values().map(|o| (o.id, o)).collect();
+            let items: Vec<_> = match paging::forward_window(&req.query) {
+                // A forward cursor page reads only what it shows.
+                Some((after, need)) => st
+                    .data
+                    .orgs
+                    .range((after.map_or(Unbounded, Excluded), Unbounded))
+                    .take(need)
+                    .map(|(id, o)| (*id, o))
+                    .collect(),
+                None => st.data.orgs.values().map(|o| (o.id, o)).collect(),
+            };
             let url = ListUrl {
                 base: &base,
                 path: "/api/v2/organizations.json",

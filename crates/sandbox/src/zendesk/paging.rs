@@ -58,6 +58,26 @@ impl ListUrl<'_> {
     }
 }
 
+/// For a forward cursor page (`page[size]`, maybe `page[after]`): the id the page starts
+/// after and how many records it needs (its size and one more, to know whether more
+/// follow), so a big list is not collected whole for each page. `None` when the whole
+/// list is needed: offset pages, `page[before]`, or a parameter that must be refused.
+pub fn forward_window(q: &Query) -> Option<(Option<u64>, usize)> {
+    let size = q
+        .get("page[size]")?
+        .parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)?;
+    if q.get("page[before]").is_some() {
+        return None;
+    }
+    let after = match q.get("page[after]") {
+        None => None,
+        Some(raw) => Some(decode_cursor(raw)?),
+    };
+    Some((after, size.min(MAX_PAGE) + 1))
+}
+
 /// Answers one page of `items` (sorted by id) under the plural `key`; only the records
 /// on the page go through `view` (the wire form), so a page costs little on big accounts.
 pub fn page<T, V: Serialize>(

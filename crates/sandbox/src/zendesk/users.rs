@@ -6,6 +6,7 @@
 //! is switched off, as on accounts where it is.
 
 use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Unbounded};
 use std::time::Instant;
 
 use axum::http::{Method, StatusCode};
@@ -112,13 +113,26 @@ pub(super) fn route(sim: &ZendeskSim, st: &mut State, req: &Req<'_>) -> Response
         }
         (&Method::GET, ["users"]) => {
             let roles = roles(req);
-            let items: Vec<_> = st
-                .data
-                .users
-                .values()
-                .filter(|u| roles.is_empty() || roles.contains(&u.role))
-                .map(|u| (u.id, u))
-                .collect();
+            let wanted = |u: &&User| roles.is_empty() || roles.contains(&u.role);
+            let items: Vec<_> = match paging::forward_window(&req.query) {
+                // A forward cursor page reads only what it shows (scans of 100k users).
+                Some((after, need)) => st
+                    .data
+                    .users
+                    .range((after.map_or(Unbounded, Excluded), Unbounded))
+                    .map(|(_, u)| u)
+                    .filter(wanted)
+                    .take(need)
+                    .map(|u| (u.id, u))
+                    .collect(),
+                None => st
+                    .data
+                    .users
+                    .values()
+                    .filter(wanted)
+                    .map(|u| (u.id, u))
+                    .collect(),
+            };
             let extra = roles
                 .into_iter()
                 .map(|r| ("role[]".to_owned(), r))

@@ -188,6 +188,7 @@ async fn past_the_job_limit_the_answer_takes_each_plausible_form() {
                 assert!(serde_json::from_str::<Value>(&text).is_err(), "plain text");
             }
         }
+        assert_eq!(zd.sim.writes().job_limit_refused, 1, "{answer:?}");
         // Nothing was queued by the refused call.
         assert_eq!(
             zd.sim.dump()["job_statuses"].as_array().unwrap().len(),

@@ -341,3 +341,26 @@ fn errors_are_classified_once() {
     assert!(!api(400, "UNABLE_TO_LOCK_ROW").stops_run());
     assert!(api(400, "UNABLE_TO_LOCK_ROW").is_retriable());
 }
+
+/// While no attempt got an answer, the call's budget is the shorter one (60 s by
+/// default): an unreachable Salesforce stops the run in about a minute, not five.
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_salesforce_gets_the_shorter_budget() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = client_for(format!("http://{addr}"), RetryPolicy::default())
+        .timeouts(Duration::from_secs(3600), Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let err = get(&client).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    // Delays of at least 0.25, 0.5, 1, 2, 4, 8, 15, 15 … s: well under 20 attempts fit
+    // in 60 s, against 100 allowed by the attempt ceiling.
+    let calls = client.call_counts()["get"];
+    assert!((1..=12).contains(&calls), "{calls}");
+    // Until something answers, the next calls make one attempt each.
+    get(&client).await.unwrap_err();
+    assert_eq!(client.call_counts()["get"], calls + 1);
+}

@@ -32,6 +32,7 @@ pub fn fast_retry() -> RetryPolicy {
         base_delay: Duration::from_millis(2),
         max_delay: Duration::from_millis(10),
         max_elapsed: Duration::from_secs(5),
+        max_elapsed_without_answer: Duration::from_secs(5),
     }
 }
 

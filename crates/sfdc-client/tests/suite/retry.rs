@@ -188,6 +188,7 @@ fn backoff_doubles_with_equal_jitter_and_is_capped() {
         base_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(1),
         max_elapsed: Duration::from_secs(10),
+        ..RetryPolicy::default()
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(42);
     for (retry, full_ms) in [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (9, 1000)] {

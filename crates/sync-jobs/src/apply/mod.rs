@@ -41,17 +41,8 @@ pub struct RowFailure {
 /// Whether an error means Zendesk cannot be reached or refuses us, so the run cannot
 /// finish (exit 4), rather than a refusal of the records one call carried. The one
 /// place apply asks it (orgs, sold-to and US Federal users alike).
-// When `zendesk_client::Error::stops_run` exists, this body becomes `error.stops_run()`.
 pub fn zendesk_stops_run(error: &ZdError) -> bool {
-    match error {
-        ZdError::Unauthorized(_)
-        | ZdError::Forbidden(_)
-        | ZdError::RateLimited { .. }
-        | ZdError::Transport { .. }
-        | ZdError::Config(_) => true,
-        ZdError::Api(api) => api.status >= 500,
-        _ => false,
-    }
+    error.stops_run()
 }
 
 /// A short code for a refused call, in the spirit of Zendesk's row codes.

@@ -80,12 +80,12 @@ pub(super) fn classify(err: sfdc_client::Error) -> WriteError {
     }) {
         return WriteError::MissingAccount(err.to_string());
     }
-    match &err {
-        sfdc_client::Error::RequestLimitExceeded { .. }
-        | sfdc_client::Error::Auth { .. }
-        | sfdc_client::Error::Transport { .. } => WriteError::Fatal(err),
-        _ if err.is_retriable() => WriteError::Fatal(err),
-        _ => WriteError::Refused(err.to_string()),
+    // The client classifies its own errors, exhaustively: what stops the run (or was
+    // still retriable when its budget ran out) is fatal; the rest refused this Case.
+    if err.stops_run() || err.is_retriable() {
+        WriteError::Fatal(err)
+    } else {
+        WriteError::Refused(err.to_string())
     }
 }
 

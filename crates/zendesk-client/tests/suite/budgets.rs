@@ -503,3 +503,33 @@ fn builders_refuse_other_schemes_and_unusable_credentials() {
         assert!(!err.to_string().contains("secret"), "{err}");
     }
 }
+
+/// While no attempt got an answer, the call's budget is the shorter one (60 s by
+/// default): an unreachable Zendesk stops the run in about a minute, not five.
+#[tokio::test(start_paused = true)]
+async fn an_unreachable_zendesk_gets_the_shorter_budget() {
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let c = Client::builder()
+        .url(format!("http://{addr}"))
+        .auth(Auth::oauth("t"))
+        .connect_timeout(None)
+        .timeout(None)
+        .retry_policy(exact_retry())
+        .build()
+        .expect("client");
+    let err = c.organizations().show(OrgId(1)).await.expect_err("refused");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    // 1 + 2 + 4 + 8 + 16 s fit in 60 s, 30 s more does not: at most 6 attempts.
+    let calls = c.request_counts().get("GET organizations/{id}").copied();
+    assert!(matches!(calls, Some(1..=6)), "{calls:?}");
+    assert!(c.waits().backoff <= Duration::from_secs(60));
+    // Until something answers, the next calls make one attempt each: an unreachable
+    // Zendesk costs one call's budget, not one per call.
+    let before = c.total_requests();
+    let err = c.organizations().show(OrgId(2)).await.expect_err("refused");
+    assert!(err.stops_run());
+    assert_eq!(c.total_requests(), before + 1);
+}
