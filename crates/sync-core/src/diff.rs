@@ -21,6 +21,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
+use crate::ids::SalesforceId;
 use crate::mapping::Mapping;
 use crate::model::{Account, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
@@ -32,7 +33,7 @@ use crate::zendesk::{managed_view, ZendeskOrg};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgCreate {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// Its name.
     pub name: String,
     /// Every set managed field (unset ones are left out).
@@ -118,7 +119,7 @@ impl OrgBefore {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUpdate {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
     pub id: u64,
     /// What to send.
@@ -144,7 +145,7 @@ impl OrgUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgDelete {
     /// The account it is for.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
     pub id: u64,
     /// Its name (for the report).
@@ -156,9 +157,43 @@ pub struct OrgDelete {
 pub struct Skipped {
     /// The account.
     pub salesforce_id: String,
-    /// Why: `invalid_account`, `unknown_tier`, `duplicate_zendesk_org`,
-    /// `name_conflict`, `greatly_expired_without_org`.
-    pub reason: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// Why an account is not synced this run (serialised as before, in snake_case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The account cannot be read or fails §3.1.
+    InvalidAccount,
+    /// A subscription tier the mapping does not know.
+    UnknownTier,
+    /// Two Zendesk orgs carry the account's id.
+    DuplicateZendeskOrg,
+    /// A create or rename onto a name another org holds.
+    NameConflict,
+    /// Greatly expired and no org to delete.
+    GreatlyExpiredWithoutOrg,
+}
+
+impl SkipReason {
+    /// The snake_case name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::InvalidAccount => "invalid_account",
+            SkipReason::UnknownTier => "unknown_tier",
+            SkipReason::DuplicateZendeskOrg => "duplicate_zendesk_org",
+            SkipReason::NameConflict => "name_conflict",
+            SkipReason::GreatlyExpiredWithoutOrg => "greatly_expired_without_org",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The organization plan of one run.
@@ -231,10 +266,13 @@ impl Plan {
     /// and decided about every account (counts, conflicts, findings) stays; only the
     /// creates, updates, deletions and sold-to candidates of other accounts go.
     pub fn only(mut self, accounts: &BTreeSet<String>) -> Plan {
-        self.creates.retain(|c| accounts.contains(&c.salesforce_id));
-        self.updates.retain(|u| accounts.contains(&u.salesforce_id));
-        self.deletes.retain(|d| accounts.contains(&d.salesforce_id));
-        self.sold_to.retain(|id, _| accounts.contains(id));
+        self.creates
+            .retain(|c| accounts.contains(c.salesforce_id.as_str()));
+        self.updates
+            .retain(|u| accounts.contains(u.salesforce_id.as_str()));
+        self.deletes
+            .retain(|d| accounts.contains(d.salesforce_id.as_str()));
+        self.sold_to.retain(|id, _| accounts.contains(id.as_str()));
         self
     }
 }
@@ -339,7 +377,7 @@ pub fn plan_decoded(
         .iter()
         .map(|f| Skipped {
             salesforce_id: f.salesforce_id.clone().unwrap_or_default(),
-            reason: "invalid_account".to_string(),
+            reason: SkipReason::InvalidAccount,
         })
         .collect();
     skipped.append(&mut plan.skipped);
@@ -547,10 +585,10 @@ impl<'o> OrgIndex<'o> {
 
 impl Plan {
     /// Records an account not synced this run.
-    fn skip(&mut self, salesforce_id: &str, reason: &str) {
+    fn skip(&mut self, salesforce_id: &str, reason: SkipReason) {
         self.skipped.push(Skipped {
             salesforce_id: salesforce_id.to_string(),
-            reason: reason.to_string(),
+            reason,
         });
     }
 }
@@ -598,7 +636,7 @@ fn propose<'o>(
     }
     if matches.len() > 1 {
         plan.findings.push(duplicate_org_finding(id, matches));
-        plan.skip(id, "duplicate_zendesk_org");
+        plan.skip(id, SkipReason::DuplicateZendeskOrg);
         return Proposal::Settled;
     }
     if let Some(org) = matches.first() {
@@ -606,12 +644,12 @@ fn propose<'o>(
         plan.org_ids.insert(id.to_string(), org.id);
     }
     if !eval.trusted {
-        plan.skip(id, "unknown_tier");
+        plan.skip(id, SkipReason::UnknownTier);
         return Proposal::Settled;
     }
     let Some(org) = matches.first().copied() else {
         if eval.greatly_expired {
-            plan.skip(id, "greatly_expired_without_org");
+            plan.skip(id, SkipReason::GreatlyExpiredWithoutOrg);
             return Proposal::Settled;
         }
         return Proposal::Create(org_create(eval));
@@ -626,7 +664,7 @@ fn propose<'o>(
         return Proposal::Settled;
     }
     let update = OrgUpdate {
-        salesforce_id: id.to_string(),
+        salesforce_id: eval.salesforce_id.clone(),
         id: org.id,
         before: before_for(&patch, org, mapping),
         patch,
@@ -723,7 +761,7 @@ fn admit_with_names(
         match create_name_conflict(&create, names) {
             Some(finding) => {
                 plan.findings.push(finding);
-                plan.skip(&create.salesforce_id, "name_conflict");
+                plan.skip(&create.salesforce_id, SkipReason::NameConflict);
             }
             None => plan.creates.push(create),
         }
@@ -734,7 +772,7 @@ fn admit_with_names(
             update.patch.name = None;
         }
         if update.patch.is_empty() {
-            plan.unchanged.push(update.salesforce_id);
+            plan.unchanged.push(update.salesforce_id.to_string());
         } else {
             plan.updates.push(update);
         }

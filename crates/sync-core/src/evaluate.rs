@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use time::{Date, Month};
 
+use crate::ids::SalesforceId;
 use crate::mapping::{Instance, Mapping};
 use crate::model::{Account, BillingAccount, DesiredOrg, Finding, FindingKind};
 use crate::value::FieldValue;
@@ -26,7 +27,7 @@ use crate::value::FieldValue;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     /// `Account_ID_18__c`.
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The org this account should have.
     pub desired: DesiredOrg,
     /// The plan name (`expired` when none).
@@ -214,7 +215,7 @@ fn federal_fallback_plan(account: &Account, mapping: &Mapping) -> Option<Result<
         Some(plan) => Ok(plan.to_string()),
         None => Err(Finding::account(
             FindingKind::UnknownTier,
-            Some(&account.id18),
+            Some(account.id18.as_str()),
             format!("account Support_Level__c {raw:?} is not in the mapping's plan table"),
         )),
     })
@@ -575,7 +576,7 @@ fn desired_org(
         account.solutions_architect.as_deref(),
     );
     let desired = DesiredOrg {
-        salesforce_id: id.to_string(),
+        salesforce_id: account.id18.clone(),
         name: account.name.clone(),
         fields: d.fields,
         managed_tags: d.tags,

@@ -2,7 +2,7 @@
 //! plan and the configuration. A tripped guard means the run writes nothing and
 //! exits 3; `allow_mass_changes` lifts the deletion and update-ratio guards.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diff::Plan;
 
@@ -34,7 +34,7 @@ pub const MAX_DELETION_RATIO: f64 = 0.05;
 pub const RATIO_MIN_MATCHED: usize = 100;
 
 /// One guard's verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guard {
     /// Stable name.
     pub name: String,

@@ -17,8 +17,9 @@
 //! 4. sync-jobs applies the plan; sold-to users of new orgs with
 //!    [`users::decide_sold_to`] (orgs that still count as new: [`users::is_new_org`]);
 //!    US Federal users with [`users::plan_federal_users`];
-//! 5. [`Report`]: `record_org_plan`, `record_user_plan`, `record_guards`, then
-//!    `to_json`, `to_markdown`, `summary_table`.
+//! 5. [`report::ReportBuilder`]: the plan(s), the guards and the
+//!    [`report::Outcome`] of every planned write → the [`Report`] (`to_json`,
+//!    `to_markdown`, `summary_table`).
 //!
 //! The cases job's rules (Case key, Case fields, the decision per ticket, the webhook
 //! body) are in [`cases`].
@@ -30,6 +31,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod guards;
+pub mod ids;
 pub mod mapping;
 pub mod model;
 pub mod records;
@@ -44,9 +46,10 @@ pub use diff::{diff_orgs, plan_orgs, OrgCreate, OrgDelete, OrgPatch, OrgUpdate, 
 pub use error::Error;
 pub use evaluate::{evaluate_account, Evaluation};
 pub use guards::{check_guards, Guard, GuardConfig};
+pub use ids::SalesforceId;
 pub use mapping::{Instance, Mapping};
 pub use model::{Account, Contact, DesiredOrg, Finding, FindingKind};
 pub use records::{decode_accounts, decode_contacts};
-pub use report::Report;
+pub use report::{Report, ReportBuilder};
 pub use value::FieldValue;
 pub use zendesk::{ZendeskOrg, ZendeskOrgField, ZendeskUser};

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::ids::SalesforceId;
 use crate::value::FieldValue;
 
 /// A customer subscription (`Customer_Subscriptions__r`), Active only.
@@ -37,10 +38,10 @@ pub struct BillingAccount {
 }
 
 /// A valid Salesforce account, after decoding. Text fields are trimmed; blank is `None`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
-    /// `Account_ID_18__c`: 18 alphanumeric characters (checked on decoding).
-    pub id18: String,
+    /// `Account_ID_18__c`: validated on decoding.
+    pub id18: SalesforceId,
     /// `Name`, trimmed and non-blank.
     pub name: String,
     /// `CARR_This_Account__c`.
@@ -81,6 +82,34 @@ pub struct Account {
     pub billing_accounts: Vec<BillingAccount>,
 }
 
+impl Account {
+    /// An account with this id and name and nothing else set.
+    pub fn new(id18: SalesforceId, name: impl Into<String>) -> Account {
+        Account {
+            id18,
+            name: name.into(),
+            carr: None,
+            sales_segment: None,
+            owner: None,
+            licenses: None,
+            account_type: None,
+            technical_account_manager: None,
+            geo: None,
+            health_color: None,
+            next_renewal: None,
+            restricted: false,
+            partner_status: None,
+            partner_type: None,
+            partner_track: None,
+            support_level: None,
+            solutions_architect: None,
+            customer_subscriptions: Vec::new(),
+            zuora_subscriptions: Vec::new(),
+            billing_accounts: Vec::new(),
+        }
+    }
+}
+
 /// A US Federal contact, after decoding (not yet validated: see [`crate::users`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contact {
@@ -96,7 +125,7 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DesiredOrg {
     /// `Account_ID_18__c`: the match key (org field `salesforce_id`).
-    pub salesforce_id: String,
+    pub salesforce_id: SalesforceId,
     /// The org's name.
     pub name: String,
     /// Every managed org field by Zendesk key; `None` = unset.
@@ -107,7 +136,7 @@ pub struct DesiredOrg {
 
 /// What kind of finding: the SPEC §8 names, plus `unknown_option` (a computed value
 /// the mapping has no drop-down option for).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     /// An account that cannot be read or fails §3.1.
@@ -137,11 +166,33 @@ pub enum FindingKind {
     /// Values with a fraction rounded for a field Zendesk declares `integer` (one
     /// finding per field per run, with a count and examples).
     RoundedValue,
+    /// (cases) The Case's Salesforce account is missing or deleted.
+    MissingAccount,
+    /// (cases) The ticket is gone from Zendesk.
+    TicketNotFound,
 }
 
 impl FindingKind {
+    /// Every kind, in the order of SPEC §8.
+    pub const ALL: [FindingKind; 14] = [
+        FindingKind::InvalidAccount,
+        FindingKind::InvalidContact,
+        FindingKind::UnknownTier,
+        FindingKind::UnknownRegion,
+        FindingKind::UnknownOption,
+        FindingKind::DuplicateEmail,
+        FindingKind::DuplicateZendeskOrg,
+        FindingKind::NameConflict,
+        FindingKind::SoldToInOtherOrg,
+        FindingKind::NoContactForNewOrg,
+        FindingKind::NoOrganization,
+        FindingKind::ProtectedUser,
+        FindingKind::MissingAccount,
+        FindingKind::TicketNotFound,
+    ];
+
     /// The snake_case name used in reports.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             FindingKind::InvalidAccount => "invalid_account",
             FindingKind::InvalidContact => "invalid_contact",
@@ -156,6 +207,8 @@ impl FindingKind {
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
             FindingKind::RoundedValue => "rounded_value",
+            FindingKind::MissingAccount => "missing_account",
+            FindingKind::TicketNotFound => "ticket_not_found",
         }
     }
 }

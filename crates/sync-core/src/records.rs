@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use time::Date;
 
+use crate::ids::SalesforceId;
 use crate::mapping::Instance;
 use crate::model::{
     Account, BillingAccount, Contact, CustomerSubscription, Finding, FindingKind, ZuoraSubscription,
@@ -372,7 +373,19 @@ fn decode_one<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, String
 
 /// Whether `id` is a valid 18-character Salesforce id (ASCII alphanumerics).
 pub fn is_valid_id18(id: &str) -> bool {
-    id.len() == 18 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    SalesforceId::parse(id).is_ok()
+}
+
+/// The account's id (trimmed) validated once, here; an invalid one is the finding's
+/// id (when not blank) and message.
+fn valid_id(raw: Option<&str>) -> Result<SalesforceId, (Option<String>, String)> {
+    let id = raw.map(str::trim).unwrap_or_default();
+    SalesforceId::parse(id).map_err(|_| {
+        (
+            Some(id.to_string()).filter(|s| !s.is_empty()),
+            format!("field Account_ID_18__c: {id:?} is not 18 alphanumeric characters"),
+        )
+    })
 }
 
 fn customer_subscriptions(rows_: Vec<CustomerSubscriptionRecord>) -> Vec<CustomerSubscription> {
@@ -406,13 +419,12 @@ fn restricted(value: Option<BoolOrText>) -> bool {
     }
 }
 
-impl From<GlobalAccountRecord> for Account {
-    fn from(r: GlobalAccountRecord) -> Self {
+impl GlobalAccountRecord {
+    /// The account of a record whose id was validated.
+    fn into_account(self, id18: SalesforceId) -> Account {
+        let r = self;
         Account {
-            id18: r
-                .account_id_18
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default(),
+            id18,
             name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
             carr: r.carr,
             sales_segment: clean(r.sales_segment),
@@ -442,13 +454,12 @@ impl From<GlobalAccountRecord> for Account {
     }
 }
 
-impl From<FederalAccountRecord> for Account {
-    fn from(r: FederalAccountRecord) -> Self {
+impl FederalAccountRecord {
+    /// The account of a record whose id was validated.
+    fn into_account(self, id18: SalesforceId) -> Account {
+        let r = self;
         Account {
-            id18: r
-                .account_id_18
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default(),
+            id18,
             name: r.name.map(|s| s.trim().to_string()).unwrap_or_default(),
             carr: r.carr,
             sales_segment: clean(r.sales_segment),
@@ -519,31 +530,30 @@ impl AccountDecoder {
         self.records += 1;
         let out = &mut self.out;
         let raw_id = raw_str(&value, "Account_ID_18__c");
-        let decoded: Result<Account, String> = match self.instance {
+        let decoded: Result<Account, (Option<String>, String)> = match self.instance {
             Instance::Global => decode_one::<GlobalAccountRecord>(value)
-                .and_then(|r| r.incomplete_children().map_or(Ok(Account::from(r)), Err)),
+                .and_then(|r| r.incomplete_children().map_or(Ok(r), Err))
+                .map_err(|message| (raw_id, message))
+                .and_then(|r| valid_id(r.account_id_18.as_deref()).map(|id| r.into_account(id))),
             Instance::UsFederal => decode_one::<FederalAccountRecord>(value)
-                .and_then(|r| r.incomplete_children().map_or(Ok(Account::from(r)), Err)),
+                .and_then(|r| r.incomplete_children().map_or(Ok(r), Err))
+                .map_err(|message| (raw_id, message))
+                .and_then(|r| valid_id(r.account_id_18.as_deref()).map(|id| r.into_account(id))),
         };
         let account = match decoded {
             Ok(a) => a,
-            Err(message) => {
+            Err((id, message)) => {
                 out.findings.push(Finding::account(
                     FindingKind::InvalidAccount,
-                    raw_id.as_deref(),
+                    id.as_deref(),
                     message,
                 ));
                 return;
             }
         };
-        let problem = if !is_valid_id18(&account.id18) {
-            Some(format!(
-                "field Account_ID_18__c: {:?} is not 18 alphanumeric characters",
-                account.id18
-            ))
-        } else if account.name.is_empty() {
+        let problem = if account.name.is_empty() {
             Some("field Name: blank".to_string())
-        } else if !self.seen.insert(account.id18.clone()) {
+        } else if !self.seen.insert(account.id18.to_string()) {
             Some(
                 "field Account_ID_18__c: the account appears more than once in the result"
                     .to_string(),
@@ -554,9 +564,7 @@ impl AccountDecoder {
         match problem {
             Some(message) => out.findings.push(Finding::account(
                 FindingKind::InvalidAccount,
-                Some(&account.id18)
-                    .filter(|s| !s.is_empty())
-                    .map(String::as_str),
+                Some(account.id18.as_str()),
                 message,
             )),
             None => out.items.push(account),

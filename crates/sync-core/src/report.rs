@@ -1,30 +1,35 @@
 //! The run report (SPEC §8): stable JSON keys, a Markdown rendering for merge
-//! requests and CI artifacts, and a short plain summary table for stderr. Counts
-//! are what was done, or in a dry run what would be done; the jobs (`sync-jobs`) adjust them as writes are confirmed.
+//! requests and CI artifacts, and a short plain summary table for stderr.
+//!
+//! A sync job's report is written in one place: [`ReportBuilder`] takes the plan(s) of
+//! a run and the [`Outcome`] of every planned write, and builds the [`Report`]. Counts
+//! and `changes[]` are what was confirmed applied (in a dry run, the plan); a real run
+//! that did not apply its whole plan carries it under [`Report::planned`]. (The cases
+//! job, which has no plan, fills its report event by event in `sync-jobs`.)
 
-use std::collections::BTreeSet;
+mod builder;
+mod outcome;
+
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::diff::Plan;
 use crate::guards::Guard;
 use crate::model::{Finding, FindingKind};
-use crate::users::{UserAction, UserPlan};
 
-/// The `errors[]` kind naming writes a run stopped by an API error did not make.
-pub const NOT_ATTEMPTED: &str = "not_attempted";
+pub use builder::{Phase, ReportBuilder};
+pub use outcome::{Outcome, Outcomes};
 
 /// `salesforce.*`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SalesforceCounts {
     /// Records read.
     pub records: usize,
 }
 
 /// `zendesk.*`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ZendeskCounts {
     /// Organizations read.
     pub organizations: usize,
@@ -33,7 +38,7 @@ pub struct ZendeskCounts {
 }
 
 /// `organizations.*`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrgCounts {
     /// Created.
     pub create: usize,
@@ -52,7 +57,7 @@ pub struct OrgCounts {
 }
 
 /// `users.*`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserCounts {
     /// Created.
     pub create: usize,
@@ -65,7 +70,7 @@ pub struct UserCounts {
 }
 
 /// `cases.*` (the cases job).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaseCounts {
     /// Created.
     pub create: usize,
@@ -80,7 +85,7 @@ pub struct CaseCounts {
 }
 
 /// `api_calls.*`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiCalls {
     /// Salesforce requests.
     pub salesforce: u64,
@@ -88,28 +93,222 @@ pub struct ApiCalls {
     pub zendesk: u64,
 }
 
+/// A `changes[]` action (serialised in snake_case: `create_org`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// An org created.
+    CreateOrg,
+    /// An org updated.
+    UpdateOrg,
+    /// An org deleted.
+    DeleteOrg,
+    /// A user created.
+    CreateUser,
+    /// A user updated.
+    UpdateUser,
+    /// A Case created.
+    CreateCase,
+    /// A Case updated.
+    UpdateCase,
+    /// A Case closed.
+    CloseCase,
+}
+
+impl ChangeAction {
+    /// Every action.
+    pub const ALL: [ChangeAction; 8] = [
+        ChangeAction::CreateOrg,
+        ChangeAction::UpdateOrg,
+        ChangeAction::DeleteOrg,
+        ChangeAction::CreateUser,
+        ChangeAction::UpdateUser,
+        ChangeAction::CreateCase,
+        ChangeAction::UpdateCase,
+        ChangeAction::CloseCase,
+    ];
+
+    /// The snake_case name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeAction::CreateOrg => "create_org",
+            ChangeAction::UpdateOrg => "update_org",
+            ChangeAction::DeleteOrg => "delete_org",
+            ChangeAction::CreateUser => "create_user",
+            ChangeAction::UpdateUser => "update_user",
+            ChangeAction::CreateCase => "create_case",
+            ChangeAction::UpdateCase => "update_case",
+            ChangeAction::CloseCase => "close_case",
+        }
+    }
+
+    /// The `errors[]` kind of this write when it fails (the cases' one kind for Cases).
+    pub const fn failure(self) -> FailureKind {
+        match self {
+            ChangeAction::CreateOrg => FailureKind::OrgCreateFailed,
+            ChangeAction::UpdateOrg => FailureKind::OrgUpdateFailed,
+            ChangeAction::DeleteOrg => FailureKind::OrgDeleteFailed,
+            ChangeAction::CreateUser => FailureKind::UserCreateFailed,
+            ChangeAction::UpdateUser => FailureKind::UserUpdateFailed,
+            ChangeAction::CreateCase | ChangeAction::UpdateCase | ChangeAction::CloseCase => {
+                FailureKind::CaseWriteFailed
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for ChangeAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An `errors[]` kind that is not a finding: a write that failed, or a run that did
+/// not finish (SPEC §8, "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// An org create refused.
+    OrgCreateFailed,
+    /// An org update refused.
+    OrgUpdateFailed,
+    /// An org deletion refused, or the org still there after it.
+    OrgDeleteFailed,
+    /// A user create refused.
+    UserCreateFailed,
+    /// A user update refused.
+    UserUpdateFailed,
+    /// (cases) A Case write refused, or a key matching several Cases.
+    CaseWriteFailed,
+    /// (cases serve) An event that failed after every attempt.
+    EventFailed,
+    /// A phase cut off by a stop: how many of its writes were not applied.
+    NotAttempted,
+    /// The error that stopped a run.
+    RunStopped,
+}
+
+impl FailureKind {
+    /// Every kind.
+    pub const ALL: [FailureKind; 9] = [
+        FailureKind::OrgCreateFailed,
+        FailureKind::OrgUpdateFailed,
+        FailureKind::OrgDeleteFailed,
+        FailureKind::UserCreateFailed,
+        FailureKind::UserUpdateFailed,
+        FailureKind::CaseWriteFailed,
+        FailureKind::EventFailed,
+        FailureKind::NotAttempted,
+        FailureKind::RunStopped,
+    ];
+
+    /// The snake_case name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::OrgCreateFailed => "org_create_failed",
+            FailureKind::OrgUpdateFailed => "org_update_failed",
+            FailureKind::OrgDeleteFailed => "org_delete_failed",
+            FailureKind::UserCreateFailed => "user_create_failed",
+            FailureKind::UserUpdateFailed => "user_update_failed",
+            FailureKind::CaseWriteFailed => "case_write_failed",
+            FailureKind::EventFailed => "event_failed",
+            FailureKind::NotAttempted => "not_attempted",
+            FailureKind::RunStopped => "run_stopped",
+        }
+    }
+}
+
+/// An `errors[]` kind: a finding about the data (never failing a run) or a failure.
+/// Serialised as the bare snake_case name of either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorKind {
+    /// A finding.
+    Finding(FindingKind),
+    /// A failure.
+    Failure(FailureKind),
+}
+
+impl ErrorKind {
+    /// The snake_case name (as serialised).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Finding(f) => f.as_str(),
+            ErrorKind::Failure(f) => f.as_str(),
+        }
+    }
+
+    /// Whether this is a finding (which never fails a run).
+    pub const fn is_finding(self) -> bool {
+        matches!(self, ErrorKind::Finding(_))
+    }
+}
+
+impl From<FindingKind> for ErrorKind {
+    fn from(f: FindingKind) -> Self {
+        ErrorKind::Finding(f)
+    }
+}
+
+impl From<FailureKind> for ErrorKind {
+    fn from(f: FailureKind) -> Self {
+        ErrorKind::Failure(f)
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One `errors[]` entry: a finding, or a failed write.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportError {
-    /// `invalid_account`, `name_conflict`, … or a write failure kind.
-    pub kind: String,
+    /// `invalid_account`, `name_conflict`, … or a failure kind.
+    pub kind: ErrorKind,
     /// The account, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salesforce_id: Option<String>,
     /// The email, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The ticket, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<u64>,
     /// What happened.
     pub message: String,
 }
 
+impl ReportError {
+    /// An entry of `kind` about no record in particular.
+    pub fn new(kind: impl Into<ErrorKind>, message: impl Into<String>) -> ReportError {
+        ReportError {
+            kind: kind.into(),
+            salesforce_id: None,
+            email: None,
+            ticket_id: None,
+            message: message.into(),
+        }
+    }
+
+    /// An entry of `kind` about a ticket (the cases job).
+    pub fn ticket(
+        kind: impl Into<ErrorKind>,
+        ticket_id: u64,
+        message: impl Into<String>,
+    ) -> ReportError {
+        ReportError {
+            ticket_id: Some(ticket_id),
+            ..ReportError::new(kind, message)
+        }
+    }
+}
+
 impl From<&Finding> for ReportError {
     fn from(f: &Finding) -> Self {
         ReportError {
-            kind: f.kind.as_str().to_string(),
+            kind: ErrorKind::Finding(f.kind),
             salesforce_id: f.salesforce_id.clone(),
             email: f.email.clone(),
             ticket_id: None,
@@ -119,43 +318,60 @@ impl From<&Finding> for ReportError {
 }
 
 /// One `changes[]` entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
-    /// `create_org`, `update_org`, `delete_org`, `create_user`, `update_user`, …
-    pub action: String,
-    /// The account, for org changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// What kind of write.
+    pub action: ChangeAction,
+    /// The account, for org changes (and the user changes of US Federal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salesforce_id: Option<String>,
     /// The email, for user changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// The ticket, for case changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<u64>,
     /// The org's name (org changes): the name it has in Zendesk (updates, deletes) or
     /// gets (creates).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// What is written.
     pub fields: serde_json::Value,
     /// Updates: the values the changed fields had before (changed fields only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<serde_json::Value>,
 }
 
+/// `planned`: the whole plan of a real run that did not apply it all (stopped by a
+/// guard or an error), in the shape of the report's counts and `changes[]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Planned {
+    /// Organization counts as planned.
+    pub organizations: OrgCounts,
+    /// User counts as planned.
+    pub users: UserCounts,
+    /// Every planned write.
+    pub changes: Vec<Change>,
+}
+
 /// The report of one run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// The binary's name.
     pub sync: String,
     /// The binary's version (report identity, SPEC §8).
+    #[serde(default)]
     pub version: Option<String>,
     /// The git commit the binary was built from, or `unknown`.
+    #[serde(default)]
     pub commit: Option<String>,
     /// sha256 of the mapping file in use (embedded or `--mapping`).
+    #[serde(default)]
     pub mapping_sha256: Option<String>,
-    /// sha256 of the org changes the plan makes, order-independent ([`Plan::hash`]);
-    /// what `--expect-plan` compares. `None` before a plan is made (and in the cases job).
+    /// sha256 of the org changes the plan makes, order-independent
+    /// ([`crate::Plan::hash`]); what `--expect-plan` compares. `None` before a plan is
+    /// made (and in the cases job).
+    #[serde(default)]
     pub plan_hash: Option<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
@@ -169,9 +385,9 @@ pub struct Report {
     pub salesforce: SalesforceCounts,
     /// Zendesk counts.
     pub zendesk: ZendeskCounts,
-    /// Organization counts.
+    /// Organization counts: confirmed applied (in a dry run, planned).
     pub organizations: OrgCounts,
-    /// User counts.
+    /// User counts: confirmed applied (in a dry run, planned).
     pub users: UserCounts,
     /// Case counts (the cases job only).
     pub cases: Option<CaseCounts>,
@@ -181,12 +397,17 @@ pub struct Report {
     pub guards: Vec<Guard>,
     /// Findings and failures.
     pub errors: Vec<ReportError>,
-    /// What was (or would be) written.
+    /// What was confirmed written (in a dry run, what would be written).
     pub changes: Vec<Change>,
+    /// The plan of a real run that did not apply it all; absent otherwise (and always
+    /// in a dry run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<Planned>,
 }
 
 impl Report {
-    /// An empty report for a run of `sync` started at `started_at`.
+    /// An empty report for a run of `sync` started at `started_at` (the cases job
+    /// fills it event by event; the sync jobs build theirs with [`ReportBuilder`]).
     pub fn new(sync: &str, dry_run: bool, started_at: OffsetDateTime) -> Report {
         Report {
             sync: sync.to_string(),
@@ -206,143 +427,13 @@ impl Report {
             guards: Vec::new(),
             errors: Vec::new(),
             changes: Vec::new(),
+            planned: None,
         }
     }
 
-    /// Records an org plan: counts as planned, its findings and its changes.
-    pub fn record_org_plan(&mut self, plan: &Plan) {
-        self.salesforce.records += plan.salesforce_records;
-        self.zendesk.organizations = plan.zendesk_organizations;
-        let o = &mut self.organizations;
-        o.create += plan.creates.len();
-        o.update += plan.updates.len();
-        o.delete += plan.deletes.len();
-        o.unchanged += plan.unchanged.len();
-        o.not_in_salesforce += plan.not_in_salesforce;
-        o.skipped += plan.skipped.len();
-        self.errors
-            .extend(plan.findings.iter().map(ReportError::from));
-        self.plan_hash = Some(plan.hash());
-        let org_change = |action: &str, id: &str, name: &str, fields: serde_json::Value| Change {
-            action: action.to_string(),
-            salesforce_id: Some(id.to_string()),
-            email: None,
-            ticket_id: None,
-            name: Some(name.to_string()),
-            fields,
-            before: None,
-        };
-        for c in &plan.creates {
-            self.changes.push(org_change(
-                "create_org",
-                &c.salesforce_id,
-                &c.name,
-                c.zendesk_body(),
-            ));
-        }
-        for u in &plan.updates {
-            let mut change = org_change(
-                "update_org",
-                &u.salesforce_id,
-                &u.before.name,
-                u.zendesk_body(),
-            );
-            change.before = Some(u.before.changed(&u.patch));
-            self.changes.push(change);
-        }
-        for d in &plan.deletes {
-            let fields = serde_json::json!({ "id": d.id, "name": d.name });
-            self.changes
-                .push(org_change("delete_org", &d.salesforce_id, &d.name, fields));
-        }
-    }
-
-    /// Records a user plan: counts as planned, findings and changes.
-    pub fn record_user_plan(&mut self, plan: &UserPlan) {
-        self.users.create += plan.creates();
-        self.users.update += plan.updates();
-        self.users.unchanged += plan.unchanged;
-        self.errors
-            .extend(plan.findings.iter().map(ReportError::from));
-        for action in &plan.actions {
-            let (name, fields) = match action {
-                UserAction::Create {
-                    name,
-                    organization_id,
-                    ..
-                } => (
-                    "create_user",
-                    serde_json::json!({ "name": name, "organization_id": organization_id, "role": "end-user" }),
-                ),
-                UserAction::Update {
-                    user_id,
-                    name,
-                    organization_id,
-                    ..
-                } => {
-                    let mut fields = serde_json::json!({ "id": user_id });
-                    if let Some(map) = fields.as_object_mut() {
-                        if let Some(name) = name {
-                            map.insert("name".into(), name.clone().into());
-                        }
-                        if let Some(org) = organization_id {
-                            map.insert("organization_id".into(), (*org).into());
-                        }
-                    }
-                    ("update_user", fields)
-                }
-            };
-            self.changes.push(Change {
-                action: name.to_string(),
-                salesforce_id: None,
-                email: Some(action.email().to_string()),
-                ticket_id: None,
-                name: None,
-                fields,
-                before: None,
-            });
-        }
-    }
-
-    /// Records a failed write (a failed job row, a refused call) as an `errors[]` entry.
-    pub fn record_failure(
-        &mut self,
-        kind: &str,
-        salesforce_id: Option<&str>,
-        email: Option<&str>,
-        message: impl Into<String>,
-    ) {
-        self.errors.push(ReportError {
-            kind: kind.to_string(),
-            salesforce_id: salesforce_id.map(str::to_string),
-            email: email.map(str::to_string),
-            ticket_id: None,
-            message: message.into(),
-        });
-    }
-
-    /// Keeps, of the `changes[]` entries of `action`, only those whose record (the
-    /// email of a user change, else the account) is in `done`: after a run stopped
-    /// part-way, `changes[]` lists what was confirmed applied, not what was planned.
-    pub fn keep_confirmed_changes(&mut self, action: &str, done: &BTreeSet<&str>) {
-        self.changes.retain(|c| {
-            c.action != action
-                || c.email
-                    .as_deref()
-                    .or(c.salesforce_id.as_deref())
-                    .is_some_and(|key| done.contains(key))
-        });
-    }
-
-    /// Records, as an `errors[]` entry of kind `not_attempted`, a part of the run that
-    /// an API error kept from being written.
-    pub fn record_not_attempted(&mut self, message: impl Into<String>) {
-        self.record_failure(NOT_ATTEMPTED, None, None, message);
-    }
-
-    /// Records the guards.
-    pub fn record_guards(&mut self, guards: &[Guard]) {
-        self.guards.extend(guards.iter().cloned());
+    /// Whether an entry of `errors[]` is not a finding: a failed write or a stop.
+    pub fn has_failures(&self) -> bool {
+        self.errors.iter().any(|e| !e.kind.is_finding())
     }
 
     /// Pretty JSON.
@@ -395,7 +486,7 @@ impl Report {
     /// `errors[]` split into data findings (never failing a run) and the rest (failed
     /// or not attempted writes), so a summary never calls a failure a finding.
     fn findings_and_failures(&self) -> (usize, usize) {
-        let findings = self.errors.iter().filter(|e| is_finding(&e.kind)).count();
+        let findings = self.errors.iter().filter(|e| e.kind.is_finding()).count();
         (findings, self.errors.len() - findings)
     }
 
@@ -426,6 +517,18 @@ impl Report {
             let cells: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let _ = writeln!(out, "  {what:<14} {}", cells.join(" | "));
         }
+        if let Some(p) = &self.planned {
+            let _ = writeln!(
+                out,
+                "  {:<14} organizations create {} | update {} | delete {}; users create {} | update {}",
+                "planned",
+                p.organizations.create,
+                p.organizations.update,
+                p.organizations.delete,
+                p.users.create,
+                p.users.update
+            );
+        }
         for g in self.guards.iter().filter(|g| g.tripped) {
             let _ = writeln!(out, "  GUARD TRIPPED  {}: {}", g.name, g.detail);
         }
@@ -444,35 +547,6 @@ impl Report {
     }
 }
 
-/// Every finding kind: data problems that are reported but never fail a run.
-const FINDINGS: &[FindingKind] = &[
-    FindingKind::InvalidAccount,
-    FindingKind::InvalidContact,
-    FindingKind::UnknownTier,
-    FindingKind::UnknownRegion,
-    FindingKind::UnknownOption,
-    FindingKind::DuplicateEmail,
-    FindingKind::DuplicateZendeskOrg,
-    FindingKind::NameConflict,
-    FindingKind::SoldToInOtherOrg,
-    FindingKind::NoContactForNewOrg,
-    FindingKind::NoOrganization,
-    FindingKind::ProtectedUser,
-    FindingKind::RoundedValue,
-];
-
-/// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
-/// ticket gone from Zendesk. Reported, never failing a run.
-const CASE_FINDINGS: &[&str] = &[
-    crate::cases::MISSING_ACCOUNT,
-    crate::cases::TICKET_NOT_FOUND,
-];
-
-/// Whether an `errors[]` kind is a finding (which never fails a run).
-pub fn is_finding(kind: &str) -> bool {
-    FINDINGS.iter().any(|f| f.as_str() == kind) || CASE_FINDINGS.contains(&kind)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,8 +556,12 @@ mod tests {
         let mut r = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
         r.salesforce.records = 3;
         r.zendesk.organizations = 2;
-        r.record_failure("unknown_tier", Some("a"), None, "tier Foo");
-        r.record_failure("org_update_failed", Some("b"), None, "RecordInvalid: bad");
+        r.errors
+            .push(ReportError::new(FindingKind::UnknownTier, "tier Foo"));
+        r.errors.push(ReportError::new(
+            FailureKind::OrgUpdateFailed,
+            "RecordInvalid: bad",
+        ));
         let first = r.summary_table().lines().next().map(str::to_string);
         assert_eq!(
             first.as_deref(),
@@ -495,7 +573,8 @@ mod tests {
     fn the_cases_summary_does_not_claim_zero_records_read() {
         let mut r = Report::new("salesforce-cases", true, OffsetDateTime::UNIX_EPOCH);
         r.cases = Some(CaseCounts::default());
-        r.record_failure(crate::cases::NO_ORGANIZATION, None, None, "no org");
+        r.errors
+            .push(ReportError::new(crate::cases::NO_ORGANIZATION, "no org"));
         let summary = r.summary_table();
         assert!(
             summary.starts_with("salesforce-cases (dry run): 1 finding(s), 0 error(s)\n"),
@@ -504,5 +583,90 @@ mod tests {
         let md = r.to_markdown();
         assert!(!md.contains("Salesforce record(s)"), "{md}");
         assert!(md.contains("API calls: Salesforce 0, Zendesk 0."), "{md}");
+    }
+
+    /// The stable strings of SPEC §8: each kind and action serialises (and reads back)
+    /// exactly as the reports have always written it.
+    #[test]
+    fn kinds_and_actions_serialise_to_their_stable_strings() {
+        let findings = [
+            "invalid_account",
+            "invalid_contact",
+            "unknown_tier",
+            "unknown_region",
+            "unknown_option",
+            "duplicate_email",
+            "duplicate_zendesk_org",
+            "name_conflict",
+            "sold_to_in_other_org",
+            "no_contact_for_new_org",
+            "no_organization",
+            "protected_user",
+            "missing_account",
+            "ticket_not_found",
+        ];
+        let failures = [
+            "org_create_failed",
+            "org_update_failed",
+            "org_delete_failed",
+            "user_create_failed",
+            "user_update_failed",
+            "case_write_failed",
+            "event_failed",
+            "not_attempted",
+            "run_stopped",
+        ];
+        let actions = [
+            "create_org",
+            "update_org",
+            "delete_org",
+            "create_user",
+            "update_user",
+            "create_case",
+            "update_case",
+            "close_case",
+        ];
+        let json = |s: &str| serde_json::Value::String(s.to_string());
+        for (kind, name) in FindingKind::ALL.iter().zip(findings) {
+            let kind = ErrorKind::from(*kind);
+            assert_eq!(serde_json::to_value(kind).ok(), Some(json(name)));
+            assert_eq!(
+                serde_json::from_value::<ErrorKind>(json(name)).ok(),
+                Some(kind)
+            );
+            assert!(kind.is_finding(), "{name}");
+            assert_eq!(kind.as_str(), name);
+        }
+        for (kind, name) in FailureKind::ALL.iter().zip(failures) {
+            let kind = ErrorKind::from(*kind);
+            assert_eq!(serde_json::to_value(kind).ok(), Some(json(name)));
+            assert_eq!(
+                serde_json::from_value::<ErrorKind>(json(name)).ok(),
+                Some(kind)
+            );
+            assert!(!kind.is_finding(), "{name}");
+            assert_eq!(kind.as_str(), name);
+        }
+        for (action, name) in ChangeAction::ALL.iter().zip(actions) {
+            assert_eq!(serde_json::to_value(action).ok(), Some(json(name)));
+            assert_eq!(action.as_str(), name);
+        }
+        let reasons = [
+            (crate::diff::SkipReason::InvalidAccount, "invalid_account"),
+            (crate::diff::SkipReason::UnknownTier, "unknown_tier"),
+            (
+                crate::diff::SkipReason::DuplicateZendeskOrg,
+                "duplicate_zendesk_org",
+            ),
+            (crate::diff::SkipReason::NameConflict, "name_conflict"),
+            (
+                crate::diff::SkipReason::GreatlyExpiredWithoutOrg,
+                "greatly_expired_without_org",
+            ),
+        ];
+        for (reason, name) in reasons {
+            assert_eq!(serde_json::to_value(reason).ok(), Some(json(name)));
+            assert_eq!(reason.as_str(), name);
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::report::{is_finding, Change, Report, ReportError};
+use crate::report::{Change, ChangeAction, Report, ReportError};
 
 /// The Markdown report never exceeds this many bytes (GitLab refuses notes over
 /// 1,000,000 characters; a person reads far less).
@@ -152,7 +152,7 @@ fn by_kind<'r>(
 ) -> Vec<(&'r str, Vec<&'r ReportError>)> {
     let mut groups: Vec<(&str, Vec<&ReportError>)> = Vec::new();
     for e in entries {
-        match groups.iter_mut().find(|(k, _)| *k == e.kind) {
+        match groups.iter_mut().find(|(k, _)| *k == e.kind.as_str()) {
             Some((_, list)) => list.push(e),
             None => groups.push((e.kind.as_str(), vec![e])),
         }
@@ -178,7 +178,7 @@ fn subject(e: &ReportError, ctx: &MarkdownContext<'_>) -> String {
 }
 
 fn findings(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
-    let groups = by_kind(report.errors.iter().filter(|e| is_finding(&e.kind)));
+    let groups = by_kind(report.errors.iter().filter(|e| e.kind.is_finding()));
     if groups.is_empty() {
         return;
     }
@@ -208,7 +208,7 @@ fn examples(kind: &str, list: &[&ReportError], ctx: &MarkdownContext<'_>, out: &
 }
 
 fn failures(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
-    let groups = by_kind(report.errors.iter().filter(|e| !is_finding(&e.kind)));
+    let groups = by_kind(report.errors.iter().filter(|e| !e.kind.is_finding()));
     if groups.is_empty() {
         return;
     }
@@ -236,10 +236,10 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
         "Changes"
     };
     let _ = writeln!(out, "## {title}\n");
-    let mut actions: Vec<&str> = Vec::new();
+    let mut actions: Vec<ChangeAction> = Vec::new();
     for c in &report.changes {
-        if !actions.contains(&c.action.as_str()) {
-            actions.push(&c.action);
+        if !actions.contains(&c.action) {
+            actions.push(c.action);
         }
     }
     for action in actions {
@@ -248,6 +248,7 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
             .iter()
             .filter(|c| c.action == action)
             .collect();
+        let action = action.as_str();
         let _ = writeln!(out, "### {action} ({})\n", rows.len());
         match action {
             "update_org" => {
@@ -431,9 +432,11 @@ mod tests {
         let mut r = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
         for i in 0..n {
             let id = format!("0014M00001{i:08}");
-            r.record_failure("unknown_region", Some(&id), None, "x".repeat(500));
+            let mut e = ReportError::new(crate::model::FindingKind::UnknownRegion, "x".repeat(500));
+            e.salesforce_id = Some(id.clone());
+            r.errors.push(e);
             r.changes.push(Change {
-                action: "update_org".into(),
+                action: ChangeAction::UpdateOrg,
                 salesforce_id: Some(id.clone()),
                 email: None,
                 ticket_id: None,
@@ -442,7 +445,7 @@ mod tests {
                 before: Some(serde_json::json!({"organization_fields": {"aar": null}, "tags": ["a"]})),
             });
             r.changes.push(Change {
-                action: "create_org".into(),
+                action: ChangeAction::CreateOrg,
                 salesforce_id: Some(id),
                 email: None,
                 ticket_id: None,

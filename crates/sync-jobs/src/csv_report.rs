@@ -5,10 +5,10 @@
 
 use std::fmt::Write as _;
 
-use sync_core::report::NOT_ATTEMPTED;
+use sync_core::report::{ErrorKind, FailureKind};
 use sync_core::Report;
 
-use crate::jobs::{AccountIndex, RUN_STOPPED};
+use crate::jobs::AccountIndex;
 
 /// The header line.
 pub const HEADER: &str = "kind,salesforce_id,account_name,zendesk_org_id,message";
@@ -19,7 +19,10 @@ pub fn findings_csv(report: &Report, accounts: &AccountIndex) -> String {
     let mut out = String::new();
     let _ = write!(out, "{HEADER}\r\n");
     for e in &report.errors {
-        if e.kind == NOT_ATTEMPTED || e.kind == RUN_STOPPED {
+        if matches!(
+            e.kind,
+            ErrorKind::Failure(FailureKind::NotAttempted | FailureKind::RunStopped)
+        ) {
             continue;
         }
         let sfid = e.salesforce_id.as_deref().unwrap_or("");
@@ -60,21 +63,39 @@ mod tests {
 
     #[test]
     fn findings_and_failed_rows_one_line_each_properly_quoted() {
+        use sync_core::model::FindingKind;
+        use sync_core::report::ReportError;
         let mut r = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
-        r.record_failure(
-            "name_conflict",
+        let entry = |kind: ErrorKind, sfid: Option<&str>, email: Option<&str>, message: &str| {
+            let mut e = ReportError::new(kind, message);
+            e.salesforce_id = sfid.map(str::to_string);
+            e.email = email.map(str::to_string);
+            e
+        };
+        r.errors.push(entry(
+            FindingKind::NameConflict.into(),
             Some("0014M00001AAAAAAAA"),
             None,
             "cannot create org \"Acme, Inc\": held",
-        );
-        r.record_failure(
-            "org_update_failed",
+        ));
+        r.errors.push(entry(
+            FailureKind::OrgUpdateFailed.into(),
             Some("0014M00001BBBBBBBB"),
             None,
             "RecordInvalid: bad\nvalue",
-        );
-        r.record_failure("duplicate_email", None, Some("a@x.com"), "dropped");
-        r.record_not_attempted("3 of 9 org updates were not applied");
+        ));
+        r.errors.push(entry(
+            FindingKind::DuplicateEmail.into(),
+            None,
+            Some("a@x.com"),
+            "dropped",
+        ));
+        r.errors.push(entry(
+            FailureKind::NotAttempted.into(),
+            None,
+            None,
+            "3 of 9 org updates were not applied",
+        ));
         let mut idx = AccountIndex::default();
         idx.names
             .insert("0014M00001AAAAAAAA".into(), "Acme, Inc".into());

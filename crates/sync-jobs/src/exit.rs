@@ -3,7 +3,6 @@
 //! run ([`for_error`]: configuration → 2, an API unreachable or refusing us → 4, a
 //! report file that cannot be written → 1).
 
-use sync_core::report::is_finding;
 use sync_core::Report;
 
 use crate::Error;
@@ -29,7 +28,7 @@ pub fn for_report(report: &Report) -> u8 {
     let failed = report.organizations.failed > 0
         || report.users.failed > 0
         || cases_failed
-        || report.errors.iter().any(|e| !is_finding(&e.kind));
+        || report.has_failures();
     if failed {
         WRITE_FAILED
     } else {
@@ -78,7 +77,8 @@ fn for_zendesk_error(err: &zendesk_client::Error) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_core::Guard;
+    use sync_core::report::{FailureKind, ReportError};
+    use sync_core::{FindingKind, Guard};
     use time::OffsetDateTime;
 
     fn report() -> Report {
@@ -88,35 +88,39 @@ mod tests {
     #[test]
     fn findings_do_not_fail_a_run() {
         let mut r = report();
-        r.record_failure("unknown_tier", Some("x"), None, "tier Foo");
-        r.record_failure("sold_to_in_other_org", None, Some("a@b.c"), "in org 7");
+        r.errors
+            .push(ReportError::new(FindingKind::UnknownTier, "tier Foo"));
+        r.errors
+            .push(ReportError::new(FindingKind::SoldToInOtherOrg, "in org 7"));
         assert_eq!(for_report(&r), OK);
     }
 
     #[test]
     fn case_findings_do_not_fail_a_run() {
         let mut r = report();
-        r.record_failure(
+        r.errors.push(ReportError::new(
             sync_core::cases::MISSING_ACCOUNT,
-            None,
-            None,
             "account deleted",
-        );
-        r.record_failure(sync_core::cases::NO_ORGANIZATION, None, None, "no org");
+        ));
+        r.errors.push(ReportError::new(
+            sync_core::cases::NO_ORGANIZATION,
+            "no org",
+        ));
         assert_eq!(for_report(&r), OK);
-        r.record_failure(sync_core::cases::CASE_WRITE_FAILED, None, None, "refused");
+        r.errors.push(ReportError::new(
+            sync_core::cases::CASE_WRITE_FAILED,
+            "refused",
+        ));
         assert_eq!(for_report(&r), WRITE_FAILED);
     }
 
     #[test]
     fn a_failed_row_gives_one() {
         let mut r = report();
-        r.record_failure(
-            "org_create_failed",
-            Some("x"),
-            None,
+        r.errors.push(ReportError::new(
+            FailureKind::OrgCreateFailed,
             "Name: has already been taken",
-        );
+        ));
         assert_eq!(for_report(&r), WRITE_FAILED);
         let mut r = report();
         r.organizations.failed = 1;
@@ -127,11 +131,11 @@ mod tests {
     fn a_tripped_guard_gives_three_before_anything_else() {
         let mut r = report();
         r.organizations.failed = 1;
-        r.record_guards(&[Guard {
+        r.guards.push(Guard {
             name: "max_deletions".into(),
             tripped: true,
             detail: "30 > 25".into(),
-        }]);
+        });
         assert_eq!(for_report(&r), GUARD);
     }
 

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::Instance;
-use sync_core::report::{CaseCounts, ReportError};
+use sync_core::report::{CaseCounts, FailureKind, ReportError};
 use sync_core::report_markdown::MarkdownContext;
 use sync_core::Report;
 use time::{Date, OffsetDateTime};
@@ -28,9 +28,7 @@ use crate::cases::setup;
 use crate::cli::{CasesCli, CommonArgs, GlobalCli, PlanArgs, SyncCommand, UsFederalCli};
 use crate::config::Config;
 use crate::error::with_causes;
-use crate::jobs::{
-    global, load_mapping, stamp_identity, us_federal, JobContext, RunOutcome, RUN_STOPPED,
-};
+use crate::jobs::{global, load_mapping, stamp_identity, us_federal, JobContext, RunOutcome};
 use crate::{exit, explain, logging, Error};
 
 /// The report's `sync` name of the cases job.
@@ -217,13 +215,9 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
         }
     };
     if let Err(e) = &result {
-        report.errors.push(ReportError {
-            kind: RUN_STOPPED.to_string(),
-            salesforce_id: None,
-            email: None,
-            ticket_id: None,
-            message: e.to_string(),
-        });
+        report
+            .errors
+            .push(ReportError::new(FailureKind::RunStopped, e.to_string()));
     }
     job.record_api_calls(&mut report);
     report.finished_at = Some(OffsetDateTime::now_utc());

@@ -87,3 +87,55 @@ async fn allow_mass_changes_lifts_the_ratio_guards() {
         second.zendesk_writes()
     );
 }
+
+/// Issue 12's acceptance: `--sandbox --max-deletions 0` exits 3 and its report is
+/// truthful: nothing counted as done, no `changes[]`, and the plan it refused to apply
+/// under `planned`. The dry run of the same plan is unchanged: the plan as counts and
+/// `changes[]`, no `planned`.
+#[tokio::test]
+async fn a_real_run_stopped_by_a_guard_reports_its_plan_under_planned() {
+    use sync_core::report::ChangeAction;
+    use sync_core::Report;
+
+    let unused = common::start(common::demo()).await;
+    let typed = |run: &sandbox::testing::Run| -> Report {
+        serde_json::from_value(run.report.clone())
+            .unwrap_or_else(|e| panic!("the report reads back ({e}): {}", run.report))
+    };
+    let run = common::run(&unused, &["--sandbox", "--max-deletions", "0"]).await;
+    assert_eq!(run.code, 3, "stderr: {}", run.stderr);
+    let report = typed(&run);
+    assert_eq!(report.organizations.create, 0);
+    assert_eq!(
+        (report.organizations.update, report.organizations.delete),
+        (0, 0)
+    );
+    assert!(report.changes.is_empty(), "{:?}", report.changes);
+    let planned = report.planned.expect("a stopped real run carries its plan");
+    assert_eq!(
+        (
+            planned.organizations.create,
+            planned.organizations.update,
+            planned.organizations.delete
+        ),
+        (25, 4, 1)
+    );
+    assert!(!planned.changes.is_empty());
+    assert!(planned
+        .changes
+        .iter()
+        .any(|c| c.action == ChangeAction::DeleteOrg));
+    assert!(
+        run.stderr
+            .contains("organizations  create 0 | update 0 | delete 0"),
+        "{}",
+        run.stderr
+    );
+
+    let dry = common::run(&unused, &["--sandbox", "--max-deletions", "0", "--dry-run"]).await;
+    assert_eq!(dry.code, 3, "stderr: {}", dry.stderr);
+    let dry = typed(&dry);
+    assert_eq!(dry.planned, None);
+    assert_eq!(dry.organizations.create, 25);
+    assert_eq!(dry.changes, planned.changes);
+}

@@ -26,12 +26,21 @@ async fn no_contacts_stops_the_run_with_nothing_written() {
     let tripped: Vec<&Value> = guards.iter().filter(|g| g["tripped"] == true).collect();
     assert_eq!(tripped.len(), 1, "{guards:?}");
     assert_eq!(tripped[0]["name"], "no_contacts");
-    assert_eq!(r.report["users"]["create"], 0);
+    // Nothing done, and the org plan the guard refused is shown under `planned`.
+    let report: sync_core::Report = serde_json::from_value(r.report.clone())
+        .unwrap_or_else(|e| panic!("the report reads back ({e}): {}", r.report));
+    assert_eq!(report.users.create, 0);
     assert_eq!(
-        r.report["changes"].as_array().map(Vec::len),
-        Some(3 + 1),
-        "the org plan is still shown"
+        (report.organizations.create, report.organizations.update),
+        (0, 0)
     );
+    assert!(report.changes.is_empty(), "{:?}", report.changes);
+    let planned = report.planned.unwrap_or_default();
+    assert_eq!(
+        (planned.organizations.create, planned.organizations.update),
+        (3, 1)
+    );
+    assert_eq!(planned.changes.len(), 3 + 1, "the org plan is still shown");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::mapping::CaseSettings;
+use crate::model::FindingKind;
+use crate::report::{ChangeAction, FailureKind};
 
 /// The longest `Description` written, in characters (the Case textarea limit).
 pub const MAX_DESCRIPTION_CHARS: usize = 32_000;
@@ -22,14 +24,14 @@ pub const STATUS_CLOSED: &str = "Closed";
 /// The `errors[]` kinds of the cases job: findings (reported, never failing a run)
 /// and the one failure.
 /// Finding: the ticket has no organization, or its org has no `salesforce_id`.
-pub const NO_ORGANIZATION: &str = "no_organization";
+pub const NO_ORGANIZATION: FindingKind = FindingKind::NoOrganization;
 /// Finding: Salesforce refused the Case's account (`INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY`,
 /// `ENTITY_IS_DELETED`): the account is missing or deleted.
-pub const MISSING_ACCOUNT: &str = "missing_account";
+pub const MISSING_ACCOUNT: FindingKind = FindingKind::MissingAccount;
 /// Finding: the ticket does not exist (any more) in Zendesk.
-pub const TICKET_NOT_FOUND: &str = "ticket_not_found";
+pub const TICKET_NOT_FOUND: FindingKind = FindingKind::TicketNotFound;
 /// Failure: Salesforce refused a Case write, or a key matched several Cases.
-pub const CASE_WRITE_FAILED: &str = "case_write_failed";
+pub const CASE_WRITE_FAILED: FailureKind = FailureKind::CaseWriteFailed;
 
 /// A ticket's priority, as the rules see it (converted from the Zendesk client's at
 /// the edge, in sync-jobs).
@@ -353,11 +355,11 @@ impl Decision {
     }
 
     /// The report's change action, for a decision that writes.
-    pub fn action(&self) -> Option<&'static str> {
+    pub fn action(&self) -> Option<ChangeAction> {
         match self {
-            Decision::Create { .. } => Some("create_case"),
-            Decision::Update { .. } => Some("update_case"),
-            Decision::Close { .. } => Some("close_case"),
+            Decision::Create { .. } => Some(ChangeAction::CreateCase),
+            Decision::Update { .. } => Some(ChangeAction::UpdateCase),
+            Decision::Close { .. } => Some(ChangeAction::CloseCase),
             Decision::Unchanged { .. } | Decision::NoAccount { .. } => None,
         }
     }

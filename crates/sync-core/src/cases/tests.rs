@@ -6,6 +6,7 @@ use serde_json::json;
 use super::rules::{after_create_met_a_case, agent_url, cut_chars, MAX_DESCRIPTION_CHARS};
 use super::*;
 use crate::mapping::{CaseSettings, Instance, Mapping};
+use crate::report::ChangeAction;
 
 fn settings(instance: Instance) -> CaseSettings {
     Mapping::embedded(instance).unwrap().cases().clone()
@@ -155,7 +156,7 @@ fn an_existing_case_gets_changed_fields_but_never_status() {
     f.subject = Some("Cannot log in (again)".into());
     f.priority = Some(TicketPriority::Low);
     let d = decide(&f, Some(&case), &s, Mode::Event);
-    assert_eq!(d.action(), Some("update_case"));
+    assert_eq!(d.action(), Some(ChangeAction::UpdateCase));
     assert_eq!(
         serde_json::Value::Object(d.body().unwrap()),
         json!({"Subject": "Cannot log in (again)", "Priority": "Low"})
@@ -171,7 +172,7 @@ fn closing_closes_an_open_case_once() {
     let s = settings(Instance::Global);
     let open = existing(false, &s);
     let d = decide(&facts("closed", account()), Some(&open), &s, Mode::Event);
-    assert_eq!(d.action(), Some("close_case"));
+    assert_eq!(d.action(), Some(ChangeAction::CloseCase));
     assert_eq!(
         serde_json::Value::Object(d.body().unwrap()),
         json!({"Status": "Closed"})
@@ -186,7 +187,7 @@ fn closing_closes_an_open_case_once() {
         &s,
         Mode::Event,
     );
-    assert_eq!(d.action(), Some("close_case"));
+    assert_eq!(d.action(), Some(ChangeAction::CloseCase));
 }
 
 #[test]
@@ -208,9 +209,9 @@ fn repair_only_creates_and_closes() {
     let d = decide(&f, Some(&case), &s, Mode::Repair);
     assert!(matches!(d, Decision::Unchanged { .. }), "{d:?}");
     let d = decide(&facts("closed", account()), Some(&case), &s, Mode::Repair);
-    assert_eq!(d.action(), Some("close_case"));
+    assert_eq!(d.action(), Some(ChangeAction::CloseCase));
     let d = decide(&facts("open", account()), None, &s, Mode::Repair);
-    assert_eq!(d.action(), Some("create_case"));
+    assert_eq!(d.action(), Some(ChangeAction::CreateCase));
 }
 
 #[test]

@@ -27,12 +27,15 @@ pub fn id18(suffix: &str) -> String {
     format!("0014M00001{suffix:A<8}")
 }
 
+/// The same id, typed.
+pub fn sfid(suffix: &str) -> sync_core::SalesforceId {
+    sync_core::SalesforceId::parse(&id18(suffix)).expect("a valid test id")
+}
+
 pub fn account(suffix: &str, name: &str) -> Account {
     Account {
-        id18: id18(suffix),
-        name: name.to_string(),
         account_type: Some("Customer".to_string()),
-        ..Account::default()
+        ..Account::new(sfid(suffix), name)
     }
 }
 

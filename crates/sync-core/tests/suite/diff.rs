@@ -206,7 +206,7 @@ fn two_orgs_with_one_salesforce_id_are_left_alone() {
     assert!(plan.is_empty());
     assert_eq!(plan.findings[0].kind, FindingKind::DuplicateZendeskOrg);
     assert!(plan.findings[0].message.contains("10, 11"));
-    assert_eq!(plan.skipped[0].reason, "duplicate_zendesk_org");
+    assert_eq!(plan.skipped[0].reason.as_str(), "duplicate_zendesk_org");
 }
 
 #[test]
@@ -243,7 +243,10 @@ fn greatly_expired_orgs_are_deleted_unless_do_not_delete() {
         plan.creates.is_empty(),
         "a greatly expired account without an org is not created"
     );
-    assert_eq!(plan.skipped[0].reason, "greatly_expired_without_org");
+    assert_eq!(
+        plan.skipped[0].reason.as_str(),
+        "greatly_expired_without_org"
+    );
 }
 
 #[test]
@@ -262,7 +265,7 @@ fn untrusted_plans_change_nothing_and_orgs_outside_the_result_are_counted() {
     ];
     let plan = diff(&[a], &orgs);
     assert!(plan.is_empty());
-    assert_eq!(plan.skipped[0].reason, "unknown_tier");
+    assert_eq!(plan.skipped[0].reason.as_str(), "unknown_tier");
     assert_eq!(plan.not_in_salesforce, 1);
     assert_eq!(plan.without_salesforce_id, 1);
 }

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use sync_core::diff::plan_orgs;
+use sync_core::report::{Outcome, Outcomes, Phase, ReportBuilder};
 use sync_core::users::{decide_sold_to, plan_federal_users, UserPlan};
 use sync_core::zendesk::ZendeskUser;
-use sync_core::{check_guards, decode_contacts, GuardConfig, Instance, Report, ZendeskOrg};
+use sync_core::{check_guards, decode_contacts, GuardConfig, Instance, ZendeskOrg};
 use time::macros::datetime;
 
 use crate::common::{date, mapping, records};
@@ -46,7 +47,7 @@ fn global_fixture_plan_and_report() {
     for (i, create) in plan.creates.iter().enumerate() {
         let candidates = plan
             .sold_to
-            .get(&create.salesforce_id)
+            .get(create.salesforce_id.as_str())
             .cloned()
             .unwrap_or_default();
         sold_to.extend(decide_sold_to(
@@ -58,15 +59,17 @@ fn global_fixture_plan_and_report() {
         ));
     }
     let guards = check_guards(&plan, &GuardConfig::default());
-    let mut report = Report::new(
+    let mut builder = ReportBuilder::new(
         "zd-sfdc-sync-global",
         true,
         datetime!(2025-06-15 10:00:00 UTC),
+        &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes],
     );
-    report.record_org_plan(&plan);
-    report.record_user_plan(&sold_to);
-    report.record_guards(&guards);
-    report.finished_at = Some(datetime!(2025-06-15 10:00:42 UTC));
+    builder.org_plan(&plan);
+    builder.guards(&guards);
+    builder.user_plan(Phase::SoldToUsers, &sold_to);
+    builder.finished(datetime!(2025-06-15 10:00:42 UTC));
+    let report = builder.build();
     insta::assert_snapshot!("global_report_json", report.to_json());
     insta::assert_snapshot!("global_report_md", report.to_markdown());
     insta::assert_snapshot!("global_summary", report.summary_table());
@@ -87,7 +90,7 @@ fn us_federal_fixture_plan_and_report() {
     // Orgs created this run join the lookup before the users step.
     let mut org_ids = plan.org_ids.clone();
     for (i, create) in plan.creates.iter().enumerate() {
-        org_ids.insert(create.salesforce_id.clone(), 7300000000000 + i as u64);
+        org_ids.insert(create.salesforce_id.to_string(), 7300000000000 + i as u64);
     }
     let contacts = decode_contacts(records(include_str!(
         "../../../../fixtures/sync/us_federal_contacts.json"
@@ -98,17 +101,44 @@ fn us_federal_fixture_plan_and_report() {
     let mut user_plan = plan_federal_users(&contacts.items, &org_ids, &zd_users);
     user_plan.findings.extend(contacts.findings);
 
-    let mut report = Report::new(
+    // A real run in which every planned write was applied.
+    let mut builder = ReportBuilder::new(
         "zd-sfdc-sync-us-federal",
         false,
         datetime!(2025-06-15 11:00:00 UTC),
+        &[Phase::OrgWrites, Phase::Users],
     );
-    report.record_org_plan(&plan);
-    report.salesforce.records += user_plan.records;
-    report.zendesk.users = Some(zd_users.len());
-    report.record_user_plan(&user_plan);
-    report.record_guards(&check_guards(&plan, &GuardConfig::default()));
-    report.finished_at = Some(datetime!(2025-06-15 11:00:05 UTC));
+    builder.org_plan(&plan);
+    builder.salesforce_records(user_plan.records);
+    builder.zendesk_users(zd_users.len());
+    builder.guards(&check_guards(&plan, &GuardConfig::default()));
+    builder.user_plan(Phase::Users, &user_plan);
+    let applied = |keys: Vec<String>| -> Outcomes {
+        keys.into_iter().map(|k| (k, Outcome::Applied)).collect()
+    };
+    builder.outcomes(
+        Phase::OrgWrites,
+        applied(
+            plan.creates
+                .iter()
+                .map(|c| c.salesforce_id.to_string())
+                .chain(plan.updates.iter().map(|u| u.salesforce_id.to_string()))
+                .collect(),
+        ),
+    );
+    builder.outcomes(
+        Phase::Users,
+        applied(
+            user_plan
+                .actions
+                .iter()
+                .map(|a| a.email().to_string())
+                .collect(),
+        ),
+    );
+    builder.finished(datetime!(2025-06-15 11:00:05 UTC));
+    let report = builder.build();
+    assert_eq!(report.planned, None);
     insta::assert_snapshot!("us_federal_report_json", report.to_json());
     insta::assert_snapshot!("us_federal_report_md", report.to_markdown());
 }

@@ -1,5 +1,6 @@
 //! Safety guards (SPEC §5).
 
+use crate::common::sfid;
 use sync_core::diff::{OrgDelete, OrgPatch, OrgUpdate};
 use sync_core::guards::{any_tripped, check_contacts_guard};
 use sync_core::{check_guards, Guard, GuardConfig, Plan};
@@ -10,7 +11,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
         matched,
         updates: (0..updates)
             .map(|i| OrgUpdate {
-                salesforce_id: format!("u{i}"),
+                salesforce_id: sfid(&format!("U{i}")),
                 id: i as u64,
                 patch: OrgPatch::default(),
                 before: Default::default(),
@@ -18,7 +19,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
             .collect(),
         deletes: (0..deletes)
             .map(|i| OrgDelete {
-                salesforce_id: format!("d{i}"),
+                salesforce_id: sfid(&format!("D{i}")),
                 id: i as u64,
                 name: format!("D{i}"),
             })

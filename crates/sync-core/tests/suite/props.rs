@@ -11,7 +11,7 @@ use sync_core::{
     diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Mapping, Plan, ZendeskOrg,
 };
 
-use crate::common::{date, global, id18, org};
+use crate::common::{date, global, id18, org, sfid};
 
 const NAMES: &[&str] = &["Acme", "acme", "Beta", "Gamma", "Delta "];
 const TIERS: &[Option<&str>] = &[
@@ -54,7 +54,6 @@ fn account_strategy(index: usize) -> impl Strategy<Value = Account> {
     )
         .prop_map(
             move |(name, tier, end, geo, kind, restricted, carr)| Account {
-                id18: id18(&format!("P{index}")),
                 name: NAMES[name].trim().to_string(),
                 account_type: Some(TYPES[kind].to_string()),
                 partner_track: Some("Select".to_string()),
@@ -68,7 +67,7 @@ fn account_strategy(index: usize) -> impl Strategy<Value = Account> {
                     })
                     .into_iter()
                     .collect(),
-                ..Account::default()
+                ..Account::new(sfid(&format!("P{index}")), "")
             },
         )
 }
@@ -172,7 +171,7 @@ proptest! {
         let again = diff_orgs(&evals, &state, &m, &BTreeSet::new());
         prop_assert!(again.deletes.is_empty());
         for id in again.creates.iter().map(|c| &c.salesforce_id).chain(again.updates.iter().map(|u| &u.salesforce_id)) {
-            prop_assert!(conflicted.contains(id), "{} changed again without a name conflict: {:#?}", id, again);
+            prop_assert!(conflicted.contains(id.as_str()), "{} changed again without a name conflict: {:#?}", id, again);
         }
         if conflicted.is_empty() {
             prop_assert!(again.is_empty(), "second plan: {:#?}", again);

@@ -13,7 +13,10 @@ use zendesk_client::{
     MAX_ITEMS_PER_JOB,
 };
 
+use std::collections::BTreeSet;
+
 use super::{error_code, zendesk_stops_run, Stopped, JOB_WINDOW};
+use sync_core::report::{Outcome, Outcomes};
 use sync_core::users::UserAction;
 
 /// A user write that did not happen.
@@ -39,6 +42,44 @@ pub struct UsersApplied {
     /// `users/create_or_update` calls made: the 403 fallback, and creates whose answer
     /// was lost and whose user was still missing when looked up again.
     pub single_create_calls: usize,
+    /// Emails of creates whose answer was lost (or refused as a duplicate) and whose
+    /// user a second lookup found as wanted.
+    pub confirmed: BTreeSet<String>,
+    /// Emails of creates not written after all: a second lookup found the user where
+    /// the rules leave it (a finding says why).
+    pub withdrawn: BTreeSet<String>,
+}
+
+impl UsersApplied {
+    /// One outcome per write attempted, by email; a planned write without one was not
+    /// attempted.
+    pub fn outcomes(&self) -> Outcomes {
+        let mut out: Outcomes = self
+            .failed
+            .iter()
+            .map(|f| {
+                (
+                    f.action.email().to_string(),
+                    Outcome::failed(f.code.clone(), f.message.clone()),
+                )
+            })
+            .collect();
+        out.extend(
+            self.withdrawn
+                .iter()
+                .map(|e| (e.clone(), Outcome::Withdrawn)),
+        );
+        out.extend(self.done.iter().map(|a| {
+            let email = a.email().to_string();
+            let outcome = if self.confirmed.contains(&email) {
+                Outcome::Confirmed
+            } else {
+                Outcome::Applied
+            };
+            (email, outcome)
+        }));
+        out
+    }
 }
 
 /// The Zendesk body of a create: an end-user in its org.
@@ -176,6 +217,7 @@ async fn apply(
     // Lost answers: re-read, then create only the users still missing.
     for action in lost {
         if exists(client, action.email()).await? {
+            out.confirmed.insert(action.email().to_string());
             out.done.push(action.clone());
         } else {
             one_by_one.push(action);

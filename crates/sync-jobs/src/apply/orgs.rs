@@ -7,7 +7,13 @@
 //! with `organizations/show_many`. A create whose answer was lost (a dropped
 //! connection after Zendesk applied it, a job whose rows vanished) is never resent
 //! blindly: the orgs are re-listed, and only accounts still without an org are sent
-//! again, once.
+//! again, once. Deletions are confirmed the same way: after the jobs, the ids are read
+//! back with `organizations/show_many` (the rows of a finished `destroy_many` job are
+//! an [UNCONFIRMED] shape); an org that is gone is deleted, one still there failed.
+//!
+//! Each result ([`OrgsApplied`], [`DeletesApplied`]) gives one
+//! [`Outcome`] per write attempted (`outcomes()`), from which
+//! the report is built.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +28,7 @@ use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
 use crate::progress::JobProgress;
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
 use sync_core::mapping::Mapping;
+use sync_core::report::{Outcome, Outcomes};
 use sync_core::value::FieldValue;
 
 /// What became of the creates and updates of a plan.
@@ -39,6 +46,35 @@ pub struct OrgsApplied {
     pub jobs: usize,
     /// Whether a lost answer made the orgs be re-listed.
     pub relisted: bool,
+    /// Accounts whose create's answer was lost and whose org the re-listing found.
+    pub confirmed: BTreeSet<String>,
+}
+
+impl OrgsApplied {
+    /// One outcome per create and update attempted, by account; a planned write
+    /// without one was not attempted.
+    pub fn outcomes(&self) -> Outcomes {
+        let failed = |f: &RowFailure| {
+            (
+                f.salesforce_id.clone(),
+                Outcome::failed(f.code.clone(), f.message.clone()),
+            )
+        };
+        self.create_failed
+            .iter()
+            .chain(&self.update_failed)
+            .map(failed)
+            .chain(self.created.keys().map(|sfid| {
+                let outcome = if self.confirmed.contains(sfid) {
+                    Outcome::Confirmed
+                } else {
+                    Outcome::Applied
+                };
+                (sfid.clone(), outcome)
+            }))
+            .chain(self.updated.iter().map(|s| (s.clone(), Outcome::Applied)))
+            .collect()
+    }
 }
 
 /// What became of the deletions.
@@ -50,6 +86,22 @@ pub struct DeletesApplied {
     pub failed: Vec<RowFailure>,
     /// Bulk jobs submitted.
     pub jobs: usize,
+}
+
+impl DeletesApplied {
+    /// One outcome per deletion attempted, by account.
+    pub fn outcomes(&self) -> Outcomes {
+        self.failed
+            .iter()
+            .map(|f| {
+                (
+                    f.salesforce_id.clone(),
+                    Outcome::failed(f.code.clone(), f.message.clone()),
+                )
+            })
+            .chain(self.deleted.iter().map(|s| (s.clone(), Outcome::Applied)))
+            .collect()
+    }
 }
 
 /// The `organizations/create_many` item of a planned create.
@@ -185,11 +237,11 @@ fn out_jobs_hint(finished: usize, total: usize) -> usize {
 fn stopped(mut out: OrgsApplied, uncertain: &[&OrgCreate], error: ZdError) -> Stopped<OrgsApplied> {
     for c in uncertain {
         let sfid = &c.salesforce_id;
-        let known = out.created.contains_key(sfid)
+        let known = out.created.contains_key(sfid.as_str())
             || out.create_failed.iter().any(|f| &f.salesforce_id == sfid);
         if !known {
             out.create_failed.push(RowFailure {
-                salesforce_id: sfid.clone(),
+                salesforce_id: sfid.to_string(),
                 code: "OutcomeUnknown".to_string(),
                 message: "the create's answer was lost and the run stopped before re-reading; \
                           the next run re-reads the orgs"
@@ -270,12 +322,12 @@ async fn settle<'a>(
                 for (i, c) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                            out.created.insert(c.salesforce_id.clone(), *id);
+                            out.created.insert(c.salesforce_id.to_string(), *id);
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %c.salesforce_id, %code, %message, "organization create failed");
                             out.create_failed.push(RowFailure {
-                                salesforce_id: c.salesforce_id.clone(),
+                                salesforce_id: c.salesforce_id.to_string(),
                                 code: code.clone(),
                                 message: message.clone(),
                             });
@@ -289,25 +341,25 @@ async fn settle<'a>(
                 for (i, u) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { .. }) => {
-                            out.updated.push(u.salesforce_id.clone())
+                            out.updated.push(u.salesforce_id.to_string())
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %u.salesforce_id, %code, %message, "organization update failed");
                             out.update_failed.push(RowFailure {
-                                salesforce_id: u.salesforce_id.clone(),
+                                salesforce_id: u.salesforce_id.to_string(),
                                 code: code.clone(),
                                 message: message.clone(),
                             });
                         }
                         Some(ItemOutcome::Unknown { reason }) => {
                             out.update_failed.push(RowFailure {
-                                salesforce_id: u.salesforce_id.clone(),
+                                salesforce_id: u.salesforce_id.to_string(),
                                 code: "OutcomeUnknown".to_string(),
                                 message: format!("{reason}; the next run re-reads the org"),
                             })
                         }
                         None => out.update_failed.push(RowFailure {
-                            salesforce_id: u.salesforce_id.clone(),
+                            salesforce_id: u.salesforce_id.to_string(),
                             code: "OutcomeUnknown".to_string(),
                             message: format!("job {} has no outcome for this org", report.id),
                         }),
@@ -375,7 +427,7 @@ async fn resolve_uncertain(
     let found = find_by_salesforce_id(client, mapping, &wanted).await?;
     let missing: Vec<OrgCreate> = uncertain
         .into_iter()
-        .filter(|c| !found.contains_key(&c.salesforce_id))
+        .filter(|c| !found.contains_key(c.salesforce_id.as_str()))
         .cloned()
         .collect();
     tracing::info!(
@@ -383,6 +435,7 @@ async fn resolve_uncertain(
         missing = missing.len(),
         "re-read after a lost create answer"
     );
+    out.confirmed.extend(found.keys().cloned());
     out.created.extend(found);
     for chunk in missing.chunks(MAX_ITEMS_PER_JOB) {
         out.jobs += 1;
@@ -408,15 +461,15 @@ async fn resolve_uncertain(
         for (i, c) in chunk.iter().enumerate() {
             match report.as_ref().and_then(|r| r.outcomes.get(i)) {
                 Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                    out.created.insert(c.salesforce_id.clone(), *id);
+                    out.created.insert(c.salesforce_id.to_string(), *id);
                 }
                 Some(ItemOutcome::Failed { code, message }) => out.create_failed.push(RowFailure {
-                    salesforce_id: c.salesforce_id.clone(),
+                    salesforce_id: c.salesforce_id.to_string(),
                     code: code.clone(),
                     message: message.clone(),
                 }),
                 _ => out.create_failed.push(RowFailure {
-                    salesforce_id: c.salesforce_id.clone(),
+                    salesforce_id: c.salesforce_id.to_string(),
                     code: "OutcomeUnknown".to_string(),
                     message: "create outcome unknown after a retry; the next run re-reads the orgs"
                         .to_string(),
@@ -437,6 +490,7 @@ async fn resolve_uncertain(
         let found = find_by_salesforce_id(client, mapping, &wanted).await?;
         out.create_failed
             .retain(|f| !found.contains_key(&f.salesforce_id));
+        out.confirmed.extend(found.keys().cloned());
         out.created.extend(found);
     }
     Ok(())
@@ -499,7 +553,9 @@ pub async fn delete(
                 .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
         }
         if window.len() >= JOB_WINDOW || n + 1 == total || stop.is_some() {
-            settle_deletes(client, std::mem::take(&mut window), &mut out).await;
+            if let Err(e) = settle_deletes(client, std::mem::take(&mut window), &mut out).await {
+                stop.get_or_insert(e);
+            }
             tracing::info!("{}", progress.line(n + 1, client.total_requests()));
         }
         if let Some(error) = stop {
@@ -509,36 +565,70 @@ pub async fn delete(
     Ok(out)
 }
 
+/// Waits for a window of deletion jobs, then reads the orgs back: the rows of a
+/// finished `destroy_many` job are an [UNCONFIRMED] shape (SPEC §9), so an org is
+/// deleted when `show_many` no longer returns it, and failed while it is still there
+/// (with the row's code and message when a row says why). `Err` when the read-back
+/// itself is stopped by an error that stops the run (the window's orgs are then
+/// failures of unknown outcome).
 async fn settle_deletes(
     client: &Client,
     window: Vec<(&[OrgDelete], JobHandle)>,
     out: &mut DeletesApplied,
-) {
+) -> Result<(), ZdError> {
     if window.is_empty() {
-        return;
+        return Ok(());
     }
     let (chunks, handles): (Vec<_>, Vec<_>) = window.into_iter().unzip();
     let reports = client.jobs().wait_all(handles).await;
-    for (chunk, report) in chunks.into_iter().zip(reports) {
-        for (i, d) in chunk.iter().enumerate() {
-            match report.outcomes.get(i) {
-                Some(ItemOutcome::Succeeded { .. }) => out.deleted.push(d.salesforce_id.clone()),
-                Some(ItemOutcome::Failed { code, message }) => out.failed.push(RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
-                    code: code.clone(),
-                    message: message.clone(),
-                }),
-                _ => out.failed.push(RowFailure {
-                    salesforce_id: d.salesforce_id.clone(),
+    let ids = chunks.iter().flat_map(|c| c.iter().map(|d| d.id));
+    let still = match existing(client, ids).await {
+        Ok(still) => still,
+        Err(e) => {
+            tracing::warn!(error = %e, "deleted orgs could not be read back");
+            out.failed
+                .extend(chunks.iter().flat_map(|c| c.iter()).map(|d| RowFailure {
+                    salesforce_id: d.salesforce_id.to_string(),
                     code: "OutcomeUnknown".to_string(),
                     message: format!(
-                        "job {} has no outcome for org {}; the next run re-reads it",
-                        report.id, d.id
+                        "org {} could not be read back after its deletion job ({e}); the next \
+                         run re-reads it",
+                        d.id
                     ),
-                }),
+                }));
+            return if zendesk_stops_run(&e) {
+                Err(e)
+            } else {
+                Ok(())
+            };
+        }
+    };
+    for (chunk, report) in chunks.into_iter().zip(reports) {
+        for (i, d) in chunk.iter().enumerate() {
+            if !still.contains(&d.id) {
+                out.deleted.push(d.salesforce_id.to_string());
+                continue;
             }
+            let failure = match report.outcomes.get(i) {
+                Some(ItemOutcome::Failed { code, message }) => RowFailure {
+                    salesforce_id: d.salesforce_id.to_string(),
+                    code: code.clone(),
+                    message: message.clone(),
+                },
+                _ => RowFailure {
+                    salesforce_id: d.salesforce_id.to_string(),
+                    code: "NotDeleted".to_string(),
+                    message: format!(
+                        "org {} is still there after deletion job {}; the next run retries it",
+                        d.id, report.id
+                    ),
+                },
+            };
+            tracing::warn!(salesforce_id = %d.salesforce_id, org = d.id, code = %failure.code, "organization not deleted");
+            out.failed.push(failure);
         }
     }
+    Ok(())
 }
 
 /// After a lost `destroy_many` answer: the job may still be queued, so it is given
@@ -555,7 +645,7 @@ async fn redelete(
     let (left, gone): (Vec<&OrgDelete>, Vec<&OrgDelete>) =
         chunk.iter().partition(|d| still.contains(&d.id));
     out.deleted
-        .extend(gone.iter().map(|d| d.salesforce_id.clone()));
+        .extend(gone.iter().map(|d| d.salesforce_id.to_string()));
     if left.is_empty() {
         return Ok(());
     }
@@ -564,7 +654,7 @@ async fn redelete(
     out.jobs += 1;
     let failed_before = out.failed.len();
     match client.organizations().destroy_many(&ids).await {
-        Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await,
+        Ok(handle) => settle_deletes(client, vec![(&left, handle)], out).await?,
         Err(e) if zendesk_stops_run(&e) => return Err(e),
         Err(e) => out
             .failed
@@ -623,11 +713,16 @@ async fn existing(
 mod tests {
     use super::*;
     use sync_core::diff::OrgPatch;
+    use sync_core::SalesforceId;
+
+    fn sfid(id: &str) -> SalesforceId {
+        SalesforceId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+    }
 
     #[test]
     fn a_create_sends_its_fields_and_tags() {
         let create = OrgCreate {
-            salesforce_id: "0018SDEMO000002QPA".into(),
+            salesforce_id: sfid("0018SDEMO000002QPA"),
             name: "Globex".into(),
             organization_fields: [
                 (
@@ -659,7 +754,7 @@ mod tests {
     #[test]
     fn an_update_sends_only_what_changed_and_null_to_clear() {
         let update = OrgUpdate {
-            salesforce_id: "x".into(),
+            salesforce_id: sfid("0018SDEMO000009QPA"),
             id: 42,
             before: Default::default(),
             patch: OrgPatch {
@@ -688,19 +783,20 @@ mod tests {
 
     #[test]
     fn a_stop_turns_unresolved_lost_creates_into_unknown_outcomes() {
-        let create = |sfid: &str| OrgCreate {
-            salesforce_id: sfid.into(),
-            name: sfid.into(),
+        let create = |id: &str| OrgCreate {
+            salesforce_id: sfid(id),
+            name: id.into(),
             organization_fields: BTreeMap::new(),
             tags: Vec::new(),
         };
-        let (found, lost) = (create("A"), create("B"));
+        let (a, b) = ("0018SDEMO0000AAQPA", "0018SDEMO0000BBQPA");
+        let (found, lost) = (create(a), create(b));
         let mut out = OrgsApplied::default();
-        out.created.insert("A".into(), 7);
+        out.created.insert(a.into(), 7);
         let stop = stopped(out, &[&found, &lost], ZdError::Config("unreachable".into()));
         assert_eq!(stop.done.created.len(), 1);
         assert_eq!(stop.done.create_failed.len(), 1);
-        assert_eq!(stop.done.create_failed[0].salesforce_id, "B");
+        assert_eq!(stop.done.create_failed[0].salesforce_id, b);
         assert_eq!(stop.done.create_failed[0].code, "OutcomeUnknown");
     }
 

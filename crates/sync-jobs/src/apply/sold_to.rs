@@ -181,6 +181,7 @@ async fn retry_duplicates(
         };
         match user {
             Some(u) if u.organization_id == Some(*organization_id) => {
+                applied.confirmed.insert(email.clone());
                 applied.done.push(failure.action.clone())
             }
             Some(u) if u.organization_id.is_none() && !u.is_protected() => {
@@ -191,19 +192,22 @@ async fn retry_duplicates(
                     organization_id: Some(*organization_id),
                 })
             }
-            Some(u) => out.plan.findings.push(Finding {
-                kind: if u.is_protected() {
-                    FindingKind::ProtectedUser
-                } else {
-                    FindingKind::SoldToInOtherOrg
-                },
-                salesforce_id: None,
-                email: Some(email.clone()),
-                message: format!(
-                    "sold-to user {} appeared during the run in org {:?}; left there",
-                    u.id, u.organization_id
-                ),
-            }),
+            Some(u) => {
+                applied.withdrawn.insert(email.clone());
+                out.plan.findings.push(Finding {
+                    kind: if u.is_protected() {
+                        FindingKind::ProtectedUser
+                    } else {
+                        FindingKind::SoldToInOtherOrg
+                    },
+                    salesforce_id: None,
+                    email: Some(email.clone()),
+                    message: format!(
+                        "sold-to user {} appeared during the run in org {:?}; left there",
+                        u.id, u.organization_id
+                    ),
+                })
+            }
             None => applied.failed.push(failure),
         }
     }

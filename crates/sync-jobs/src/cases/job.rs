@@ -17,7 +17,8 @@ pub use sync_core::cases::rules::{
     CASE_WRITE_FAILED, MISSING_ACCOUNT, NO_ORGANIZATION, TICKET_NOT_FOUND,
 };
 use sync_core::mapping::Mapping;
-use sync_core::report::{CaseCounts, Change, ReportError};
+use sync_core::model::FindingKind;
+use sync_core::report::{CaseCounts, Change, ErrorKind, ReportError};
 use sync_core::Report;
 
 /// What one ticket came to, for the report and the webhook metrics.
@@ -398,21 +399,17 @@ pub(super) fn counts(report: &mut Report) -> &mut CaseCounts {
     report.cases.get_or_insert_with(CaseCounts::default)
 }
 
-fn push_error(report: &mut Report, kind: &str, ticket_id: u64, message: String) {
-    report.errors.push(ReportError {
-        kind: kind.to_string(),
-        salesforce_id: None,
-        email: None,
-        ticket_id: Some(ticket_id),
-        message,
-    });
+fn push_error(report: &mut Report, kind: impl Into<ErrorKind>, ticket_id: u64, message: String) {
+    report
+        .errors
+        .push(ReportError::ticket(kind, ticket_id, message));
 }
 
 /// A ticket with nothing to do, reported as `kind`; counted unchanged.
-fn skip(report: &mut Report, ticket_id: u64, kind: &'static str, message: String) -> Outcome {
+fn skip(report: &mut Report, ticket_id: u64, kind: FindingKind, message: String) -> Outcome {
     counts(report).unchanged += 1;
     push_error(report, kind, ticket_id, message);
-    Outcome::Skipped(kind)
+    Outcome::Skipped(kind.as_str())
 }
 
 pub(super) fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
@@ -455,7 +452,7 @@ pub(super) fn record(
         fields.insert("key".into(), json!(decision.key()));
         fields.extend(body);
         report.changes.push(Change {
-            action: action.to_string(),
+            action,
             salesforce_id: None,
             email: None,
             ticket_id: Some(ticket_id),

@@ -10,16 +10,13 @@ use time::OffsetDateTime;
 use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, stamp_identity,
-    AccountIndex, JobContext, RunOutcome,
-};
+use super::{finish, AccountIndex, JobContext, RunOutcome};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
 use crate::Error;
 use sync_core::mapping::Mapping;
-use sync_core::users::is_new_org;
-use sync_core::Report;
+use sync_core::report::{Phase, ReportBuilder};
+use sync_core::users::{is_new_org, UserPlan};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
@@ -27,57 +24,37 @@ pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
 /// Runs the whole Global job. Never panics on data; the outcome carries the report
 /// (as far as the run got) and the error that stopped it, if any.
 pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
-    let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
-    stamp_identity(&mut report);
+    let mut report = ReportBuilder::new(
+        SYNC_NAME,
+        ctx.dry_run,
+        OffsetDateTime::now_utc(),
+        &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes],
+    );
     let mut accounts = AccountIndex::default();
     let result = run(ctx, mapping, &mut report, &mut accounts).await;
-    finish_report(&mut report, ctx);
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "run stopped");
-        record_stop(&mut report, e);
-    }
-    let mut outcome = RunOutcome::new(report, result.err());
-    outcome.accounts = accounts;
-    outcome
+    finish(ctx, report, result, accounts)
 }
 
 async fn run(
     ctx: &JobContext,
     mapping: &Mapping,
-    report: &mut Report,
+    report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> Result<(), Error> {
     let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     let read = org_sync::read(ctx, mapping).await?;
-    let phase = match org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report, accounts).await {
-        Ok(phase) => phase,
-        Err(e) => {
-            if !ctx.dry_run {
-                report.record_not_attempted(
-                    "sold-to users were not attempted: the run stopped in the organization writes",
-                );
-            }
-            return Err(e);
-        }
-    };
+    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report, accounts).await?;
     if phase.guard_tripped {
         return Ok(());
     }
-    let new_orgs = match new_orgs(ctx, &phase).await {
-        Ok(new_orgs) => new_orgs,
-        Err(e) => {
-            sold_to_not_attempted(report, &e);
-            org_sync::deletes_not_attempted(report, &phase.plan);
-            return Err(e);
-        }
-    };
-    if !new_orgs.is_empty() {
+    let new_orgs = new_orgs(ctx, &phase).await?;
+    if new_orgs.is_empty() {
+        report.user_plan(Phase::SoldToUsers, &UserPlan::default());
+    } else {
         match sold_to_users(&ctx.zendesk, &new_orgs, ctx.dry_run).await {
             Ok(outcome) => record_sold_to(report, &outcome),
             Err(Stopped { done, error }) => {
                 record_sold_to(report, &done);
-                sold_to_stopped(report, &done, &error);
-                org_sync::deletes_not_attempted(report, &phase.plan);
                 return Err(error.into());
             }
         }
@@ -85,28 +62,16 @@ async fn run(
     org_sync::delete_orgs(ctx, &phase.plan, report).await
 }
 
-fn sold_to_not_attempted(report: &mut Report, error: &Error) {
-    if !report.dry_run {
-        report.record_not_attempted(format!(
-            "sold-to users were not attempted: the run stopped on a Zendesk error ({error})"
-        ));
+/// Hands the sold-to decisions and what became of their writes to the report. When the
+/// lookups were stopped before any decision (a real run with nothing applied), the
+/// step was not reached.
+fn record_sold_to(report: &mut ReportBuilder, outcome: &SoldToOutcome) {
+    if !report.dry_run() && outcome.applied.is_none() {
+        return;
     }
-}
-
-/// After the sold-to writes stopped part-way: the confirmed writes are kept, the rest
-/// counted as not attempted.
-fn sold_to_stopped(report: &mut Report, done: &SoldToOutcome, error: &zendesk_client::Error) {
-    match done.applied.as_ref() {
-        Some(applied) => record_users_stopped(
-            report,
-            "sold-to user",
-            done.plan.actions.len(),
-            applied,
-            error,
-        ),
-        None => report.record_not_attempted(format!(
-            "sold-to users were not attempted: the run stopped on a Zendesk error ({error})"
-        )),
+    report.user_plan(Phase::SoldToUsers, &outcome.plan);
+    if let Some(applied) = &outcome.applied {
+        report.outcomes(Phase::SoldToUsers, applied.outcomes());
     }
 }
 
@@ -120,7 +85,7 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
         plan.creates
             .iter()
             .map(|c| NewOrg {
-                salesforce_id: c.salesforce_id.clone(),
+                salesforce_id: c.salesforce_id.to_string(),
                 organization_id: 0,
                 candidates: candidates(&c.salesforce_id),
                 user_count: 0,
@@ -170,12 +135,4 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
     }
     out.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
     Ok(out)
-}
-
-/// Records the sold-to decisions, then (unless a dry run) what was done.
-fn record_sold_to(report: &mut Report, outcome: &SoldToOutcome) {
-    report.record_user_plan(&outcome.plan);
-    if let Some(applied) = &outcome.applied {
-        record_users_applied(report, applied);
-    }
 }

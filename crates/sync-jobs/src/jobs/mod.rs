@@ -14,11 +14,10 @@ use std::time::{Duration, Instant};
 
 use time::{Date, OffsetDateTime};
 
-use crate::apply::federal_users::UsersApplied;
 use crate::{exit, Error};
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::{Instance, Mapping};
-use sync_core::users::UserAction;
+use sync_core::report::{ApiCalls, ReportBuilder};
 use sync_core::Report;
 
 /// Everything a job run needs: the two clients and the run's settings.
@@ -75,6 +74,13 @@ impl RunOutcome {
     }
 }
 
+/// The report identity of SPEC §8 that every run carries: the binary's version and
+/// the git commit it was built from (`unknown` without git at build time).
+pub fn stamp_identity(report: &mut Report) {
+    report.version = Some(crate::cli::binary_version().to_string());
+    report.commit = Some(env!("SYNC_GIT_COMMIT").to_string());
+}
+
 impl RunOutcome {
     /// The exit code of SPEC §8.
     pub fn exit_code(&self) -> u8 {
@@ -83,13 +89,6 @@ impl RunOutcome {
             None => exit::for_report(&self.report),
         }
     }
-}
-
-/// The report identity of SPEC §8 that every run carries: the binary's version and
-/// the git commit it was built from (`unknown` without git at build time).
-pub fn stamp_identity(report: &mut Report) {
-    report.version = Some(crate::cli::binary_version().to_string());
-    report.commit = Some(env!("SYNC_GIT_COMMIT").to_string());
 }
 
 /// The mapping of a run: `--mapping FILE` or the instance's embedded one. A file
@@ -110,72 +109,33 @@ pub fn load_mapping(instance: Instance, path: Option<&Path>) -> Result<Mapping, 
 }
 
 /// Stamps the end of a run: API calls made by both clients and `finished_at`.
-pub fn finish_report(report: &mut Report, ctx: &JobContext) {
-    report.api_calls.salesforce = ctx.salesforce.call_counts().values().sum();
-    report.api_calls.zendesk = ctx.zendesk.total_requests();
-    report.finished_at = Some(OffsetDateTime::now_utc());
-}
-
-/// The `errors[]` entry of kind [`RUN_STOPPED`] for the error that stopped a run, so
-/// the report itself says why it ends where it does (e.g. the Salesforce daily limit
-/// exhausted during the reads, with nothing written), as the cases job's does.
-pub fn record_stop(report: &mut Report, error: &Error) {
-    report.record_failure(RUN_STOPPED, None, None, error.to_string());
-}
-
-/// The `errors[]` kind of the error that stopped a run.
-pub const RUN_STOPPED: &str = "run_stopped";
-
-/// After user writes stopped part-way (US Federal users, Global sold-to users):
-/// `changes[]` keeps the confirmed writes, and a `not_attempted` entry counts the rest.
-/// `what` names the writes in that entry ("user", "sold-to user").
-pub fn record_users_stopped(
-    report: &mut Report,
-    what: &str,
-    planned: usize,
-    done: &UsersApplied,
-    error: &zendesk_client::Error,
-) {
-    let confirmed: BTreeSet<&str> = done.done.iter().map(UserAction::email).collect();
-    report.keep_confirmed_changes("create_user", &confirmed);
-    report.keep_confirmed_changes("update_user", &confirmed);
-    let left = planned.saturating_sub(done.done.len() + done.failed.len());
-    report.record_not_attempted(format!(
-        "the run stopped on a Zendesk error ({error}): {left} of {planned} {what} writes were \
-         not applied (not sent, or sent in the call that failed); the next run retries them"
-    ));
-}
-
-/// Turns planned user counts and changes into what was done (US Federal users and
-/// Global sold-to users alike): failed writes leave
-/// `changes[]`, count in `users.failed`, and become `errors[]` entries
-/// (`user_create_failed`, `user_update_failed`) with Zendesk's message.
-pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
-    let creates = applied
-        .done
-        .iter()
-        .filter(|a| matches!(a, UserAction::Create { .. }))
-        .count();
-    report.users.create = creates;
-    report.users.update = applied.done.len() - creates;
-    report.users.failed += applied.failed.len();
-    let failed: BTreeSet<&str> = applied.failed.iter().map(|f| f.action.email()).collect();
-    report.changes.retain(|c| {
-        !(matches!(c.action.as_str(), "create_user" | "update_user")
-            && c.email.as_deref().is_some_and(|e| failed.contains(e)))
+pub fn finish_report(report: &mut ReportBuilder, ctx: &JobContext) {
+    report.api_calls(ApiCalls {
+        salesforce: ctx.salesforce.call_counts().values().sum(),
+        zendesk: ctx.zendesk.total_requests(),
     });
-    for f in &applied.failed {
-        let kind = match f.action {
-            UserAction::Create { .. } => "user_create_failed",
-            UserAction::Update { .. } => "user_update_failed",
-        };
-        report.record_failure(
-            kind,
-            None,
-            Some(f.action.email()),
-            format!("{}: {}", f.code, f.message),
-        );
+    report.finished(OffsetDateTime::now_utc());
+}
+
+/// The end of a sync run: the error that stopped it (if any) logged and handed to the
+/// report (`run_stopped`, so the report itself says why it ends where it does), the
+/// API calls and `finished_at`, and the report built.
+pub fn finish(
+    ctx: &JobContext,
+    mut report: ReportBuilder,
+    result: Result<(), Error>,
+    accounts: AccountIndex,
+) -> RunOutcome {
+    if let Err(e) = &result {
+        tracing::error!(error = %e, "run stopped");
+        report.stopped(e.to_string());
     }
+    finish_report(&mut report, ctx);
+    let mut report = report.build();
+    stamp_identity(&mut report);
+    let mut outcome = RunOutcome::new(report, result.err());
+    outcome.accounts = accounts;
+    outcome
 }
 
 /// Logs progress of a long phase at most every few seconds.

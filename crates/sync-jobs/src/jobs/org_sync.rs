@@ -7,14 +7,14 @@
 //! The US Federal job reads its contacts and users alongside [`read`], then calls
 //! [`sync_orgs`] with its own extra guard, so every read precedes the first write.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::{AccountIndex, JobContext, Progress};
-use crate::apply::orgs::{self, DeletesApplied, OrgsApplied};
-use crate::apply::{RowFailure, Stopped};
+use crate::apply::orgs;
+use crate::apply::Stopped;
 use crate::convert::{zendesk_org, zendesk_org_field};
 use crate::Error;
 use sync_core::diff::plan_decoded;
@@ -22,7 +22,8 @@ use sync_core::guards::{any_tripped, check_expected_plan, check_guards, Guard};
 use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
-use sync_core::{soql, Plan, Report, ZendeskOrg};
+use sync_core::report::{Phase, ReportBuilder};
+use sync_core::{soql, Plan, ZendeskOrg};
 
 /// What the reads of an org sync produced.
 #[derive(Debug, Clone, Default)]
@@ -59,8 +60,7 @@ pub fn accounts_query(instance: Instance) -> &'static str {
 }
 
 /// Reads `organization_fields` and checks that every mapped key and drop-down option
-/// exists (exit 2 otherwise, naming them). Returns the mapping with the number types
-/// Zendesk declares (SPEC §8: `integer` fields get whole numbers).
+/// exists (exit 2 otherwise, naming them).
 pub async fn check_fields(
     zendesk: &zendesk_client::Client,
     mapping: &Mapping,
@@ -156,23 +156,23 @@ pub async fn read(ctx: &JobContext, mapping: &Mapping) -> Result<OrgRead, Error>
     })
 }
 
-/// Plans the org sync of `read`, records the plan and the guards in `report`, and,
-/// unless a guard tripped or this is a dry run, applies the creates and updates.
-/// `extra_guards` (e.g. the contacts guard) stop the run like the org guards.
-/// Deletions are left to [`delete_orgs`].
+/// Plans the org sync of `read`, hands the plan and the guards to `report`, and,
+/// unless a guard tripped or this is a dry run, applies the creates and updates and
+/// hands over their outcomes. `extra_guards` (e.g. the contacts guard) stop the run
+/// like the org guards. Deletions are left to [`delete_orgs`].
 pub async fn sync_orgs(
     ctx: &JobContext,
     mapping: &Mapping,
     read: OrgRead,
     extra_guards: Vec<Guard>,
-    report: &mut Report,
+    report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> Result<OrgPhaseOutcome, Error> {
     accounts.names.extend(
         read.accounts
             .items
             .iter()
-            .map(|a| (a.id18.clone(), a.name.clone())),
+            .map(|a| (a.id18.to_string(), a.name.clone())),
     );
     let plan = plan_decoded(
         read.accounts,
@@ -183,19 +183,19 @@ pub async fn sync_orgs(
     );
     accounts
         .org_ids
-        .extend(plan.org_ids.iter().map(|(k, v)| (k.clone(), *v)));
+        .extend(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
     let plan = if ctx.only.is_empty() {
         plan
     } else {
         plan.only(&ctx.only)
     };
-    report.record_org_plan(&plan);
+    report.org_plan(&plan);
     let mut guards = check_guards(&plan, &ctx.guards);
     guards.extend(extra_guards);
     if let Some(expected) = &ctx.expect_plan {
         guards.push(check_expected_plan(expected, &plan.hash()));
     }
-    report.record_guards(&guards);
+    report.guards(&guards);
     let guard_tripped = any_tripped(&guards);
     for g in guards.iter().filter(|g| g.tripped) {
         tracing::error!(guard = %g.name, detail = %g.detail, "safety guard tripped: nothing is written");
@@ -226,14 +226,14 @@ pub async fn sync_orgs(
         {
             Ok(applied) => applied,
             Err(Stopped { done, error }) => {
-                record_applied(report, &done);
-                record_orgs_not_applied(report, &plan, &done, &error);
-                deletes_not_attempted(report, &plan);
+                report.outcomes(Phase::OrgWrites, done.outcomes());
                 return Err(error.into());
             }
         };
-        record_applied(report, &applied);
-        accounts.org_ids.extend(applied.created.clone());
+        report.outcomes(Phase::OrgWrites, applied.outcomes());
+        accounts
+            .org_ids
+            .extend(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
         outcome.org_ids.extend(applied.created.clone());
         outcome.created = applied.created;
     }
@@ -241,126 +241,25 @@ pub async fn sync_orgs(
     Ok(outcome)
 }
 
-/// Turns planned counts and changes into what was done: `changes[]` keeps the
-/// creates and updates the job results confirmed.
-fn record_applied(report: &mut Report, applied: &OrgsApplied) {
-    let created: BTreeSet<&str> = applied.created.keys().map(String::as_str).collect();
-    let updated: BTreeSet<&str> = applied.updated.iter().map(String::as_str).collect();
-    report.keep_confirmed_changes("create_org", &created);
-    report.keep_confirmed_changes("update_org", &updated);
-    let o = &mut report.organizations;
-    o.create = applied.created.len();
-    o.update = applied.updated.len();
-    o.failed += applied.create_failed.len() + applied.update_failed.len();
-    record_failures(
-        report,
-        "create_org",
-        "org_create_failed",
-        &applied.create_failed,
-    );
-    record_failures(
-        report,
-        "update_org",
-        "org_update_failed",
-        &applied.update_failed,
-    );
-}
-
-fn record_failures(report: &mut Report, action: &str, kind: &str, failures: &[RowFailure]) {
-    let failed: BTreeSet<&str> = failures.iter().map(|f| f.salesforce_id.as_str()).collect();
-    report.changes.retain(|c| {
-        !(c.action == action
-            && c.salesforce_id
-                .as_deref()
-                .is_some_and(|id| failed.contains(id)))
-    });
-    for f in failures {
-        report.record_failure(
-            kind,
-            Some(&f.salesforce_id),
-            None,
-            format!("{}: {}", f.code, f.message),
-        );
-    }
-}
-
-/// After the org writes stopped part-way: one `not_attempted` entry counting the
-/// planned creates and updates that are neither applied nor failed.
-fn record_orgs_not_applied(
-    report: &mut Report,
+/// Deletes the planned orgs (Global; run last), unless a dry run, and hands their
+/// outcomes to `report` (what reading the orgs back confirms), also when an API error
+/// stops the deletions.
+pub async fn delete_orgs(
+    ctx: &JobContext,
     plan: &Plan,
-    done: &OrgsApplied,
-    error: &zendesk_client::Error,
-) {
-    let failed: BTreeSet<&str> = done
-        .create_failed
-        .iter()
-        .chain(&done.update_failed)
-        .map(|f| f.salesforce_id.as_str())
-        .collect();
-    let creates = plan
-        .creates
-        .iter()
-        .filter(|c| !done.created.contains_key(&c.salesforce_id))
-        .filter(|c| !failed.contains(c.salesforce_id.as_str()))
-        .count();
-    let updated: BTreeSet<&str> = done.updated.iter().map(String::as_str).collect();
-    let updates = plan
-        .updates
-        .iter()
-        .map(|u| u.salesforce_id.as_str())
-        .filter(|id| !updated.contains(id) && !failed.contains(id))
-        .count();
-    report.record_not_attempted(format!(
-        "the run stopped on a Zendesk error ({error}): {creates} of {} org creates and \
-         {updates} of {} org updates were not applied (not sent, or sent in the call that \
-         failed) and nothing after them was attempted; the next run retries them",
-        plan.creates.len(),
-        plan.updates.len()
-    ));
-}
-
-/// The planned deletions of a run stopped before them: none done, none in `changes[]`,
-/// and a `not_attempted` entry saying so.
-pub fn deletes_not_attempted(report: &mut Report, plan: &Plan) {
-    if plan.deletes.is_empty() || report.dry_run {
-        return;
-    }
-    report.organizations.delete = 0;
-    report.keep_confirmed_changes("delete_org", &BTreeSet::new());
-    report.record_not_attempted(format!(
-        "{} org deletions were not attempted: the run stopped before them",
-        plan.deletes.len()
-    ));
-}
-
-/// Deletes the planned orgs (Global; run last), unless a dry run, and records the
-/// result: what the job results confirm, also when an API error stops the deletions.
-pub async fn delete_orgs(ctx: &JobContext, plan: &Plan, report: &mut Report) -> Result<(), Error> {
+    report: &mut ReportBuilder,
+) -> Result<(), Error> {
     if ctx.dry_run || plan.deletes.is_empty() {
         return Ok(());
     }
-    let (applied, stopped): (DeletesApplied, _) =
-        match orgs::delete(&ctx.zendesk, &plan.deletes).await {
-            Ok(applied) => (applied, None),
-            Err(Stopped { done, error }) => (done, Some(error)),
-        };
-    let deleted: BTreeSet<&str> = applied.deleted.iter().map(String::as_str).collect();
-    report.keep_confirmed_changes("delete_org", &deleted);
-    report.organizations.delete = applied.deleted.len();
-    report.organizations.failed += applied.failed.len();
-    record_failures(report, "delete_org", "org_delete_failed", &applied.failed);
-    let Some(error) = stopped else {
-        return Ok(());
-    };
-    let left = plan
-        .deletes
-        .len()
-        .saturating_sub(applied.deleted.len() + applied.failed.len());
-    report.record_not_attempted(format!(
-        "the run stopped on a Zendesk error ({error}): {left} of {} org deletions were not \
-         applied (not sent, or sent in the call that failed); the next run retries them",
-        plan.deletes.len()
-    ));
-    Err(error.into())
+    match orgs::delete(&ctx.zendesk, &plan.deletes).await {
+        Ok(applied) => {
+            report.outcomes(Phase::OrgDeletes, applied.outcomes());
+            Ok(())
+        }
+        Err(Stopped { done, error }) => {
+            report.outcomes(Phase::OrgDeletes, done.outcomes());
+            Err(error.into())
+        }
+    }
 }

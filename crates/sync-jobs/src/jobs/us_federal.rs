@@ -15,10 +15,7 @@ use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, stamp_identity,
-    AccountIndex, JobContext, Progress, RunOutcome,
-};
+use super::{finish, AccountIndex, JobContext, Progress, RunOutcome};
 use crate::apply::federal_users::apply_federal_users;
 use crate::apply::Stopped;
 use crate::convert::zendesk_user;
@@ -26,8 +23,9 @@ use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, FindingKind};
+use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{plan_federal_users, UserAction, UserPlan};
-use sync_core::{decode_contacts, soql, Report, ZendeskUser};
+use sync_core::{decode_contacts, soql, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-us-federal";
@@ -39,24 +37,21 @@ pub const PLANNED_ORG_ID: u64 = 0;
 /// Runs the whole US Federal job. Never panics on data; the outcome carries the report
 /// (as far as the run got) and the error that stopped it, if any.
 pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
-    let mut report = Report::new(SYNC_NAME, ctx.dry_run, OffsetDateTime::now_utc());
-    stamp_identity(&mut report);
+    let mut report = ReportBuilder::new(
+        SYNC_NAME,
+        ctx.dry_run,
+        OffsetDateTime::now_utc(),
+        &[Phase::OrgWrites, Phase::Users],
+    );
     let mut accounts = AccountIndex::default();
     let result = run(ctx, mapping, &mut report, &mut accounts).await;
-    finish_report(&mut report, ctx);
-    if let Err(e) = &result {
-        tracing::error!(error = %e, "run stopped");
-        record_stop(&mut report, e);
-    }
-    let mut outcome = RunOutcome::new(report, result.err());
-    outcome.accounts = accounts;
-    outcome
+    finish(ctx, report, result, accounts)
 }
 
 async fn run(
     ctx: &JobContext,
     mapping: &Mapping,
-    report: &mut Report,
+    report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> Result<(), Error> {
     let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
@@ -70,22 +65,11 @@ async fn run(
         ),
         read_users(&ctx.zendesk),
     )?;
-    report.salesforce.records += contact_records.len();
-    report.zendesk.users = Some(users.len());
+    report.salesforce_records(contact_records.len());
+    report.zendesk_users(users.len());
     let contacts_guard = check_contacts_guard(contact_records.len());
     let phase =
-        match org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report, accounts).await
-        {
-            Ok(phase) => phase,
-            Err(e) => {
-                if !ctx.dry_run {
-                    report.record_not_attempted(
-                        "users were not attempted: the run stopped in the organization writes",
-                    );
-                }
-                return Err(e);
-            }
-        };
+        org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report, accounts).await?;
     if phase.guard_tripped {
         return Ok(());
     }
@@ -106,19 +90,18 @@ async fn run(
         findings = plan.findings.len(),
         "user plan"
     );
-    report.record_user_plan(&plan);
-    name_accounts(report, &decoded.items);
+    report.user_plan(Phase::Users, &plan);
+    report.user_accounts(contact_accounts(&decoded.items));
     if ctx.dry_run || plan.actions.is_empty() {
         return Ok(());
     }
     match apply_federal_users(&ctx.zendesk, &plan.actions).await {
         Ok(applied) => {
-            record_users_applied(report, &applied);
+            report.outcomes(Phase::Users, applied.outcomes());
             Ok(())
         }
         Err(Stopped { done, error }) => {
-            record_users_applied(report, &done);
-            record_users_stopped(report, "user", plan.actions.len(), &done, &error);
+            report.outcomes(Phase::Users, done.outcomes());
             Err(error.into())
         }
     }
@@ -144,7 +127,8 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
     let mut ids = phase.org_ids.clone();
     if ctx.dry_run {
         for c in &phase.plan.creates {
-            ids.entry(c.salesforce_id.clone()).or_insert(PLANNED_ORG_ID);
+            ids.entry(c.salesforce_id.to_string())
+                .or_insert(PLANNED_ORG_ID);
         }
     }
     ids
@@ -152,15 +136,15 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
 
 /// `--only`: keeps the user writes that place or touch users in the named accounts'
 /// orgs (a name change counts for the org the user is in now); the rest is not written.
-fn keep_named_accounts(
+fn keep_named_accounts<K: AsRef<str>>(
     plan: &mut UserPlan,
-    org_ids: &BTreeMap<String, u64>,
+    org_ids: &BTreeMap<K, u64>,
     users: &[ZendeskUser],
     only: &std::collections::BTreeSet<String>,
 ) {
     let named: std::collections::BTreeSet<u64> = org_ids
         .iter()
-        .filter(|(sfid, _)| only.contains(*sfid))
+        .filter(|(sfid, _)| only.contains(sfid.as_ref()))
         .map(|(_, id)| *id)
         .collect();
     let current: BTreeMap<u64, Option<u64>> =
@@ -203,7 +187,7 @@ fn explain_no_organization(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut
         .collect();
     if !ctx.dry_run {
         for c in &phase.plan.creates {
-            if !phase.created.contains_key(&c.salesforce_id) {
+            if !phase.created.contains_key(c.salesforce_id.as_str()) {
                 let reason = format!(
                     "the org of account {} could not be created in this run",
                     c.salesforce_id
@@ -222,31 +206,25 @@ fn explain_no_organization(ctx: &JobContext, phase: &OrgPhaseOutcome, plan: &mut
     }
 }
 
-/// Names the account of every user change (`salesforce_id`), so a reviewer sees which
-/// org a user goes to even before the org exists (dry run).
-fn name_accounts(report: &mut Report, contacts: &[Contact]) {
-    let account: BTreeMap<String, &str> = contacts
+/// The account of each contact's email (trimmed, lowercase), so every user change
+/// names the org a user goes to even before the org exists (dry run).
+fn contact_accounts(contacts: &[Contact]) -> BTreeMap<String, String> {
+    contacts
         .iter()
         .filter_map(|c| {
             let email = c.email.as_deref()?.trim().to_lowercase();
-            Some((email, c.account_id.as_deref()?))
+            Some((email, c.account_id.clone()?))
         })
-        .collect();
-    for change in &mut report.changes {
-        if !matches!(change.action.as_str(), "create_user" | "update_user") {
-            continue;
-        }
-        if let Some(id) = change.email.as_deref().and_then(|e| account.get(e)) {
-            change.salesforce_id = Some((*id).to_string());
-        }
-    }
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::apply::federal_users::{UserFailure, UsersApplied};
-    use sync_core::users::UserAction;
+    use sync_core::report::{ChangeAction, ErrorKind, FailureKind};
+    use sync_core::users::{UserAction, UserPlan};
+    use sync_core::Report;
 
     fn create(email: &str) -> UserAction {
         UserAction::Create {
@@ -256,13 +234,21 @@ mod tests {
         }
     }
 
-    fn planned(actions: Vec<UserAction>) -> Report {
-        let mut report = Report::new(SYNC_NAME, false, OffsetDateTime::UNIX_EPOCH);
-        report.record_user_plan(&UserPlan {
-            records: actions.len(),
-            actions,
-            ..UserPlan::default()
-        });
+    fn planned(actions: Vec<UserAction>) -> ReportBuilder {
+        let mut report = ReportBuilder::new(
+            SYNC_NAME,
+            false,
+            OffsetDateTime::UNIX_EPOCH,
+            &[Phase::OrgWrites, Phase::Users],
+        );
+        report.user_plan(
+            Phase::Users,
+            &UserPlan {
+                records: actions.len(),
+                actions,
+                ..UserPlan::default()
+            },
+        );
         report
     }
 
@@ -274,8 +260,7 @@ mod tests {
             name: Some("B".into()),
             organization_id: None,
         };
-        let mut report = planned(vec![create("a@x.gov"), update.clone(), create("c@x.gov")]);
-        assert_eq!(report.users.create, 2);
+        let mut builder = planned(vec![create("a@x.gov"), update.clone(), create("c@x.gov")]);
         let applied = UsersApplied {
             done: vec![create("a@x.gov"), update],
             failed: vec![UserFailure {
@@ -285,7 +270,8 @@ mod tests {
             }],
             ..UsersApplied::default()
         };
-        record_users_applied(&mut report, &applied);
+        builder.outcomes(Phase::Users, applied.outcomes());
+        let report: Report = builder.build();
         assert_eq!(
             (
                 report.users.create,
@@ -301,24 +287,32 @@ mod tests {
             .collect();
         assert_eq!(emails, ["a@x.gov", "b@x.gov"]);
         assert_eq!(report.errors.len(), 1);
-        assert_eq!(report.errors[0].kind, "user_create_failed");
+        assert_eq!(
+            report.errors[0].kind,
+            ErrorKind::Failure(FailureKind::UserCreateFailed)
+        );
         assert_eq!(report.errors[0].email.as_deref(), Some("c@x.gov"));
         assert_eq!(
             report.errors[0].message,
             "UserCreateFailed: Email: is invalid"
         );
+        // Every write was attempted: no `planned`, the failed row is in errors[].
+        assert_eq!(report.planned, None);
         assert_eq!(crate::exit::for_report(&report), crate::exit::WRITE_FAILED);
     }
 
     #[test]
     fn user_changes_name_their_contact_account() {
-        let mut report = planned(vec![create("grace@tests.gov")]);
+        let mut builder = planned(vec![create("grace@tests.gov")]);
         let contacts = [Contact {
             name: Some("Grace".into()),
             email: Some(" Grace@Tests.gov ".into()),
             account_id: Some("0018SDEMO000103QPA".into()),
         }];
-        name_accounts(&mut report, &contacts);
+        builder.user_accounts(contact_accounts(&contacts));
+        let mut report = builder.clone().build();
+        report.changes = report.planned.map(|p| p.changes).unwrap_or_default();
+        assert_eq!(report.changes[0].action, ChangeAction::CreateUser);
         assert_eq!(
             report.changes[0].salesforce_id.as_deref(),
             Some("0018SDEMO000103QPA")

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::cases::{CasesJob, Outcome};
 use sync_core::cases::{TicketEvent, WebhookPayload};
-use sync_core::report::{CaseCounts, ReportError};
+use sync_core::report::{CaseCounts, FailureKind, ReportError};
 use sync_core::Report;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
@@ -182,13 +182,11 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
                 inner.metrics.failed(event);
                 let mut report = lock(&inner.report);
                 report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
-                report.errors.push(ReportError {
-                    kind: "event_failed".to_string(),
-                    salesforce_id: None,
-                    email: None,
-                    ticket_id: Some(ticket_id),
-                    message: format!("{event} event, after {attempt} attempt(s): {e}"),
-                });
+                report.errors.push(ReportError::ticket(
+                    FailureKind::EventFailed,
+                    ticket_id,
+                    format!("{event} event, after {attempt} attempt(s): {e}"),
+                ));
                 return;
             }
         }
@@ -357,7 +355,7 @@ mod tests {
         d.submit(payload(8, TicketEvent::Closed)).unwrap();
         let report = d.finish().await;
         assert_eq!(report.cases.unwrap().failed, 1);
-        assert_eq!(report.errors[0].kind, "event_failed");
+        assert_eq!(report.errors[0].kind, FailureKind::EventFailed.into());
         assert_eq!(report.errors[0].ticket_id, Some(8));
         assert!(metrics
             .render()
@@ -385,7 +383,10 @@ mod tests {
             close: 2,
             ..CaseCounts::default()
         });
-        b.record_failure("no_organization", None, None, "no org");
+        b.errors.push(ReportError::new(
+            sync_core::FindingKind::NoOrganization,
+            "no org",
+        ));
         merge(&mut a, b.clone());
         merge(&mut a, b);
         let c = a.cases.unwrap();
