@@ -9,7 +9,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use sync_jobs::cli::CasesCli;
 
 /// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
@@ -17,5 +16,7 @@ use sync_jobs::cli::CasesCli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    sync_jobs::shell::run_cases(CasesCli::parse())
+    sync_jobs::shell::run_cases(sync_jobs::cli::parse_for_binary::<CasesCli>(env!(
+        "CARGO_PKG_VERSION"
+    )))
 }

@@ -7,7 +7,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 use sync_jobs::cli::GlobalCli;
 
 /// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
@@ -15,5 +14,7 @@ use sync_jobs::cli::GlobalCli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    sync_jobs::shell::run_global(GlobalCli::parse())
+    sync_jobs::shell::run_global(sync_jobs::cli::parse_for_binary::<GlobalCli>(env!(
+        "CARGO_PKG_VERSION"
+    )))
 }

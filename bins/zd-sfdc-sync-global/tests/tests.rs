@@ -8,6 +8,8 @@ mod awkward;
 mod common;
 #[path = "suite/config.rs"]
 mod config;
+#[path = "suite/explain.rs"]
+mod explain;
 #[path = "suite/faults.rs"]
 mod faults;
 #[path = "suite/guards.rs"]

@@ -10,6 +10,8 @@ mod common;
 mod faults;
 #[path = "suite/guards.rs"]
 mod guards;
+#[path = "suite/numbers.rs"]
+mod numbers;
 #[path = "suite/sync.rs"]
 mod sync;
 #[path = "suite/users.rs"]

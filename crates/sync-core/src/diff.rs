@@ -74,6 +74,47 @@ impl OrgPatch {
     }
 }
 
+/// What an org holds now, for the parts an update changes (for the report's
+/// `before → after`; not sent).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct OrgBefore {
+    /// The org's name in Zendesk now (always present, for the report).
+    pub name: String,
+    /// The current values of the fields the patch changes (`None` = unset).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub organization_fields: BTreeMap<String, Option<FieldValue>>,
+    /// The current tags, when the patch sends a tag list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+impl OrgBefore {
+    /// The before values of exactly what `patch` changes: the name only when it is
+    /// renamed, each changed field, the tags when they are sent.
+    pub fn changed(&self, patch: &OrgPatch) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        if patch.name.is_some() {
+            out.insert("name".into(), self.name.clone().into());
+        }
+        if !patch.organization_fields.is_empty() {
+            let fields: serde_json::Map<String, serde_json::Value> = patch
+                .organization_fields
+                .keys()
+                .map(|k| {
+                    let v = self.organization_fields.get(k).cloned().flatten();
+                    (k.clone(), serde_json::to_value(v).unwrap_or_default())
+                })
+                .collect();
+            out.insert("organization_fields".into(), fields.into());
+        }
+        if patch.tags.is_some() {
+            let tags = self.tags.clone().unwrap_or_default();
+            out.insert("tags".into(), tags.into());
+        }
+        out.into()
+    }
+}
+
 /// An org to update.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrgUpdate {
@@ -83,6 +124,8 @@ pub struct OrgUpdate {
     pub id: u64,
     /// What to send.
     pub patch: OrgPatch,
+    /// What the org holds now, where the patch changes it (not sent).
+    pub before: OrgBefore,
 }
 
 impl OrgUpdate {
@@ -189,6 +232,110 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.creates.is_empty() && self.updates.is_empty() && self.deletes.is_empty()
     }
+
+    /// `plan_hash` (SPEC §8): the sha256 (hex) of the changes this plan makes, in a
+    /// canonical encoding that does not depend on their order: one line per write
+    /// (`create_org`, `update_org`, `delete_org`, with the account, the org id and
+    /// exactly what is sent, object keys sorted), the lines sorted. Counts, findings
+    /// and timestamps are not part of it: the same writes give the same hash.
+    pub fn hash(&self) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        for c in &self.creates {
+            lines.push(canonical_line(
+                "create_org",
+                &c.salesforce_id,
+                c.zendesk_body(),
+            ));
+        }
+        for u in &self.updates {
+            lines.push(canonical_line(
+                "update_org",
+                &u.salesforce_id,
+                u.zendesk_body(),
+            ));
+        }
+        for d in &self.deletes {
+            let body = serde_json::json!({ "id": d.id });
+            lines.push(canonical_line("delete_org", &d.salesforce_id, body));
+        }
+        lines.sort();
+        crate::mapping::sha256_hex(lines.join("\n").as_bytes())
+    }
+
+    /// The plan restricted to the writes for these accounts (`--only`): what was read
+    /// and decided about every account (counts, conflicts, findings) stays; only the
+    /// creates, updates, deletions and sold-to candidates of other accounts go.
+    pub fn only(mut self, accounts: &BTreeSet<String>) -> Plan {
+        self.creates
+            .retain(|c| accounts.contains(c.salesforce_id.as_str()));
+        self.updates
+            .retain(|u| accounts.contains(u.salesforce_id.as_str()));
+        self.deletes
+            .retain(|d| accounts.contains(d.salesforce_id.as_str()));
+        self.sold_to.retain(|id, _| accounts.contains(id.as_str()));
+        self
+    }
+}
+
+/// One write of a plan in [`Plan::hash`]'s canonical form.
+fn canonical_line(action: &str, salesforce_id: &str, body: serde_json::Value) -> String {
+    let line = serde_json::json!({
+        "action": action,
+        "salesforce_id": salesforce_id,
+        "body": sorted_keys(body),
+    });
+    line.to_string()
+}
+
+/// A JSON value with every object's keys in sorted order (serde_json keeps insertion
+/// order in this workspace).
+fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let sorted: BTreeMap<String, serde_json::Value> =
+                map.into_iter().map(|(k, v)| (k, sorted_keys(v))).collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted_keys).collect())
+        }
+        other => other,
+    }
+}
+
+/// SPEC §8 `rounded_value`: one finding per `integer` field whose values were
+/// rounded this run, with the count and the first few examples.
+pub fn rounded_findings(evaluations: &[&Evaluation]) -> Vec<Finding> {
+    const EXAMPLES: usize = 3;
+    let mut by_key: BTreeMap<&str, Vec<(&str, &crate::evaluate::Rounded)>> = BTreeMap::new();
+    for eval in evaluations {
+        for r in &eval.rounded {
+            by_key
+                .entry(r.key.as_str())
+                .or_default()
+                .push((eval.salesforce_id.as_str(), r));
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|(key, rounded)| {
+            let examples: Vec<String> = rounded
+                .iter()
+                .take(EXAMPLES)
+                .map(|(id, r)| format!("{id}: {} → {}", r.from, r.to))
+                .collect();
+            Finding::account(
+                FindingKind::RoundedValue,
+                None,
+                format!(
+                    "field {key} is an integer field in Zendesk: {} value(s) with a fraction \
+                     were rounded to whole numbers, e.g. {}",
+                    rounded.len(),
+                    examples.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 /// Decodes the account records, evaluates each and diffs them against the orgs:
@@ -289,6 +436,10 @@ fn diff_evaluations(
             .salesforce_id
             .cmp(&evaluations[*b].salesforce_id)
     });
+    let rounded = {
+        let sorted: Vec<&Evaluation> = order.iter().filter_map(|i| evaluations.get(*i)).collect();
+        rounded_findings(&sorted)
+    };
     let mut slots: Vec<Option<Evaluation>> = evaluations.into_iter().map(Some).collect();
     let mut creates = Vec::new();
     let mut updates = Vec::new();
@@ -302,6 +453,7 @@ fn diff_evaluations(
     }
     let names = Names::new(orgs, &creates, &updates);
     admit_with_names(&mut plan, creates, updates, &names);
+    plan.findings.extend(rounded);
     plan.unchanged.sort();
     plan.skipped
         .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
@@ -371,6 +523,24 @@ fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> Or
         patch.tags = Some(full_tag_list(&unmanaged, &desired.managed_tags));
     }
     patch
+}
+
+/// What `org` holds now where `patch` changes it (the report's before values).
+pub fn before_for(patch: &OrgPatch, org: &ZendeskOrg, mapping: &Mapping) -> OrgBefore {
+    let view = crate::zendesk::managed_view(org, mapping);
+    OrgBefore {
+        name: org.name.clone(),
+        organization_fields: patch
+            .organization_fields
+            .keys()
+            .map(|k| (k.clone(), view.fields.get(k).cloned()))
+            .collect(),
+        tags: patch.tags.as_ref().map(|_| {
+            let mut tags = org.tags.clone();
+            tags.sort();
+            tags
+        }),
+    }
 }
 
 /// SPEC §5, the full tag list on update: a Zendesk tag write replaces all tags, so
@@ -623,6 +793,7 @@ fn propose<'o>(
     let update = OrgUpdate {
         salesforce_id: eval.salesforce_id.clone(),
         id: org.id,
+        before: before_for(&patch, org, mapping),
         patch,
     };
     Proposal::Update(update, org)

@@ -45,6 +45,20 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// The account's billing accounts (sold-to emails, Global).
     pub billing_accounts: Vec<BillingAccount>,
+    /// Values with a fraction rounded for fields Zendesk declares `integer` (SPEC §8;
+    /// reported once per field per run by the diff, as `rounded_value`).
+    pub rounded: Vec<Rounded>,
+}
+
+/// One value rounded to a whole number for an `integer` field (SPEC §8).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rounded {
+    /// The field key.
+    pub key: String,
+    /// The value Salesforce gave.
+    pub from: f64,
+    /// The whole number written.
+    pub to: i64,
 }
 
 /// Evaluates one valid account against a mapping on the run's `today`: its plan
@@ -64,7 +78,8 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
     let partner = is_partner(account);
     let greatly_expired =
         is_greatly_expired(mapping.instance(), expired, partner, expiration_date, today);
-    let (desired, desired_findings) = desired_org(account, mapping, &plan, expiration_date);
+    let (desired, desired_findings, rounded) =
+        desired_org(account, mapping, &plan, expiration_date);
     findings.extend(desired_findings);
     Evaluation {
         salesforce_id: account.id18.clone(),
@@ -76,6 +91,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
         partner,
         findings,
         billing_accounts: account.billing_accounts.clone(),
+        rounded,
     }
 }
 
@@ -315,25 +331,41 @@ fn eq(a: Option<&str>, b: &str) -> bool {
 
 /// SPEC §3.6: the computed account type, first match wins. `None` when `Type` is blank.
 pub fn account_type(account: &Account) -> Option<String> {
+    account_type_rule(account).map(|(kind, _)| kind)
+}
+
+/// SPEC §3.6: the computed account type and the rule that gave it, in words (for
+/// `explain`); first match wins. `None` when `Type` is blank.
+pub fn account_type_rule(account: &Account) -> Option<(String, &'static str)> {
     let raw = account.account_type.as_deref()?;
     if !raw.trim().eq_ignore_ascii_case("partner") {
-        return Some(snake_case(raw)).filter(|s| !s.is_empty());
+        let kind = snake_case(raw);
+        return (!kind.is_empty()).then_some((kind, "Type is not Partner: Type in snake_case"));
     }
     let track = account.partner_track.as_deref();
-    let kind = if eq(account.partner_status.as_deref(), "Former") {
-        "former_partner"
+    let (kind, rule) = if eq(account.partner_status.as_deref(), "Former") {
+        (
+            "former_partner",
+            "Partner with Partners_Partner_Status__c Former",
+        )
     } else if eq(account.partner_type.as_deref(), "Alliance") {
-        "alliance_partner"
+        (
+            "alliance_partner",
+            "Partner with Partners_Partner_Type__c Alliance",
+        )
     } else if eq(track, "Open") {
-        "open_partner"
+        ("open_partner", "Partner with Partner_Track__c Open")
     } else if eq(track, "Select") {
-        "select_partner"
+        ("select_partner", "Partner with Partner_Track__c Select")
     } else if eq(track, "Technology") {
-        "technology_partner"
+        (
+            "technology_partner",
+            "Partner with Partner_Track__c Technology",
+        )
     } else {
-        "partner"
+        ("partner", "Partner matching no more specific rule")
     };
-    Some(kind.to_string())
+    Some((kind.to_string(), rule))
 }
 
 /// SPEC §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.
@@ -382,6 +414,7 @@ struct DesiredFields<'a> {
     fields: Vec<(String, Option<FieldValue>)>,
     tags: BTreeSet<String>,
     findings: Vec<Finding>,
+    rounded: Vec<Rounded>,
 }
 
 impl<'a> DesiredFields<'a> {
@@ -392,6 +425,7 @@ impl<'a> DesiredFields<'a> {
             fields: Vec::with_capacity(16),
             tags: BTreeSet::new(),
             findings: Vec::new(),
+            rounded: Vec::new(),
         }
     }
 
@@ -403,12 +437,26 @@ impl<'a> DesiredFields<'a> {
         }
     }
 
-    /// A number field.
+    /// SPEC §8 number fields: a decimal field gets the number; a field Zendesk
+    /// declares `integer` gets it rounded to a whole number (half away from zero),
+    /// before the diff, so the next run sees nothing to write. Each rounding is noted.
     fn number(&mut self, key: Option<&String>, value: Option<f64>) {
-        if let Some(key) = key {
-            self.fields
-                .push((key.clone(), value.map(FieldValue::Number)));
-        }
+        let Some(key) = key else { return };
+        let value = match value {
+            Some(v) if self.mapping.is_integer_field(key) => {
+                let whole = whole_number(v);
+                if whole as f64 != v {
+                    self.rounded.push(Rounded {
+                        key: key.clone(),
+                        from: v,
+                        to: whole,
+                    });
+                }
+                Some(FieldValue::Integer(whole))
+            }
+            other => other.map(FieldValue::Number),
+        };
+        self.fields.push((key.clone(), value));
     }
 
     /// SPEC §4 drop-downs and tags: the field holds the option value of the computed
@@ -483,6 +531,12 @@ impl<'a> DesiredFields<'a> {
     }
 }
 
+/// The whole number nearest `v` (half away from zero), saturating at the `i64` range.
+pub fn whole_number(v: f64) -> i64 {
+    // `as` saturates, and NaN becomes 0.
+    v.round() as i64
+}
+
 /// SPEC §4, the desired organization: every role the mapping maps, from the account,
 /// its plan and its expiration date; with the `unknown_option` / `unknown_region`
 /// findings, in field order.
@@ -491,7 +545,7 @@ fn desired_org(
     mapping: &Mapping,
     plan: &str,
     expiration_date: Option<Date>,
-) -> (DesiredOrg, Vec<Finding>) {
+) -> (DesiredOrg, Vec<Finding>, Vec<Rounded>) {
     let id = account.id18.as_str();
     let keys = mapping.fields();
     let expired = plan == mapping.expired_plan();
@@ -530,5 +584,5 @@ fn desired_org(
         fields: d.fields.into_iter().collect(),
         managed_tags: d.tags,
     };
-    (desired, d.findings)
+    (desired, d.findings, d.rounded)
 }

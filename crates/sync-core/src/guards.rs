@@ -44,6 +44,28 @@ pub struct Guard {
     pub detail: String,
 }
 
+/// `--expect-plan HASH` (SPEC §5, §8): the run goes ahead only if its fresh plan has
+/// the `plan_hash` that was reviewed; otherwise it stops like a tripped guard (exit 3,
+/// nothing written). Hashes compare without regard to case.
+pub fn check_expected_plan(expected: &str, actual: &str) -> Guard {
+    if expected.trim().eq_ignore_ascii_case(actual) {
+        guard(
+            "expect_plan",
+            false,
+            format!("the plan has the expected plan_hash {actual}"),
+        )
+    } else {
+        guard(
+            "expect_plan",
+            true,
+            format!(
+                "the plan changed since it was reviewed: --expect-plan {} but the fresh plan's                  plan_hash is {actual}; nothing was written (review the new plan)",
+                expected.trim()
+            ),
+        )
+    }
+}
+
 fn guard(name: &str, tripped: bool, detail: String) -> Guard {
     Guard {
         name: name.to_string(),

@@ -220,6 +220,11 @@ pub struct Mapping {
     tiers: HashMap<String, String>,
     /// Uppercased raw geo → region value.
     regions: HashMap<String, String>,
+    /// sha256 (hex) of the text it was parsed from; `None` when built from a
+    /// [`MappingFile`] value.
+    source_sha256: Option<String>,
+    /// Managed number fields Zendesk declares `integer` ([`Mapping::set_zendesk_types`]).
+    integer_fields: BTreeSet<String>,
 }
 
 impl Mapping {
@@ -246,7 +251,39 @@ impl Mapping {
             origin: origin.to_string(),
             message: e.to_string(),
         })?;
-        Mapping::from_file(file, origin)
+        let mut mapping = Mapping::from_file(file, origin)?;
+        mapping.source_sha256 = Some(sha256_hex(text.as_bytes()));
+        Ok(mapping)
+    }
+
+    /// The sha256 (hex) of the mapping text in use, embedded or `--mapping` (the
+    /// report's identity); `None` for a mapping built from a [`MappingFile`] value.
+    pub fn source_sha256(&self) -> Option<&str> {
+        self.source_sha256.as_deref()
+    }
+
+    /// SPEC §8 number fields: records which managed number fields Zendesk declares
+    /// `integer` in `organization_fields` (their values are then rounded to whole
+    /// numbers before the diff); the others are written as decimals.
+    pub fn set_zendesk_types(&mut self, defs: &[ZendeskOrgField]) {
+        let numbers: BTreeSet<&str> = self
+            .file
+            .fields
+            .roles()
+            .into_iter()
+            .filter(|(_, _, kind)| *kind == FieldKind::Number)
+            .map(|(_, key, _)| key)
+            .collect();
+        self.integer_fields = defs
+            .iter()
+            .filter(|d| d.field_type == "integer" && numbers.contains(d.key.as_str()))
+            .map(|d| d.key.clone())
+            .collect();
+    }
+
+    /// Whether Zendesk declares this managed number field `integer`.
+    pub fn is_integer_field(&self, key: &str) -> bool {
+        self.integer_fields.contains(key)
     }
 
     /// Validates a parsed mapping, listing every problem with its key.
@@ -281,6 +318,8 @@ impl Mapping {
             file,
             tiers,
             regions,
+            source_sha256: None,
+            integer_fields: BTreeSet::new(),
         })
     }
 
@@ -431,6 +470,13 @@ impl Mapping {
             Err(Error::FieldsMismatch { mismatches })
         }
     }
+}
+
+/// The sha256 of some bytes, as 64 lowercase hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn is_tag(s: &str) -> bool {

@@ -163,6 +163,9 @@ pub enum FindingKind {
     NoOrganization,
     /// An agent or admin the sync never modifies.
     ProtectedUser,
+    /// Values with a fraction rounded for a field Zendesk declares `integer` (one
+    /// finding per field per run, with a count and examples).
+    RoundedValue,
     /// (cases) The Case's Salesforce account is missing or deleted.
     MissingAccount,
     /// (cases) The ticket is gone from Zendesk.
@@ -203,6 +206,7 @@ impl FindingKind {
             FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
+            FindingKind::RoundedValue => "rounded_value",
             FindingKind::MissingAccount => "missing_account",
             FindingKind::TicketNotFound => "ticket_not_found",
         }

@@ -331,8 +331,15 @@ pub struct Change {
     /// The ticket, for case changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<u64>,
+    /// The org's name (org changes): the name it has in Zendesk (updates, deletes) or
+    /// gets (creates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// What is written.
     pub fields: serde_json::Value,
+    /// Updates: the values the changed fields had before (changed fields only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
 }
 
 /// `planned`: the whole plan of a real run that did not apply it all (stopped by a
@@ -352,6 +359,20 @@ pub struct Planned {
 pub struct Report {
     /// The binary's name.
     pub sync: String,
+    /// The binary's version (report identity, SPEC §8).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The git commit the binary was built from, or `unknown`.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// sha256 of the mapping file in use (embedded or `--mapping`).
+    #[serde(default)]
+    pub mapping_sha256: Option<String>,
+    /// sha256 of the org changes the plan makes, order-independent
+    /// ([`crate::Plan::hash`]); what `--expect-plan` compares. `None` before a plan is
+    /// made (and in the cases job).
+    #[serde(default)]
+    pub plan_hash: Option<String>,
     /// Whether nothing was written.
     pub dry_run: bool,
     /// Start of the run (UTC).
@@ -390,6 +411,10 @@ impl Report {
     pub fn new(sync: &str, dry_run: bool, started_at: OffsetDateTime) -> Report {
         Report {
             sync: sync.to_string(),
+            version: None,
+            commit: None,
+            mapping_sha256: None,
+            plan_hash: None,
             dry_run,
             started_at,
             finished_at: None,
@@ -418,7 +443,7 @@ impl Report {
 
     /// The count rows shown in the summary and the Markdown. The cases job shows its
     /// `cases` row only (it writes no organizations or users).
-    fn rows(&self) -> Vec<(&'static str, Vec<(&'static str, usize)>)> {
+    pub(crate) fn count_rows(&self) -> Vec<(&'static str, Vec<(&'static str, usize)>)> {
         if let Some(c) = &self.cases {
             return vec![(
                 "cases",
@@ -488,7 +513,7 @@ impl Report {
             if self.dry_run { " (dry run)" } else { "" },
             self.read_line().map(|l| l + ", ").unwrap_or_default(),
         );
-        for (what, counts) in self.rows() {
+        for (what, counts) in self.count_rows() {
             let cells: Vec<String> = counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let _ = writeln!(out, "  {what:<14} {}", cells.join(" | "));
         }
@@ -510,135 +535,16 @@ impl Report {
         out
     }
 
-    /// The report as Markdown (for a merge request or a CI artifact).
+    /// The report as Markdown (for a merge request or a CI artifact), under 100 KB
+    /// at any size ([`crate::report_markdown`]).
     pub fn to_markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# {}{}\n",
-            self.sync,
-            if self.dry_run { " (dry run)" } else { "" }
-        );
-        let finished = self
-            .finished_at
-            .and_then(|t| {
-                t.format(&time::format_description::well_known::Rfc3339)
-                    .ok()
-            })
-            .unwrap_or_else(|| "-".to_string());
-        let started = self
-            .started_at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let _ = writeln!(out, "Started {started}, finished {finished}.\n");
-        if self.cases.is_none() {
-            let _ = write!(
-                out,
-                "Read {} Salesforce record(s), {} Zendesk organization(s){}. ",
-                self.salesforce.records,
-                self.zendesk.organizations,
-                self.zendesk
-                    .users
-                    .map(|u| format!(", {u} Zendesk user(s)"))
-                    .unwrap_or_default(),
-            );
-        }
-        let _ = writeln!(
-            out,
-            "API calls: Salesforce {}, Zendesk {}.\n",
-            self.api_calls.salesforce, self.api_calls.zendesk
-        );
-        for (what, counts) in self.rows() {
-            let _ = writeln!(out, "## {what}\n");
-            let header: Vec<&str> = counts.iter().map(|(k, _)| *k).collect();
-            let _ = writeln!(out, "| {} |", header.join(" | "));
-            let _ = writeln!(out, "|{}", "---|".repeat(header.len()));
-            let cells: Vec<String> = counts.iter().map(|(_, v)| v.to_string()).collect();
-            let _ = writeln!(out, "| {} |\n", cells.join(" | "));
-        }
-        if let Some(p) = &self.planned {
-            let _ = writeln!(
-                out,
-                "## Planned, not applied\n\nThis run did not apply its whole plan; the counts above are \
-                 what was confirmed applied. The plan ({} change(s)) is under `planned` in the JSON \
-                 report.\n\n| | create | update | delete |\n|---|---|---|---|\n\
-                 | organizations | {} | {} | {} |\n| users | {} | {} | |\n",
-                p.changes.len(),
-                p.organizations.create,
-                p.organizations.update,
-                p.organizations.delete,
-                p.users.create,
-                p.users.update
-            );
-        }
-        if !self.guards.is_empty() {
-            let _ = writeln!(
-                out,
-                "## Guards\n\n| guard | tripped | detail |\n|---|---|---|"
-            );
-            for g in &self.guards {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} |",
-                    g.name,
-                    if g.tripped { "**yes**" } else { "no" },
-                    md(&g.detail)
-                );
-            }
-            out.push('\n');
-        }
-        if !self.errors.is_empty() {
-            let _ = writeln!(
-                out,
-                "## Findings and errors\n\n| kind | subject | message |\n|---|---|---|"
-            );
-            for e in &self.errors {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} |",
-                    e.kind,
-                    subject(&e.salesforce_id, &e.email, e.ticket_id),
-                    md(&e.message)
-                );
-            }
-            out.push('\n');
-        }
-        if !self.changes.is_empty() {
-            let _ = writeln!(
-                out,
-                "## Changes\n\n| action | subject | fields |\n|---|---|---|"
-            );
-            for c in &self.changes {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | `{}` |",
-                    c.action,
-                    subject(&c.salesforce_id, &c.email, c.ticket_id),
-                    md(&c.fields.to_string()).replace('`', "'")
-                );
-            }
-        }
-        out
+        crate::report_markdown::render(self, &crate::report_markdown::MarkdownContext::default())
     }
-}
 
-fn subject(salesforce_id: &Option<String>, email: &Option<String>, ticket: Option<u64>) -> String {
-    let mut parts = Vec::new();
-    if let Some(id) = salesforce_id {
-        parts.push(id.clone());
+    /// [`Report::to_markdown`] with links to the orgs in Zendesk and account names.
+    pub fn to_markdown_with(&self, ctx: &crate::report_markdown::MarkdownContext<'_>) -> String {
+        crate::report_markdown::render(self, ctx)
     }
-    if let Some(email) = email {
-        parts.push(md(email));
-    }
-    if let Some(t) = ticket {
-        parts.push(format!("ticket {t}"));
-    }
-    parts.join(" ")
-}
-
-/// Escapes a table cell.
-fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 pub enum FieldValue {
     /// A checkbox.
     Bool(bool),
-    /// A decimal or integer field (Salesforce numbers arrive as floats).
+    /// A decimal field (Salesforce numbers arrive as floats), or any number read.
     Number(f64),
+    /// A whole number written to a field Zendesk declares `integer` (SPEC §8: sent as
+    /// `5`, not `5.0`). Never produced by deserializing: a number read is a `Number`.
+    Integer(i64),
     /// A text field, a date written as text, or a drop-down option value.
     Text(String),
     /// Any other shape (e.g. a multiselect list) on a field the sync does not manage.
@@ -43,6 +46,7 @@ impl Semantic {
             None | Some(FieldValue::Bool(false)) => Semantic::Unset,
             Some(FieldValue::Bool(true)) => Semantic::True,
             Some(FieldValue::Number(n)) => Semantic::Number(*n),
+            Some(FieldValue::Integer(n)) => Semantic::Number(*n as f64),
             Some(FieldValue::Text(s)) => {
                 let s = s.trim();
                 if s.is_empty() {
@@ -74,6 +78,7 @@ impl<'a> SemanticRef<'a> {
             None | Some(FieldValue::Bool(false)) => SemanticRef::Unset,
             Some(FieldValue::Bool(true)) => SemanticRef::True,
             Some(FieldValue::Number(n)) => SemanticRef::Number(*n),
+            Some(FieldValue::Integer(n)) => SemanticRef::Number(*n as f64),
             Some(FieldValue::Text(s)) => {
                 let s = s.trim();
                 if s.is_empty() {
@@ -117,6 +122,21 @@ mod tests {
             Some(&FieldValue::Number(1.0)),
             Some(&FieldValue::Number(1.5))
         ));
+    }
+
+    #[test]
+    fn an_integer_is_the_same_number_as_its_float_and_serializes_whole() {
+        assert!(same_value(
+            Some(&FieldValue::Integer(5)),
+            Some(&FieldValue::Number(5.0))
+        ));
+        assert!(!same_value(
+            Some(&FieldValue::Integer(5)),
+            Some(&FieldValue::Number(5.5))
+        ));
+        assert_eq!(serde_json::to_string(&FieldValue::Integer(5)).unwrap(), "5");
+        let read: FieldValue = serde_json::from_str("5").unwrap();
+        assert_eq!(read, FieldValue::Number(5.0));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use time::{Date, OffsetDateTime};
 
 use sync_core::guards::GuardConfig;
@@ -30,12 +30,33 @@ Environment (credentials are read from here only, never logged):
 /// The exit codes of the two org-sync jobs, for their `--help`.
 pub const SYNC_EXIT_CODES_HELP: &str = "\
 Exit codes: 0 done (data findings are reported but do not fail the run); 1 a write failed;
-2 usage or configuration error (nothing sent); 3 stopped by a safety guard (nothing written);
-4 an API was unreachable or refused us and the run could not finish.";
+2 usage or configuration error (nothing sent); 3 stopped by a safety guard, or by
+--expect-plan seeing a different plan (nothing written); 4 an API was unreachable or
+refused us and the run could not finish.";
 
 /// What the org-sync binaries' `--help` ends with: the environment and the exit codes.
 pub fn sync_help() -> String {
     format!("{ENVIRONMENT_HELP}\n\n{SYNC_EXIT_CODES_HELP}")
+}
+
+/// The version of the binary being run, as its `main` gave it ([`parse_for_binary`]).
+static BINARY_VERSION: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Parses the command line of a binary whose version is `version` (its own
+/// `CARGO_PKG_VERSION`): `--version` and the report's `version` say it, not this
+/// crate's version.
+pub fn parse_for_binary<T: clap::Parser>(version: &'static str) -> T {
+    let _ = BINARY_VERSION.set(version);
+    let matches = T::command().version(version).get_matches();
+    T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The version of the binary being run: the one its `main` gave, else this crate's.
+pub fn binary_version() -> &'static str {
+    BINARY_VERSION
+        .get()
+        .copied()
+        .unwrap_or(env!("CARGO_PKG_VERSION"))
 }
 
 /// Log output format.
@@ -52,36 +73,41 @@ pub enum LogFormat {
 pub struct CommonArgs {
     /// Plan and report, but send no write request at all. The safety guards are still
     /// checked: the run exits 3 if one would trip.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dry_run: bool,
     /// Write the JSON report to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Write the same report as Markdown to FILE (for a merge request or a CI artifact).
-    #[arg(long, value_name = "FILE")]
+    /// Write the same report as Markdown to FILE (for a merge request or a CI artifact):
+    /// counts, guards, findings by kind and the first rows of each table, under 100 KB.
+    #[arg(long, global = true, value_name = "FILE")]
     pub report_md: Option<PathBuf>,
+    /// Write the findings and failed rows as CSV to FILE, one line each (kind, Salesforce
+    /// id, account name, Zendesk org id, message), for fixing the data at the source.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub report_csv: Option<PathBuf>,
     /// The run's date in UTC (default: today); the sync jobs judge subscriptions and
     /// expiry against it.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<Date>,
     /// A mapping file (TOML: field keys, plan aliases, drop-down options) to use instead
     /// of the embedded one.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
     /// Log format on stderr.
-    #[arg(long, value_enum, default_value = "pretty")]
+    #[arg(long, global = true, value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
     /// Run against simulated Salesforce and Zendesk APIs started in-process on loopback,
     /// seeded from fixtures/sandbox/, and print the report (credentials in the environment
     /// are ignored).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub sandbox: bool,
     /// With --sandbox: a deterministic generated data set of N accounts instead of the
     /// demo seed.
-    #[arg(long, value_name = "N", requires = "sandbox")]
+    #[arg(long, global = true, value_name = "N", requires = "sandbox")]
     pub sandbox_accounts: Option<usize>,
     /// Zendesk requests per minute allowed to this job (Retry-After is obeyed besides).
-    #[arg(long, value_name = "PER_MINUTE", default_value_t = 200,
+    #[arg(long, global = true, value_name = "PER_MINUTE", default_value_t = 200,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub zd_rate_limit: u32,
     /// Longest time one API call may spend retrying (429s waited out as `Retry-After`
@@ -152,6 +178,56 @@ impl UpdateGuardArgs {
     }
 }
 
+/// The plan flags of the two org-sync jobs (SPEC §5, §8).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PlanArgs {
+    /// Go ahead only if the fresh plan has this plan_hash (the `plan_hash` of a reviewed
+    /// report, e.g. a dry run's); otherwise stop with exit 3 and write nothing.
+    #[arg(long, value_name = "HASH", value_parser = parse_plan_hash)]
+    pub expect_plan: Option<String>,
+    /// Write only for this account (its 18-character Salesforce id); repeatable. Everything
+    /// is still read, so conflicts and guards see the whole picture.
+    #[arg(long = "only", value_name = "SALESFORCE_ID", value_parser = parse_salesforce_id)]
+    pub only: Vec<String>,
+}
+
+/// The subcommands of the two org-sync jobs (without one, the job runs).
+#[derive(Debug, Clone, Subcommand)]
+pub enum SyncCommand {
+    /// Explain one account, read-only: its subscriptions, the plan that won and why,
+    /// expiration, account type, the desired fields and tags, the Zendesk org found and
+    /// the exact patch a run would send. Markdown on stdout; JSON with --report.
+    Explain {
+        /// The account's 18-character Salesforce id (Account_ID_18__c).
+        #[arg(value_name = "SALESFORCE_ID", value_parser = parse_salesforce_id)]
+        salesforce_id: String,
+    },
+}
+
+/// An 18-character Salesforce id (`Account_ID_18__c`): letters and digits only.
+pub fn parse_salesforce_id(s: &str) -> Result<String, String> {
+    let id = s.trim();
+    if id.len() == 18 && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(id.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not an 18-character Salesforce id (Account_ID_18__c: 18 letters and digits)"
+        ))
+    }
+}
+
+/// A `plan_hash`: 64 hex digits (lowercased).
+pub fn parse_plan_hash(s: &str) -> Result<String, String> {
+    let h = s.trim();
+    if h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(h.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{s:?} is not a plan_hash (64 hex digits, the report's plan_hash)"
+        ))
+    }
+}
+
 /// Parses `YYYY-MM-DD`.
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
@@ -186,6 +262,12 @@ pub struct GlobalCli {
     /// Safety guards.
     #[command(flatten)]
     pub guards: GuardArgs,
+    /// `--expect-plan`, `--only`.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// `explain SALESFORCE_ID`; without it, the sync runs.
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
 }
 
 /// Salesforce Accounts → Zendesk US Federal organizations, then Salesforce Contacts →
@@ -204,6 +286,12 @@ pub struct UsFederalCli {
     /// Safety guards (this job never deletes: no deletion limit).
     #[command(flatten)]
     pub guards: UpdateGuardArgs,
+    /// `--expect-plan`, `--only`.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// `explain SALESFORCE_ID`; without it, the sync runs.
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
 }
 
 pub use crate::cases::args::Cli as CasesCli;
@@ -372,6 +460,48 @@ mod tests {
             }
             // This job never deletes: a deletion limit would be a flag that does nothing.
             assert!(!help.contains("--max-deletions"), "{help}");
+        }
+
+        #[test]
+        fn explain_only_and_expect_plan_parse_and_bad_ids_are_usage_errors() {
+            use super::super::SyncCommand;
+            let id = "0014M00001sGJ8xQAG";
+            let hash = "AB".repeat(32);
+            let cli = GlobalCli::try_parse_from([
+                "zd-sfdc-sync-global",
+                "--sandbox",
+                "--only",
+                id,
+                "--only",
+                "0014M00001sGJ8xQAH",
+                "--expect-plan",
+                &hash,
+                "--report-csv",
+                "r.csv",
+            ])
+            .unwrap();
+            assert_eq!(cli.plan.only.len(), 2);
+            assert_eq!(cli.plan.expect_plan, Some("ab".repeat(32)));
+            assert!(cli.common.report_csv.is_some());
+            let cli = UsFederalCli::try_parse_from([
+                "zd-sfdc-sync-us-federal",
+                "--sandbox",
+                "explain",
+                id,
+            ])
+            .unwrap();
+            assert!(
+                matches!(cli.command, Some(SyncCommand::Explain { salesforce_id }) if salesforce_id == id)
+            );
+            for args in [
+                vec!["zd-sfdc-sync-global", "explain", "0014M00001sGJ8x"],
+                vec!["zd-sfdc-sync-global", "explain", "0014M00001sGJ8xQAG'"],
+                vec!["zd-sfdc-sync-global", "--only", "short"],
+                vec!["zd-sfdc-sync-global", "--expect-plan", "abc"],
+            ] {
+                let err = GlobalCli::try_parse_from(&args).unwrap_err();
+                assert_eq!(err.exit_code(), 2, "{args:?}");
+            }
         }
 
         #[test]

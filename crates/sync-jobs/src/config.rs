@@ -128,6 +128,15 @@ impl Config {
         }
     }
 
+    /// The Zendesk account's base URL (for links to orgs in the Markdown report),
+    /// without a trailing slash.
+    pub fn zendesk_base_url(&self) -> String {
+        match &self.zendesk.location {
+            ZendeskLocation::Url(url) => url.trim_end_matches('/').to_string(),
+            ZendeskLocation::Subdomain(s) => format!("https://{s}.zendesk.com"),
+        }
+    }
+
     /// Builds the Salesforce client. No request is sent.
     pub fn salesforce_client(&self) -> Result<sfdc_client::Client, Error> {
         self.salesforce_builder()

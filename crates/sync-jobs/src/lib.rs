@@ -12,6 +12,7 @@
 //!   [`jobs::org_sync`]); [`apply`]: their writes;
 //! - [`cases`]: the cases job (reads tickets, looks Cases up, upserts) and its
 //!   webhook server ([`cases::serve`]);
+//! - [`explain`]: `explain SALESFORCE_ID`, read-only; [`csv_report`]: `--report-csv`;
 //! - [`convert`]: client types → sync-core types, in one place;
 //! - [`config`], [`logging`], [`error`], [`exit`] (every error's exit code, in one match).
 #![deny(missing_docs)]
@@ -21,10 +22,13 @@ pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod csv_report;
 pub mod error;
 pub mod exit;
+pub mod explain;
 pub mod jobs;
 pub mod logging;
+pub mod progress;
 pub mod shell;
 
 pub use error::Error;

@@ -19,16 +19,17 @@ use std::process::ExitCode;
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::Instance;
 use sync_core::report::{CaseCounts, FailureKind, ReportError};
+use sync_core::report_markdown::MarkdownContext;
 use sync_core::Report;
 use time::{Date, OffsetDateTime};
 
 use crate::cases::args::Command;
 use crate::cases::setup;
-use crate::cli::{CasesCli, CommonArgs, GlobalCli, UsFederalCli};
+use crate::cli::{CasesCli, CommonArgs, GlobalCli, PlanArgs, SyncCommand, UsFederalCli};
 use crate::config::Config;
 use crate::error::with_causes;
-use crate::jobs::{global, load_mapping, us_federal, JobContext, RunOutcome};
-use crate::{exit, logging, Error};
+use crate::jobs::{global, load_mapping, stamp_identity, us_federal, JobContext, RunOutcome};
+use crate::{exit, explain, logging, Error};
 
 /// The report's `sync` name of the cases job.
 const CASES_NAME: &str = "salesforce-cases";
@@ -36,13 +37,25 @@ const CASES_NAME: &str = "salesforce-cases";
 /// `zd-sfdc-sync-global`: the Global org sync, start to exit code.
 pub fn run_global(cli: GlobalCli) -> ExitCode {
     let guards = cli.guards.guard_config();
-    org_sync(Instance::Global, &cli.common, guards)
+    match &cli.command {
+        Some(SyncCommand::Explain { salesforce_id }) => block_on(
+            &cli.common,
+            explain::run(Instance::Global, &cli.common, salesforce_id.clone()),
+        ),
+        None => org_sync(Instance::Global, &cli.common, guards, &cli.plan),
+    }
 }
 
 /// `zd-sfdc-sync-us-federal`: the US Federal org and user sync, start to exit code.
 pub fn run_us_federal(cli: UsFederalCli) -> ExitCode {
     let guards = cli.guards.guard_config();
-    org_sync(Instance::UsFederal, &cli.common, guards)
+    match &cli.command {
+        Some(SyncCommand::Explain { salesforce_id }) => block_on(
+            &cli.common,
+            explain::run(Instance::UsFederal, &cli.common, salesforce_id.clone()),
+        ),
+        None => org_sync(Instance::UsFederal, &cli.common, guards, &cli.plan),
+    }
 }
 
 /// `salesforce-cases`: one event, the webhook server or a reconcile pass, start to
@@ -52,8 +65,13 @@ pub fn run_cases(cli: CasesCli) -> ExitCode {
     block_on(&common, cases(cli))
 }
 
-fn org_sync(instance: Instance, common: &CommonArgs, guards: GuardConfig) -> ExitCode {
-    block_on(common, run_org_sync(instance, common, guards))
+fn org_sync(
+    instance: Instance,
+    common: &CommonArgs,
+    guards: GuardConfig,
+    plan: &PlanArgs,
+) -> ExitCode {
+    block_on(common, run_org_sync(instance, common, guards, plan))
 }
 
 /// Logging, the async runtime, the run, and its exit code.
@@ -151,6 +169,7 @@ async fn run_org_sync(
     instance: Instance,
     common: &CommonArgs,
     guards: GuardConfig,
+    plan: &PlanArgs,
 ) -> Result<u8, Error> {
     let today = common.today();
     let mapping = load_mapping(instance, common.mapping.as_deref())?;
@@ -161,11 +180,15 @@ async fn run_org_sync(
         today,
         dry_run: common.dry_run,
         guards,
+        expect_plan: plan.expect_plan.clone(),
+        only: plan.only.iter().cloned().collect(),
     };
-    let outcome = match instance {
+    let mut outcome = match instance {
         Instance::Global => global::run_global(&ctx, &mapping).await,
         Instance::UsFederal => us_federal::run_us_federal(&ctx, &mapping).await,
     };
+    outcome.report.mapping_sha256 = mapping.source_sha256().map(str::to_string);
+    outcome.zendesk_url = Some(config.zendesk_base_url());
     emit(&outcome, common)
 }
 
@@ -177,6 +200,8 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
     let env = setup::Environment::build(cli.instance.into(), &common, retry).await?;
     let job = env.job.clone();
     let mut report = Report::new(CASES_NAME, common.dry_run, started);
+    stamp_identity(&mut report);
+    report.mapping_sha256 = job.mapping.source_sha256().map(str::to_string);
     report.cases = Some(CaseCounts::default());
     let result: Result<(), Error> = match &cli.command {
         Command::Event(a) => job
@@ -197,10 +222,7 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
     }
     job.record_api_calls(&mut report);
     report.finished_at = Some(OffsetDateTime::now_utc());
-    let outcome = RunOutcome {
-        report,
-        error: result.err(),
-    };
+    let outcome = RunOutcome::new(report, result.err());
     emit(&outcome, &common)
 }
 
@@ -216,15 +238,27 @@ pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
             path.display()
         )))?;
     }
+    if let Some(path) = &common.report_csv {
+        let csv = crate::csv_report::findings_csv(report, &outcome.accounts);
+        std::fs::write(path, csv).map_err(Error::io(format!(
+            "cannot write the CSV report to {}",
+            path.display()
+        )))?;
+    }
+    let markdown = report.to_markdown_with(&MarkdownContext {
+        zendesk_url: outcome.zendesk_url.as_deref(),
+        account_names: Some(&outcome.accounts.names),
+        org_ids: Some(&outcome.accounts.org_ids),
+    });
     if let Some(path) = &common.report_md {
-        std::fs::write(path, report.to_markdown()).map_err(Error::io(format!(
+        std::fs::write(path, &markdown).map_err(Error::io(format!(
             "cannot write the Markdown report to {}",
             path.display()
         )))?;
     }
     if common.sandbox {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", report.to_markdown()).map_err(Error::io("cannot print the report"))?;
+        writeln!(out, "{markdown}").map_err(Error::io("cannot print the report"))?;
     }
     eprintln!("{}", report.summary_table());
     if let Some(e) = &outcome.error {
@@ -252,7 +286,7 @@ mod tests {
     fn outcome(error: Option<Error>) -> RunOutcome {
         let mut report = Report::new("zd-sfdc-sync-global", false, OffsetDateTime::UNIX_EPOCH);
         report.organizations.create = 3;
-        RunOutcome { report, error }
+        RunOutcome::new(report, error)
     }
 
     use sync_core::Report;

@@ -36,6 +36,8 @@ async fn created_gives_a_case_with_the_tickets_fields() {
         ".started_at" => "[time]",
         ".finished_at" => "[time]",
         ".changes[].fields.Zendesk_Support_Ticket_URL__c" => "[agent url]",
+        ".commit" => "[commit]",
+        ".mapping_sha256" => "[mapping]",
     });
 }
 

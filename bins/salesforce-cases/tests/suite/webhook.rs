@@ -207,3 +207,20 @@ async fn serve_without_a_secret_exits_2() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("ZD_WEBHOOK_SECRET"), "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_on_a_port_already_taken_exits_2() {
+    let sb = sandbox(Instance::Global).await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = taken.local_addr().expect("address").to_string();
+    let mut env = env_for(&sb, &sb);
+    env.push(("ZD_WEBHOOK_SECRET", "s3cret".to_string()));
+    let run = run(&["serve", "--listen", &addr], &env).await;
+    drop(taken);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("cannot listen on {addr}")),
+        "{}",
+        run.stderr
+    );
+}

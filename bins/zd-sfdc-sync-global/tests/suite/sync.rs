@@ -212,7 +212,8 @@ async fn the_sandbox_flag_runs_the_demo_and_prints_the_report() {
         run.stdout
     );
     assert!(
-        run.stdout.contains("| create_org | 0018SDEMO000002QPA |"),
+        run.stdout.contains("### create_org (25)")
+            && run.stdout.contains("| `0018SDEMO000002QPA` |"),
         "{}",
         run.stdout
     );

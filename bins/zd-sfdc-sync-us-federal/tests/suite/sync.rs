@@ -17,6 +17,7 @@ async fn demo_run_reaches_the_expected_state_then_a_second_run_writes_nothing() 
     insta::assert_json_snapshot!("demo_report", first.report, {
         ".started_at" => "[time]",
         ".finished_at" => "[time]",
+        ".commit" => "[commit]",
     });
     // The writes, exactly: orgs (one create job, one update job), then users.
     assert_eq!(

@@ -127,7 +127,8 @@ impl ReportBuilder {
             .entry(Phase::OrgWrites)
             .or_default()
             .extend(plan.findings.iter().map(ReportError::from));
-        let org = |phase, action, id: &str, fields| Item {
+        self.base.plan_hash = Some(plan.hash());
+        let org = |phase, action, id: &str, name: &str, fields| Item {
             phase,
             key: id.to_string(),
             change: Change {
@@ -135,7 +136,9 @@ impl ReportBuilder {
                 salesforce_id: Some(id.to_string()),
                 email: None,
                 ticket_id: None,
+                name: Some(name.to_string()),
                 fields,
+                before: None,
             },
         };
         for c in &plan.creates {
@@ -143,17 +146,20 @@ impl ReportBuilder {
                 Phase::OrgWrites,
                 ChangeAction::CreateOrg,
                 &c.salesforce_id,
+                &c.name,
                 c.zendesk_body(),
             );
             self.items.push(item);
         }
         for u in &plan.updates {
-            let item = org(
+            let mut item = org(
                 Phase::OrgWrites,
                 ChangeAction::UpdateOrg,
                 &u.salesforce_id,
+                &u.before.name,
                 u.zendesk_body(),
             );
+            item.change.before = Some(u.before.changed(&u.patch));
             self.items.push(item);
         }
         for d in &plan.deletes {
@@ -162,6 +168,7 @@ impl ReportBuilder {
                 Phase::OrgDeletes,
                 ChangeAction::DeleteOrg,
                 &d.salesforce_id,
+                &d.name,
                 fields,
             );
             self.items.push(item);
@@ -463,7 +470,9 @@ fn user_change(action: &UserAction) -> Change {
         salesforce_id: None,
         email: Some(action.email().to_string()),
         ticket_id: None,
+        name: None,
         fields,
+        before: None,
     }
 }
 
@@ -500,6 +509,7 @@ mod tests {
                 salesforce_id: sfid(U1),
                 id: 11,
                 patch: OrgPatch::default(),
+                before: Default::default(),
             }],
             deletes: vec![OrgDelete {
                 salesforce_id: sfid(D1),

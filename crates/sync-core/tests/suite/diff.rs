@@ -408,3 +408,126 @@ fn a_create_and_a_rename_wanting_one_name_both_yield() {
         .message
         .starts_with("cannot create org \"wanted\""));
 }
+
+/// The Global mapping with `aar` and `seats_decimal` declared `integer` in Zendesk.
+fn global_with_integers() -> sync_core::Mapping {
+    let mut m = global();
+    let defs: Vec<sync_core::ZendeskOrgField> = serde_json::from_value(json!([
+        {"key": "aar", "type": "integer"},
+        {"key": "seats_decimal", "type": "decimal"},
+        {"key": "account_owner", "type": "integer"},
+    ]))
+    .expect("field definitions");
+    m.set_zendesk_types(&defs);
+    m
+}
+
+#[test]
+fn an_integer_field_gets_a_whole_number_rounded_before_the_diff_and_reported_once() {
+    let m = global_with_integers();
+    assert!(m.is_integer_field("aar"));
+    assert!(!m.is_integer_field("seats_decimal"));
+    // A text role is never an integer field, whatever Zendesk says.
+    assert!(!m.is_integer_field("account_owner"));
+    let mut accounts = Vec::new();
+    for (i, carr) in [100.4, 100.5, 7.0, 2.5].into_iter().enumerate() {
+        let mut a = premium(&format!("R{i}"), &format!("R{i} Co"));
+        a.carr = Some(carr);
+        a.licenses = Some(1.5);
+        accounts.push(a);
+    }
+    let evals: Vec<Evaluation> = accounts
+        .iter()
+        .map(|a| evaluate_account(a, &m, date("2025-06-15")))
+        .collect();
+    let values: Vec<_> = evals
+        .iter()
+        .map(|e| e.desired.fields.get("aar").cloned().flatten())
+        .collect();
+    assert_eq!(
+        values,
+        [100, 101, 7, 3]
+            .map(|n| Some(FieldValue::Integer(n)))
+            .to_vec()
+    );
+    // A decimal field keeps its fraction.
+    assert_eq!(
+        evals[0].desired.fields.get("seats_decimal"),
+        Some(&Some(FieldValue::Number(1.5)))
+    );
+    // An org holding the rounded value is unchanged: the next run writes nothing.
+    let mut org = premium_org(1, "R0", "R0 Co", &[]);
+    org.organization_fields
+        .insert("seats_decimal".into(), FieldValue::Number(1.5));
+    let plan = diff_orgs(&evals[..1], &[org], &m, &BTreeSet::new());
+    assert!(plan.is_empty(), "{plan:#?}");
+    let plan = diff_orgs(&evals, &[], &m, &BTreeSet::new());
+    let rounded: Vec<_> = plan
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::RoundedValue)
+        .collect();
+    assert_eq!(rounded.len(), 1, "{rounded:#?}");
+    assert!(
+        rounded[0].message.contains("field aar"),
+        "{}",
+        rounded[0].message
+    );
+    assert!(
+        rounded[0].message.contains("3 value(s)"),
+        "{}",
+        rounded[0].message
+    );
+    assert!(
+        rounded[0].message.contains("100.5 → 101"),
+        "{}",
+        rounded[0].message
+    );
+    let body = plan.creates[0].zendesk_body().to_string();
+    assert!(body.contains(r#""aar":100,"#), "{body}");
+}
+
+#[test]
+fn the_plan_hash_ignores_order_and_changes_with_any_write() {
+    let a = premium("H1", "H1 Co");
+    let mut b = premium("H2", "H2 Co");
+    b.carr = Some(5.0);
+    let orgs = [premium_org(1, "H1", "H1 Old", &[])];
+    let one = diff(&[a.clone(), b.clone()], &orgs);
+    let two = diff(&[b.clone(), a.clone()], &orgs);
+    let mut reversed = one.clone();
+    reversed.creates.reverse();
+    reversed.updates.reverse();
+    assert_eq!(one.hash(), two.hash());
+    assert_eq!(one.hash(), reversed.hash());
+    assert_eq!(one.hash().len(), 64);
+    b.carr = Some(6.0);
+    assert_ne!(one.hash(), diff(&[a.clone(), b], &orgs).hash());
+    assert_ne!(one.hash(), Plan::default().hash());
+}
+
+#[test]
+fn an_update_carries_the_before_values_of_the_changed_fields_only() {
+    let mut a = premium("B1", "B1 New");
+    a.carr = Some(200.0);
+    let plan = diff(&[a], &[premium_org(9, "B1", "B1 Co", &["vip"])]);
+    let u = &plan.updates[0];
+    assert_eq!(
+        u.before.changed(&u.patch),
+        json!({"name": "B1 Co", "organization_fields": {"aar": 100.0}})
+    );
+}
+
+#[test]
+fn only_keeps_the_writes_of_the_named_accounts_and_everything_read() {
+    let plan = diff(
+        &[premium("O1", "O1 Co"), premium("O2", "O2 Co")],
+        &[premium_org(1, "O2", "O2 Old", &[])],
+    );
+    let only: BTreeSet<String> = [id18("O1")].into();
+    let restricted = plan.clone().only(&only);
+    assert_eq!(restricted.creates.len(), 1);
+    assert!(restricted.updates.is_empty());
+    assert_eq!(restricted.matched, plan.matched);
+    assert_ne!(restricted.hash(), plan.hash());
+}

@@ -14,6 +14,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
                 salesforce_id: sfid(&format!("U{i}")),
                 id: i as u64,
                 patch: OrgPatch::default(),
+                before: Default::default(),
             })
             .collect(),
         deletes: (0..deletes)
@@ -132,4 +133,19 @@ fn a_job_that_never_deletes_has_no_deletion_guards() {
         .collect();
     assert_eq!(names, ["no_accounts", "max_update_ratio"]);
     assert!(any_tripped(&check_guards(&plan(200, 150, 0), &config)));
+}
+
+#[test]
+fn expect_plan_trips_on_another_hash_only() {
+    use sync_core::guards::check_expected_plan;
+    let ok = check_expected_plan("ABC", "abc");
+    assert!(!ok.tripped);
+    assert_eq!(ok.name, "expect_plan");
+    let changed = check_expected_plan("abc", "def");
+    assert!(changed.tripped);
+    assert!(
+        changed.detail.contains("the plan changed"),
+        "{}",
+        changed.detail
+    );
 }

@@ -25,6 +25,7 @@ use zendesk_client::{
 };
 
 use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
+use crate::progress::JobProgress;
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
 use sync_core::mapping::Mapping;
 use sync_core::report::{Outcome, Outcomes};
@@ -175,6 +176,7 @@ pub async fn create_and_update(
         )
         .collect();
     let total = batches.len();
+    let progress = JobProgress::new("organization jobs", total, client.total_requests());
     let mut batches = batches.into_iter().peekable();
     let mut stop = None;
     while batches.peek().is_some() && stop.is_none() {
@@ -190,8 +192,25 @@ pub async fn create_and_update(
             }
         }
         // Submitted jobs run whatever happens next: their results say what was done.
-        settle(client, window, &mut out, &mut uncertain).await;
-        tracing::info!(done = out.jobs, total, "organization jobs finished");
+        // Every few seconds while they run, a line with the totals.
+        let finished = out.jobs.saturating_sub(window.len());
+        {
+            let settling = settle(client, window, &mut out, &mut uncertain);
+            tokio::pin!(settling);
+            let mut tick = tokio::time::interval(crate::progress::EVERY);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    () = &mut settling => break,
+                    _ = tick.tick() => tracing::info!(
+                        "{} (waiting for the jobs up to {})",
+                        progress.line(finished, client.total_requests()),
+                        out_jobs_hint(finished, total),
+                    ),
+                }
+            }
+        }
+        tracing::info!("{}", progress.line(out.jobs, client.total_requests()));
     }
     if let Some(error) = stop {
         return Err(stopped(out, &uncertain, error));
@@ -206,6 +225,11 @@ pub async fn create_and_update(
         }
     }
     Ok(out)
+}
+
+/// The job number a window reaches, for the progress line.
+fn out_jobs_hint(finished: usize, total: usize) -> usize {
+    (finished + JOB_WINDOW).min(total)
 }
 
 /// The writes stopped: creates whose outcome is still unknown (a lost answer not yet
@@ -510,6 +534,7 @@ pub async fn delete(
     let mut window: Vec<(&[OrgDelete], JobHandle)> = Vec::new();
     let chunks: Vec<&[OrgDelete]> = deletes.chunks(MAX_ITEMS_PER_JOB).collect();
     let total = chunks.len();
+    let progress = JobProgress::new("deletion jobs", total, client.total_requests());
     let mut stop = None;
     for (n, chunk) in chunks.into_iter().enumerate() {
         let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
@@ -531,7 +556,7 @@ pub async fn delete(
             if let Err(e) = settle_deletes(client, std::mem::take(&mut window), &mut out).await {
                 stop.get_or_insert(e);
             }
-            tracing::info!(done = n + 1, total, "deletion jobs finished");
+            tracing::info!("{}", progress.line(n + 1, client.total_requests()));
         }
         if let Some(error) = stop {
             return Err(Stopped { done: out, error });
@@ -731,6 +756,7 @@ mod tests {
         let update = OrgUpdate {
             salesforce_id: sfid("0018SDEMO000009QPA"),
             id: 42,
+            before: Default::default(),
             patch: OrgPatch {
                 name: None,
                 organization_fields: [

@@ -456,7 +456,9 @@ pub(super) fn record(
             salesforce_id: None,
             email: None,
             ticket_id: Some(ticket_id),
+            name: None,
             fields: Value::Object(fields),
+            before: None,
         });
     }
     let c = counts(report);

@@ -107,9 +107,11 @@ pub async fn serve(
     secret: SecretString,
     report: Report,
 ) -> Result<Report, Error> {
+    // A port that cannot be bound is a configuration error (exit 2), found before any
+    // request to the APIs: another process holds it, or the address is not ours.
     let listener = TcpListener::bind(args.listen)
         .await
-        .map_err(Error::io(format!("cannot listen on {}", args.listen)))?;
+        .map_err(|e| Error::Config(format!("cannot listen on {}: {e}", args.listen)))?;
     let local = listener
         .local_addr()
         .map_err(Error::io("no local address"))?;

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zendesk_client::OrgId;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish, JobContext, RunOutcome};
+use super::{finish, AccountIndex, JobContext, RunOutcome};
 use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
 use crate::apply::Stopped;
 use crate::Error;
@@ -30,14 +30,20 @@ pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
         OffsetDateTime::now_utc(),
         &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes],
     );
-    let result = run(ctx, mapping, &mut report).await;
-    finish(ctx, report, result)
+    let mut accounts = AccountIndex::default();
+    let result = run(ctx, mapping, &mut report, &mut accounts).await;
+    finish(ctx, report, result, accounts)
 }
 
-async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut ReportBuilder) -> Result<(), Error> {
-    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+async fn run(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    report: &mut ReportBuilder,
+    accounts: &mut AccountIndex,
+) -> Result<(), Error> {
+    let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     let read = org_sync::read(ctx, mapping).await?;
-    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report).await?;
+    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report, accounts).await?;
     if phase.guard_tripped {
         return Ok(());
     }

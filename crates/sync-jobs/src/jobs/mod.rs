@@ -8,6 +8,7 @@ pub mod global;
 pub mod org_sync;
 pub mod us_federal;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,10 @@ pub struct JobContext {
     pub dry_run: bool,
     /// Safety guard settings.
     pub guards: GuardConfig,
+    /// `--expect-plan`: the `plan_hash` the fresh plan must have, else exit 3.
+    pub expect_plan: Option<String>,
+    /// `--only`: write only for these accounts (empty: for every account).
+    pub only: BTreeSet<String>,
 }
 
 /// What a run hands back to its binary.
@@ -41,6 +46,39 @@ pub struct RunOutcome {
     pub report: Report,
     /// The error that stopped the run, if it could not finish.
     pub error: Option<Error>,
+    /// The Zendesk account's base URL, for links in the Markdown report.
+    pub zendesk_url: Option<String>,
+    /// Account names and Zendesk org ids by Salesforce id, for the CSV and Markdown
+    /// reports (the JSON report names accounts by id only).
+    pub accounts: AccountIndex,
+}
+
+/// Account names and Zendesk org ids by Salesforce id, as far as the run read them.
+#[derive(Debug, Clone, Default)]
+pub struct AccountIndex {
+    /// Salesforce id → account name.
+    pub names: BTreeMap<String, String>,
+    /// Salesforce id → the Zendesk org matched or created.
+    pub org_ids: BTreeMap<String, u64>,
+}
+
+impl RunOutcome {
+    /// The outcome of a run: its report, and the error that stopped it if any.
+    pub fn new(report: Report, error: Option<Error>) -> RunOutcome {
+        RunOutcome {
+            report,
+            error,
+            zendesk_url: None,
+            accounts: AccountIndex::default(),
+        }
+    }
+}
+
+/// The report identity of SPEC §8 that every run carries: the binary's version and
+/// the git commit it was built from (`unknown` without git at build time).
+pub fn stamp_identity(report: &mut Report) {
+    report.version = Some(crate::cli::binary_version().to_string());
+    report.commit = Some(env!("SYNC_GIT_COMMIT").to_string());
 }
 
 impl RunOutcome {
@@ -86,16 +124,18 @@ pub fn finish(
     ctx: &JobContext,
     mut report: ReportBuilder,
     result: Result<(), Error>,
+    accounts: AccountIndex,
 ) -> RunOutcome {
     if let Err(e) = &result {
         tracing::error!(error = %e, "run stopped");
         report.stopped(e.to_string());
     }
     finish_report(&mut report, ctx);
-    RunOutcome {
-        report: report.build(),
-        error: result.err(),
-    }
+    let mut report = report.build();
+    stamp_identity(&mut report);
+    let mut outcome = RunOutcome::new(report, result.err());
+    outcome.accounts = accounts;
+    outcome
 }
 
 /// Logs progress of a long phase at most every few seconds.

@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::{JobContext, Progress};
+use super::{AccountIndex, JobContext, Progress};
 use crate::apply::orgs;
 use crate::apply::Stopped;
 use crate::convert::{zendesk_org, zendesk_org_field};
 use crate::Error;
 use sync_core::diff::plan_decoded;
-use sync_core::guards::{any_tripped, check_guards, Guard};
+use sync_core::guards::{any_tripped, check_expected_plan, check_guards, Guard};
 use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
@@ -64,7 +64,7 @@ pub fn accounts_query(instance: Instance) -> &'static str {
 pub async fn check_fields(
     zendesk: &zendesk_client::Client,
     mapping: &Mapping,
-) -> Result<(), Error> {
+) -> Result<Mapping, Error> {
     let fields: Vec<_> = zendesk
         .organizations()
         .fields()
@@ -72,7 +72,10 @@ pub async fn check_fields(
         .into_iter()
         .map(zendesk_org_field)
         .collect();
-    Ok(mapping.check_against_zendesk(&fields)?)
+    mapping.check_against_zendesk(&fields)?;
+    let mut typed = mapping.clone();
+    typed.set_zendesk_types(&fields);
+    Ok(typed)
 }
 
 /// Streams every record of a SOQL query, logging progress. A record the client could
@@ -163,7 +166,14 @@ pub async fn sync_orgs(
     read: OrgRead,
     extra_guards: Vec<Guard>,
     report: &mut ReportBuilder,
+    accounts: &mut AccountIndex,
 ) -> Result<OrgPhaseOutcome, Error> {
+    accounts.names.extend(
+        read.accounts
+            .items
+            .iter()
+            .map(|a| (a.id18.to_string(), a.name.clone())),
+    );
     let plan = plan_decoded(
         read.accounts,
         read.salesforce_records,
@@ -171,9 +181,20 @@ pub async fn sync_orgs(
         mapping,
         ctx.today,
     );
+    accounts
+        .org_ids
+        .extend(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
+    let plan = if ctx.only.is_empty() {
+        plan
+    } else {
+        plan.only(&ctx.only)
+    };
     report.org_plan(&plan);
     let mut guards = check_guards(&plan, &ctx.guards);
     guards.extend(extra_guards);
+    if let Some(expected) = &ctx.expect_plan {
+        guards.push(check_expected_plan(expected, &plan.hash()));
+    }
     report.guards(&guards);
     let guard_tripped = any_tripped(&guards);
     for g in guards.iter().filter(|g| g.tripped) {
@@ -210,6 +231,9 @@ pub async fn sync_orgs(
             }
         };
         report.outcomes(Phase::OrgWrites, applied.outcomes());
+        accounts
+            .org_ids
+            .extend(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
         outcome.org_ids.extend(applied.created.clone());
         outcome.created = applied.created;
     }

@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish, JobContext, Progress, RunOutcome};
+use super::{finish, AccountIndex, JobContext, Progress, RunOutcome};
 use crate::apply::federal_users::apply_federal_users;
 use crate::apply::Stopped;
 use crate::convert::zendesk_user;
@@ -24,7 +24,7 @@ use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, FindingKind};
 use sync_core::report::{Phase, ReportBuilder};
-use sync_core::users::{plan_federal_users, UserPlan};
+use sync_core::users::{plan_federal_users, UserAction, UserPlan};
 use sync_core::{decode_contacts, soql, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
@@ -43,12 +43,18 @@ pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
         OffsetDateTime::now_utc(),
         &[Phase::OrgWrites, Phase::Users],
     );
-    let result = run(ctx, mapping, &mut report).await;
-    finish(ctx, report, result)
+    let mut accounts = AccountIndex::default();
+    let result = run(ctx, mapping, &mut report, &mut accounts).await;
+    finish(ctx, report, result, accounts)
 }
 
-async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut ReportBuilder) -> Result<(), Error> {
-    org_sync::check_fields(&ctx.zendesk, mapping).await?;
+async fn run(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    report: &mut ReportBuilder,
+    accounts: &mut AccountIndex,
+) -> Result<(), Error> {
+    let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     // Every read before the first write.
     let (read, contact_records, users) = tokio::try_join!(
         org_sync::read(ctx, mapping),
@@ -62,7 +68,8 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut ReportBuilder) ->
     report.salesforce_records(contact_records.len());
     report.zendesk_users(users.len());
     let contacts_guard = check_contacts_guard(contact_records.len());
-    let phase = org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await?;
+    let phase =
+        org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report, accounts).await?;
     if phase.guard_tripped {
         return Ok(());
     }
@@ -73,6 +80,9 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut ReportBuilder) ->
     let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
     plan.findings.splice(0..0, decoded.findings);
     explain_no_organization(ctx, &phase, &mut plan);
+    if !ctx.only.is_empty() {
+        keep_named_accounts(&mut plan, &org_ids, &users, &ctx.only);
+    }
     tracing::info!(
         create = plan.creates(),
         update = plan.updates(),
@@ -122,6 +132,41 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
         }
     }
     ids
+}
+
+/// `--only`: keeps the user writes that place or touch users in the named accounts'
+/// orgs (a name change counts for the org the user is in now); the rest is not written.
+fn keep_named_accounts<K: AsRef<str>>(
+    plan: &mut UserPlan,
+    org_ids: &BTreeMap<K, u64>,
+    users: &[ZendeskUser],
+    only: &std::collections::BTreeSet<String>,
+) {
+    let named: std::collections::BTreeSet<u64> = org_ids
+        .iter()
+        .filter(|(sfid, _)| only.contains(sfid.as_ref()))
+        .map(|(_, id)| *id)
+        .collect();
+    let current: BTreeMap<u64, Option<u64>> =
+        users.iter().map(|u| (u.id, u.organization_id)).collect();
+    plan.actions.retain(|a| match a {
+        UserAction::Create {
+            organization_id, ..
+        } => named.contains(organization_id),
+        UserAction::Update {
+            organization_id: Some(org),
+            ..
+        } => named.contains(org),
+        UserAction::Update {
+            user_id,
+            organization_id: None,
+            ..
+        } => current
+            .get(user_id)
+            .copied()
+            .flatten()
+            .is_some_and(|o| named.contains(&o)),
+    });
 }
 
 /// A contact without an organization says why, where the org phase knows better than
