@@ -4,6 +4,8 @@
 
 #[path = "suite/awkward.rs"]
 mod awkward;
+#[path = "suite/bad_input.rs"]
+mod bad_input;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/config.rs"]
