@@ -10,6 +10,10 @@ mod bad_input;
 mod common;
 #[path = "suite/config.rs"]
 mod config;
+#[path = "suite/convergence.rs"]
+mod convergence;
+#[path = "suite/crash.rs"]
+mod crash;
 #[path = "suite/faults.rs"]
 mod faults;
 #[path = "suite/guards.rs"]
