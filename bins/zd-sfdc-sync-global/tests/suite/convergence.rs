@@ -214,6 +214,7 @@ pub async fn faulty_then_clean(config: SandboxConfig, seed: u64) {
             .admin()
             .set_faults(reliability_mix(seed * 10 + round));
         let before = project(&sandbox);
+        let fired_before = sandbox.admin().fired_faults();
         let run = common::run(&sandbox, &["--allow-mass-changes"]).await;
         assert!(
             matches!(run.code, 0 | 1),
@@ -222,7 +223,17 @@ pub async fn faulty_then_clean(config: SandboxConfig, seed: u64) {
             run.stderr
         );
         assert!(!run.stderr.contains("panicked"), "{what}: {}", run.stderr);
-        let fired_by_kind = sandbox.admin().fired_faults();
+        // The sandbox's fired counts are cumulative: this run's are the difference.
+        let fired_by_kind: BTreeMap<String, u64> = sandbox
+            .admin()
+            .fired_faults()
+            .into_iter()
+            .map(|(k, v)| {
+                let earlier = fired_before.get(&k).copied().unwrap_or(0);
+                (k, v - earlier)
+            })
+            .filter(|(_, v)| *v > 0)
+            .collect();
         let fired: u64 = fired_by_kind.values().sum();
         // For docs/reliability.md (printed with --nocapture; not asserted).
         eprintln!(
