@@ -4,10 +4,16 @@
 
 #[path = "suite/awkward.rs"]
 mod awkward;
+#[path = "suite/bad_input.rs"]
+mod bad_input;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/config.rs"]
 mod config;
+#[path = "suite/convergence.rs"]
+mod convergence;
+#[path = "suite/crash.rs"]
+mod crash;
 #[path = "suite/explain.rs"]
 mod explain;
 #[path = "suite/faults.rs"]

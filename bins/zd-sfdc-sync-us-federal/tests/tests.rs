@@ -6,6 +6,11 @@
 mod awkward;
 #[path = "suite/common.rs"]
 mod common;
+// One copy of the convergence checks for both org syncs.
+#[path = "../../zd-sfdc-sync-global/tests/suite/convergence.rs"]
+mod convergence;
+#[path = "suite/converges.rs"]
+mod converges;
 #[path = "suite/faults.rs"]
 mod faults;
 #[path = "suite/guards.rs"]

@@ -15,6 +15,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A mapping file is larger than [`crate::mapping::MAX_MAPPING_BYTES`]: refused
+    /// before it is read whole.
+    #[error(
+        "mapping file {path} is too large: more than {limit} bytes (a mapping file is a few KB)"
+    )]
+    MappingTooLarge {
+        /// The path given with `--mapping`.
+        path: String,
+        /// The cap, [`crate::mapping::MAX_MAPPING_BYTES`].
+        limit: u64,
+    },
     /// A mapping file is not valid TOML or does not have the expected shape.
     #[error("mapping file {origin} is not valid: {message}")]
     MappingParse {

@@ -22,6 +22,10 @@ pub const GLOBAL_TOML: &str = include_str!("../mappings/global.toml");
 /// The embedded US Federal mapping.
 pub const US_FEDERAL_TOML: &str = include_str!("../mappings/us-federal.toml");
 
+/// The largest mapping file [`Mapping::load`] accepts: 1 MiB (the embedded ones are
+/// under 10 KB).
+pub const MAX_MAPPING_BYTES: u64 = 1024 * 1024;
+
 /// Which Zendesk instance a mapping is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Instance {
@@ -236,13 +240,38 @@ impl Mapping {
         }
     }
 
-    /// Reads and validates a mapping file (`--mapping FILE`).
+    /// Reads and validates a mapping file (`--mapping FILE`). A file larger than
+    /// [`MAX_MAPPING_BYTES`] is refused without being read whole (a real mapping is a few
+    /// KB; a huge one is a wrong path or a generated file gone astray), and so is one that
+    /// is not UTF-8.
     pub fn load(path: &std::path::Path) -> Result<Mapping, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::MappingRead {
-            path: path.display().to_string(),
+        use std::io::Read as _;
+        let shown = path.display().to_string();
+        let read_error = |source| Error::MappingRead {
+            path: shown.clone(),
             source,
+        };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut bytes = Vec::new();
+        // One byte past the cap tells a file at the cap from a larger one; `take` also
+        // bounds what is read from a device or a pipe whose length is unknown.
+        file.take(MAX_MAPPING_BYTES.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(read_error)?;
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_MAPPING_BYTES {
+            return Err(Error::MappingTooLarge {
+                path: shown,
+                limit: MAX_MAPPING_BYTES,
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| Error::MappingParse {
+            origin: shown.clone(),
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         })?;
-        Mapping::parse(&text, &path.display().to_string())
+        Mapping::parse(&text, &shown)
     }
 
     /// Parses and validates mapping TOML; `origin` names it in errors.

@@ -328,15 +328,34 @@ impl FederalAccountRecord {
     }
 }
 
-/// Parses a Salesforce `date` (`"YYYY-MM-DD"`) or `null`.
+/// The earliest date a Salesforce date field holds.
+pub const EARLIEST_SALESFORCE_DATE: Date = time::macros::date!(1700 - 01 - 01);
+/// The latest date a Salesforce date field holds.
+pub const LATEST_SALESFORCE_DATE: Date = time::macros::date!(4000 - 12 - 31);
+
+/// Parses a Salesforce `date` (`"YYYY-MM-DD"`) or `null`. A date outside the range
+/// Salesforce date fields hold (1700-01-01 to 4000-12-31) is refused: it cannot come
+/// from a real record, and the rules' date arithmetic stays far from the calendar's
+/// ends.
 fn sf_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     match Option::<String>::deserialize(deserializer)? {
         None => Ok(None),
         Some(s) if s.trim().is_empty() => Ok(None),
-        Some(s) => Date::parse(s.trim(), &format).map(Some).map_err(|e| {
-            serde::de::Error::custom(format!("expected a date YYYY-MM-DD, got {s:?}: {e}"))
-        }),
+        Some(s) => {
+            let date = Date::parse(s.trim(), &format).map_err(|e| {
+                serde::de::Error::custom(format!("expected a date YYYY-MM-DD, got {s:?}: {e}"))
+            })?;
+            if s.trim().starts_with(['-', '+'])
+                || !(EARLIEST_SALESFORCE_DATE..=LATEST_SALESFORCE_DATE).contains(&date)
+            {
+                return Err(serde::de::Error::custom(format!(
+                    "date {s:?} is outside what a Salesforce date holds \
+                     ({EARLIEST_SALESFORCE_DATE} to {LATEST_SALESFORCE_DATE})"
+                )));
+            }
+            Ok(Some(date))
+        }
     }
 }
 
@@ -503,9 +522,14 @@ impl FederalAccountRecord {
     }
 }
 
-/// The raw `Account_ID_18__c` of a record that failed to decode, for the finding.
+/// The raw text of `key` in a record that failed to decode (its `Account_ID_18__c`,
+/// its `Email`), trimmed as a decoded one would be, for the finding.
 fn raw_str(value: &serde_json::Value, key: &str) -> Option<String> {
-    value.get(key).and_then(|v| v.as_str()).map(str::to_string)
+    value
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// Decodes the account records of one instance's query. Each bad record (wrong

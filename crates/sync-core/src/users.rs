@@ -55,12 +55,16 @@ pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
 }
 
 /// Whether an existing org still counts as new for the sold-to step: created less
-/// than 7 days before `today` and without any user yet.
+/// than 7 days before `today` and without any user yet. (At the first representable
+/// date there is no "7 days before": every org created on or after it counts.)
 pub fn is_new_org(org: &ZendeskOrg, user_count: usize, today: Date) -> bool {
     user_count == 0
         && org
             .created_at
-            .is_some_and(|at| at.to_offset(UtcOffset::UTC).date() > today - Duration::days(7))
+            .is_some_and(|at| match today.checked_sub(Duration::days(7)) {
+                Some(week_ago) => at.to_offset(UtcOffset::UTC).date() > week_ago,
+                None => true,
+            })
 }
 
 /// A user write.

@@ -1,5 +1,7 @@
 //! sync-core integration tests: the index. Each module is one area of the rules.
 
+#[path = "suite/bad_input.rs"]
+mod bad_input;
 #[path = "suite/common.rs"]
 mod common;
 #[path = "suite/diff.rs"]

@@ -86,8 +86,8 @@ pub struct CommonArgs {
     /// id, account name, Zendesk org id, message), for fixing the data at the source.
     #[arg(long, global = true, value_name = "FILE")]
     pub report_csv: Option<PathBuf>,
-    /// The run's date in UTC (default: today); the sync jobs judge subscriptions and
-    /// expiry against it.
+    /// The run's date in UTC (default: today), between 1970-01-01 and 2999-12-31; the
+    /// sync jobs judge subscriptions and expiry against it.
     #[arg(long, global = true, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub today: Option<Date>,
     /// A mapping file (TOML: field keys, plan aliases, drop-down options) to use instead
@@ -228,10 +228,26 @@ pub fn parse_plan_hash(s: &str) -> Result<String, String> {
     }
 }
 
-/// Parses `YYYY-MM-DD`.
+/// The earliest `--today` accepted.
+pub const EARLIEST_TODAY: Date = time::macros::date!(1970 - 01 - 01);
+/// The latest `--today` accepted: far enough for any "what if", far enough from the
+/// end of the calendar that the date arithmetic of a run (three years back, a week
+/// back, generated sandbox data) never leaves it.
+pub const LATEST_TODAY: Date = time::macros::date!(2999 - 12 - 31);
+
+/// Parses `YYYY-MM-DD` (four-digit year, no sign) between [`EARLIEST_TODAY`] and
+/// [`LATEST_TODAY`].
 pub fn parse_date(s: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s.trim(), &format).map_err(|e| format!("{s:?} is not a date like 2025-01-31: {e}"))
+    let trimmed = s.trim();
+    let date = Date::parse(trimmed, &format)
+        .map_err(|e| format!("{s:?} is not a date like 2025-01-31: {e}"))?;
+    if trimmed.starts_with(['-', '+']) || !(EARLIEST_TODAY..=LATEST_TODAY).contains(&date) {
+        return Err(format!(
+            "{s:?} is outside the dates a run can be dated ({EARLIEST_TODAY} to {LATEST_TODAY})"
+        ));
+    }
+    Ok(date)
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {
@@ -403,6 +419,12 @@ mod tests {
     fn bad_values_are_usage_errors() {
         for args in [
             vec!["x", "--today", "2025-13-01"],
+            vec!["x", "--today=-9999-01-01"],
+            vec!["x", "--today", "+10000-01-01"],
+            vec!["x", "--today", "1969-12-31"],
+            vec!["x", "--today", "3000-01-01"],
+            vec!["x", "--today", "2025-02-30"],
+            vec!["x", "--today", ""],
             vec!["x", "--max-update-ratio", "1.5"],
             vec!["x", "--zd-rate-limit", "0"],
             vec!["x", "--sandbox-accounts", "10"],

@@ -54,7 +54,8 @@ pub struct Config {
     pub retry_budget: Option<std::time::Duration>,
 }
 
-/// Reads one variable; blank values count as unset.
+/// Reads one variable; blank values count as unset, surrounding whitespace (the
+/// newline of `$(cat file)`) is dropped.
 fn var(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     lookup(name)
         .map(|v| v.trim().to_string())
@@ -91,6 +92,10 @@ impl Config {
     /// assert!(!format!("{config:?}").contains("secret"));
     /// ```
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let problems = value_problems(lookup);
+        if !problems.is_empty() {
+            return Err(Error::Config(problems.join("; ")));
+        }
         let sf = salesforce_from(lookup);
         let zd = zendesk_from(lookup);
         match (sf, zd) {
@@ -197,6 +202,169 @@ impl Config {
     }
 }
 
+/// What is wrong with a URL variable's value: a URL the clients can send to is
+/// `http(s)://host[:port][/path]` with no user info, query or fragment. `None` when fine.
+fn url_problem(name: &str, value: &str) -> Option<String> {
+    if value.chars().any(char::is_control) {
+        return Some(format!(
+            "{name} contains a control character (a newline?); expected a URL like https://example.com"
+        ));
+    }
+    let url = match url::Url::parse(value) {
+        Ok(url) => url,
+        Err(e) => {
+            return Some(format!(
+                "{name} {value:?} is not a URL ({e}); expected one like https://example.com"
+            ))
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some(format!(
+            "{name} {value:?} has scheme {:?}; it must be https (or http for a local test server)",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some(format!("{name} {value:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // The value is not echoed: it carries a password.
+        return Some(format!(
+            "{name} carries a user name or password; credentials go in their own variables"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Some(format!(
+            "{name} {value:?} has a query or fragment; give the base URL only"
+        ));
+    }
+    None
+}
+
+/// What is wrong with a secret's value (never echoed): a control character inside
+/// it (a newline from a pasted or multi-line value) cannot go in an HTTP header.
+fn secret_problem(name: &str, value: &str) -> Option<String> {
+    value.chars().any(char::is_control).then(|| {
+        format!(
+            "{name} contains a control character (a newline?) inside the value, \
+             which cannot be sent in an HTTP header (the value is not shown)"
+        )
+    })
+}
+
+/// What is wrong with a one-word value (a client id, a user name): no whitespace or
+/// control character inside.
+fn word_problem(name: &str, value: &str) -> Option<String> {
+    value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+        .then(|| format!("{name} {value:?} contains whitespace or a control character"))
+}
+
+/// What is wrong with an email variable.
+fn email_problem(name: &str, value: &str) -> Option<String> {
+    word_problem(name, value).or_else(|| {
+        let ok = value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty());
+        (!ok).then(|| format!("{name} {value:?} is not an email address"))
+    })
+}
+
+/// What is wrong with `ZD_SUBDOMAIN`: letters, digits and hyphens only (`acme` for
+/// `https://acme.zendesk.com`).
+fn subdomain_problem(value: &str) -> Option<String> {
+    let ok = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if ok {
+        None
+    } else if value.contains("://") || value.contains('.') {
+        Some(format!(
+            "ZD_SUBDOMAIN {value:?} is not a subdomain (like acme for https://acme.zendesk.com); \
+             put a full URL in ZD_URL instead"
+        ))
+    } else {
+        Some(format!(
+            "ZD_SUBDOMAIN {value:?} is not a subdomain: letters, digits and hyphens only"
+        ))
+    }
+}
+
+/// What is wrong with `SFDC_API_VERSION` (`v62.0` or `62.0`).
+fn version_problem(value: &str) -> Option<String> {
+    let digits = value.strip_prefix('v').unwrap_or(value);
+    let ok = digits.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.len() <= 4
+            && b.len() <= 2
+            && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+    });
+    (!ok).then(|| format!("SFDC_API_VERSION {value:?} is not a version like v62.0"))
+}
+
+/// The largest private key file read from `SFDC_PRIVATE_KEY_FILE` (a PEM key is a few KB).
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads the PEM private key of `SFDC_PRIVATE_KEY_FILE`, refusing a file that is too
+/// large or does not hold a PEM private key (its contents are never shown).
+fn read_private_key(path: &str) -> Result<String, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_KEY_FILE_BYTES.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_KEY_FILE_BYTES {
+        return Err(format!(
+            "SFDC_PRIVATE_KEY_FILE {path} is larger than {MAX_KEY_FILE_BYTES} bytes: not a PEM key"
+        ));
+    }
+    let pem = String::from_utf8(bytes)
+        .map_err(|_| format!("SFDC_PRIVATE_KEY_FILE {path} is not PEM text"))?;
+    if !pem.contains("-----BEGIN") || !pem.contains("PRIVATE KEY") {
+        return Err(format!(
+            "SFDC_PRIVATE_KEY_FILE {path} holds no PEM private key (no -----BEGIN ... PRIVATE KEY----- line)"
+        ));
+    }
+    Ok(pem)
+}
+
+/// Every problem with the values of the variables that are set (each named), checked
+/// before any client is built: a wrong scheme, a newline inside a token, a garbage
+/// version would otherwise end in retries and exit 4 instead of exit 2 up front.
+fn value_problems(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    type Check = fn(&str, &str) -> Option<String>;
+    let checks: [(&str, Check); 14] = [
+        ("SFDC_INSTANCE_URL", url_problem),
+        ("SFDC_LOGIN_URL", url_problem),
+        ("SFDC_JWT_AUDIENCE", url_problem),
+        ("ZD_URL", url_problem),
+        ("SFDC_ACCESS_TOKEN", secret_problem),
+        ("SFDC_CLIENT_SECRET", secret_problem),
+        ("ZD_API_TOKEN", secret_problem),
+        ("ZD_OAUTH_TOKEN", secret_problem),
+        ("SFDC_CLIENT_ID", word_problem),
+        ("SFDC_USERNAME", word_problem),
+        ("SFDC_PRIVATE_KEY_FILE", |n, v| {
+            v.chars()
+                .any(char::is_control)
+                .then(|| format!("{n} contains a control character"))
+        }),
+        ("ZD_EMAIL", email_problem),
+        ("ZD_SUBDOMAIN", |_, v| subdomain_problem(v)),
+        ("SFDC_API_VERSION", |_, v| version_problem(v)),
+    ];
+    checks
+        .iter()
+        .filter_map(|(name, check)| var(lookup, name).and_then(|value| check(name, &value)))
+        .collect()
+}
+
 fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<SalesforceConfig, String> {
     let login_url =
         var(lookup, "SFDC_LOGIN_URL").unwrap_or_else(|| sfdc_client::DEFAULT_LOGIN_URL.to_string());
@@ -222,8 +390,7 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
     let jwt_missing = missing(lookup, JWT);
     if jwt_missing.is_empty() {
         let path = get("SFDC_PRIVATE_KEY_FILE");
-        let pem = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read SFDC_PRIVATE_KEY_FILE {path}: {e}"))?;
+        let pem = read_private_key(&path)?;
         // SPEC §8: the audience defaults to the same URL as the token endpoint
         // (`https://test.salesforce.com` for a sandbox org needs no second variable).
         let audience = var(lookup, "SFDC_JWT_AUDIENCE").unwrap_or_else(|| login_url.clone());
@@ -431,5 +598,83 @@ mod tests {
             ZendeskLocation::Subdomain("acme".into())
         );
         assert!(!format!("{config:?}").contains("oauth-secret"));
+    }
+
+    #[test]
+    fn bad_values_are_named_and_secrets_not_shown() {
+        let base = [
+            ("SFDC_ACCESS_TOKEN", "tok"),
+            ("SFDC_INSTANCE_URL", "https://acme.my.salesforce.com"),
+            ("ZD_URL", "https://acme.zendesk.com"),
+            ("ZD_OAUTH_TOKEN", "zd"),
+        ];
+        let cases: &[(&str, &str, &str)] = &[
+            ("ZD_URL", "ftp://acme.zendesk.com", "scheme \"ftp\""),
+            (
+                "SFDC_INSTANCE_URL",
+                "ftp://acme.my.salesforce.com",
+                "scheme",
+            ),
+            ("SFDC_LOGIN_URL", "login.salesforce.com", "not a URL"),
+            ("ZD_URL", "https://", "not a URL"),
+            (
+                "ZD_URL",
+                "https://u:pw@acme.zendesk.com",
+                "user name or password",
+            ),
+            ("ZD_URL", "https://acme.zendesk.com/?x=1", "query"),
+            (
+                "SFDC_ACCESS_TOKEN",
+                "00D!abc\ndef-secret",
+                "control character",
+            ),
+            ("ZD_OAUTH_TOKEN", "abc\rdef-secret", "control character"),
+            ("ZD_EMAIL", "not-an-email", "not an email"),
+            (
+                "ZD_SUBDOMAIN",
+                "https://acme.zendesk.com",
+                "put a full URL in ZD_URL",
+            ),
+            ("ZD_SUBDOMAIN", "ac me", "letters, digits and hyphens"),
+            ("SFDC_API_VERSION", "latest", "not a version"),
+            ("SFDC_CLIENT_ID", "id with spaces", "whitespace"),
+        ];
+        for (name, value, needle) in cases {
+            let mut vars: Vec<(&str, &str)> =
+                base.iter().filter(|(k, _)| k != name).copied().collect();
+            vars.push((name, value));
+            let err = Config::from_lookup(&lookup(&vars)).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(name), "{name} not named: {text}");
+            assert!(text.contains(needle), "{name}={value:?}: {text}");
+            assert!(!text.contains("def-secret"), "a secret was shown: {text}");
+            assert_eq!(crate::exit::for_error(&err), crate::exit::CONFIG);
+        }
+        // Surrounding whitespace (the newline `$(cat file)` keeps) is dropped, not refused.
+        let mut vars = base.to_vec();
+        vars.push(("ZD_EMAIL", " ops@example.com\n"));
+        vars.push(("ZD_API_TOKEN", "token\n"));
+        Config::from_lookup(&lookup(&vars)).unwrap();
+    }
+
+    #[test]
+    fn a_key_file_that_is_not_a_pem_key_is_refused() {
+        let dir = std::env::temp_dir().join(format!("sync-jobs-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = dir.join("key.txt");
+        std::fs::write(&key, "just text").unwrap();
+        let key_path = key.to_string_lossy().to_string();
+        let mut vars = ZD.to_vec();
+        vars.extend([
+            ("SFDC_USERNAME", "ops@acme.com"),
+            ("SFDC_PRIVATE_KEY_FILE", key_path.as_str()),
+            ("SFDC_CLIENT_ID", "id"),
+        ]);
+        let err = Config::from_lookup(&lookup(&vars)).unwrap_err().to_string();
+        assert!(err.contains("holds no PEM private key"), "{err}");
+        std::fs::write(&key, vec![b'A'; 100_000]).unwrap();
+        let err = Config::from_lookup(&lookup(&vars)).unwrap_err().to_string();
+        assert!(err.contains("larger than"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

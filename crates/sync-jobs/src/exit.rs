@@ -43,6 +43,7 @@ pub fn for_error(err: &Error) -> u8 {
     match err {
         Error::Rules(rules) => match rules {
             sync_core::Error::MappingRead { .. }
+            | sync_core::Error::MappingTooLarge { .. }
             | sync_core::Error::MappingParse { .. }
             | sync_core::Error::MappingInvalid { .. }
             | sync_core::Error::FieldsMismatch { .. } => CONFIG,

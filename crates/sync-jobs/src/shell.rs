@@ -171,6 +171,7 @@ async fn run_org_sync(
     guards: GuardConfig,
     plan: &PlanArgs,
 ) -> Result<u8, Error> {
+    check_report_paths(common)?;
     let today = common.today();
     let mapping = load_mapping(instance, common.mapping.as_deref())?;
     let (_sandbox, config) = configure(instance, common, today).await?;
@@ -195,6 +196,7 @@ async fn run_org_sync(
 /// The cases job's run: `Ok` carries the exit code of a run that got to its report.
 async fn cases(cli: CasesCli) -> Result<u8, Error> {
     let common = cli.command.common().clone();
+    check_report_paths(&common)?;
     let started = OffsetDateTime::now_utc();
     let retry = cli.command.call_retry();
     let env = setup::Environment::build(cli.instance.into(), &common, retry).await?;
@@ -224,6 +226,46 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
     report.finished_at = Some(OffsetDateTime::now_utc());
     let outcome = RunOutcome::new(report, result.err());
     emit(&outcome, &common)
+}
+
+/// `--report` and `--report-md` checked writable before the first request (exit 2),
+/// so a typo in a path is not found after every write was applied. An existing file
+/// is opened for appending (its contents stay until the run writes the report); a new
+/// one is created and removed again.
+pub fn check_report_paths(common: &CommonArgs) -> Result<(), Error> {
+    let paths = [
+        ("--report", &common.report),
+        ("--report-md", &common.report_md),
+    ];
+    for (flag, path) in paths {
+        if let Some(path) = path {
+            check_writable(path).map_err(|e| {
+                Error::Config(format!(
+                    "{flag} {}: the report could not be written there ({e}); nothing was sent",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    if path.exists() {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        std::fs::remove_file(path)
+    }
 }
 
 /// The end of a run, the same for every binary: the JSON (`--report`) and Markdown
@@ -328,6 +370,37 @@ mod tests {
             "{err}"
         );
         assert_eq!(exit::for_error(&err), exit::WRITE_FAILED);
+    }
+
+    #[test]
+    fn report_paths_are_checked_writable_without_touching_them() {
+        let dir = std::env::temp_dir().join(format!("check-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let existing = dir.join("old.json");
+        std::fs::write(&existing, "previous report").unwrap();
+        let fresh = dir.join("new.md");
+        let args = common(&[
+            "--report",
+            existing.to_str().unwrap(),
+            "--report-md",
+            fresh.to_str().unwrap(),
+        ]);
+        check_report_paths(&args).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&existing).unwrap(),
+            "previous report"
+        );
+        assert!(!fresh.exists());
+        for (flag, bad) in [
+            ("--report", "/nonexistent-dir/sub/report.json".to_string()),
+            ("--report-md", dir.display().to_string()),
+        ] {
+            let args = common(&[flag, &bad]);
+            let err = check_report_paths(&args).unwrap_err();
+            assert_eq!(exit::for_error(&err), exit::CONFIG, "{err}");
+            assert!(err.to_string().contains(&format!("{flag} {bad}")), "{err}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
