@@ -134,6 +134,8 @@ pub enum FindingKind {
     NoOrganization,
     /// An agent or admin the sync never modifies.
     ProtectedUser,
+    /// A sold-to email found among Zendesk's deleted users: not created again.
+    DeletedUserNotRecreated,
 }
 
 impl FindingKind {
@@ -152,6 +154,7 @@ impl FindingKind {
             FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
+            FindingKind::DeletedUserNotRecreated => "deleted_user_not_recreated",
         }
     }
 }

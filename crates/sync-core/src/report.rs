@@ -527,6 +527,7 @@ const FINDINGS: &[FindingKind] = &[
     FindingKind::NoContactForNewOrg,
     FindingKind::NoOrganization,
     FindingKind::ProtectedUser,
+    FindingKind::DeletedUserNotRecreated,
 ];
 
 /// Findings of the cases job (SPEC §7): a missing or deleted Salesforce account, a
