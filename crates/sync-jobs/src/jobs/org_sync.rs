@@ -163,6 +163,31 @@ pub async fn sync_orgs(
     extra_guards: Vec<Guard>,
     report: &mut Report,
 ) -> Result<OrgPhaseOutcome, Error> {
+    let planned = plan_orgs(ctx, mapping, read, extra_guards, report);
+    apply_orgs(ctx, mapping, planned, report).await
+}
+
+/// The org plan of a run, its guards checked, before any write.
+#[derive(Debug, Clone, Default)]
+pub struct PlannedOrgs {
+    /// The plan.
+    pub plan: Plan,
+    /// The orgs read.
+    pub orgs: Vec<ZendeskOrg>,
+    /// A guard tripped: nothing may be written and the run must stop (exit 3).
+    pub guard_tripped: bool,
+}
+
+/// Plans the org sync of `read` and checks the guards (`extra_guards` too), recording
+/// both in `report`. Writes nothing: the Global job reads the users its plan needs
+/// between this and [`apply_orgs`].
+pub fn plan_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    read: OrgRead,
+    extra_guards: Vec<Guard>,
+    report: &mut Report,
+) -> PlannedOrgs {
     let plan = plan_decoded(
         read.accounts,
         read.salesforce_records,
@@ -186,9 +211,29 @@ pub async fn sync_orgs(
         skipped = plan.skipped.len(),
         "organization plan"
     );
+    PlannedOrgs {
+        plan,
+        orgs: read.orgs,
+        guard_tripped,
+    }
+}
+
+/// Applies the creates and updates of a plan, unless a guard tripped or this is a dry
+/// run, and records what was done.
+pub async fn apply_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    planned: PlannedOrgs,
+    report: &mut Report,
+) -> Result<OrgPhaseOutcome, Error> {
+    let PlannedOrgs {
+        plan,
+        orgs,
+        guard_tripped,
+    } = planned;
     let mut outcome = OrgPhaseOutcome {
         org_ids: plan.org_ids.clone(),
-        orgs: read.orgs,
+        orgs,
         guard_tripped,
         ..OrgPhaseOutcome::default()
     };
@@ -295,6 +340,21 @@ fn record_orgs_not_applied(
         plan.creates.len(),
         plan.updates.len()
     ));
+}
+
+/// A run stopped after planning and before its first write (e.g. Zendesk failed while
+/// the users were read): no org write done, each planned one counted as not attempted.
+pub fn nothing_written(report: &mut Report, plan: &Plan, why: &str) {
+    if report.dry_run {
+        return;
+    }
+    record_applied(report, &OrgsApplied::default());
+    report.record_not_attempted(format!(
+        "nothing was written: {why}; {} org creates and {} org updates were not attempted",
+        plan.creates.len(),
+        plan.updates.len()
+    ));
+    deletes_not_attempted(report, plan);
 }
 
 /// The planned deletions of a run stopped before them: none done, none in `changes[]`,

@@ -11,17 +11,15 @@
 
 use std::collections::BTreeMap;
 
-use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, Progress,
-    RunOutcome,
+    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, RunOutcome,
 };
 use crate::apply::federal_users::apply_federal_users;
 use crate::apply::Stopped;
-use crate::convert::zendesk_user;
+use crate::directory::UserDirectory;
 use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
@@ -65,7 +63,7 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
         read_users(&ctx.zendesk),
     )?;
     report.salesforce.records += contact_records.len();
-    report.zendesk.users = Some(users.len());
+    report.zendesk.users = Some(users.users_read());
     let contacts_guard = check_contacts_guard(contact_records.len());
     let phase = match org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report).await {
         Ok(phase) => phase,
@@ -85,7 +83,9 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     // Users, on the org state this run left.
     let decoded = decode_contacts(contact_records);
     let org_ids = org_ids_after(ctx, &phase);
-    let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
+    let known: Vec<ZendeskUser> = users.users().cloned().collect();
+    drop(users);
+    let mut plan = plan_federal_users(&decoded.items, &org_ids, &known);
     plan.findings.splice(0..0, decoded.findings);
     explain_no_organization(ctx, &phase, &mut plan);
     tracing::info!(
@@ -113,18 +113,10 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
     }
 }
 
-/// Every Zendesk user, all roles (cursor pages of 100), logging progress: agents and
-/// admins must be seen to be left alone.
-pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskUser>, Error> {
-    let mut progress = Progress::new("Zendesk users");
-    let mut out = Vec::new();
-    let mut stream = zendesk.users().list(None);
-    while let Some(user) = stream.try_next().await? {
-        progress.tick();
-        out.push(zendesk_user(user));
-    }
-    progress.done();
-    Ok(out)
+/// Every Zendesk user, all roles (cursor pages of 100), through the user directory:
+/// agents and admins must be seen to be left alone.
+pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<UserDirectory, Error> {
+    Ok(UserDirectory::read_everyone(zendesk).await?)
 }
 
 /// Account → org id for the users phase: after a real run, the matched orgs and those
