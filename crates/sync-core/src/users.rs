@@ -378,7 +378,7 @@ pub fn plan_federal_users(
     plan
 }
 
-/// Records per page of a cursor list of users (`GET users?role=end-user`).
+/// Records per page of a cursor list of users (`GET users`).
 pub const LIST_PAGE_SIZE: u64 = 100;
 /// Records per page of the incremental user export.
 pub const EXPORT_PAGE_SIZE: u64 = 1000;
@@ -392,7 +392,7 @@ pub enum UserReadWay {
     /// One `users/search?query=email:"…"` per email and one `organizations/{id}/users`
     /// per org.
     Lookups,
-    /// One scan of the end-users: `GET users?role=end-user`, cursor pages of 100.
+    /// One scan of the users: `GET users`, cursor pages of 100.
     ListScan,
     /// One scan with the incremental user export: 1,000 a page, 10 requests a minute.
     ExportScan,

@@ -4,9 +4,9 @@
 //!
 //! Before reading, [`UserDirectory::read`] weighs targeted lookups
 //! (`users/search?query=email:"…"` per email, `organizations/{id}/users` per org)
-//! against one scan of the end-users (`GET users?role=end-user`, cursor pages of 100, or
-//! the incremental user export, 1,000 a page at 10 requests a minute), sized with
-//! `users/count` (an estimate only, [UNCONFIRMED]), with
+//! against one scan of the users (`GET users`, cursor pages of 100, or the incremental
+//! user export, 1,000 a page at 10 requests a minute), sized with `users/count` (an
+//! estimate only, [UNCONFIRMED]), with
 //! [`sync_core::users::choose_user_reads`], and logs the choice. A scan keeps only the
 //! users of the emails and orgs in play: compact typed records, nothing else.
 //!
@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
-use zendesk_client::{Client, Error as ZdError, OrgId, Role, User};
+use zendesk_client::{Client, Error as ZdError, OrgId, User};
 
 use crate::convert::zendesk_user;
 use crate::jobs::Progress;
@@ -29,7 +29,7 @@ use sync_core::ZendeskUser;
 /// Targeted lookups in flight at once (the client's rate limiter paces them).
 const LOOKUP_CONCURRENCY: usize = 8;
 
-/// End-users assumed per Zendesk org when `users/count` cannot size the scan.
+/// Users assumed per Zendesk org when `users/count` cannot size the scan.
 pub const FALLBACK_USERS_PER_ORG: u64 = 10;
 
 /// At most this many lookups are made without asking `users/count` first: a count and
@@ -252,8 +252,10 @@ impl UserDirectory {
         Ok(())
     }
 
-    /// One scan of the end-users (cursor list) or of every user (incremental export),
-    /// keeping the users of the wanted emails and counting those of the wanted orgs.
+    /// One scan of every user, all roles (cursor list or incremental export): a sold-to
+    /// email of an agent or admin must be seen to be left alone (`protected_user`), and
+    /// staff are few next to the end-users. Keeps the users of the wanted emails and
+    /// counts those of the wanted orgs.
     async fn scan(
         &mut self,
         client: &Client,
@@ -263,7 +265,7 @@ impl UserDirectory {
         let mut progress = Progress::new("Zendesk users (scan)");
         let mut stream = match way {
             UserReadWay::ExportScan => client.users().incremental(0),
-            _ => client.users().list(Some(Role::EndUser)),
+            _ => client.users().list(None),
         };
         while let Some(user) = stream.try_next().await? {
             progress.tick();
@@ -355,11 +357,11 @@ impl UserDirectory {
     }
 }
 
-/// The number of users a scan would read: `users/count?role=end-user` (an estimate),
+/// The number of users a scan would read: `users/count` (an estimate),
 /// else [`FALLBACK_USERS_PER_ORG`] per Zendesk org, said in the log. An error that
 /// stops the run stops it here too.
 async fn size_scan(client: &Client, orgs_in_zendesk: usize) -> Result<Sizing, ZdError> {
-    match client.users().count(Some(Role::EndUser)).await {
+    match client.users().count(None).await {
         Ok(n) => Ok(Sizing {
             users_estimate: n,
             counted: true,
@@ -369,7 +371,7 @@ async fn size_scan(client: &Client, orgs_in_zendesk: usize) -> Result<Sizing, Zd
             let estimate = (orgs_in_zendesk as u64).saturating_mul(FALLBACK_USERS_PER_ORG);
             tracing::warn!(
                 error = %e,
-                "users/count gave no estimate; estimating {estimate} end-users from {orgs_in_zendesk} orgs \
+                "users/count gave no estimate; estimating {estimate} users from {orgs_in_zendesk} orgs \
                  ({FALLBACK_USERS_PER_ORG} a org) instead"
             );
             Ok(Sizing {
