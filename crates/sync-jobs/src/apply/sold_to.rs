@@ -41,6 +41,9 @@ pub struct SoldToOutcome {
     pub applied: Option<UsersApplied>,
     /// Failed creates looked up again by email (confirmation reads).
     pub confirmed_by_lookup: usize,
+    /// Emails whose create failed and whose lookup found a user left where it is (a
+    /// finding now): neither created nor failed.
+    pub left_as_found: Vec<String>,
 }
 
 /// What the sold-to step needs read before the first write: every sold-to email of the
@@ -235,6 +238,7 @@ async fn confirm_failed_creates(
             Confirmed::Done => applied.done.push(failure.action),
             Confirmed::PutInOrg(update) => second.push(update),
             Confirmed::Finding(mut f) => {
+                out.left_as_found.push(failure.action.email().to_string());
                 f.message = format!(
                     "{} (its create failed: {}: {})",
                     f.message, failure.code, failure.message

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome, PlannedOrgs};
 use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, RunOutcome,
+    drop_creates_of, finish_report, record_stop, record_users_applied, record_users_stopped,
+    JobContext, RunOutcome,
 };
 use crate::apply::sold_to::{self, sold_to_users, NewOrg, ReadCosts, SoldToOutcome};
 use crate::apply::Stopped;
@@ -200,4 +201,5 @@ fn record_sold_to(report: &mut Report, outcome: &SoldToOutcome) {
     if let Some(applied) = &outcome.applied {
         record_users_applied(report, applied);
     }
+    drop_creates_of(report, &outcome.left_as_found);
 }

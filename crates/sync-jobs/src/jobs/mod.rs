@@ -144,6 +144,17 @@ pub fn record_users_applied(report: &mut Report, applied: &UsersApplied) {
     }
 }
 
+/// Removes the `create_user` changes of `emails`: creates that failed because the user
+/// existed, whose lookup found it left where it is (a finding, not a write).
+pub fn drop_creates_of(report: &mut Report, emails: &[String]) {
+    if emails.is_empty() {
+        return;
+    }
+    report.changes.retain(|c| {
+        !(c.action == "create_user" && c.email.as_ref().is_some_and(|e| emails.contains(e)))
+    });
+}
+
 /// Logs progress of a long phase at most every few seconds.
 #[derive(Debug)]
 pub(crate) struct Progress {

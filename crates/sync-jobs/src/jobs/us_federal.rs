@@ -15,16 +15,17 @@ use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
 use super::{
-    finish_report, record_stop, record_users_applied, record_users_stopped, JobContext, RunOutcome,
+    drop_creates_of, finish_report, record_stop, record_users_applied, record_users_stopped,
+    JobContext, RunOutcome,
 };
-use crate::apply::federal_users::apply_federal_users;
+use crate::apply::federal_users::{apply_federal_users, UsersApplied};
 use crate::apply::Stopped;
-use crate::directory::UserDirectory;
+use crate::directory::{lookup_email, UserDirectory};
 use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
-use sync_core::model::{Contact, FindingKind};
-use sync_core::users::{plan_federal_users, UserPlan};
+use sync_core::model::{Contact, Finding, FindingKind};
+use sync_core::users::{plan_federal_users, UserAction, UserPlan};
 use sync_core::{decode_contacts, soql, Report, ZendeskUser};
 
 /// The binary's name, the report's `sync`.
@@ -101,14 +102,115 @@ async fn run(ctx: &JobContext, mapping: &Mapping, report: &mut Report) -> Result
         return Ok(());
     }
     match apply_federal_users(&ctx.zendesk, &plan.actions).await {
-        Ok(applied) => {
+        Ok(mut applied) => {
+            let found = confirm_failed_creates(&ctx.zendesk, &mut applied).await;
             record_users_applied(report, &applied);
-            Ok(())
+            let (left, stopped) = match found {
+                Ok(left) => (left, None),
+                Err(Stopped { done, error }) => (done, Some(error)),
+            };
+            let emails: Vec<String> = left
+                .iter()
+                .map(|f| f.email.clone().unwrap_or_default())
+                .collect();
+            drop_creates_of(report, &emails);
+            for f in left {
+                report.record_failure(f.kind.as_str(), None, f.email.as_deref(), f.message);
+            }
+            match stopped {
+                Some(error) => Err(error.into()),
+                None => Ok(()),
+            }
         }
         Err(Stopped { done, error }) => {
             record_users_applied(report, &done);
             record_users_stopped(report, "user", plan.actions.len(), &done, &error);
             Err(error.into())
+        }
+    }
+}
+
+/// SPEC §9: every create whose row failed, whatever its code or wording, is looked up by
+/// email before it is called failed. Found: an end-user is given the contact's name and
+/// org (one more `update_many`) or is already so (done); an agent or admin is a
+/// `protected_user` finding (returned; its create leaves `changes[]`). Not found: failed.
+async fn confirm_failed_creates(
+    client: &zendesk_client::Client,
+    applied: &mut UsersApplied,
+) -> Result<Vec<Finding>, Stopped<Vec<Finding>>> {
+    let (creates, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut applied.failed)
+        .into_iter()
+        .partition(|f| matches!(f.action, UserAction::Create { .. }));
+    applied.failed = rest;
+    let mut findings = Vec::new();
+    let mut second = Vec::new();
+    let mut creates = creates.into_iter();
+    while let Some(failure) = creates.next() {
+        let UserAction::Create {
+            name,
+            email,
+            organization_id,
+        } = &failure.action
+        else {
+            applied.failed.push(failure);
+            continue;
+        };
+        let user = match lookup_email(client, email).await {
+            Ok(user) => user,
+            Err(error) if error.stops_run() => {
+                applied.failed.push(failure);
+                applied.failed.extend(creates);
+                return Err(Stopped {
+                    done: findings,
+                    error,
+                });
+            }
+            Err(_) => None,
+        };
+        match user {
+            None => applied.failed.push(failure),
+            Some(u) if u.is_protected() => findings.push(Finding::email(
+                FindingKind::ProtectedUser,
+                email,
+                format!(
+                    "user {} is an agent or admin; never modified by the sync (its create \
+                     failed: {}: {})",
+                    u.id, failure.code, failure.message
+                ),
+            )),
+            Some(u) => {
+                let new_name = (u.name.trim() != name).then(|| name.clone());
+                let new_org =
+                    (u.organization_id != Some(*organization_id)).then_some(*organization_id);
+                if new_name.is_none() && new_org.is_none() {
+                    applied.done.push(failure.action);
+                } else {
+                    second.push(UserAction::Update {
+                        user_id: u.id,
+                        email: email.clone(),
+                        name: new_name,
+                        organization_id: new_org,
+                    });
+                }
+            }
+        }
+    }
+    if second.is_empty() {
+        return Ok(findings);
+    }
+    match apply_federal_users(client, &second).await {
+        Ok(again) => {
+            applied.done.extend(again.done);
+            applied.failed.extend(again.failed);
+            Ok(findings)
+        }
+        Err(Stopped { done, error }) => {
+            applied.done.extend(done.done);
+            applied.failed.extend(done.failed);
+            Err(Stopped {
+                done: findings,
+                error,
+            })
         }
     }
 }
