@@ -6,7 +6,7 @@
 //! (`users/search?query=email:"…"` per email, `organizations/{id}/users` per org)
 //! against one scan of the users (`GET users`, cursor pages of 100, or the incremental
 //! user export, 1,000 a page at 10 requests a minute), sized with `users/count` (an
-//! estimate only, [UNCONFIRMED]), with
+//! estimate only, \[UNCONFIRMED\]), with
 //! [`sync_core::users::choose_user_reads`], and logs the choice. A scan keeps only the
 //! users of the emails and orgs in play: compact typed records, nothing else.
 //!

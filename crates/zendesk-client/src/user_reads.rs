@@ -35,7 +35,7 @@ const EXPORT_PER_PAGE: &str = "1000";
 
 impl Users {
     /// The number of users, optionally of one role (`GET users/count?role=…`): an
-    /// estimate ([UNCONFIRMED], cached past about 100,000 users), for sizing a scan only.
+    /// estimate (\[UNCONFIRMED\], cached past about 100,000 users), for sizing a scan only.
     /// Another shape than `{"count":{"value":N}}` is [`Error::Decode`].
     ///
     /// ```no_run
