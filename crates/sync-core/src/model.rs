@@ -163,6 +163,8 @@ pub enum FindingKind {
     NoOrganization,
     /// An agent or admin the sync never modifies.
     ProtectedUser,
+    /// A sold-to email found among Zendesk's deleted users: not created again.
+    DeletedUserNotRecreated,
     /// (cases) The Case's Salesforce account is missing or deleted.
     MissingAccount,
     /// (cases) The ticket is gone from Zendesk.
@@ -171,7 +173,7 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// Every kind, in the order of SPEC §8.
-    pub const ALL: [FindingKind; 14] = [
+    pub const ALL: [FindingKind; 15] = [
         FindingKind::InvalidAccount,
         FindingKind::InvalidContact,
         FindingKind::UnknownTier,
@@ -184,6 +186,7 @@ impl FindingKind {
         FindingKind::NoContactForNewOrg,
         FindingKind::NoOrganization,
         FindingKind::ProtectedUser,
+        FindingKind::DeletedUserNotRecreated,
         FindingKind::MissingAccount,
         FindingKind::TicketNotFound,
     ];
@@ -203,6 +206,7 @@ impl FindingKind {
             FindingKind::NoContactForNewOrg => "no_contact_for_new_org",
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
+            FindingKind::DeletedUserNotRecreated => "deleted_user_not_recreated",
             FindingKind::MissingAccount => "missing_account",
             FindingKind::TicketNotFound => "ticket_not_found",
         }

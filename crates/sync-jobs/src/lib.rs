@@ -12,6 +12,7 @@
 //!   [`jobs::org_sync`]); [`apply`]: their writes;
 //! - [`cases`]: the cases job (reads tickets, looks Cases up, upserts) and its
 //!   webhook server ([`cases::serve`]);
+//! - [`directory`]: the Zendesk users the user rules need, read the cheaper way;
 //! - [`convert`]: client types → sync-core types, in one place;
 //! - [`config`], [`logging`], [`error`], [`exit`] (every error's exit code, in one match).
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod directory;
 pub mod error;
 pub mod exit;
 pub mod jobs;

@@ -161,6 +161,7 @@ async fn run_org_sync(
         today,
         dry_run: common.dry_run,
         guards,
+        zendesk_requests_per_minute: common.zd_rate_limit,
     };
     let outcome = match instance {
         Instance::Global => global::run_global(&ctx, &mapping).await,

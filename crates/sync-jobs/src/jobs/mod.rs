@@ -32,6 +32,9 @@ pub struct JobContext {
     pub dry_run: bool,
     /// Safety guard settings.
     pub guards: GuardConfig,
+    /// Zendesk's request limit per minute (`--zd-rate-limit`): what the user reads are
+    /// weighed at.
+    pub zendesk_requests_per_minute: u32,
 }
 
 /// What a run hands back to its binary.

@@ -164,6 +164,31 @@ pub async fn sync_orgs(
     extra_guards: Vec<Guard>,
     report: &mut ReportBuilder,
 ) -> Result<OrgPhaseOutcome, Error> {
+    let planned = plan_orgs(ctx, mapping, read, extra_guards, report);
+    apply_orgs(ctx, mapping, planned, report).await
+}
+
+/// The org plan of a run, its guards checked, before any write.
+#[derive(Debug, Clone, Default)]
+pub struct PlannedOrgs {
+    /// The plan.
+    pub plan: Plan,
+    /// The orgs read.
+    pub orgs: Vec<ZendeskOrg>,
+    /// A guard tripped: nothing may be written and the run must stop (exit 3).
+    pub guard_tripped: bool,
+}
+
+/// Plans the org sync of `read` and checks the guards (`extra_guards` too), handing
+/// both to `report`. Writes nothing: the Global job reads the users its plan needs
+/// between this and [`apply_orgs`].
+pub fn plan_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    read: OrgRead,
+    extra_guards: Vec<Guard>,
+    report: &mut ReportBuilder,
+) -> PlannedOrgs {
     let plan = plan_decoded(
         read.accounts,
         read.salesforce_records,
@@ -187,9 +212,29 @@ pub async fn sync_orgs(
         skipped = plan.skipped.len(),
         "organization plan"
     );
+    PlannedOrgs {
+        plan,
+        orgs: read.orgs,
+        guard_tripped,
+    }
+}
+
+/// Applies the creates and updates of a plan, unless a guard tripped or this is a dry
+/// run, and hands their outcomes to `report`.
+pub async fn apply_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    planned: PlannedOrgs,
+    report: &mut ReportBuilder,
+) -> Result<OrgPhaseOutcome, Error> {
+    let PlannedOrgs {
+        plan,
+        orgs,
+        guard_tripped,
+    } = planned;
     let mut outcome = OrgPhaseOutcome {
         org_ids: plan.org_ids.clone(),
-        orgs: read.orgs,
+        orgs,
         guard_tripped,
         ..OrgPhaseOutcome::default()
     };
