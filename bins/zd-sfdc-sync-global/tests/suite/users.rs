@@ -232,10 +232,29 @@ async fn a_zendesk_failure_while_reading_users_exits_4_with_nothing_written() {
         );
         assert_eq!(common::zendesk_state(&sandbox), before);
         assert_eq!(run.report["organizations"]["create"], 0, "{}", run.report);
+        assert_eq!(run.report["changes"], json!([]), "{}", run.report);
         assert!(
             !run.errors("not_attempted").is_empty(),
             "{}",
             run.report["errors"]
+        );
+        assert_eq!(
+            run.errors("run_stopped").len(),
+            1,
+            "{}",
+            run.report["errors"]
+        );
+        // The org plan, none of it written, is under `planned`.
+        let planned = &run.report["planned"];
+        assert!(
+            planned["organizations"]["create"].as_u64() > Some(0),
+            "{}",
+            run.report
+        );
+        assert!(
+            planned["changes"].as_array().is_some_and(|c| !c.is_empty()),
+            "{}",
+            run.report
         );
     }
 }
@@ -290,6 +309,23 @@ async fn a_duplicate_email_row_in_another_wording_is_resolved_by_lookup() {
         "{}",
         run.report["users"]
     );
+    // The report says what was written: ap2@ was put in the org, not created.
+    let updated = run.changes("update_user");
+    assert!(
+        updated
+            .iter()
+            .any(|c| c["email"] == "ap2@globex.example.com"),
+        "{}",
+        run.report["changes"]
+    );
+    assert!(
+        run.changes("create_user")
+            .iter()
+            .all(|c| c["email"] != "ap2@globex.example.com"),
+        "{}",
+        run.report["changes"]
+    );
+    assert!(run.report["planned"].is_null(), "{}", run.report["planned"]);
 }
 
 /// Creates a user with no org straight through the simulated Zendesk API.
