@@ -5,7 +5,9 @@
 //! last, after the sold-to users.
 //!
 //! The US Federal job reads its contacts and users alongside [`read`], then calls
-//! [`sync_orgs`] with its own extra guard, so every read precedes the first write.
+//! [`sync_orgs`] with its own extra guard, so every read precedes the first write. The
+//! Global job calls its two halves, [`plan_orgs`] and [`apply_orgs`], and reads the
+//! users its sold-to step needs between them.
 
 use std::collections::BTreeMap;
 
