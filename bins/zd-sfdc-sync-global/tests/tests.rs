@@ -24,3 +24,5 @@ mod guards;
 mod stopped;
 #[path = "suite/sync.rs"]
 mod sync;
+#[path = "suite/users.rs"]
+mod users;

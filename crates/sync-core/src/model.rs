@@ -166,6 +166,8 @@ pub enum FindingKind {
     /// Values with a fraction rounded for a field Zendesk declares `integer` (one
     /// finding per field per run, with a count and examples).
     RoundedValue,
+    /// A sold-to email found among Zendesk's deleted users: not created again.
+    DeletedUserNotRecreated,
     /// (cases) The Case's Salesforce account is missing or deleted.
     MissingAccount,
     /// (cases) The ticket is gone from Zendesk.
@@ -174,7 +176,7 @@ pub enum FindingKind {
 
 impl FindingKind {
     /// Every kind, in the order of SPEC §8.
-    pub const ALL: [FindingKind; 14] = [
+    pub const ALL: [FindingKind; 15] = [
         FindingKind::InvalidAccount,
         FindingKind::InvalidContact,
         FindingKind::UnknownTier,
@@ -187,6 +189,7 @@ impl FindingKind {
         FindingKind::NoContactForNewOrg,
         FindingKind::NoOrganization,
         FindingKind::ProtectedUser,
+        FindingKind::DeletedUserNotRecreated,
         FindingKind::MissingAccount,
         FindingKind::TicketNotFound,
     ];
@@ -207,6 +210,7 @@ impl FindingKind {
             FindingKind::NoOrganization => "no_organization",
             FindingKind::ProtectedUser => "protected_user",
             FindingKind::RoundedValue => "rounded_value",
+            FindingKind::DeletedUserNotRecreated => "deleted_user_not_recreated",
             FindingKind::MissingAccount => "missing_account",
             FindingKind::TicketNotFound => "ticket_not_found",
         }

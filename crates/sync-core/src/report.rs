@@ -602,6 +602,7 @@ mod tests {
             "no_contact_for_new_org",
             "no_organization",
             "protected_user",
+            "deleted_user_not_recreated",
             "missing_account",
             "ticket_not_found",
         ];
@@ -626,6 +627,9 @@ mod tests {
             "update_case",
             "close_case",
         ];
+        assert_eq!(FindingKind::ALL.len(), findings.len());
+        assert_eq!(FailureKind::ALL.len(), failures.len());
+        assert_eq!(ChangeAction::ALL.len(), actions.len());
         let json = |s: &str| serde_json::Value::String(s.to_string());
         for (kind, name) in FindingKind::ALL.iter().zip(findings) {
             let kind = ErrorKind::from(*kind);

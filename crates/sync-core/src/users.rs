@@ -54,17 +54,19 @@ pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
     out
 }
 
-/// Whether an existing org still counts as new for the sold-to step: created less
-/// than 7 days before `today` and without any user yet. (At the first representable
-/// date there is no "7 days before": every org created on or after it counts.)
-pub fn is_new_org(org: &ZendeskOrg, user_count: usize, today: Date) -> bool {
-    user_count == 0
-        && org
-            .created_at
-            .is_some_and(|at| match today.checked_sub(Duration::days(7)) {
-                Some(week_ago) => at.to_offset(UtcOffset::UTC).date() > week_ago,
-                None => true,
-            })
+/// Days an org counts as new for the sold-to step (SPEC §6).
+pub const NEW_ORG_DAYS: i64 = 7;
+
+/// Whether an existing org still counts as new for the sold-to step (SPEC §6): created
+/// less than [`NEW_ORG_DAYS`] days before `today` (judged in UTC), whatever users it
+/// has already. Each of its sold-to emails is checked on every run of that week, email
+/// by email, so one lost to a fault is created by the next run.
+pub fn is_new_org(org: &ZendeskOrg, today: Date) -> bool {
+    let Some(since) = today.checked_sub(Duration::days(NEW_ORG_DAYS)) else {
+        return false;
+    };
+    org.created_at
+        .is_some_and(|at| at.to_offset(UtcOffset::UTC).date() > since)
 }
 
 /// A user write.
@@ -140,13 +142,18 @@ impl UserPlan {
     }
 }
 
-/// Sold-to decisions for one new org. `known` holds the Zendesk users found for the
-/// candidates' emails (by lowercased email); `org_user_count` the org's users.
+/// Sold-to decisions for one new org (SPEC §6), email by email: no user → create it in
+/// the org, unless the email is among Zendesk's deleted users (`deleted`: an agent
+/// removed it on purpose → `deleted_user_not_recreated`); a user in this org → unchanged;
+/// with no org → put in the org; an agent or admin → `protected_user`; in another org →
+/// `sold_to_in_other_org`. `known` holds the live Zendesk users found for the
+/// candidates' emails (by lowercased email); `org_user_count` the users the org has.
 pub fn decide_sold_to(
     salesforce_id: &str,
     organization_id: u64,
     candidates: &[SoldTo],
     known: &BTreeMap<String, ZendeskUser>,
+    deleted: &BTreeSet<String>,
     org_user_count: usize,
 ) -> UserPlan {
     let mut plan = UserPlan {
@@ -155,6 +162,18 @@ pub fn decide_sold_to(
     };
     for c in candidates {
         match known.get(&c.email) {
+            None if deleted.contains(&c.email) => {
+                let mut f = Finding::email(
+                    FindingKind::DeletedUserNotRecreated,
+                    &c.email,
+                    format!(
+                        "a deleted Zendesk user has this sold-to email (an agent removed it); \
+                         not created again in org {organization_id}"
+                    ),
+                );
+                f.salesforce_id = Some(salesforce_id.to_string());
+                plan.findings.push(f);
+            }
             None => plan.actions.push(UserAction::Create {
                 name: c.name.clone(),
                 email: c.email.clone(),
@@ -357,4 +376,109 @@ pub fn plan_federal_users(
         decide_contact_user(&mut plan, contact, org_id, by_email.get(email).copied());
     }
     plan
+}
+
+/// Records per page of a cursor list of users (`GET users`).
+pub const LIST_PAGE_SIZE: u64 = 100;
+/// Records per page of the incremental user export.
+pub const EXPORT_PAGE_SIZE: u64 = 1000;
+/// The incremental exports' own limit in requests per minute, on top of the account's.
+pub const EXPORT_REQUESTS_PER_MINUTE: u32 = 10;
+
+/// How the user reads of a run are made (SPEC §6, "lookups are bounded").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserReadWay {
+    /// One `users/search?query=email:"…"` per email and one `organizations/{id}/users`
+    /// per org.
+    Lookups,
+    /// One scan of the users: `GET users`, cursor pages of 100.
+    ListScan,
+    /// One scan with the incremental user export: 1,000 a page, 10 requests a minute.
+    ExportScan,
+}
+
+impl UserReadWay {
+    /// A short name for the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserReadWay::Lookups => "lookups",
+            UserReadWay::ListScan => "list scan",
+            UserReadWay::ExportScan => "export scan",
+        }
+    }
+}
+
+/// What the user reads of a run are weighed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserReadInputs {
+    /// Emails to look up.
+    pub emails: u64,
+    /// Orgs whose users are needed.
+    pub orgs: u64,
+    /// Estimated number of users a scan reads (an estimate only: `users/count`).
+    pub users_estimate: u64,
+    /// The account's request limit per minute (`--zd-rate-limit`).
+    pub requests_per_minute: u32,
+}
+
+/// One way of reading, costed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserReadCost {
+    /// The way.
+    pub way: UserReadWay,
+    /// Requests it makes.
+    pub calls: u64,
+    /// Its wall time at the rate limits that apply, in milliseconds.
+    pub wall_ms: u64,
+}
+
+/// Milliseconds `calls` requests take at `per_minute` (at least 1 a minute).
+fn wall_ms(calls: u64, per_minute: u32) -> u64 {
+    let per_minute = u64::from(per_minute.max(1));
+    calls.saturating_mul(60_000).div_ceil(per_minute)
+}
+
+/// The three ways of reading, costed: targeted lookups (one call per email and per
+/// org), a cursor list of the end-users (`⌈users/100⌉` pages, at least one), and the
+/// incremental export (`⌈users/1,000⌉` pages, at least one, at the slower of the account's
+/// limit and the export's own 10 a minute).
+pub fn user_read_costs(inputs: &UserReadInputs) -> [UserReadCost; 3] {
+    let rate = inputs.requests_per_minute;
+    let lookups = inputs.emails.saturating_add(inputs.orgs);
+    let list = inputs.users_estimate.div_ceil(LIST_PAGE_SIZE).max(1);
+    let export = inputs.users_estimate.div_ceil(EXPORT_PAGE_SIZE).max(1);
+    let export_rate = rate.min(EXPORT_REQUESTS_PER_MINUTE);
+    [
+        UserReadCost {
+            way: UserReadWay::Lookups,
+            calls: lookups,
+            wall_ms: wall_ms(lookups, rate),
+        },
+        UserReadCost {
+            way: UserReadWay::ListScan,
+            calls: list,
+            wall_ms: wall_ms(list, rate),
+        },
+        UserReadCost {
+            way: UserReadWay::ExportScan,
+            calls: export,
+            wall_ms: wall_ms(export, export_rate),
+        },
+    ]
+}
+
+/// The cheaper way (SPEC §6): the shorter wall time at the rate limits that apply,
+/// fewer calls breaking a tie (then lookups before a scan, the list before the export:
+/// the fresher read). Nothing to read → lookups, which make no call.
+pub fn choose_user_reads(inputs: &UserReadInputs) -> UserReadCost {
+    let costs = user_read_costs(inputs);
+    let [lookups, ..] = costs;
+    if inputs.emails.saturating_add(inputs.orgs) == 0 {
+        return lookups;
+    }
+    costs
+        .into_iter()
+        .min_by_key(|c| (c.wall_ms, c.calls, c.way))
+        .unwrap_or(lookups)
 }

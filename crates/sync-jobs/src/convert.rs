@@ -25,7 +25,8 @@ pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
     }
 }
 
-/// The sync's view of a user the client read.
+/// The sync's view of a user the client read: a compact typed record (its custom
+/// fields, which the rules never read, are dropped).
 pub fn zendesk_user(user: zendesk_client::User) -> ZendeskUser {
     let role = match user.role.as_str() {
         "end-user" => Role::EndUser,

@@ -13,6 +13,7 @@
 //! - [`cases`]: the cases job (reads tickets, looks Cases up, upserts) and its
 //!   webhook server ([`cases::serve`]);
 //! - [`explain`]: `explain SALESFORCE_ID`, read-only; [`csv_report`]: `--report-csv`;
+//! - [`directory`]: the Zendesk users the user rules need, read the cheaper way;
 //! - [`convert`]: client types → sync-core types, in one place;
 //! - [`config`], [`logging`], [`error`], [`exit`] (every error's exit code, in one match).
 #![deny(missing_docs)]
@@ -23,6 +24,7 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod csv_report;
+pub mod directory;
 pub mod error;
 pub mod exit;
 pub mod explain;

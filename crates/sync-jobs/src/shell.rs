@@ -183,6 +183,7 @@ async fn run_org_sync(
         guards,
         expect_plan: plan.expect_plan.clone(),
         only: plan.only.iter().cloned().collect(),
+        zendesk_requests_per_minute: common.zd_rate_limit,
     };
     let mut outcome = match instance {
         Instance::Global => global::run_global(&ctx, &mapping).await,

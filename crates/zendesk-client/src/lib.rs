@@ -40,6 +40,7 @@ mod rate;
 mod retry;
 mod tickets;
 mod transport;
+mod user_reads;
 mod users;
 pub mod webhook;
 mod wire_enum;

@@ -153,7 +153,7 @@ struct UserList {
 /// The users handler.
 #[derive(Debug, Clone)]
 pub struct Users {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Users {

@@ -172,7 +172,7 @@ async fn sold_to_users_are_created_one_by_one_when_bulk_import_is_off() {
         run.requests.zendesk
     );
     assert_eq!(
-        run.stderr.matches("bulk user import is disabled").count(),
+        run.stderr.matches("bulk user import is off").count(),
         1,
         "{}",
         run.stderr

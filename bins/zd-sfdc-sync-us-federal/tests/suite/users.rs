@@ -106,7 +106,7 @@ async fn bulk_import_disabled_falls_back_to_single_creates_once() {
     assert_eq!(r.zendesk("POST /api/v2/users/create_or_update"), 2);
     assert_eq!(r.zendesk("PUT /api/v2/users/update_many"), 1);
     assert_eq!(
-        r.stderr.matches("bulk user import is disabled").count(),
+        r.stderr.matches("bulk user import is off").count(),
         1,
         "said once: {}",
         r.stderr

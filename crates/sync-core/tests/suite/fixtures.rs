@@ -55,6 +55,7 @@ fn global_fixture_plan_and_report() {
             9000 + i as u64,
             &candidates,
             &BTreeMap::new(),
+            &std::collections::BTreeSet::new(),
             0,
         ));
     }

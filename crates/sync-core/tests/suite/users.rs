@@ -1,11 +1,12 @@
 //! User decisions (SPEC §6).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 use sync_core::model::{BillingAccount, Contact, FindingKind};
 use sync_core::users::{
-    decide_sold_to, is_new_org, is_valid_email, plan_federal_users, sold_to_contacts, UserAction,
+    choose_user_reads, decide_sold_to, is_new_org, is_valid_email, plan_federal_users,
+    sold_to_contacts, user_read_costs, UserAction, UserReadInputs, UserReadWay,
 };
 use sync_core::zendesk::ZendeskUser;
 
@@ -81,7 +82,14 @@ fn sold_to_creates_assigns_or_reports_per_email() {
         ),
     ]
     .into();
-    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, 0);
+    let plan = decide_sold_to(
+        "0014M00001NewOrgAA",
+        500,
+        &candidates,
+        &known,
+        &BTreeSet::new(),
+        0,
+    );
     assert_eq!(
         plan.actions,
         vec![
@@ -113,7 +121,14 @@ fn a_new_org_without_any_user_is_reported() {
         user(2, "T", "taken@example.com", "end-user", Some(77)),
     )]
     .into();
-    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, 0);
+    let plan = decide_sold_to(
+        "0014M00001NewOrgAA",
+        500,
+        &candidates,
+        &known,
+        &BTreeSet::new(),
+        0,
+    );
     assert!(plan.actions.is_empty());
     assert_eq!(
         plan.findings.last().map(|f| f.kind),
@@ -126,7 +141,14 @@ fn a_new_org_without_any_user_is_reported() {
              (see the findings for those emails)"
         )
     );
-    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 0);
+    let plan = decide_sold_to(
+        "0014M00001NewOrgAA",
+        500,
+        &[],
+        &BTreeMap::new(),
+        &BTreeSet::new(),
+        0,
+    );
     assert_eq!(plan.findings[0].kind, FindingKind::NoContactForNewOrg);
     assert_eq!(
         plan.findings[0].message,
@@ -134,16 +156,120 @@ fn a_new_org_without_any_user_is_reported() {
          (Zuora__SoldToWorkEmail__c of its billing accounts)"
     );
     // Already has a user (found by the org's user list): no finding.
-    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &[], &BTreeMap::new(), 1);
+    let plan = decide_sold_to(
+        "0014M00001NewOrgAA",
+        500,
+        &[],
+        &BTreeMap::new(),
+        &BTreeSet::new(),
+        1,
+    );
     assert!(plan.findings.is_empty());
 }
 
 #[test]
-fn an_org_counts_as_new_for_seven_days_while_it_has_no_user() {
+fn an_org_counts_as_new_for_seven_days_whatever_users_it_has() {
     let o = org(1, "Fresh", json!({}), &[]); // created 2024-01-01T00:00:00Z
-    assert!(is_new_org(&o, 0, date("2024-01-07")));
-    assert!(!is_new_org(&o, 0, date("2024-01-08")));
-    assert!(!is_new_org(&o, 1, date("2024-01-02")));
+    assert!(is_new_org(&o, date("2024-01-01")));
+    assert!(is_new_org(&o, date("2024-01-07")));
+    assert!(!is_new_org(&o, date("2024-01-08")));
+    // A date at the edge of the calendar is no panic.
+    assert!(!is_new_org(&o, time::Date::MIN));
+}
+
+/// SPEC §6: each sold-to email of a new org is checked on every run of its week. An org
+/// that already has two of its three sold-to users gets the third created, the other two
+/// untouched; an email among Zendesk's deleted users is not created again.
+#[test]
+fn sold_to_recovery_is_per_email_and_deleted_users_stay_deleted() {
+    let candidates = sold_to_contacts(&[
+        billing(Some("One"), "one@example.com"),
+        billing(Some("Two"), "two@example.com"),
+        billing(Some("Three"), "three@example.com"),
+        billing(Some("Gone"), "gone@example.com"),
+    ]);
+    let known: BTreeMap<String, ZendeskUser> = [
+        (
+            "one@example.com".to_string(),
+            user(1, "One", "one@example.com", "end-user", Some(500)),
+        ),
+        (
+            "two@example.com".to_string(),
+            user(2, "Two", "two@example.com", "end-user", Some(500)),
+        ),
+    ]
+    .into();
+    let deleted: BTreeSet<String> = ["gone@example.com".to_string()].into();
+    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, &deleted, 2);
+    assert_eq!(
+        plan.actions,
+        vec![UserAction::Create {
+            name: "Three".into(),
+            email: "three@example.com".into(),
+            organization_id: 500
+        }]
+    );
+    assert_eq!(plan.unchanged, 2);
+    let findings: Vec<(FindingKind, Option<&str>)> = plan
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.email.as_deref()))
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            FindingKind::DeletedUserNotRecreated,
+            Some("gone@example.com")
+        )]
+    );
+    assert_eq!(
+        FindingKind::DeletedUserNotRecreated.as_str(),
+        "deleted_user_not_recreated"
+    );
+    assert!(sync_core::report::ErrorKind::from(FindingKind::DeletedUserNotRecreated).is_finding());
+}
+
+fn reads(emails: u64, orgs: u64, users: u64, rpm: u32) -> UserReadInputs {
+    UserReadInputs {
+        emails,
+        orgs,
+        users_estimate: users,
+        requests_per_minute: rpm,
+    }
+}
+
+/// SPEC §6: few emails → targeted lookups; many → one scan; the wall time at the
+/// rate limits decides, fewer calls break a tie.
+#[test]
+fn user_reads_take_the_cheaper_way() {
+    // An hourly run with three new orgs on an account of 200,000 end-users.
+    let c = choose_user_reads(&reads(3, 0, 200_000, 200));
+    assert_eq!((c.way, c.calls), (UserReadWay::Lookups, 3));
+    // A first run creating 30,000 orgs: 2,000 list pages beat 30,000 lookups, and at
+    // 200/min beat the export's 200 pages at 10/min (20 min against 10).
+    let c = choose_user_reads(&reads(30_000, 0, 200_000, 200));
+    assert_eq!(
+        (c.way, c.calls, c.wall_ms),
+        (UserReadWay::ListScan, 2_000, 600_000)
+    );
+    // Below 100 requests a minute the export's 1,000-record pages win.
+    let c = choose_user_reads(&reads(30_000, 0, 200_000, 50));
+    assert_eq!((c.way, c.calls), (UserReadWay::ExportScan, 200));
+    // Emails and orgs both count as lookups: 60 + 50 > 100 pages.
+    let c = choose_user_reads(&reads(60, 50, 10_000, 700));
+    assert_eq!((c.way, c.calls), (UserReadWay::ListScan, 100));
+    // A tie on wall time (100 lookups, 100 pages): fewer calls decide, then lookups.
+    let c = choose_user_reads(&reads(100, 0, 10_000, 700));
+    assert_eq!(c.way, UserReadWay::Lookups);
+    let c = choose_user_reads(&reads(101, 0, 10_000, 700));
+    assert_eq!(c.way, UserReadWay::ListScan);
+    // An empty account still costs one page to scan; nothing to read costs nothing.
+    let costs = user_read_costs(&reads(5, 0, 0, 200));
+    assert_eq!(costs.map(|c| c.calls), [5, 1, 1]);
+    let c = choose_user_reads(&reads(0, 0, 1_000_000, 200));
+    assert_eq!((c.way, c.calls), (UserReadWay::Lookups, 0));
+    // A zero rate limit is no division by zero.
+    assert!(choose_user_reads(&reads(1, 0, 1, 0)).wall_ms > 0);
 }
 
 #[test]

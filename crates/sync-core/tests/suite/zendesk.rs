@@ -81,6 +81,6 @@ fn org_age_is_judged_in_utc() {
     }))
     .expect("org");
     // 2024-01-02T04:30Z: new through 2024-01-08, not on 2024-01-09.
-    assert!(is_new_org(&o, 0, date("2024-01-08")));
-    assert!(!is_new_org(&o, 0, date("2024-01-09")));
+    assert!(is_new_org(&o, date("2024-01-08")));
+    assert!(!is_new_org(&o, date("2024-01-09")));
 }

@@ -156,14 +156,19 @@ async fn apply(
         let body: Vec<NewUser> = batch.iter().filter_map(|a| new_user(a)).collect();
         match client.users().create_many(body).await {
             Ok(handle) => submitted.push((batch.to_vec(), handle)),
-            Err(ZdError::BulkImportDisabled(api)) => {
-                tracing::warn!(
-                    status = api.status,
-                    "bulk user import is disabled on this Zendesk account (403 on users/create_many): \
-                     creating users one by one with users/create_or_update"
-                );
-                out.bulk_import_disabled = true;
-                one_by_one.extend(batch);
+            Err(forbidden @ (ZdError::Forbidden(_) | ZdError::BulkImportDisabled(_))) => {
+                // A 403 is bulk import switched off or a missing permission (its body is
+                // [UNCONFIRMED]): one single create_or_update tells them apart.
+                match probe(client, batch, &forbidden, out).await {
+                    Probe::BulkOff {
+                        rest,
+                        lost: probe_lost,
+                    } => {
+                        one_by_one.extend(rest);
+                        lost.extend(probe_lost);
+                    }
+                    Probe::Refused(e) => stop = Some(e),
+                }
                 break;
             }
             Err(ZdError::WriteOutcomeUnknown { message, .. }) => {
@@ -233,6 +238,79 @@ async fn apply(
         );
     }
     Ok(())
+}
+
+/// What one single `users/create_or_update` said after a 403 on `users/create_many`.
+enum Probe<'a> {
+    /// It went through (or was refused for its record only): bulk import is off, the
+    /// `rest` of the batch goes one by one (`lost`: the probe's own answer was lost).
+    BulkOff {
+        rest: Vec<&'a UserAction>,
+        lost: Option<&'a UserAction>,
+    },
+    /// Refused too: the credentials may not write users; the run stops (exit 4).
+    Refused(ZdError),
+}
+
+/// After a 403 on `users/create_many`: one single `users/create_or_update` with the
+/// batch's first user. Through → bulk import is off (said once in the log), the batch's
+/// first user is done and the rest go one by one; refused as well (403, 401, or
+/// anything that stops a run) → that error stops the run. A refusal of the record
+/// alone (a 422) still proves single writes go through.
+async fn probe<'a>(
+    client: &Client,
+    batch: &[&'a UserAction],
+    forbidden: &ZdError,
+    out: &mut UsersApplied,
+) -> Probe<'a> {
+    let Some((first, rest)) = batch.split_first() else {
+        return Probe::BulkOff {
+            rest: Vec::new(),
+            lost: None,
+        };
+    };
+    let Some(body) = new_user(first) else {
+        return Probe::Refused(clone_forbidden(forbidden));
+    };
+    out.single_create_calls += 1;
+    let lost = match client.users().create_or_update(body).await {
+        Ok(_) => {
+            out.done.push((*first).clone());
+            None
+        }
+        Err(e) if e.status() == Some(403) || zendesk_stops_run(&e) => {
+            tracing::error!(
+                bulk = %forbidden,
+                single = %e,
+                "users/create_many and a single users/create_or_update were both refused: \
+                 these credentials may not create users"
+            );
+            return Probe::Refused(e);
+        }
+        Err(ZdError::WriteOutcomeUnknown { .. }) => Some(*first),
+        Err(e) => {
+            fail_all(out, &[first], &e);
+            None
+        }
+    };
+    tracing::warn!(
+        status = forbidden.status(),
+        "bulk user import is off on this Zendesk account (403 on users/create_many, a single \
+         users/create_or_update went through): creating users one by one"
+    );
+    out.bulk_import_disabled = true;
+    Probe::BulkOff {
+        rest: rest.to_vec(),
+        lost,
+    }
+}
+
+/// The 403 itself, when there is nothing to probe with.
+fn clone_forbidden(error: &ZdError) -> ZdError {
+    match error.api_error() {
+        Some(api) => ZdError::Forbidden(Box::new(api.clone())),
+        None => ZdError::Config(error.to_string()),
+    }
 }
 
 /// Whether a user with this email exists now (`users/search`, case-insensitive match).
@@ -365,7 +443,6 @@ mod tests {
         }));
         assert!(!zendesk_stops_run(&ZdError::Api(api(422))));
         assert!(!zendesk_stops_run(&ZdError::DuplicateValue(api(422))));
-        assert!(!zendesk_stops_run(&ZdError::BulkImportDisabled(api(403))));
         assert!(!zendesk_stops_run(&ZdError::WriteOutcomeUnknown {
             method: "POST".into(),
             url: "u".into(),

@@ -1,9 +1,13 @@
-//! Global sold-to users (SPEC §6) for the orgs that count as new: look each sold-to
-//! email up (`users/search?query=email:"…"`), decide with
-//! [`sync_core::users::decide_sold_to`], and write the users with bulk jobs (falling back
-//! to one-by-one creates where bulk import is off). A create refused because the
-//! email is taken (`DuplicateValue`) means the user appeared since the lookup: it is
-//! looked up again and the rules applied to what is found.
+//! Global sold-to users (SPEC §6) for the orgs that count as new: decided with
+//! [`sync_core::users::decide_sold_to`] on the [`UserDirectory`] read before the first
+//! write, and written with bulk jobs (one by one where bulk import is off).
+//!
+//! Outcomes are confirmed, not guessed (SPEC §9): every create whose row failed,
+//! whatever the row's code or wording, is looked up by email before it is called
+//! failed; a user found is given the rules (in the org → done, `confirmed`; no org → put
+//! in the org, the plan's write for that email becoming that update; another org →
+//! `sold_to_in_other_org`, an agent or admin → `protected_user`: the create is
+//! `withdrawn`, neither done nor failed).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +16,7 @@ use zendesk_client::{Client, Error as ZdError};
 use super::federal_users::{apply_federal_users, UsersApplied};
 use super::zendesk_stops_run;
 use super::Stopped;
-use crate::convert::zendesk_user;
+use crate::directory::{UserDirectory, Wanted};
 use sync_core::model::{Finding, FindingKind};
 use sync_core::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
 use sync_core::zendesk::ZendeskUser;
@@ -37,49 +41,43 @@ pub struct SoldToOutcome {
     pub plan: UserPlan,
     /// What was written; `None` in a dry run.
     pub applied: Option<UsersApplied>,
-    /// `users/search` lookups made.
-    pub lookups: usize,
+    /// Failed creates looked up again by email (confirmation reads).
+    pub confirmed_by_lookup: usize,
 }
 
-/// Looks up one email: the user whose email matches it (case-insensitive), if any.
-async fn lookup(client: &Client, email: &str) -> Result<Option<ZendeskUser>, ZdError> {
-    match client.users().search_by_email(email).await {
-        Ok(users) => Ok(users
-            .into_iter()
-            .map(zendesk_user)
-            .find(|u| u.email_key().as_deref() == Some(email))),
-        Err(ZdError::InvalidInput(message)) => {
-            tracing::warn!(%email, %message, "sold-to email cannot be searched; treated as unknown");
-            Ok(None)
-        }
-        Err(e) => Err(e),
+/// What the sold-to step needs read before the first write: every sold-to email of the
+/// orgs to create and of the recent orgs, and the users of the recent orgs (`recent`:
+/// their ids).
+pub fn wanted<'a>(emails: impl IntoIterator<Item = &'a SoldTo>, recent: &[u64]) -> Wanted {
+    Wanted {
+        emails: emails.into_iter().map(|c| c.email.clone()).collect(),
+        orgs: recent.iter().copied().collect(),
     }
 }
 
-/// Decides and (unless `dry_run`) writes the sold-to users of `new_orgs`. When an
-/// error stops the writes, [`Stopped`] carries the decisions and what was applied.
+/// Where confirmation reads are weighed (the same cost choice as the first read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadCosts {
+    /// Zendesk orgs read (sizes a scan when `users/count` cannot).
+    pub orgs_in_zendesk: usize,
+    /// The account's request limit per minute.
+    pub requests_per_minute: u32,
+}
+
+/// Decides and (unless `dry_run`) writes the sold-to users of `new_orgs`, on what
+/// `directory` read before the first write. When an error stops the writes,
+/// [`Stopped`] carries the decisions and what was applied.
 pub async fn sold_to_users(
     client: &Client,
     new_orgs: &[NewOrg],
+    directory: &mut UserDirectory,
+    costs: ReadCosts,
     dry_run: bool,
 ) -> Result<SoldToOutcome, Stopped<SoldToOutcome>> {
-    let mut out = SoldToOutcome::default();
-    let mut known: BTreeMap<String, ZendeskUser> = BTreeMap::new();
-    let emails: BTreeSet<&str> = new_orgs
-        .iter()
-        .flat_map(|o| o.candidates.iter().map(|c| c.email.as_str()))
-        .collect();
-    for email in emails {
-        out.lookups += 1;
-        match lookup(client, email).await {
-            Ok(Some(user)) => {
-                known.insert(email.to_string(), user);
-            }
-            Ok(None) => {}
-            Err(error) => return Err(Stopped { done: out, error }),
-        }
-    }
-    out.plan = decide_all(new_orgs, &known);
+    let mut out = SoldToOutcome {
+        plan: decide_all(new_orgs, directory.by_email(), directory.deleted()),
+        ..SoldToOutcome::default()
+    };
     if dry_run || out.plan.actions.is_empty() {
         if !dry_run {
             out.applied = Some(UsersApplied::default());
@@ -93,9 +91,9 @@ pub async fn sold_to_users(
             return Err(Stopped { done: out, error });
         }
     };
-    let retried = retry_duplicates(client, &mut out, &mut applied).await;
+    let confirmed = confirm_failed_creates(client, directory, costs, &mut out, &mut applied).await;
     out.applied = Some(applied);
-    match retried {
+    match confirmed {
         Ok(()) => Ok(out),
         Err(error) => Err(Stopped { done: out, error }),
     }
@@ -103,7 +101,11 @@ pub async fn sold_to_users(
 
 /// The decisions for every new org, in order. An email is given to the first new org
 /// (by account) that wants it; the others get `sold_to_in_other_org`.
-pub fn decide_all(new_orgs: &[NewOrg], known: &BTreeMap<String, ZendeskUser>) -> UserPlan {
+pub fn decide_all(
+    new_orgs: &[NewOrg],
+    known: &BTreeMap<String, ZendeskUser>,
+    deleted: &BTreeSet<String>,
+) -> UserPlan {
     let mut all = UserPlan::default();
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
     for org in new_orgs {
@@ -127,6 +129,7 @@ pub fn decide_all(new_orgs: &[NewOrg], known: &BTreeMap<String, ZendeskUser>) ->
             org.organization_id,
             &candidates,
             known,
+            deleted,
             org.user_count,
         );
         for a in &plan.actions {
@@ -140,89 +143,133 @@ pub fn decide_all(new_orgs: &[NewOrg], known: &BTreeMap<String, ZendeskUser>) ->
     all
 }
 
-/// Whether a failed create says the email already has a user.
-fn is_duplicate(code: &str, message: &str) -> bool {
-    let m = message.to_lowercase();
-    code == "DuplicateValue"
-        || code == "EmailAlreadyTaken"
-        || m.contains("duplicatevalue")
-        || m.contains("already being used")
-        || m.contains("already been taken")
+/// What a failed create's lookup found, under the rules of SPEC §6.
+#[derive(Debug, Clone, PartialEq)]
+enum Confirmed {
+    /// The user is in the org: the create happened (or someone made it).
+    Done,
+    /// A user without an org: put it in the org.
+    PutInOrg(UserAction),
+    /// A user elsewhere (another org, or an agent/admin): reported, left there.
+    Finding(Finding),
+    /// No user: the create failed.
+    Failed,
 }
 
-/// Creates refused as duplicates: look the user up again and apply the rules to it.
-async fn retry_duplicates(
+/// The rules applied to what a failed create's lookup found.
+fn confirm(action: &UserAction, found: Option<&ZendeskUser>) -> Confirmed {
+    let UserAction::Create {
+        email,
+        organization_id,
+        ..
+    } = action
+    else {
+        return Confirmed::Failed;
+    };
+    match found {
+        None => Confirmed::Failed,
+        Some(u) if u.organization_id == Some(*organization_id) => Confirmed::Done,
+        Some(u) if u.is_protected() => Confirmed::Finding(Finding::email(
+            FindingKind::ProtectedUser,
+            email,
+            format!(
+                "user {} is an agent or admin; not added to org {organization_id}",
+                u.id
+            ),
+        )),
+        Some(u) => match u.organization_id {
+            None => Confirmed::PutInOrg(UserAction::Update {
+                user_id: u.id,
+                email: email.clone(),
+                name: None,
+                organization_id: Some(*organization_id),
+            }),
+            Some(other) => Confirmed::Finding(Finding::email(
+                FindingKind::SoldToInOtherOrg,
+                email,
+                format!("sold-to user {} belongs to org {other}; left there", u.id),
+            )),
+        },
+    }
+}
+
+/// Every create whose row failed, whatever its code or wording, is looked up by email
+/// (the cheaper way, as the first read) and the rules applied to what is found; only a
+/// create whose user is still missing stays failed.
+async fn confirm_failed_creates(
     client: &Client,
+    directory: &mut UserDirectory,
+    costs: ReadCosts,
     out: &mut SoldToOutcome,
     applied: &mut UsersApplied,
 ) -> Result<(), ZdError> {
-    let (dups, rest): (Vec<_>, Vec<_>) =
-        std::mem::take(&mut applied.failed)
-            .into_iter()
-            .partition(|f| {
-                matches!(f.action, UserAction::Create { .. }) && is_duplicate(&f.code, &f.message)
-            });
+    let (creates, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut applied.failed)
+        .into_iter()
+        .partition(|f| matches!(f.action, UserAction::Create { .. }));
     applied.failed = rest;
+    if creates.is_empty() {
+        return Ok(());
+    }
+    let emails: BTreeSet<String> = creates
+        .iter()
+        .map(|f| f.action.email().to_string())
+        .collect();
+    out.confirmed_by_lookup += emails.len();
+    if let Err(e) = directory
+        .confirm(
+            client,
+            &emails,
+            costs.orgs_in_zendesk,
+            costs.requests_per_minute,
+        )
+        .await
+    {
+        applied.failed.extend(creates);
+        if zendesk_stops_run(&e) {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, "failed sold-to creates could not be looked up again; reported failed");
+        return Ok(());
+    }
     let mut second = Vec::new();
-    for failure in dups {
-        let UserAction::Create {
-            email,
-            organization_id,
-            ..
-        } = &failure.action
-        else {
-            continue;
-        };
-        out.lookups += 1;
-        let user = match lookup(client, email).await {
-            Ok(u) => u,
-            Err(e) if zendesk_stops_run(&e) => return Err(e),
-            Err(_) => None,
-        };
-        match user {
-            Some(u) if u.organization_id == Some(*organization_id) => {
-                applied.confirmed.insert(email.clone());
-                applied.done.push(failure.action.clone())
+    for failure in creates {
+        match confirm(&failure.action, directory.user(failure.action.email())) {
+            Confirmed::Done => {
+                applied.confirmed.insert(failure.action.email().to_string());
+                applied.done.push(failure.action);
             }
-            Some(u) if u.organization_id.is_none() && !u.is_protected() => {
-                second.push(UserAction::Update {
-                    user_id: u.id,
-                    email: email.clone(),
-                    name: None,
-                    organization_id: Some(*organization_id),
-                })
+            Confirmed::PutInOrg(update) => {
+                // The write for this email is now that update: the report counts it as
+                // one (done or failed), not as a create.
+                if let Some(planned) = out.plan.actions.iter_mut().find(|a| **a == failure.action) {
+                    *planned = update.clone();
+                }
+                second.push(update);
             }
-            Some(u) => {
-                applied.withdrawn.insert(email.clone());
-                out.plan.findings.push(Finding {
-                    kind: if u.is_protected() {
-                        FindingKind::ProtectedUser
-                    } else {
-                        FindingKind::SoldToInOtherOrg
-                    },
-                    salesforce_id: None,
-                    email: Some(email.clone()),
-                    message: format!(
-                        "sold-to user {} appeared during the run in org {:?}; left there",
-                        u.id, u.organization_id
-                    ),
-                })
+            Confirmed::Finding(mut f) => {
+                applied.withdrawn.insert(failure.action.email().to_string());
+                f.message = format!(
+                    "{} (its create failed: {}: {})",
+                    f.message, failure.code, failure.message
+                );
+                out.plan.findings.push(f);
             }
-            None => applied.failed.push(failure),
+            Confirmed::Failed => applied.failed.push(failure),
         }
     }
-    if !second.is_empty() {
-        let (again, stopped) = match apply_federal_users(client, &second).await {
-            Ok(again) => (again, None),
-            Err(Stopped { done, error }) => (done, Some(error)),
-        };
-        applied.done.extend(again.done);
-        applied.failed.extend(again.failed);
-        if let Some(error) = stopped {
-            return Err(error);
-        }
+    if second.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let (again, stopped) = match apply_federal_users(client, &second).await {
+        Ok(again) => (again, None),
+        Err(Stopped { done, error }) => (done, Some(error)),
+    };
+    applied.done.extend(again.done);
+    applied.failed.extend(again.failed);
+    match stopped {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -262,6 +309,7 @@ mod tests {
         let plan = decide_all(
             &[org("A", 1, &["x@a.example"]), org("B", 2, &["x@a.example"])],
             &BTreeMap::new(),
+            &BTreeSet::new(),
         );
         assert_eq!(
             plan.actions,
@@ -292,6 +340,7 @@ mod tests {
         let plan = decide_all(
             &[org("A", 1, &["y@a.example"]), org("B", 2, &["y@a.example"])],
             &known,
+            &BTreeSet::new(),
         );
         // Both orgs want the same known user without an org: only the first gets it.
         assert_eq!(
@@ -310,16 +359,37 @@ mod tests {
                 && f.salesforce_id.as_deref() == Some("B")));
     }
 
+    /// A failed create is judged on what its lookup finds, whatever the row said.
     #[test]
-    fn duplicate_refusals_are_recognised() {
-        assert!(is_duplicate("DuplicateValue", ""));
-        assert!(is_duplicate(
-            "UserCreateError",
-            "Email: x@a.example is already being used by another user"
-        ));
-        assert!(!is_duplicate(
-            "UserCreateError",
-            "Email: x is not properly formatted"
-        ));
+    fn a_failed_create_is_confirmed_by_what_the_lookup_finds() {
+        let create = UserAction::Create {
+            name: "N".into(),
+            email: "x@a.example".into(),
+            organization_id: 5,
+        };
+        assert_eq!(confirm(&create, None), Confirmed::Failed);
+        assert_eq!(
+            confirm(&create, Some(&user(9, "x@a.example", Some(5)))),
+            Confirmed::Done
+        );
+        assert_eq!(
+            confirm(&create, Some(&user(9, "x@a.example", None))),
+            Confirmed::PutInOrg(UserAction::Update {
+                user_id: 9,
+                email: "x@a.example".into(),
+                name: None,
+                organization_id: Some(5),
+            })
+        );
+        match confirm(&create, Some(&user(9, "x@a.example", Some(6)))) {
+            Confirmed::Finding(f) => assert_eq!(f.kind, FindingKind::SoldToInOtherOrg),
+            other => panic!("{other:?}"),
+        }
+        let mut agent = user(9, "x@a.example", None);
+        agent.role = Role::Agent;
+        match confirm(&create, Some(&agent)) {
+            Confirmed::Finding(f) => assert_eq!(f.kind, FindingKind::ProtectedUser),
+            other => panic!("{other:?}"),
+        }
     }
 }

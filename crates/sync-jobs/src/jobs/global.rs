@@ -1,18 +1,18 @@
 //! The Global job (SPEC §1, issue 7): Salesforce accounts → Zendesk Global
 //! organizations, then sold-to users for the orgs that count as new (SPEC §6), then
-//! the deletion of greatly-expired orgs — every read before the first write, guards
-//! before any write, and a report of what was done.
+//! the deletion of greatly-expired orgs — every read before the first write (the
+//! users that decide the sold-to writes included: [`UserDirectory`]), guards before
+//! any write, and a report of what was done. Only confirmations read after a write.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures::TryStreamExt;
 use time::OffsetDateTime;
-use zendesk_client::OrgId;
 
-use super::org_sync::{self, OrgPhaseOutcome};
+use super::org_sync::{self, OrgPhaseOutcome, PlannedOrgs};
 use super::{finish, AccountIndex, JobContext, RunOutcome};
-use crate::apply::sold_to::{sold_to_users, NewOrg, SoldToOutcome};
+use crate::apply::sold_to::{self, sold_to_users, NewOrg, ReadCosts, SoldToOutcome};
 use crate::apply::Stopped;
+use crate::directory::UserDirectory;
 use crate::Error;
 use sync_core::mapping::Mapping;
 use sync_core::report::{Phase, ReportBuilder};
@@ -43,15 +43,54 @@ async fn run(
 ) -> Result<(), Error> {
     let mapping = &org_sync::check_fields(&ctx.zendesk, mapping).await?;
     let read = org_sync::read(ctx, mapping).await?;
-    let phase = org_sync::sync_orgs(ctx, mapping, read, Vec::new(), report, accounts).await?;
-    if phase.guard_tripped {
+    let orgs_in_zendesk = read.orgs.len();
+    let planned = org_sync::plan_orgs(ctx, mapping, read, Vec::new(), report, accounts);
+    if planned.guard_tripped {
         return Ok(());
     }
-    let new_orgs = new_orgs(ctx, &phase).await?;
+    // Reads before writes, users included: the sold-to emails of the orgs to create
+    // are known from Salesforce, the recent orgs from their `created_at`.
+    let recent = recent_orgs(ctx, &planned);
+    let wanted = sold_to::wanted(
+        planned
+            .plan
+            .creates
+            .iter()
+            .map(|c| c.salesforce_id.as_str())
+            .chain(recent.iter().map(|(sfid, _)| sfid.as_str()))
+            .filter_map(|sfid| planned.plan.sold_to.get(sfid))
+            .flatten(),
+        &recent.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+    );
+    let costs = ReadCosts {
+        orgs_in_zendesk,
+        requests_per_minute: ctx.zendesk_requests_per_minute,
+    };
+    let mut directory = match UserDirectory::read(
+        &ctx.zendesk,
+        &wanted,
+        costs.orgs_in_zendesk,
+        costs.requests_per_minute,
+    )
+    .await
+    {
+        Ok(directory) => directory,
+        Err(e) => {
+            // Nothing written: the report's org plan goes under `planned`, each phase
+            // with a `not_attempted` entry, and the error stops the run (exit 4).
+            tracing::error!(error = %e, "the run stopped while reading the Zendesk users: nothing was written");
+            return Err(e.into());
+        }
+    };
+    if directory.way().is_some() {
+        report.zendesk_users(directory.users_read());
+    }
+    let phase = org_sync::apply_orgs(ctx, mapping, planned, report, accounts).await?;
+    let new_orgs = new_orgs(ctx, &phase, &recent, &directory);
     if new_orgs.is_empty() {
         report.user_plan(Phase::SoldToUsers, &UserPlan::default());
     } else {
-        match sold_to_users(&ctx.zendesk, &new_orgs, ctx.dry_run).await {
+        match sold_to_users(&ctx.zendesk, &new_orgs, &mut directory, costs, ctx.dry_run).await {
             Ok(outcome) => record_sold_to(report, &outcome),
             Err(Stopped { done, error }) => {
                 record_sold_to(report, &done);
@@ -62,23 +101,40 @@ async fn run(
     org_sync::delete_orgs(ctx, &phase.plan, report).await
 }
 
-/// Hands the sold-to decisions and what became of their writes to the report. When the
-/// lookups were stopped before any decision (a real run with nothing applied), the
-/// step was not reached.
-fn record_sold_to(report: &mut ReportBuilder, outcome: &SoldToOutcome) {
-    if !report.dry_run() && outcome.applied.is_none() {
-        return;
-    }
-    report.user_plan(Phase::SoldToUsers, &outcome.plan);
-    if let Some(applied) = &outcome.applied {
-        report.outcomes(Phase::SoldToUsers, applied.outcomes());
-    }
+/// Matched orgs that still count as new (SPEC §6: created less than 7 days before
+/// today) and have sold-to contacts, other than those this run deletes: account →
+/// org id. Each of their sold-to emails is checked again, email by email.
+fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, u64)> {
+    let plan = &planned.plan;
+    let deleted: BTreeSet<&str> = plan
+        .deletes
+        .iter()
+        .map(|d| d.salesforce_id.as_str())
+        .collect();
+    let account_of: BTreeMap<u64, &String> = plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
+    let mut out: Vec<(String, u64)> = planned
+        .orgs
+        .iter()
+        .filter(|org| is_new_org(org, ctx.today))
+        .filter_map(|org| {
+            let sfid = account_of.get(&org.id).copied()?;
+            let wanted = !deleted.contains(sfid.as_str()) && plan.sold_to.contains_key(sfid);
+            wanted.then(|| (sfid.clone(), org.id))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The orgs that count as new for the sold-to step: those created in this run (in a
-/// dry run, those planned, with id 0), and matched orgs created less than 7 days ago
-/// that still have no user (a run cut short or a lost answer is repaired this way).
-async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOrg>, Error> {
+/// dry run, those planned, with id 0) and the recent ones, with the users the directory
+/// saw in them.
+fn new_orgs(
+    ctx: &JobContext,
+    phase: &OrgPhaseOutcome,
+    recent: &[(String, u64)],
+    directory: &UserDirectory,
+) -> Vec<NewOrg> {
     let plan = &phase.plan;
     let candidates = |sfid: &str| plan.sold_to.get(sfid).cloned().unwrap_or_default();
     let mut out: Vec<NewOrg> = if ctx.dry_run {
@@ -103,36 +159,25 @@ async fn new_orgs(ctx: &JobContext, phase: &OrgPhaseOutcome) -> Result<Vec<NewOr
             })
             .collect()
     };
-    let deleted: BTreeSet<&str> = plan
-        .deletes
-        .iter()
-        .map(|d| d.salesforce_id.as_str())
-        .collect();
-    let account_of: BTreeMap<u64, &String> = plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
-    for org in &phase.orgs {
-        let Some(sfid) = account_of.get(&org.id).copied() else {
-            continue;
-        };
-        // Only recent orgs with sold-to contacts are worth a lookup of their users.
-        if deleted.contains(sfid.as_str())
-            || phase.created.contains_key(sfid)
-            || !plan.sold_to.contains_key(sfid)
-            || !is_new_org(org, 0, ctx.today)
-        {
-            continue;
-        }
-        let mut users = ctx.zendesk.organizations().users(OrgId(org.id));
-        let has_user = users.try_next().await?.is_some();
-        if !has_user {
-            tracing::info!(salesforce_id = %sfid, org = org.id, "recent org without users still counts as new");
-            out.push(NewOrg {
-                salesforce_id: sfid.clone(),
-                organization_id: org.id,
-                candidates: candidates(sfid),
-                user_count: 0,
-            });
-        }
-    }
+    out.extend(recent.iter().map(|(sfid, id)| NewOrg {
+        salesforce_id: sfid.clone(),
+        organization_id: *id,
+        candidates: candidates(sfid),
+        user_count: directory.org_user_count(*id),
+    }));
     out.sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
-    Ok(out)
+    out
+}
+
+/// Hands the sold-to decisions (the findings of the confirmation lookups included) and
+/// what became of their writes to the report. A real run with nothing applied did not
+/// reach the step.
+fn record_sold_to(report: &mut ReportBuilder, outcome: &SoldToOutcome) {
+    if !report.dry_run() && outcome.applied.is_none() {
+        return;
+    }
+    report.user_plan(Phase::SoldToUsers, &outcome.plan);
+    if let Some(applied) = &outcome.applied {
+        report.outcomes(Phase::SoldToUsers, applied.outcomes());
+    }
 }

@@ -37,6 +37,9 @@ pub struct JobContext {
     pub expect_plan: Option<String>,
     /// `--only`: write only for these accounts (empty: for every account).
     pub only: BTreeSet<String>,
+    /// Zendesk's request limit per minute (`--zd-rate-limit`): what the user reads are
+    /// weighed at.
+    pub zendesk_requests_per_minute: u32,
 }
 
 /// What a run hands back to its binary.

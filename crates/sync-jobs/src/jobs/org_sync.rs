@@ -5,7 +5,9 @@
 //! last, after the sold-to users.
 //!
 //! The US Federal job reads its contacts and users alongside [`read`], then calls
-//! [`sync_orgs`] with its own extra guard, so every read precedes the first write.
+//! [`sync_orgs`] with its own extra guard, so every read precedes the first write. The
+//! Global job calls its two halves, [`plan_orgs`] and [`apply_orgs`], and reads the
+//! users its sold-to step needs between them.
 
 use std::collections::BTreeMap;
 
@@ -168,6 +170,33 @@ pub async fn sync_orgs(
     report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> Result<OrgPhaseOutcome, Error> {
+    let planned = plan_orgs(ctx, mapping, read, extra_guards, report, accounts);
+    apply_orgs(ctx, mapping, planned, report, accounts).await
+}
+
+/// The org plan of a run, its guards checked, before any write.
+#[derive(Debug, Clone, Default)]
+pub struct PlannedOrgs {
+    /// The plan.
+    pub plan: Plan,
+    /// The orgs read.
+    pub orgs: Vec<ZendeskOrg>,
+    /// A guard tripped: nothing may be written and the run must stop (exit 3).
+    pub guard_tripped: bool,
+}
+
+/// Plans the org sync of `read` (narrowed to `--only` accounts when given) and checks
+/// the guards (`extra_guards` and `--expect-plan` too), handing both to `report`.
+/// Writes nothing: the Global job reads the users its plan needs between this and
+/// [`apply_orgs`].
+pub fn plan_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    read: OrgRead,
+    extra_guards: Vec<Guard>,
+    report: &mut ReportBuilder,
+    accounts: &mut AccountIndex,
+) -> PlannedOrgs {
     accounts.names.extend(
         read.accounts
             .items
@@ -208,9 +237,30 @@ pub async fn sync_orgs(
         skipped = plan.skipped.len(),
         "organization plan"
     );
+    PlannedOrgs {
+        plan,
+        orgs: read.orgs,
+        guard_tripped,
+    }
+}
+
+/// Applies the creates and updates of a plan, unless a guard tripped or this is a dry
+/// run, and hands their outcomes to `report`.
+pub async fn apply_orgs(
+    ctx: &JobContext,
+    mapping: &Mapping,
+    planned: PlannedOrgs,
+    report: &mut ReportBuilder,
+    accounts: &mut AccountIndex,
+) -> Result<OrgPhaseOutcome, Error> {
+    let PlannedOrgs {
+        plan,
+        orgs,
+        guard_tripped,
+    } = planned;
     let mut outcome = OrgPhaseOutcome {
         org_ids: plan.org_ids.clone(),
-        orgs: read.orgs,
+        orgs,
         guard_tripped,
         ..OrgPhaseOutcome::default()
     };

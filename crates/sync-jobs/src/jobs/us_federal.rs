@@ -11,18 +11,17 @@
 
 use std::collections::BTreeMap;
 
-use futures::TryStreamExt;
 use time::OffsetDateTime;
 
 use super::org_sync::{self, OrgPhaseOutcome};
-use super::{finish, AccountIndex, JobContext, Progress, RunOutcome};
-use crate::apply::federal_users::apply_federal_users;
+use super::{finish, AccountIndex, JobContext, RunOutcome};
+use crate::apply::federal_users::{apply_federal_users, UsersApplied};
 use crate::apply::Stopped;
-use crate::convert::zendesk_user;
+use crate::directory::{lookup_email, UserDirectory};
 use crate::Error;
 use sync_core::guards::check_contacts_guard;
 use sync_core::mapping::Mapping;
-use sync_core::model::{Contact, FindingKind};
+use sync_core::model::{Contact, Finding, FindingKind};
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{plan_federal_users, UserAction, UserPlan};
 use sync_core::{decode_contacts, soql, ZendeskUser};
@@ -66,7 +65,7 @@ async fn run(
         read_users(&ctx.zendesk),
     )?;
     report.salesforce_records(contact_records.len());
-    report.zendesk_users(users.len());
+    report.zendesk_users(users.users_read());
     let contacts_guard = check_contacts_guard(contact_records.len());
     let phase =
         org_sync::sync_orgs(ctx, mapping, read, vec![contacts_guard], report, accounts).await?;
@@ -77,11 +76,13 @@ async fn run(
     // Users, on the org state this run left.
     let decoded = decode_contacts(contact_records);
     let org_ids = org_ids_after(ctx, &phase);
-    let mut plan = plan_federal_users(&decoded.items, &org_ids, &users);
+    let known: Vec<ZendeskUser> = users.users().cloned().collect();
+    drop(users);
+    let mut plan = plan_federal_users(&decoded.items, &org_ids, &known);
     plan.findings.splice(0..0, decoded.findings);
     explain_no_organization(ctx, &phase, &mut plan);
     if !ctx.only.is_empty() {
-        keep_named_accounts(&mut plan, &org_ids, &users, &ctx.only);
+        keep_named_accounts(&mut plan, &org_ids, &known, &ctx.only);
     }
     tracing::info!(
         create = plan.creates(),
@@ -90,35 +91,115 @@ async fn run(
         findings = plan.findings.len(),
         "user plan"
     );
-    report.user_plan(Phase::Users, &plan);
     report.user_accounts(contact_accounts(&decoded.items));
     if ctx.dry_run || plan.actions.is_empty() {
+        report.user_plan(Phase::Users, &plan);
         return Ok(());
     }
-    match apply_federal_users(&ctx.zendesk, &plan.actions).await {
-        Ok(applied) => {
-            report.outcomes(Phase::Users, applied.outcomes());
-            Ok(())
+    let (applied, stopped) = match apply_federal_users(&ctx.zendesk, &plan.actions).await {
+        Ok(mut applied) => {
+            let confirmed = confirm_failed_creates(&ctx.zendesk, &mut plan, &mut applied).await;
+            (applied, confirmed.err())
         }
-        Err(Stopped { done, error }) => {
-            report.outcomes(Phase::Users, done.outcomes());
-            Err(error.into())
-        }
+        Err(Stopped { done, error }) => (done, Some(error)),
+    };
+    report.user_plan(Phase::Users, &plan);
+    report.outcomes(Phase::Users, applied.outcomes());
+    match stopped {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
     }
 }
 
-/// Every Zendesk user, all roles (cursor pages of 100), logging progress: agents and
-/// admins must be seen to be left alone.
-pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskUser>, Error> {
-    let mut progress = Progress::new("Zendesk users");
-    let mut out = Vec::new();
-    let mut stream = zendesk.users().list(None);
-    while let Some(user) = stream.try_next().await? {
-        progress.tick();
-        out.push(zendesk_user(user));
+/// SPEC §9: every create whose row failed, whatever its code or wording, is looked up by
+/// email before it is called failed. Found: an end-user already as wanted is
+/// `confirmed`; one with another name or org is given the contact's (one more
+/// `update_many`: the plan's write for that email becomes that update, so the report
+/// counts what was written); an agent or admin is a `protected_user` finding in `plan`
+/// and its create is `withdrawn`. Not found: failed. An error that stops the run is
+/// returned (the creates not looked up stay failed).
+async fn confirm_failed_creates(
+    client: &zendesk_client::Client,
+    plan: &mut UserPlan,
+    applied: &mut UsersApplied,
+) -> Result<(), zendesk_client::Error> {
+    let (creates, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut applied.failed)
+        .into_iter()
+        .partition(|f| matches!(f.action, UserAction::Create { .. }));
+    applied.failed = rest;
+    let mut second = Vec::new();
+    let mut creates = creates.into_iter();
+    while let Some(failure) = creates.next() {
+        let UserAction::Create {
+            name,
+            email,
+            organization_id,
+        } = &failure.action
+        else {
+            applied.failed.push(failure);
+            continue;
+        };
+        let user = match lookup_email(client, email).await {
+            Ok(user) => user,
+            Err(error) if error.stops_run() => {
+                applied.failed.push(failure);
+                applied.failed.extend(creates);
+                return Err(error);
+            }
+            Err(_) => None,
+        };
+        match user {
+            None => applied.failed.push(failure),
+            Some(u) if u.is_protected() => {
+                applied.withdrawn.insert(email.clone());
+                plan.findings.push(Finding::email(
+                    FindingKind::ProtectedUser,
+                    email,
+                    format!(
+                        "user {} is an agent or admin; never modified by the sync (its create \
+                         failed: {}: {})",
+                        u.id, failure.code, failure.message
+                    ),
+                ));
+            }
+            Some(u) => {
+                let new_name = (u.name.trim() != name).then(|| name.clone());
+                let new_org =
+                    (u.organization_id != Some(*organization_id)).then_some(*organization_id);
+                if new_name.is_none() && new_org.is_none() {
+                    applied.confirmed.insert(email.clone());
+                    applied.done.push(failure.action);
+                } else {
+                    let update = UserAction::Update {
+                        user_id: u.id,
+                        email: email.clone(),
+                        name: new_name,
+                        organization_id: new_org,
+                    };
+                    if let Some(planned) = plan.actions.iter_mut().find(|a| **a == failure.action) {
+                        *planned = update.clone();
+                    }
+                    second.push(update);
+                }
+            }
+        }
     }
-    progress.done();
-    Ok(out)
+    if second.is_empty() {
+        return Ok(());
+    }
+    let (again, stopped) = match apply_federal_users(client, &second).await {
+        Ok(again) => (again, None),
+        Err(Stopped { done, error }) => (done, Some(error)),
+    };
+    applied.done.extend(again.done);
+    applied.failed.extend(again.failed);
+    stopped.map_or(Ok(()), Err)
+}
+
+/// Every Zendesk user, all roles (cursor pages of 100), through the user directory:
+/// agents and admins must be seen to be left alone.
+pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<UserDirectory, Error> {
+    Ok(UserDirectory::read_everyone(zendesk).await?)
 }
 
 /// Account → org id for the users phase: after a real run, the matched orgs and those
