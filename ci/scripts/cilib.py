@@ -14,7 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-# What each exit code of the three binaries means (SPEC; docs/runbook.md).
+# What each exit code of the three binaries means (docs/behaviour.md; docs/runbook.md).
 EXIT_MEANING = {
     0: "ok",
     1: "a write failed",

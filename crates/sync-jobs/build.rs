@@ -1,4 +1,4 @@
-//! Build identity for the report (SPEC §8): the git commit the binary is built from,
+//! Build identity for the report (docs/behaviour.md §8): the git commit the binary is built from,
 //! from `git rev-parse HEAD` when git and a repository are there, else `unknown`.
 //! Never fails the build.
 

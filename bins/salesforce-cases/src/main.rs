@@ -1,11 +1,11 @@
-//! `salesforce-cases`: Zendesk tickets → Salesforce Cases (SPEC §7), by CI trigger
+//! `salesforce-cases`: Zendesk tickets → Salesforce Cases (docs/behaviour.md §7), by CI trigger
 //! (`event`), by signed webhook (`serve`), and by a reconcile pass (`reconcile`). One
 //! binary for both Zendesk instances: `--instance`, the Zendesk URL and the secrets in
 //! the environment decide which.
 //!
 //! A shell: flags (`sync_jobs::cli::CasesCli`) → `sync_jobs::shell::run_cases`, which
 //! reads the configuration, runs the command, writes the report files and a summary
-//! table on stderr, and returns the exit code of SPEC §8.
+//! table on stderr, and returns the exit code of docs/behaviour.md §8.
 
 use std::process::ExitCode;
 

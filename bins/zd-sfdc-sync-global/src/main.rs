@@ -3,7 +3,7 @@
 //!
 //! A shell: flags (`sync_jobs::cli::GlobalCli`) → `sync_jobs::shell::run_global`, which
 //! reads the configuration, runs the job, writes the report files and a summary table
-//! on stderr, and returns the exit code of SPEC §8.
+//! on stderr, and returns the exit code of docs/behaviour.md §8.
 
 use std::process::ExitCode;
 

@@ -1,9 +1,9 @@
-//! The diff (SPEC §5): desired orgs from Salesforce against actual Zendesk orgs,
+//! The diff (docs/behaviour.md §5): desired orgs from Salesforce against actual Zendesk orgs,
 //! into a [`Plan`] of minimal writes: creates, updates (only changed fields; the
 //! full tag list when managed tags change), deletes, and the conflicts left alone.
 //! Pure and deterministic: everything is sorted by `salesforce_id`.
 //!
-//! [`diff_orgs`] runs these steps, one SPEC §5 rule each:
+//! [`diff_orgs`] runs these steps, one docs/behaviour.md §5 rule each:
 //!
 //! - match key `salesforce_id`, orgs outside the result (`not_in_salesforce`):
 //!   `OrgIndex`;
@@ -233,7 +233,7 @@ impl Plan {
         self.creates.is_empty() && self.updates.is_empty() && self.deletes.is_empty()
     }
 
-    /// `plan_hash` (SPEC §8): the sha256 (hex) of the changes this plan makes, in a
+    /// `plan_hash` (docs/behaviour.md §8): the sha256 (hex) of the changes this plan makes, in a
     /// canonical encoding that does not depend on their order: one line per write
     /// (`create_org`, `update_org`, `delete_org`, with the account, the org id and
     /// exactly what is sent, object keys sorted), the lines sorted. Counts, findings
@@ -303,7 +303,7 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// SPEC §8 `rounded_value`: one finding per `integer` field whose values were
+/// docs/behaviour.md §8 `rounded_value`: one finding per `integer` field whose values were
 /// rounded this run, with the count and the first few examples.
 pub fn rounded_findings(evaluations: &[&Evaluation]) -> Vec<Finding> {
     const EXAMPLES: usize = 3;
@@ -460,7 +460,7 @@ fn diff_evaluations(
     plan
 }
 
-/// SPEC §5 update: the minimal patch turning `org` into `desired` (managed fields and
+/// docs/behaviour.md §5 update: the minimal patch turning `org` into `desired` (managed fields and
 /// tags only): the name if it differs, each managed field whose value differs
 /// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
@@ -543,7 +543,7 @@ pub fn before_for(patch: &OrgPatch, org: &ZendeskOrg, mapping: &Mapping) -> OrgB
     }
 }
 
-/// SPEC §5, the full tag list on update: a Zendesk tag write replaces all tags, so
+/// docs/behaviour.md §5, the full tag list on update: a Zendesk tag write replaces all tags, so
 /// when the managed tags change the update sends the org's unmanaged tags ∪ the
 /// desired managed tags, sorted and without duplicates.
 pub fn full_tag_list(
@@ -554,7 +554,7 @@ pub fn full_tag_list(
     tags.into_iter().cloned().collect()
 }
 
-/// SPEC §5 create: the org of an account with no matching org. Unset fields (and an
+/// docs/behaviour.md §5 create: the org of an account with no matching org. Unset fields (and an
 /// unchecked checkbox) are left out; its tags are the desired managed tags.
 pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
     OrgCreate {
@@ -595,7 +595,7 @@ fn org_create_from(evaluation: Evaluation) -> OrgCreate {
     }
 }
 
-/// SPEC §5 delete (Global only): the matching org of a greatly-expired account is
+/// docs/behaviour.md §5 delete (Global only): the matching org of a greatly-expired account is
 /// deleted, unless the mapping's instance keeps them or the org has the protect tag
 /// (`do_not_delete`; then it is updated like any other org).
 pub fn org_delete(
@@ -613,7 +613,7 @@ pub fn org_delete(
     })
 }
 
-/// The key a name is compared by (SPEC §5: case-insensitive, trimmed).
+/// The key a name is compared by (docs/behaviour.md §5: case-insensitive, trimmed).
 fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
@@ -638,7 +638,7 @@ fn salesforce_id_of<'o>(org: &'o ZendeskOrg, key: &str) -> Option<&'o str> {
     }
 }
 
-/// The Zendesk orgs, indexed for the diff (SPEC §5 match key: the org field
+/// The Zendesk orgs, indexed for the diff (docs/behaviour.md §5 match key: the org field
 /// `salesforce_id`).
 struct OrgIndex<'o> {
     /// `salesforce_id` → the first org carrying it.
@@ -690,7 +690,7 @@ impl<'o> OrgIndex<'o> {
             .unwrap_or_default()
     }
 
-    /// SPEC §5 untouched: orgs whose `salesforce_id` is not among the accounts
+    /// docs/behaviour.md §5 untouched: orgs whose `salesforce_id` is not among the accounts
     /// returned (evaluated, or returned but invalid) are `not_in_salesforce`.
     fn not_in_salesforce(
         &self,
@@ -727,7 +727,7 @@ enum Proposal<'o> {
     Settled,
 }
 
-/// SPEC §5 `duplicate_zendesk_org`: two Zendesk orgs with one `salesforce_id`; none
+/// docs/behaviour.md §5 `duplicate_zendesk_org`: two Zendesk orgs with one `salesforce_id`; none
 /// is changed.
 fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Finding {
     let ids: Vec<String> = matches.iter().map(|o| o.id.to_string()).collect();
@@ -741,7 +741,7 @@ fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Findin
     )
 }
 
-/// SPEC §5 for one account and the orgs matching it: records its findings and
+/// docs/behaviour.md §5 for one account and the orgs matching it: records its findings and
 /// sold-to contacts, then, first match wins: a duplicate org is left alone; an
 /// untrusted plan (`unknown_tier`) changes nothing; a matching org is deleted
 /// ([`org_delete`]), unchanged, or updated ([`patch_for`]); with no org, a greatly
@@ -799,7 +799,7 @@ fn propose<'o>(
     Proposal::Update(update, org)
 }
 
-/// Who holds or wants each name this run (SPEC §5 `name_conflict`), by name key.
+/// Who holds or wants each name this run (docs/behaviour.md §5 `name_conflict`), by name key.
 struct Names {
     /// The ids (ascending) of the Zendesk orgs holding each name a create or rename wants.
     held: HashMap<String, Vec<u64>>,
@@ -849,7 +849,7 @@ impl Names {
     }
 }
 
-/// SPEC §5 `name_conflict` on create: an account to create whose name
+/// docs/behaviour.md §5 `name_conflict` on create: an account to create whose name
 /// (case-insensitive) is another org's or another new account's is not created.
 fn create_name_conflict(create: &OrgCreate, names: &Names) -> Option<Finding> {
     let holder = names.holder(&create.name, None);
@@ -867,7 +867,7 @@ fn create_name_conflict(create: &OrgCreate, names: &Names) -> Option<Finding> {
     ))
 }
 
-/// SPEC §5 `name_conflict` on update: a rename onto a name another org holds (or
+/// docs/behaviour.md §5 `name_conflict` on update: a rename onto a name another org holds (or
 /// another create or rename of this run wants) is not sent; the rest of the update is.
 fn rename_conflict(update: &OrgUpdate, org: &ZendeskOrg, names: &Names) -> Option<Finding> {
     let name = update.patch.name.as_deref()?;

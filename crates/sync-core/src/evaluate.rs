@@ -1,8 +1,8 @@
-//! Evaluation of one account (SPEC §3–§4): its plan from current subscriptions,
+//! Evaluation of one account (docs/behaviour.md §3–§4): its plan from current subscriptions,
 //! expiration date, "greatly expired", account type, and the desired Zendesk org
 //! with its managed tags. Pure: `today` is a parameter.
 //!
-//! [`evaluate_account`] runs these steps, one rule each, in SPEC order:
+//! [`evaluate_account`] runs these steps, one rule each, in docs/behaviour.md order:
 //!
 //! - §3.2–§3.3 plan: [`is_current`], `scan_subscriptions` (highest-ranked current
 //!   plan, `unknown_tier`), `federal_fallback_plan` (US Federal
@@ -45,12 +45,12 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// The account's billing accounts (sold-to emails, Global).
     pub billing_accounts: Vec<BillingAccount>,
-    /// Values with a fraction rounded for fields Zendesk declares `integer` (SPEC §8;
+    /// Values with a fraction rounded for fields Zendesk declares `integer` (docs/behaviour.md §8;
     /// reported once per field per run by the diff, as `rounded_value`).
     pub rounded: Vec<Rounded>,
 }
 
-/// One value rounded to a whole number for an `integer` field (SPEC §8).
+/// One value rounded to a whole number for an `integer` field (docs/behaviour.md §8).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Rounded {
     /// The field key.
@@ -98,7 +98,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
 /// How an `unknown_tier` finding on an ended subscription ends.
 const ENDED: &str = " (the subscription has ended, so it does not count)";
 
-/// SPEC §3.2: a subscription is current when its end date is absent or ≥ today.
+/// docs/behaviour.md §3.2: a subscription is current when its end date is absent or ≥ today.
 pub fn is_current(end: Option<Date>, today: Date) -> bool {
     end.is_none_or(|end| end >= today)
 }
@@ -113,7 +113,7 @@ struct Subscription<'a> {
     end: Option<Date>,
 }
 
-/// SPEC §3.2: the customer subscriptions (tier = `Product_Tier_Name_Short__c` else
+/// docs/behaviour.md §3.2: the customer subscriptions (tier = `Product_Tier_Name_Short__c` else
 /// `Plan_Name__c`), then the Zuora ones (tier = `Support_Level__c`).
 fn subscriptions(account: &Account) -> impl Iterator<Item = Subscription<'_>> {
     let customer = account.customer_subscriptions.iter().map(|s| Subscription {
@@ -129,7 +129,7 @@ fn subscriptions(account: &Account) -> impl Iterator<Item = Subscription<'_>> {
     customer.chain(zuora)
 }
 
-/// What an account's subscriptions say about its plan (SPEC §3.2–§3.3).
+/// What an account's subscriptions say about its plan (docs/behaviour.md §3.2–§3.3).
 #[derive(Default)]
 struct SubscriptionScan {
     /// The highest-ranked plan among current subscriptions, with its rank.
@@ -142,7 +142,7 @@ struct SubscriptionScan {
     reported: BTreeSet<(String, bool)>,
 }
 
-/// SPEC §3.2–§3.3: reads every subscription: the highest-ranked plan among the
+/// docs/behaviour.md §3.2–§3.3: reads every subscription: the highest-ranked plan among the
 /// current ones wins; an unknown tier is reported (`unknown_tier`) once per raw tier
 /// and currency, saying when its subscription has ended and so does not count.
 fn scan_subscriptions(account: &Account, mapping: &Mapping, today: Date) -> SubscriptionScan {
@@ -170,7 +170,7 @@ fn scan_subscriptions(account: &Account, mapping: &Mapping, today: Date) -> Subs
     scan
 }
 
-/// SPEC §3.2: the `unknown_tier` finding of one subscription.
+/// docs/behaviour.md §3.2: the `unknown_tier` finding of one subscription.
 fn unknown_tier_finding(id: &str, what: &str, raw: &str, current: bool) -> Finding {
     let mut message = if raw.is_empty() {
         format!("a {what} has no tier")
@@ -183,7 +183,7 @@ fn unknown_tier_finding(id: &str, what: &str, raw: &str, current: bool) -> Findi
     Finding::account(FindingKind::UnknownTier, Some(id), message)
 }
 
-/// SPEC §3.2: an unknown tier beside a known current plan costs nothing; each
+/// docs/behaviour.md §3.2: an unknown tier beside a known current plan costs nothing; each
 /// `unknown_tier` finding of a current subscription says where the plan came from.
 fn note_plan_from_other_subscriptions(findings: &mut [Finding], plan: &str) {
     for f in findings.iter_mut().filter(|f| !f.message.ends_with(ENDED)) {
@@ -193,7 +193,7 @@ fn note_plan_from_other_subscriptions(findings: &mut [Finding], plan: &str) {
     }
 }
 
-/// SPEC §3.2: an untrusted plan holds the org as it is (never downgraded to
+/// docs/behaviour.md §3.2: an untrusted plan holds the org as it is (never downgraded to
 /// `expired`); each `unknown_tier` finding of a current subscription says so.
 fn note_org_held_for_unknown_tier(findings: &mut [Finding]) {
     for f in findings
@@ -206,7 +206,7 @@ fn note_org_held_for_unknown_tier(findings: &mut [Finding]) {
     }
 }
 
-/// SPEC §3.3 (US Federal): with no plan from any subscription, the plan of
+/// docs/behaviour.md §3.3 (US Federal): with no plan from any subscription, the plan of
 /// `Account.Support_Level__c` through the same table. `None` when the account has no
 /// support level; `Err` with the `unknown_tier` finding when the table lacks it.
 fn federal_fallback_plan(account: &Account, mapping: &Mapping) -> Option<Result<String, Finding>> {
@@ -228,7 +228,7 @@ struct PlanResult {
     findings: Vec<Finding>,
 }
 
-/// SPEC §3.2–§3.3, the plan (`support_level`): the highest-ranked plan among current
+/// docs/behaviour.md §3.2–§3.3, the plan (`support_level`): the highest-ranked plan among current
 /// subscriptions; else (US Federal) the account's support level; else `expired`.
 /// Untrusted when a current subscription (or the fallback) has an unknown tier and
 /// nothing known gives a plan.
@@ -272,7 +272,7 @@ fn plan_of(account: &Account, mapping: &Mapping, today: Date) -> PlanResult {
     }
 }
 
-/// SPEC §3.4, the expiration date: the latest end date over all returned
+/// docs/behaviour.md §3.4, the expiration date: the latest end date over all returned
 /// subscriptions; if none has an end date, `Next_Renewal_Date__c`; else none.
 pub fn expiration_date(account: &Account) -> Option<Date> {
     subscriptions(account)
@@ -281,7 +281,7 @@ pub fn expiration_date(account: &Account) -> Option<Date> {
         .or(account.next_renewal)
 }
 
-/// SPEC §3.5: the same day three calendar years earlier; 29 February becomes 28 February.
+/// docs/behaviour.md §3.5: the same day three calendar years earlier; 29 February becomes 28 February.
 pub fn three_years_before(today: Date) -> Date {
     let year = today.year() - 3;
     Date::from_calendar_date(year, today.month(), today.day())
@@ -289,7 +289,7 @@ pub fn three_years_before(today: Date) -> Date {
         .unwrap_or(Date::MIN)
 }
 
-/// SPEC §3.5, greatly expired (Global only): the plan is `expired`, the expiration
+/// docs/behaviour.md §3.5, greatly expired (Global only): the plan is `expired`, the expiration
 /// date is known and on or before [`three_years_before`] today, and the account is
 /// not a partner. No date → never.
 pub fn is_greatly_expired(
@@ -305,13 +305,13 @@ pub fn is_greatly_expired(
         && expiration_date.is_some_and(|d| d <= three_years_before(today))
 }
 
-/// SPEC §3.6: whether `Type` is `Partner` (any case). Partners are never greatly
+/// docs/behaviour.md §3.6: whether `Type` is `Partner` (any case). Partners are never greatly
 /// expired, so never deleted.
 pub fn is_partner(account: &Account) -> bool {
     eq(account.account_type.as_deref(), "Partner")
 }
 
-/// SPEC §3.6: any `Type` but `Partner` → snake_case (`Former Customer` → `former_customer`).
+/// docs/behaviour.md §3.6: any `Type` but `Partner` → snake_case (`Former Customer` → `former_customer`).
 pub fn snake_case(raw: &str) -> String {
     let mut out = String::new();
     for c in raw.trim().chars() {
@@ -329,12 +329,12 @@ fn eq(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.trim().eq_ignore_ascii_case(b))
 }
 
-/// SPEC §3.6: the computed account type, first match wins. `None` when `Type` is blank.
+/// docs/behaviour.md §3.6: the computed account type, first match wins. `None` when `Type` is blank.
 pub fn account_type(account: &Account) -> Option<String> {
     account_type_rule(account).map(|(kind, _)| kind)
 }
 
-/// SPEC §3.6: the computed account type and the rule that gave it, in words (for
+/// docs/behaviour.md §3.6: the computed account type and the rule that gave it, in words (for
 /// `explain`); first match wins. `None` when `Type` is blank.
 pub fn account_type_rule(account: &Account) -> Option<(String, &'static str)> {
     let raw = account.account_type.as_deref()?;
@@ -368,7 +368,7 @@ pub fn account_type_rule(account: &Account) -> Option<(String, &'static str)> {
     Some((kind.to_string(), rule))
 }
 
-/// SPEC §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.
+/// docs/behaviour.md §4 `aar` / `arr`: `CARR_This_Account__c`; 0 when the plan is `expired`.
 pub fn arr(account: &Account, expired: bool) -> Option<f64> {
     if expired {
         Some(0.0)
@@ -377,7 +377,7 @@ pub fn arr(account: &Account, expired: bool) -> Option<f64> {
     }
 }
 
-/// SPEC §4 `sales_segmentation` (Global): the sales segment lowercased; blank → `unknown`.
+/// docs/behaviour.md §4 `sales_segmentation` (Global): the sales segment lowercased; blank → `unknown`.
 pub fn sales_segmentation(account: &Account) -> String {
     account
         .sales_segment
@@ -386,7 +386,7 @@ pub fn sales_segmentation(account: &Account) -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
-/// SPEC §4 `market_segment` (US Federal): the computed value of the drop-down is the
+/// docs/behaviour.md §4 `market_segment` (US Federal): the computed value of the drop-down is the
 /// sales segment lowercased, spaces and dashes as `_`; blank → none.
 pub fn market_segment(account: &Account) -> Option<String> {
     account.sales_segment.as_deref().map(|s| {
@@ -397,13 +397,13 @@ pub fn market_segment(account: &Account) -> Option<String> {
     })
 }
 
-/// SPEC §4 `expiration_date`: the date as `YYYY-MM-DD`.
+/// docs/behaviour.md §4 `expiration_date`: the date as `YYYY-MM-DD`.
 fn date_text(date: Option<Date>) -> Option<String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     date.and_then(|d| d.format(&format).ok())
 }
 
-/// The desired org's fields and managed tags as they are built (SPEC §4), with the
+/// The desired org's fields and managed tags as they are built (docs/behaviour.md §4), with the
 /// findings the building raises. A role the mapping leaves out (`None` key) is skipped.
 struct DesiredFields<'a> {
     mapping: &'a Mapping,
@@ -437,7 +437,7 @@ impl<'a> DesiredFields<'a> {
         }
     }
 
-    /// SPEC §8 number fields: a decimal field gets the number; a field Zendesk
+    /// docs/behaviour.md §8 number fields: a decimal field gets the number; a field Zendesk
     /// declares `integer` gets it rounded to a whole number (half away from zero),
     /// before the diff, so the next run sees nothing to write. Each rounding is noted.
     fn number(&mut self, key: Option<&String>, value: Option<f64>) {
@@ -459,7 +459,7 @@ impl<'a> DesiredFields<'a> {
         self.fields.push((key.clone(), value));
     }
 
-    /// SPEC §4 drop-downs and tags: the field holds the option value of the computed
+    /// docs/behaviour.md §4 drop-downs and tags: the field holds the option value of the computed
     /// value, and that value is also a managed tag. A computed value without an
     /// option is reported (`unknown_option`) and leaves the field unset.
     fn dropdown(&mut self, key: Option<&String>, computed: Option<String>) {
@@ -479,7 +479,7 @@ impl<'a> DesiredFields<'a> {
         self.set_option(key, option);
     }
 
-    /// SPEC §4 `org_region`: `Account_Demographics_Geo__c` through the region table;
+    /// docs/behaviour.md §4 `org_region`: `Account_Demographics_Geo__c` through the region table;
     /// an unknown geo is reported (`unknown_region`) and leaves the field unset.
     fn region(&mut self, key: Option<&String>, geo: Option<&str>) {
         let Some(key) = key else { return };
@@ -500,7 +500,7 @@ impl<'a> DesiredFields<'a> {
         self.dropdown(Some(key), region.map(str::to_string));
     }
 
-    /// SPEC §4 `health_score`: Green/Yellow/Red in any case select their option;
+    /// docs/behaviour.md §4 `health_score`: Green/Yellow/Red in any case select their option;
     /// anything else is silently none (no finding).
     fn health_score(&mut self, key: Option<&String>, color: Option<&str>) {
         let Some(key) = key else { return };
@@ -510,7 +510,7 @@ impl<'a> DesiredFields<'a> {
         self.set_option(key, option);
     }
 
-    /// SPEC §4 checkboxes: always written (`false` = unset); its tag is a desired
+    /// docs/behaviour.md §4 checkboxes: always written (`false` = unset); its tag is a desired
     /// managed tag when it is true.
     fn checkbox(&mut self, key: Option<&String>, on: bool) {
         let Some(key) = key else { return };
@@ -537,7 +537,7 @@ pub fn whole_number(v: f64) -> i64 {
     v.round() as i64
 }
 
-/// SPEC §4, the desired organization: every role the mapping maps, from the account,
+/// docs/behaviour.md §4, the desired organization: every role the mapping maps, from the account,
 /// its plan and its expiration date; with the `unknown_option` / `unknown_region`
 /// findings, in field order.
 fn desired_org(

@@ -1,4 +1,4 @@
-//! `explain SALESFORCE_ID` (SPEC §8): why one account gets the org it gets. Built from
+//! `explain SALESFORCE_ID` (docs/behaviour.md §8): why one account gets the org it gets. Built from
 //! the same steps a run takes — [`evaluate_account`] for the plan, expiration, greatly
 //! expired and desired org, [`diff_orgs`] for the Zendesk side and the patch — plus a
 //! description of each step's inputs; no rule is written twice. Pure: the records and

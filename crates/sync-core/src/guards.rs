@@ -1,4 +1,4 @@
-//! Safety guards (SPEC §5), checked before the first write: a pure function of the
+//! Safety guards (docs/behaviour.md §5), checked before the first write: a pure function of the
 //! plan and the configuration. A tripped guard means the run writes nothing and
 //! exits 3; `allow_mass_changes` lifts the deletion and update-ratio guards.
 
@@ -44,7 +44,7 @@ pub struct Guard {
     pub detail: String,
 }
 
-/// `--expect-plan HASH` (SPEC §5, §8): the run goes ahead only if its fresh plan has
+/// `--expect-plan HASH` (docs/behaviour.md §5, §8): the run goes ahead only if its fresh plan has
 /// the `plan_hash` that was reviewed; otherwise it stops like a tripped guard (exit 3,
 /// nothing written). Hashes compare without regard to case.
 pub fn check_expected_plan(expected: &str, actual: &str) -> Guard {

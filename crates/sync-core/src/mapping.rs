@@ -5,10 +5,10 @@
 //!
 //! Validation ([`Mapping::from_file`]) is a list of checks, one table each:
 //! `check_field_keys`, `check_field_tables` (drop-downs have options, checkboxes a
-//! tag), `check_dropdown_options` and `check_checkbox_tags` (SPEC §4 managed tags:
+//! tag), `check_dropdown_options` and `check_checkbox_tags` (docs/behaviour.md §4 managed tags:
 //! valid, and no tag managed by two fields), `check_plans` and `check_plan_aliases`
-//! (SPEC §3.2–§3.3), `check_regions`, `check_deletion` (SPEC §5: the protect tag is
-//! not a managed tag), `check_cases` (SPEC §7).
+//! (docs/behaviour.md §3.2–§3.3), `check_regions`, `check_deletion` (docs/behaviour.md §5: the protect tag is
+//! not a managed tag), `check_cases` (docs/behaviour.md §7).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -170,10 +170,10 @@ pub struct Deletion {
 pub struct CaseSettings {
     /// Prepended to the ticket id to make the Case key (`""` Global, `usfed-` US Federal).
     pub case_key_prefix: String,
-    /// Ticket statuses that close the Case; default `["closed"]` (SPEC §7).
+    /// Ticket statuses that close the Case; default `["closed"]` (docs/behaviour.md §7).
     #[serde(default = "default_closed_statuses")]
     pub closed_statuses: Vec<String>,
-    /// The Case `Origin`; default `Web` (SPEC §7).
+    /// The Case `Origin`; default `Web` (docs/behaviour.md §7).
     #[serde(default = "default_origin")]
     pub origin: String,
     /// The Case external-id field holding the key.
@@ -291,7 +291,7 @@ impl Mapping {
         self.source_sha256.as_deref()
     }
 
-    /// SPEC §8 number fields: records which managed number fields Zendesk declares
+    /// docs/behaviour.md §8 number fields: records which managed number fields Zendesk declares
     /// `integer` in `organization_fields` (their values are then rounded to whole
     /// numbers before the diff); the others are written as decimals.
     pub fn set_zendesk_types(&mut self, defs: &[ZendeskOrgField]) {
@@ -546,7 +546,7 @@ fn check_field_keys(roles: &[Role<'_>], problems: &mut Vec<String>) {
     }
 }
 
-/// SPEC §4 drop-downs and tags: every mapped drop-down has options in
+/// docs/behaviour.md §4 drop-downs and tags: every mapped drop-down has options in
 /// `[dropdowns.KEY]`, every mapped checkbox a tag in `[checkboxes]`.
 fn check_field_tables(file: &MappingFile, roles: &[Role<'_>], problems: &mut Vec<String>) {
     for (role, key, kind) in roles {
@@ -574,7 +574,7 @@ fn keys_of_kind<'a>(roles: &[Role<'a>], kind: FieldKind) -> BTreeSet<&'a str> {
         .collect()
 }
 
-/// SPEC §4 managed tags, drop-downs: each `[dropdowns.KEY]` is a mapped drop-down,
+/// docs/behaviour.md §4 managed tags, drop-downs: each `[dropdowns.KEY]` is a mapped drop-down,
 /// each option value is a valid tag, and no tag is the option of two drop-downs.
 /// Returns each option value's drop-down (the managed tags of the drop-downs).
 fn check_dropdown_options<'f>(
@@ -610,7 +610,7 @@ fn check_dropdown_options<'f>(
     tag_owner
 }
 
-/// SPEC §4 managed tags, checkboxes: each `[checkboxes]` entry is a mapped checkbox,
+/// docs/behaviour.md §4 managed tags, checkboxes: each `[checkboxes]` entry is a mapped checkbox,
 /// its tag is a valid tag and not also a drop-down's option.
 fn check_checkbox_tags(
     file: &MappingFile,
@@ -636,7 +636,7 @@ fn check_checkbox_tags(
     }
 }
 
-/// SPEC §3.3 plan rank: `plans.rank` is non-empty without repeats, `plans.expired`
+/// docs/behaviour.md §3.3 plan rank: `plans.rank` is non-empty without repeats, `plans.expired`
 /// is not ranked, and every plan (ranked or expired) has an option in the
 /// `support_level` drop-down.
 fn check_plans(file: &MappingFile, problems: &mut Vec<String>) {
@@ -667,7 +667,7 @@ fn check_plans(file: &MappingFile, problems: &mut Vec<String>) {
     }
 }
 
-/// SPEC §3.2 tier aliases: each `plans.aliases.PLAN` names a ranked plan, and each
+/// docs/behaviour.md §3.2 tier aliases: each `plans.aliases.PLAN` names a ranked plan, and each
 /// alias is non-blank and means one plan only (case-insensitive, plan names included).
 fn check_plan_aliases(plans: &Plans, problems: &mut Vec<String>) {
     let ranked: BTreeSet<&str> = plans.rank.iter().map(String::as_str).collect();
@@ -699,7 +699,7 @@ fn check_plan_aliases(plans: &Plans, problems: &mut Vec<String>) {
     }
 }
 
-/// SPEC §4 `org_region`: every region value of the region table has an option in
+/// docs/behaviour.md §4 `org_region`: every region value of the region table has an option in
 /// the region drop-down; a region table needs a mapped region field.
 fn check_regions(file: &MappingFile, problems: &mut Vec<String>) {
     let Some(region_key) = &file.fields.region else {
@@ -718,7 +718,7 @@ fn check_regions(file: &MappingFile, problems: &mut Vec<String>) {
     }
 }
 
-/// SPEC §5 delete: the protect tag (`do_not_delete`) is a valid tag and not a managed
+/// docs/behaviour.md §5 delete: the protect tag (`do_not_delete`) is a valid tag and not a managed
 /// one (the sync would remove it); only the Global instance deletes orgs.
 fn check_deletion(
     file: &MappingFile,
@@ -744,7 +744,7 @@ fn check_deletion(
     }
 }
 
-/// SPEC §7 case settings: closed statuses, `Origin` and the two Case fields are set.
+/// docs/behaviour.md §7 case settings: closed statuses, `Origin` and the two Case fields are set.
 fn check_cases(file: &MappingFile, problems: &mut Vec<String>) {
     if file.cases.closed_statuses.is_empty() {
         problems.push("cases.closed_statuses: empty".to_string());

@@ -134,7 +134,7 @@ pub struct DesiredOrg {
     pub managed_tags: BTreeSet<String>,
 }
 
-/// What kind of finding: the SPEC §8 names, plus `unknown_option` (a computed value
+/// What kind of finding: the docs/behaviour.md §8 names, plus `unknown_option` (a computed value
 /// the mapping has no drop-down option for).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +175,7 @@ pub enum FindingKind {
 }
 
 impl FindingKind {
-    /// Every kind, in the order of SPEC §8.
+    /// Every kind, in the order of docs/behaviour.md §8.
     pub const ALL: [FindingKind; 15] = [
         FindingKind::InvalidAccount,
         FindingKind::InvalidContact,

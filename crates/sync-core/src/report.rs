@@ -1,4 +1,4 @@
-//! The run report (SPEC §8): stable JSON keys, a Markdown rendering for merge
+//! The run report (docs/behaviour.md §8): stable JSON keys, a Markdown rendering for merge
 //! requests and CI artifacts, and a short plain summary table for stderr.
 //!
 //! A sync job's report is written in one place: [`ReportBuilder`] takes the plan(s) of
@@ -164,7 +164,7 @@ impl std::fmt::Display for ChangeAction {
 }
 
 /// An `errors[]` kind that is not a finding: a write that failed, or a run that did
-/// not finish (SPEC §8, "Errors").
+/// not finish (docs/behaviour.md §8, "Errors").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
@@ -359,7 +359,7 @@ pub struct Planned {
 pub struct Report {
     /// The binary's name.
     pub sync: String,
-    /// The binary's version (report identity, SPEC §8).
+    /// The binary's version (report identity, docs/behaviour.md §8).
     #[serde(default)]
     pub version: Option<String>,
     /// The git commit the binary was built from, or `unknown`.
@@ -585,7 +585,7 @@ mod tests {
         assert!(md.contains("API calls: Salesforce 0, Zendesk 0."), "{md}");
     }
 
-    /// The stable strings of SPEC §8: each kind and action serialises (and reads back)
+    /// The stable strings of docs/behaviour.md §8: each kind and action serialises (and reads back)
     /// exactly as the reports have always written it.
     #[test]
     fn kinds_and_actions_serialise_to_their_stable_strings() {

@@ -1,4 +1,4 @@
-//! The Markdown report (SPEC §8, `--report-md`): for a merge request note or a CI job
+//! The Markdown report (docs/behaviour.md §8, `--report-md`): for a merge request note or a CI job
 //! page. The identity, the counts, the guards, the findings counted by kind with a few
 //! examples each, failed writes, then the first rows of each table of changes (updates
 //! as `field: before → after`, with the org's name and a link to it in Zendesk) and

@@ -1,4 +1,4 @@
-//! User decisions (SPEC §6): Global sold-to users for new orgs, and US Federal
+//! User decisions (docs/behaviour.md §6): Global sold-to users for new orgs, and US Federal
 //! contacts → users. Pure: lookups are inputs, decisions are outputs.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,10 +54,10 @@ pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
     out
 }
 
-/// Days an org counts as new for the sold-to step (SPEC §6).
+/// Days an org counts as new for the sold-to step (docs/behaviour.md §6).
 pub const NEW_ORG_DAYS: i64 = 7;
 
-/// Whether an existing org still counts as new for the sold-to step (SPEC §6): created
+/// Whether an existing org still counts as new for the sold-to step (docs/behaviour.md §6): created
 /// less than [`NEW_ORG_DAYS`] days before `today` (judged in UTC), whatever users it
 /// has already. Each of its sold-to emails is checked on every run of that week, email
 /// by email, so one lost to a fault is created by the next run.
@@ -142,7 +142,7 @@ impl UserPlan {
     }
 }
 
-/// Sold-to decisions for one new org (SPEC §6), email by email: no user → create it in
+/// Sold-to decisions for one new org (docs/behaviour.md §6), email by email: no user → create it in
 /// the org, unless the email is among Zendesk's deleted users (`deleted`: an agent
 /// removed it on purpose → `deleted_user_not_recreated`); a user in this org → unchanged;
 /// with no org → put in the org; an agent or admin → `protected_user`; in another org →
@@ -230,7 +230,7 @@ pub fn decide_sold_to(
     plan
 }
 
-/// A contact that passed SPEC §6's validity rule.
+/// A contact that passed docs/behaviour.md §6's validity rule.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct ValidContact {
     /// Trimmed, lowercased, valid.
@@ -241,7 +241,7 @@ struct ValidContact {
     account: String,
 }
 
-/// SPEC §6 `invalid_contact`: a contact needs a non-blank `Name`, a valid `Email`
+/// docs/behaviour.md §6 `invalid_contact`: a contact needs a non-blank `Name`, a valid `Email`
 /// and `Account.Account_ID_18__c`. The finding names the first problem; without an
 /// email, it names the contact.
 fn validate_contact(c: &Contact) -> Result<ValidContact, Finding> {
@@ -276,7 +276,7 @@ fn validate_contact(c: &Contact) -> Result<ValidContact, Finding> {
     }
 }
 
-/// SPEC §6 US Federal, one valid contact with a unique email in org `org_id`: no
+/// docs/behaviour.md §6 US Federal, one valid contact with a unique email in org `org_id`: no
 /// user → create; an agent or admin is never modified (`protected_user` when it
 /// differs); an end-user is updated when its name or org differs.
 fn decide_contact_user(
@@ -320,7 +320,7 @@ fn decide_contact_user(
 /// US Federal contacts → user decisions. `org_ids` maps `salesforce_id` → org id
 /// (including orgs created this run); `users` are all Zendesk users.
 ///
-/// SPEC §6, in order: invalid contacts are reported (`validate_contact`); every
+/// docs/behaviour.md §6, in order: invalid contacts are reported (`validate_contact`); every
 /// contact whose lowercased email another contact shares is dropped
 /// (`duplicate_email`); one whose account has no org is `no_organization`; the rest
 /// are matched to users by email (`decide_contact_user`).
@@ -385,7 +385,7 @@ pub const EXPORT_PAGE_SIZE: u64 = 1000;
 /// The incremental exports' own limit in requests per minute, on top of the account's.
 pub const EXPORT_REQUESTS_PER_MINUTE: u32 = 10;
 
-/// How the user reads of a run are made (SPEC §6, "lookups are bounded").
+/// How the user reads of a run are made (docs/behaviour.md §6, "lookups are bounded").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserReadWay {
@@ -468,7 +468,7 @@ pub fn user_read_costs(inputs: &UserReadInputs) -> [UserReadCost; 3] {
     ]
 }
 
-/// The cheaper way (SPEC §6): the shorter wall time at the rate limits that apply,
+/// The cheaper way (docs/behaviour.md §6): the shorter wall time at the rate limits that apply,
 /// fewer calls breaking a tie (then lookups before a scan, the list before the export:
 /// the fresher read). Nothing to read → lookups, which make no call.
 pub fn choose_user_reads(inputs: &UserReadInputs) -> UserReadCost {

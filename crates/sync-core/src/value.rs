@@ -14,7 +14,7 @@ pub enum FieldValue {
     Bool(bool),
     /// A decimal field (Salesforce numbers arrive as floats), or any number read.
     Number(f64),
-    /// A whole number written to a field Zendesk declares `integer` (SPEC §8: sent as
+    /// A whole number written to a field Zendesk declares `integer` (docs/behaviour.md §8: sent as
     /// `5`, not `5.0`). Never produced by deserializing: a number read is a `Number`.
     Integer(i64),
     /// A text field, a date written as text, or a drop-down option value.

@@ -1,4 +1,4 @@
-//! The command lines of the three binaries (SPEC §8): [`GlobalCli`],
+//! The command lines of the three binaries (docs/behaviour.md §8): [`GlobalCli`],
 //! [`UsFederalCli`] and [`CasesCli`] (its subcommands are in
 //! [`crate::cases::args`]), built from the flags they share: [`CommonArgs`] for every
 //! job, [`GuardArgs`] / [`UpdateGuardArgs`] for the jobs that write organizations and
@@ -11,7 +11,7 @@ use time::{Date, OffsetDateTime};
 
 use sync_core::guards::GuardConfig;
 
-/// The environment variables every binary reads (SPEC §8), for `--help`.
+/// The environment variables every binary reads (docs/behaviour.md §8), for `--help`.
 pub const ENVIRONMENT_HELP: &str = "\
 Environment (credentials are read from here only, never logged):
   Salesforce, the first complete set wins:
@@ -125,7 +125,7 @@ impl CommonArgs {
     }
 }
 
-/// Safety-guard flags (SPEC §5) of the jobs that write organizations or users.
+/// Safety-guard flags (docs/behaviour.md §5) of the jobs that write organizations or users.
 #[derive(Debug, Clone, Args)]
 pub struct GuardArgs {
     /// Most deletions one run may make. Besides, when more than 100 orgs match, deleting
@@ -178,7 +178,7 @@ impl UpdateGuardArgs {
     }
 }
 
-/// The plan flags of the two org-sync jobs (SPEC §5, §8).
+/// The plan flags of the two org-sync jobs (docs/behaviour.md §5, §8).
 #[derive(Debug, Clone, Default, Args)]
 pub struct PlanArgs {
     /// Go ahead only if the fresh plan has this plan_hash (the `plan_hash` of a reviewed

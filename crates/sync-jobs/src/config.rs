@@ -1,4 +1,4 @@
-//! Configuration from the environment (SPEC §8): Salesforce and Zendesk credentials,
+//! Configuration from the environment (docs/behaviour.md §8): Salesforce and Zendesk credentials,
 //! validated up front so that a missing variable is named before any request is sent
 //! (exit 2), and the two API clients built from them. The credentials are the clients'
 //! own types ([`sfdc_client::Credentials`], [`zendesk_client::Auth`]): secrets are
@@ -391,7 +391,7 @@ fn salesforce_from(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Salesforce
     if jwt_missing.is_empty() {
         let path = get("SFDC_PRIVATE_KEY_FILE");
         let pem = read_private_key(&path)?;
-        // SPEC §8: the audience defaults to the same URL as the token endpoint
+        // docs/behaviour.md §8: the audience defaults to the same URL as the token endpoint
         // (`https://test.salesforce.com` for a sandbox org needs no second variable).
         let audience = var(lookup, "SFDC_JWT_AUDIENCE").unwrap_or_else(|| login_url.clone());
         return Ok(config(Credentials::JwtBearer {

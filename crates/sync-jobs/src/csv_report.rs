@@ -1,4 +1,4 @@
-//! `--report-csv FILE` (SPEC §8): every finding and every failed row, one line each,
+//! `--report-csv FILE` (docs/behaviour.md §8): every finding and every failed row, one line each,
 //! for Sales Ops to fix the data at the source. Columns: kind, Salesforce id, account
 //! name, Zendesk org id, message. RFC 4180 quoting: a cell with a comma, a quote, a
 //! line break or surrounding spaces is quoted, its quotes doubled.

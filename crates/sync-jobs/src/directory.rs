@@ -1,4 +1,4 @@
-//! The user directory (SPEC §6, "lookups are bounded"): what the user rules need to
+//! The user directory (docs/behaviour.md §6, "lookups are bounded"): what the user rules need to
 //! know of Zendesk — the user of an email, the users of an org, the emails among the
 //! deleted users — read once, before the first write, the cheaper way.
 //!

@@ -1,4 +1,4 @@
-//! Exit codes of SPEC §8, computed in one place for every binary: from a finished
+//! Exit codes of docs/behaviour.md §8, computed in one place for every binary: from a finished
 //! [`Report`] (guard → 3, a failed write → 1, else 0) or from the error that stopped a
 //! run ([`for_error`]: configuration → 2, an API unreachable or refusing us → 4, a
 //! report file that cannot be written → 1).

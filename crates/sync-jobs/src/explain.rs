@@ -1,4 +1,4 @@
-//! `explain SALESFORCE_ID` (both sync jobs; SPEC §8): read-only. Checks the mapping
+//! `explain SALESFORCE_ID` (both sync jobs; docs/behaviour.md §8): read-only. Checks the mapping
 //! against `organization_fields` (for the number types), reads the instance's query
 //! narrowed to the account and the Zendesk orgs, and hands them to
 //! [`sync_core::explain`], which explains the account with the run's own steps. An

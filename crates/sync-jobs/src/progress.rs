@@ -1,4 +1,4 @@
-//! Progress with totals for the bulk-job phases (SPEC §8): every few seconds while
+//! Progress with totals for the bulk-job phases (docs/behaviour.md §8): every few seconds while
 //! jobs run, a log line such as `organization jobs 12/40 done, 2,310 calls left, ~3.5
 //! min at 700 rpm`. The calls left and the time are estimates from what the phase has
 //! measured so far (calls per job, calls per minute); they are log lines (plain in CI,

@@ -3,7 +3,7 @@
 //! [`run_us_federal`] or [`run_cases`], which set up logging and the async runtime,
 //! load the mapping, read the configuration from the environment (or start the
 //! in-process sandbox with `--sandbox`), run the job, and end with [`emit`]: report
-//! files, Markdown in sandbox mode, summary table, and the exit code of SPEC §8. An
+//! files, Markdown in sandbox mode, summary table, and the exit code of docs/behaviour.md §8. An
 //! error that stops a run before its report is printed with its causes and mapped by
 //! [`exit::for_error`].
 //!
@@ -272,7 +272,7 @@ fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
 /// The end of a run, the same for every binary: the JSON (`--report`) and Markdown
 /// (`--report-md`) report files, the Markdown report on stdout with `--sandbox`, the
 /// summary table and the error that stopped the run (if any) on stderr. Returns the
-/// exit code of SPEC §8; `Err` only when a report file cannot be written.
+/// exit code of docs/behaviour.md §8; `Err` only when a report file cannot be written.
 pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
     let report = &outcome.report;
     if let Some(path) = &common.report {

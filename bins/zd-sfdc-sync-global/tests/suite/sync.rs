@@ -43,7 +43,7 @@ async fn first_run_gives_the_expected_state_then_a_second_run_writes_nothing() {
     assert_eq!(second.report["changes"], serde_json::json!([]));
 }
 
-/// Pages read + one job per 100 changes + polls; plus the reads SPEC §5–§6 require
+/// Pages read + one job per 100 changes + polls; plus the reads docs/behaviour.md §5–§6 require
 /// (fields, created ids read back, sold-to lookups).
 #[tokio::test]
 async fn the_first_run_makes_the_floor_of_api_calls_plus_polls() {

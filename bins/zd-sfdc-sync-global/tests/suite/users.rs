@@ -1,4 +1,4 @@
-//! Sold-to users at scale (SPEC §6, §9): per-email recovery, bounded user reads (lookups
+//! Sold-to users at scale (docs/behaviour.md §6, §9): per-email recovery, bounded user reads (lookups
 //! or one scan, counted), reads before writes, outcomes confirmed by lookup, and the 403
 //! probe on `users/create_many`.
 
@@ -103,7 +103,7 @@ fn globex_users(state: &Value) -> Vec<String> {
     emails
 }
 
-/// SPEC §6: a failed row for one of Globex's three sold-to emails fails that run; the
+/// docs/behaviour.md §6: a failed row for one of Globex's three sold-to emails fails that run; the
 /// next run creates that one user (Globex still counts as new), the other two untouched;
 /// the deleted user's email is never created again; the run after writes nothing.
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn a_failed_row_for_one_of_three_emails_is_created_by_the_next_run() {
     );
 }
 
-/// SPEC §6: few emails in play against many users → one lookup per email, no scan;
+/// docs/behaviour.md §6: few emails in play against many users → one lookup per email, no scan;
 /// many emails → one scan (cursor pages of 100), no lookup.
 #[tokio::test]
 async fn few_emails_are_looked_up_many_are_scanned() {
@@ -200,7 +200,7 @@ async fn few_emails_are_looked_up_many_are_scanned() {
     );
 }
 
-/// SPEC §5: the users that decide the sold-to writes are read before the first write:
+/// docs/behaviour.md §5: the users that decide the sold-to writes are read before the first write:
 /// Zendesk refusing that read stops the run with exit 4 and nothing written.
 #[tokio::test]
 async fn a_zendesk_failure_while_reading_users_exits_4_with_nothing_written() {
@@ -259,7 +259,7 @@ async fn a_zendesk_failure_while_reading_users_exits_4_with_nothing_written() {
     }
 }
 
-/// SPEC §9: a create refused in another wording (`RecordInvalid`, "has already been
+/// docs/behaviour.md §9: a create refused in another wording (`RecordInvalid`, "has already been
 /// taken") is looked up by email: a user that appeared meanwhile with no org is put in
 /// the new org, and nothing is reported failed.
 #[tokio::test]
@@ -353,7 +353,7 @@ async fn post_user(zendesk_url: &str, email: &str) {
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
 }
 
-/// SPEC §6, §9: a 403 on `users/create_many` is probed with one `users/create_or_update`:
+/// docs/behaviour.md §6, §9: a 403 on `users/create_many` is probed with one `users/create_or_update`:
 /// through → bulk import is off, the rest go one by one (exit 0); refused too → the
 /// credentials may not write users: exit 4.
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! Issue 14, number fields typed (SPEC §8): the sandbox declares `arr` and
+//! Issue 14, number fields typed (docs/behaviour.md §8): the sandbox declares `arr` and
 //! `number_of_seats` `integer` (and refuses a fraction there as a failed row), so a
 //! Salesforce value with a fraction is rounded before the diff, written as a whole
 //! number, reported once per field, and the next run writes nothing.

@@ -1,4 +1,4 @@
-//! The users phase (SPEC §6) on the demo seed: duplicate emails, orgs created in the
+//! The users phase (docs/behaviour.md §6) on the demo seed: duplicate emails, orgs created in the
 //! same run, protected users, and the fallback where bulk user import is switched off.
 
 use serde_json::Value;

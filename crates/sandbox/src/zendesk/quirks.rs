@@ -1,4 +1,4 @@
-//! Switches for the shapes the reference marks [UNCONFIRMED] (SPEC §9): by default the
+//! Switches for the shapes the reference marks [UNCONFIRMED] (docs/behaviour.md §9): by default the
 //! simulated Zendesk answers with its first reading of the reference; each switch makes
 //! it answer the other plausible way, so a job can be run against both. Set at start
 //! (`SandboxConfig::zendesk_quirks`, `zd-sfdc-sandbox serve` flags) or at run time

@@ -1,4 +1,4 @@
-//! The [UNCONFIRMED] shapes answered the other plausible way (issue 16, SPEC §9): each
+//! The [UNCONFIRMED] shapes answered the other plausible way (issue 16, docs/behaviour.md §9): each
 //! switch of `Quirks`, over HTTP, against its default; and the admin endpoint that
 //! changes them at run time.
 

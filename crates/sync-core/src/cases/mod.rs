@@ -1,4 +1,4 @@
-//! The rules of the `salesforce-cases` job (SPEC §7): Zendesk tickets become Salesforce
+//! The rules of the `salesforce-cases` job (docs/behaviour.md §7): Zendesk tickets become Salesforce
 //! Cases. Pure; the job that reads tickets and writes Cases is `sync_jobs::cases`.
 //!
 //! - [`rules`]: the Case key (`case_key_prefix` + ticket id), the Case fields of a

@@ -1,4 +1,4 @@
-//! The body a Zendesk trigger's webhook sends (SPEC §7):
+//! The body a Zendesk trigger's webhook sends (docs/behaviour.md §7):
 //! `{"ticket_id": "{{ticket.id}}", "event": "created"}`. Placeholders render inside
 //! quotes, so the id arrives as a string; a bare number is accepted too. Other keys are
 //! ignored.

@@ -1,4 +1,4 @@
-//! The pure rules of the cases job (SPEC §7): the Case key, the Case fields a ticket
+//! The pure rules of the cases job (docs/behaviour.md §7): the Case key, the Case fields a ticket
 //! gives (priority map, description cut to 32,000 characters), and the decision for one
 //! ticket given the Case Salesforce already has. No I/O, no clock.
 
@@ -378,7 +378,7 @@ impl Decision {
     }
 }
 
-/// The decision for one ticket (SPEC §7). The ticket's own status decides, not the
+/// The decision for one ticket (docs/behaviour.md §7). The ticket's own status decides, not the
 /// event that announced it, so a late or replayed `created` never reopens a closed
 /// Case and a `closed` whose ticket is open again creates or updates, never closes.
 ///

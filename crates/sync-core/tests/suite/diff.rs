@@ -1,4 +1,4 @@
-//! The diff (SPEC §5).
+//! The diff (docs/behaviour.md §5).
 
 use std::collections::BTreeSet;
 

@@ -1,4 +1,4 @@
-//! Evaluation rules (SPEC §3–§4).
+//! Evaluation rules (docs/behaviour.md §3–§4).
 
 use sync_core::evaluate::{
     account_type, arr, expiration_date, is_current, is_greatly_expired, is_partner, market_segment,

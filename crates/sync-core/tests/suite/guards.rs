@@ -1,4 +1,4 @@
-//! Safety guards (SPEC §5).
+//! Safety guards (docs/behaviour.md §5).
 
 use crate::common::sfid;
 use sync_core::diff::{OrgDelete, OrgPatch, OrgUpdate};

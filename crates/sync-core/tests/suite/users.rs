@@ -1,4 +1,4 @@
-//! User decisions (SPEC §6).
+//! User decisions (docs/behaviour.md §6).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -177,7 +177,7 @@ fn an_org_counts_as_new_for_seven_days_whatever_users_it_has() {
     assert!(!is_new_org(&o, time::Date::MIN));
 }
 
-/// SPEC §6: each sold-to email of a new org is checked on every run of its week. An org
+/// docs/behaviour.md §6: each sold-to email of a new org is checked on every run of its week. An org
 /// that already has two of its three sold-to users gets the third created, the other two
 /// untouched; an email among Zendesk's deleted users is not created again.
 #[test]
@@ -238,7 +238,7 @@ fn reads(emails: u64, orgs: u64, users: u64, rpm: u32) -> UserReadInputs {
     }
 }
 
-/// SPEC §6: few emails → targeted lookups; many → one scan; the wall time at the
+/// docs/behaviour.md §6: few emails → targeted lookups; many → one scan; the wall time at the
 /// rate limits decides, fewer calls break a tie.
 #[test]
 fn user_reads_take_the_cheaper_way() {

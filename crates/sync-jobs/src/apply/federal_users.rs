@@ -1,4 +1,4 @@
-//! Applying the US Federal users plan (SPEC §6): creates with `users/create_many` and
+//! Applying the US Federal users plan (docs/behaviour.md §6): creates with `users/create_many` and
 //! updates with `users/update_many`, 100 users a job, jobs polled together. Where bulk
 //! user import is switched off (403 on `create_many`), the remaining creates go one by
 //! one through `users/create_or_update` — only emails the full user read showed to

@@ -1,7 +1,7 @@
 //! Applying a plan to Zendesk: the only part of the sync that writes. Bulk jobs of
 //! 100 records, submitted in windows below Zendesk's 30 queued jobs and polled
 //! together; every record ends applied or failed (with Zendesk's message), and a write
-//! whose answer was lost is re-read before anything is sent again (SPEC §9).
+//! whose answer was lost is re-read before anything is sent again (docs/behaviour.md §9).
 //!
 //! A refused record is data for the report; an `Err` from these functions means Zendesk
 //! cannot be reached or refuses us, and the run stops (exit 4).

@@ -1,4 +1,4 @@
-//! Organization writes (SPEC §5): creates with `organizations/create_many`, updates with
+//! Organization writes (docs/behaviour.md §5): creates with `organizations/create_many`, updates with
 //! `organizations/update_many` (batch form), deletions with `organizations/destroy_many`,
 //! 100 a job, jobs polled together with `job_statuses/show_many`.
 //!
@@ -566,7 +566,7 @@ pub async fn delete(
 }
 
 /// Waits for a window of deletion jobs, then reads the orgs back: the rows of a
-/// finished `destroy_many` job are an [UNCONFIRMED] shape (SPEC §9), so an org is
+/// finished `destroy_many` job are an [UNCONFIRMED] shape (docs/behaviour.md §9), so an org is
 /// deleted when `show_many` no longer returns it, and failed while it is still there
 /// (with the row's code and message when a row says why). `Err` when the read-back
 /// itself is stopped by an error that stops the run (the window's orgs are then

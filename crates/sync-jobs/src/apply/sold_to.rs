@@ -1,8 +1,8 @@
-//! Global sold-to users (SPEC §6) for the orgs that count as new: decided with
+//! Global sold-to users (docs/behaviour.md §6) for the orgs that count as new: decided with
 //! [`sync_core::users::decide_sold_to`] on the [`UserDirectory`] read before the first
 //! write, and written with bulk jobs (one by one where bulk import is off).
 //!
-//! Outcomes are confirmed, not guessed (SPEC §9): every create whose row failed,
+//! Outcomes are confirmed, not guessed (docs/behaviour.md §9): every create whose row failed,
 //! whatever the row's code or wording, is looked up by email before it is called
 //! failed; a user found is given the rules (in the org → done, `confirmed`; no org → put
 //! in the org, the plan's write for that email becoming that update; another org →
@@ -143,7 +143,7 @@ pub fn decide_all(
     all
 }
 
-/// What a failed create's lookup found, under the rules of SPEC §6.
+/// What a failed create's lookup found, under the rules of docs/behaviour.md §6.
 #[derive(Debug, Clone, PartialEq)]
 enum Confirmed {
     /// The user is in the org: the create happened (or someone made it).

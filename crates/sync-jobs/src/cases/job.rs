@@ -1,4 +1,4 @@
-//! The cases job's I/O (SPEC §7): one ticket event (`created`/`closed`, from a CI
+//! The cases job's I/O (docs/behaviour.md §7): one ticket event (`created`/`closed`, from a CI
 //! trigger or a webhook), and the reconcile pass over the tickets changed in a window.
 //! Both read the ticket (and its organization and requester) from Zendesk, look the
 //! Case up by key, [`decide`] and write by upsert on the key field, recording every
@@ -172,7 +172,7 @@ impl CasesJob {
     }
 
     /// Handles one ticket event: reads the ticket, its organization and requester, looks
-    /// its Case up, and creates, updates or closes it (SPEC §7). The ticket's status
+    /// its Case up, and creates, updates or closes it (docs/behaviour.md §7). The ticket's status
     /// decides; `event` is logged. Per-ticket problems are recorded in `report`; `Err`
     /// means an API was unreachable or refused us (exit 4).
     pub async fn handle_event(

@@ -1,4 +1,4 @@
-//! The `salesforce-cases` job (SPEC §7) against the APIs; its rules (Case key, Case
+//! The `salesforce-cases` job (docs/behaviour.md §7) against the APIs; its rules (Case key, Case
 //! fields, the decision per ticket, the webhook body) are `sync_core::cases`.
 //!
 //! - [`args`]: the command line (`--instance`, then `event`, `serve` or `reconcile`);

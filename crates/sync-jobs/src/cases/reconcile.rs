@@ -1,4 +1,4 @@
-//! The reconcile pass (SPEC §7): the tickets changed in a window (incremental export),
+//! The reconcile pass (docs/behaviour.md §7): the tickets changed in a window (incremental export),
 //! their organizations and the requesters of Cases to create read in bulk, Cases looked
 //! up 200 keys a query, and the repairs — a missing Case, a missing close — written 200
 //! a sObject Collections upsert.

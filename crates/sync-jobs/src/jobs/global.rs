@@ -1,5 +1,5 @@
-//! The Global job (SPEC §1, issue 7): Salesforce accounts → Zendesk Global
-//! organizations, then sold-to users for the orgs that count as new (SPEC §6), then
+//! The Global job (docs/behaviour.md §1, issue 7): Salesforce accounts → Zendesk Global
+//! organizations, then sold-to users for the orgs that count as new (docs/behaviour.md §6), then
 //! the deletion of greatly-expired orgs — every read before the first write (the
 //! users that decide the sold-to writes included: [`UserDirectory`]), guards before
 //! any write, and a report of what was done. Only confirmations read after a write.
@@ -101,7 +101,7 @@ async fn run(
     org_sync::delete_orgs(ctx, &phase.plan, report).await
 }
 
-/// Matched orgs that still count as new (SPEC §6: created less than 7 days before
+/// Matched orgs that still count as new (docs/behaviour.md §6: created less than 7 days before
 /// today) and have sold-to contacts, other than those this run deletes: account →
 /// org id. Each of their sold-to emails is checked again, email by email.
 fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, u64)> {

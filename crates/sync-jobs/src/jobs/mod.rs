@@ -77,7 +77,7 @@ impl RunOutcome {
     }
 }
 
-/// The report identity of SPEC §8 that every run carries: the binary's version and
+/// The report identity of docs/behaviour.md §8 that every run carries: the binary's version and
 /// the git commit it was built from (`unknown` without git at build time).
 pub fn stamp_identity(report: &mut Report) {
     report.version = Some(crate::cli::binary_version().to_string());
@@ -85,7 +85,7 @@ pub fn stamp_identity(report: &mut Report) {
 }
 
 impl RunOutcome {
-    /// The exit code of SPEC §8.
+    /// The exit code of docs/behaviour.md §8.
     pub fn exit_code(&self) -> u8 {
         match &self.error {
             Some(e) => exit::for_error(e),

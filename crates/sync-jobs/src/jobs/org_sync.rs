@@ -1,4 +1,4 @@
-//! The one organization-sync code path both instances use (SPEC §4–§5): check the
+//! The one organization-sync code path both instances use (docs/behaviour.md §4–§5): check the
 //! mapping against Zendesk's `organization_fields`, read the accounts and the orgs
 //! concurrently, plan, check the guards, and apply creates and updates as bulk jobs.
 //! Deletions ([`delete_orgs`]) are a separate step because the Global job runs them

@@ -1,7 +1,7 @@
-//! The US Federal job (SPEC §1, issue 8): Salesforce accounts → Zendesk US Federal
+//! The US Federal job (docs/behaviour.md §1, issue 8): Salesforce accounts → Zendesk US Federal
 //! organizations through the one org-sync path ([`super::org_sync`], with
 //! `us-federal.toml`: no sold-to users, no deletions), then, in the same run,
-//! Salesforce contacts → Zendesk users (SPEC §6).
+//! Salesforce contacts → Zendesk users (docs/behaviour.md §6).
 //!
 //! Every read — accounts, orgs, contacts, users — comes before the first write, so the
 //! guards (no accounts, no contacts, mass changes) stop the run with nothing written.
@@ -111,7 +111,7 @@ async fn run(
     }
 }
 
-/// SPEC §9: every create whose row failed, whatever its code or wording, is looked up by
+/// docs/behaviour.md §9: every create whose row failed, whatever its code or wording, is looked up by
 /// email before it is called failed. Found: an end-user already as wanted is
 /// `confirmed`; one with another name or org is given the contact's (one more
 /// `update_many`: the plan's write for that email becomes that update, so the report
