@@ -6,6 +6,15 @@
 //! A shell: flags (`sync_jobs::cli::CasesCli`) → `sync_jobs::shell::run_cases`, which
 //! reads the configuration, runs the command, writes the report files and a summary
 //! table on stderr, and returns the exit code of docs/behaviour.md §8.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 use std::process::ExitCode;
 

@@ -4,6 +4,15 @@
 //! A shell: flags (`sync_jobs::cli::UsFederalCli`) → `sync_jobs::shell::run_us_federal`,
 //! which reads the configuration, runs the job, writes the report files and a summary
 //! table on stderr, and returns the exit code of docs/behaviour.md §8.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 use std::process::ExitCode;
 

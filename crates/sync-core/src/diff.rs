@@ -432,9 +432,8 @@ fn diff_evaluations(
     // In `salesforce_id` order (a stable sort, as the order of equal ids is kept).
     let mut order: Vec<usize> = (0..evaluations.len()).collect();
     order.sort_by(|a, b| {
-        evaluations[*a]
-            .salesforce_id
-            .cmp(&evaluations[*b].salesforce_id)
+        let id = |i: &usize| evaluations.get(*i).map(|e| &e.salesforce_id);
+        id(a).cmp(&id(b))
     });
     let rounded = {
         let sorted: Vec<&Evaluation> = order.iter().filter_map(|i| evaluations.get(*i)).collect();
@@ -443,7 +442,10 @@ fn diff_evaluations(
     let mut slots: Vec<Option<Evaluation>> = evaluations.into_iter().map(Some).collect();
     let mut creates = Vec::new();
     let mut updates = Vec::new();
-    for eval in order.into_iter().filter_map(|i| slots[i].take()) {
+    for eval in order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+    {
         let matches = index.matches(&eval.salesforce_id);
         match propose(&mut plan, eval, matches, mapping, &managed) {
             Proposal::Create(create) => creates.push(create),

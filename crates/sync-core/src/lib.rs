@@ -23,6 +23,15 @@
 //!
 //! The cases job's rules (Case key, Case fields, the decision per ticket, the webhook
 //! body) are in [`cases`].
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![deny(missing_docs)]
 
 pub mod cases;

@@ -16,6 +16,15 @@
 //! - [`directory`]: the Zendesk users the user rules need, read the cheaper way;
 //! - [`convert`]: client types → sync-core types, in one place;
 //! - [`config`], [`logging`], [`error`], [`exit`] (every error's exit code, in one match).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 #![deny(missing_docs)]
 
 pub mod apply;

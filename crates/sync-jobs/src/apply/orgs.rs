@@ -664,7 +664,9 @@ async fn redelete(
         let retried: Vec<u64> = left
             .iter()
             .filter(|d| {
-                out.failed[failed_before..]
+                out.failed
+                    .get(failed_before..)
+                    .unwrap_or_default()
                     .iter()
                     .any(|f| f.salesforce_id == d.salesforce_id)
             })

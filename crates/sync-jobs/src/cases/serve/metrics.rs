@@ -72,6 +72,19 @@ fn get(c: &AtomicU64) -> u64 {
     c.load(Ordering::Relaxed)
 }
 
+/// Bumps counter `i` of a per-kind array (every kind has its slot; a missing one counts
+/// nothing rather than panicking).
+fn bump_at(counters: &[AtomicU64], i: usize) {
+    if let Some(c) = counters.get(i) {
+        bump(c);
+    }
+}
+
+/// Counter `i` of a per-kind array (0 for a missing slot).
+fn get_at(counters: &[AtomicU64], i: usize) -> u64 {
+    counters.get(i).map_or(0, get)
+}
+
 /// Counts an open connection until dropped.
 pub struct OpenConnection<'a>(&'a Metrics);
 
@@ -84,24 +97,24 @@ impl Drop for OpenConnection<'_> {
 impl Metrics {
     /// An accepted event.
     pub fn received(&self, e: TicketEvent) {
-        bump(&self.received[idx(e)]);
+        bump_at(&self.received, idx(e));
     }
     /// An event handled to the end (written, unchanged or skipped).
     pub fn processed(&self, e: TicketEvent) {
-        bump(&self.processed[idx(e)]);
+        bump_at(&self.processed, idx(e));
     }
     /// An event that failed for good (refused write, an API error after the clients'
     /// retries, or a panic).
     pub fn failed(&self, e: TicketEvent) {
-        bump(&self.failed[idx(e)]);
+        bump_at(&self.failed, idx(e));
     }
     /// An event whose handling panicked (also counted failed).
     pub fn panicked(&self, e: TicketEvent) {
-        bump(&self.panicked[idx(e)]);
+        bump_at(&self.panicked, idx(e));
     }
     /// A refused delivery.
     pub fn rejected(&self, why: Rejection) {
-        bump(&self.rejected[rejection_idx(why)]);
+        bump_at(&self.rejected, rejection_idx(why));
     }
     /// The events accepted and not finished, now.
     pub fn set_pending(&self, n: usize) {
@@ -136,7 +149,7 @@ impl Metrics {
             "panicked" => &self.panicked,
             _ => return 0,
         };
-        get(&counters[idx(kind)])
+        get_at(counters, idx(kind))
     }
 
     /// The Prometheus text format.
@@ -157,7 +170,7 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {metric} {help}, by kind.");
             let _ = writeln!(out, "# TYPE {metric} counter");
             for kind in KINDS {
-                let v = get(&counters[idx(kind)]);
+                let v = get_at(counters, idx(kind));
                 let _ = writeln!(out, "{metric}{{kind=\"{kind}\"}} {v}");
             }
         }
@@ -165,7 +178,7 @@ impl Metrics {
         let _ = writeln!(out, "# HELP {metric} Deliveries refused, by reason.");
         let _ = writeln!(out, "# TYPE {metric} counter");
         for (why, reason) in REJECTIONS {
-            let v = get(&self.rejected[rejection_idx(why)]);
+            let v = get_at(&self.rejected, rejection_idx(why));
             let _ = writeln!(out, "{metric}{{reason=\"{reason}\"}} {v}");
         }
         let single = [
