@@ -773,3 +773,87 @@ async fn sold_to_lookups_and_creates_survive_drops_and_throttling() {
     assert_eq!(synced(&sandbox), expected);
     converged(&sandbox).await;
 }
+
+/// docs/behaviour.md §9: the rows of a finished `destroy_many` job are [UNCONFIRMED].
+/// Whatever shape they come in (one `{"success": true}` object, no rows, `null`), a
+/// deletion is done when the org is gone: the run reads the ids back, reports each
+/// deletion done, fails none, and reaches the clean outcome.
+async fn deletions_confirmed_by_reading_back(shape: sandbox::DestroyManyResults) {
+    let expected = clean_outcome(common::generated(450)).await;
+    let mut config = common::generated(450);
+    config.zendesk_quirks = sandbox::Quirks {
+        destroy_many_results: shape,
+        ..sandbox::Quirks::default()
+    };
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "{shape:?}: {}", run.stderr);
+    let (_, _, deleted, failed) = counts(&run);
+    assert!(deleted > 0, "{shape:?}: no deletion in the generated set");
+    assert_eq!(failed, 0, "{shape:?}: {}", run.report["errors"]);
+    assert!(run.errors("org_delete_failed").is_empty(), "{shape:?}");
+    assert_eq!(synced(&sandbox), expected, "{shape:?}");
+    converged(&sandbox).await;
+}
+
+#[tokio::test]
+async fn destroy_many_answered_with_one_success_object_is_confirmed() {
+    deletions_confirmed_by_reading_back(sandbox::DestroyManyResults::SuccessObject).await;
+}
+
+#[tokio::test]
+async fn destroy_many_answered_with_no_rows_is_confirmed() {
+    deletions_confirmed_by_reading_back(sandbox::DestroyManyResults::NoRows).await;
+}
+
+#[tokio::test]
+async fn destroy_many_answered_with_null_results_is_confirmed() {
+    deletions_confirmed_by_reading_back(sandbox::DestroyManyResults::Null).await;
+}
+
+/// docs/behaviour.md §9: the answer past the job limit is [UNCONFIRMED]. A 429 without
+/// `Retry-After`, a 429 with an `errors[]` body or a plain 503 are all waited out: the
+/// run ends with the clean outcome and no duplicate, and refusals did happen (the
+/// sandbox's own count).
+async fn job_limit_waited_out(answer: sandbox::JobLimitAnswer) {
+    let expected = clean_outcome(common::generated(450)).await;
+    let mut config = common::generated(450);
+    config.job_limit = 1;
+    config.job_latency = Duration::from_secs(2);
+    config.zendesk_quirks = sandbox::Quirks {
+        job_limit_answer: answer,
+        ..sandbox::Quirks::default()
+    };
+    let sandbox = common::start(config).await;
+    let run = sync(&sandbox).await;
+    assert_eq!(run.code, 0, "{answer:?}: {}", run.stderr);
+    let bulk_requests: u64 = run
+        .zendesk_writes()
+        .iter()
+        .filter(|(k, _)| k.ends_with("_many"))
+        .map(|(_, v)| v)
+        .sum();
+    let state = sandbox.admin().zendesk_state();
+    let jobs = state["job_statuses"].as_array().map_or(0, Vec::len) as u64;
+    assert!(
+        bulk_requests > jobs,
+        "{answer:?}: {bulk_requests} bulk requests, {jobs} jobs: no refusal met"
+    );
+    assert_eq!(synced(&sandbox), expected, "{answer:?}");
+    converged(&sandbox).await;
+}
+
+#[tokio::test]
+async fn the_job_limit_without_retry_after_is_waited_out() {
+    job_limit_waited_out(sandbox::JobLimitAnswer::NoRetryAfter).await;
+}
+
+#[tokio::test]
+async fn the_job_limit_with_an_errors_body_is_waited_out() {
+    job_limit_waited_out(sandbox::JobLimitAnswer::ErrorsEnvelope).await;
+}
+
+#[tokio::test]
+async fn the_job_limit_answered_503_is_waited_out() {
+    job_limit_waited_out(sandbox::JobLimitAnswer::Unavailable).await;
+}
