@@ -1,5 +1,6 @@
 //! Build identity for the report (docs/behaviour.md §8): the git commit the binary is built from,
-//! from `git rev-parse HEAD` when git and a repository are there, else `unknown`.
+//! `SYNC_GIT_COMMIT` or GitLab's `CI_COMMIT_SHA` when set (a release job's image may have no
+//! git), else `git rev-parse HEAD` when git and a repository are there, else `unknown`.
 //! Never fails the build.
 
 use std::process::Command;
@@ -15,9 +16,18 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".to_string());
+    let from_env = ["SYNC_GIT_COMMIT", "CI_COMMIT_SHA"].iter().find_map(|name| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_hexdigit()))
+    });
+    let commit = from_env
+        .or_else(|| git(&["rev-parse", "HEAD"]))
+        .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=SYNC_GIT_COMMIT={commit}");
     println!("cargo:rerun-if-env-changed=SYNC_GIT_COMMIT");
+    println!("cargo:rerun-if-env-changed=CI_COMMIT_SHA");
     // Rebuild when HEAD moves: the HEAD file, the branch it points to, packed refs.
     let mut watched = vec!["HEAD".to_string(), "packed-refs".to_string()];
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
