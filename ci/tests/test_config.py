@@ -337,7 +337,8 @@ class StructureTests(unittest.TestCase):
             self.assertEqual(build["if"], '$CI_PIPELINE_SOURCE == "merge_request_event"')
             paths = build["changes"]
             for wanted in (f"bins/{binary}/**/*", "crates/sync-core/src/**/*", "crates/sync-jobs/**/*",
-                           "crates/sfdc-client/**/*", "crates/zendesk-client/**/*", "Cargo.lock"):
+                           "crates/api-transport/**/*", "crates/sfdc-client/**/*", "crates/zendesk-client/**/*",
+                           "Cargo.lock"):
                 self.assertIn(wanted, paths, binary)
             for other in BINARIES:
                 if other != binary:

@@ -16,12 +16,14 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
-    let from_env = ["SYNC_GIT_COMMIT", "CI_COMMIT_SHA"].iter().find_map(|name| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_hexdigit()))
-    });
+    let from_env = ["SYNC_GIT_COMMIT", "CI_COMMIT_SHA"]
+        .iter()
+        .find_map(|name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_hexdigit()))
+        });
     let commit = from_env
         .or_else(|| git(&["rev-parse", "HEAD"]))
         .unwrap_or_else(|| "unknown".to_string());

@@ -16,7 +16,7 @@ use crate::auth::{Auth, Session};
 use crate::error::{ApiErrorItem, Error, TransportKind};
 use crate::limits::{RequestKind, Usage};
 use crate::retry::{parse_retry_after, RetryPolicy};
-use crate::transport::{describe, read_capped, ReadFail};
+use api_transport::{describe, read_capped, ReadFail};
 
 /// One logical REST request, relative to the instance URL.
 pub(crate) struct Request {

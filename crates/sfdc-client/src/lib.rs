@@ -42,7 +42,6 @@ mod limits;
 mod query;
 mod retry;
 mod sobjects;
-mod transport;
 
 pub use auth::{Credentials, JwtClaims};
 pub use client::{

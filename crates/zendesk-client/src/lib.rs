@@ -39,7 +39,6 @@ mod page;
 mod rate;
 mod retry;
 mod tickets;
-mod transport;
 mod user_reads;
 mod users;
 pub mod webhook;

@@ -1,6 +1,16 @@
 //! Naming the cause of a failure without an answer (DNS, refused, timeout, TLS, reset),
 //! with the host, by walking the `source()` chain of reqwest/hyper/io errors; and reading
-//! an answer's body with a size cap.
+//! an answer's body with a size cap. Shared by the two API clients (`sfdc-client`,
+//! `zendesk-client`), which otherwise know nothing of each other.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 use bytes::{Bytes, BytesMut};
 use std::error::Error as StdError;
@@ -8,7 +18,7 @@ use url::Url;
 
 /// What a request failed on before an answer was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cause {
+pub enum Cause {
     /// The host name could not be resolved.
     Dns,
     /// Nobody listens on the port.
@@ -40,7 +50,7 @@ impl Cause {
 const MAX_CHAIN: usize = 600;
 
 /// The cause of `e`, found in its chain of sources.
-pub(crate) fn cause_of(e: &reqwest::Error) -> Cause {
+pub fn cause_of(e: &reqwest::Error) -> Cause {
     if e.is_timeout() {
         return Cause::Timeout;
     }
@@ -96,7 +106,7 @@ pub(crate) fn cause_of(e: &reqwest::Error) -> Cause {
 }
 
 /// `host:port` of `url`, for messages.
-pub(crate) fn host_of(url: &Url) -> String {
+pub fn host_of(url: &Url) -> String {
     match (url.host_str(), url.port_or_known_default()) {
         (Some(h), Some(p)) => format!("{h}:{p}"),
         (Some(h), None) => h.to_owned(),
@@ -106,7 +116,7 @@ pub(crate) fn host_of(url: &Url) -> String {
 
 /// `"{cause} {host}: {error: source: source …}"`. Carries no secret: URLs hold none
 /// (credentials travel in headers) and reqwest/hyper errors do not print headers.
-pub(crate) fn describe(e: &reqwest::Error, url: &Url) -> String {
+pub fn describe(e: &reqwest::Error, url: &Url) -> String {
     let mut chain: Vec<String> = Vec::new();
     let mut current: Option<&(dyn StdError + 'static)> = Some(e);
     while let Some(err) = current {
@@ -130,7 +140,7 @@ pub(crate) fn describe(e: &reqwest::Error, url: &Url) -> String {
 
 /// Why a body could not be read whole.
 #[derive(Debug)]
-pub(crate) enum ReadFail {
+pub enum ReadFail {
     /// More than the cap.
     TooLarge,
     /// The connection failed mid-body.
@@ -138,10 +148,7 @@ pub(crate) enum ReadFail {
 }
 
 /// Reads the whole body, refusing (without reading further) more than `cap` bytes.
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    cap: u64,
-) -> Result<Bytes, ReadFail> {
+pub async fn read_capped(mut response: reqwest::Response, cap: u64) -> Result<Bytes, ReadFail> {
     if response.content_length().is_some_and(|len| len > cap) {
         return Err(ReadFail::TooLarge);
     }
