@@ -8,6 +8,7 @@
 //! job, which has no plan, fills its report event by event in `sync-jobs`.)
 
 mod builder;
+mod cases;
 mod outcome;
 
 use std::fmt::Write as _;
@@ -19,6 +20,7 @@ use crate::guards::Guard;
 use crate::model::{Finding, FindingKind};
 
 pub use builder::{Phase, ReportBuilder};
+pub use cases::{CaseOutcome, CaseWrite, CasesReportBuilder, TicketOutcome};
 pub use outcome::{Outcome, Outcomes};
 
 /// `salesforce.*`.
