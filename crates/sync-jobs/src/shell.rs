@@ -18,21 +18,15 @@ use std::process::ExitCode;
 
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::Instance;
-use sync_core::report::{CaseCounts, FailureKind, ReportError};
 use sync_core::report_markdown::MarkdownContext;
-use sync_core::Report;
 use time::{Date, OffsetDateTime};
 
-use crate::cases::args::Command;
 use crate::cases::setup;
 use crate::cli::{CasesCli, CommonArgs, GlobalCli, PlanArgs, SyncCommand, UsFederalCli};
 use crate::config::Config;
 use crate::error::with_causes;
-use crate::jobs::{global, load_mapping, stamp_identity, us_federal, JobContext, RunOutcome};
+use crate::jobs::{global, load_mapping, us_federal, JobContext, RunOutcome};
 use crate::{exit, explain, logging, Error};
-
-/// The report's `sync` name of the cases job.
-const CASES_NAME: &str = "salesforce-cases";
 
 /// `zd-sfdc-sync-global`: the Global org sync, start to exit code.
 pub fn run_global(cli: GlobalCli) -> ExitCode {
@@ -201,31 +195,7 @@ async fn cases(cli: CasesCli) -> Result<u8, Error> {
     let started = OffsetDateTime::now_utc();
     let retry = cli.command.call_retry();
     let env = setup::Environment::build(cli.instance.into(), &common, retry).await?;
-    let job = env.job.clone();
-    let mut report = Report::new(CASES_NAME, common.dry_run, started);
-    stamp_identity(&mut report);
-    report.mapping_sha256 = job.mapping.source_sha256().map(str::to_string);
-    report.cases = Some(CaseCounts::default());
-    let result: Result<(), Error> = match &cli.command {
-        Command::Event(a) => job
-            .handle_event(a.ticket_id, a.event, &mut report)
-            .await
-            .map(|_| ()),
-        Command::Reconcile(a) => job.reconcile(a.since, started, &mut report).await,
-        Command::Serve(a) => {
-            let secret = setup::webhook_secret()?;
-            report = crate::cases::serve::serve(job.clone(), a, secret, report).await?;
-            Ok(())
-        }
-    };
-    if let Err(e) = &result {
-        report
-            .errors
-            .push(ReportError::new(FailureKind::RunStopped, e.to_string()));
-    }
-    job.record_api_calls(&mut report);
-    report.finished_at = Some(OffsetDateTime::now_utc());
-    let outcome = RunOutcome::new(report, result.err());
+    let outcome = crate::cases::run::run(&env.job, &cli.command, started).await?;
     emit(&outcome, &common)
 }
 

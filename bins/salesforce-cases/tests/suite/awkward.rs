@@ -282,3 +282,47 @@ async fn server_errors_on_the_reconcile_export_are_retried() {
     assert_eq!(cases_with_key(&sb, &id.to_string()).len(), 1);
     assert!(zendesk_requests(&sb, "GET /api/v2/incremental") >= 3);
 }
+
+/// Salesforce refusing the reconcile for good at its second Collections call (the
+/// token refused again after its renewal): the run stops with exit 4, and its report
+/// still counts and lists the 200 Cases the first call created; a stop never hides a
+/// write that was made.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconcile_stopped_mid_way_reports_the_cases_it_wrote() {
+    let sb = sandbox(Instance::Global).await;
+    let mut ids = Vec::new();
+    for n in 0..201 {
+        ids.push(new_ticket(&sb, &format!("Lost {n}"), Some(ACME_ORG), ELLEN).await);
+    }
+    sb.admin().set_faults(salesforce_fault(
+        Fault::ExpireSalesforceTokens,
+        When::Range { from: 2, to: 1000 },
+        "/services/data/v62.0/composite/sobjects",
+    ));
+    let run = run(&["reconcile", "--since", "1h"], &env_for(&sb, &sb)).await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(cases(&sb).len(), 200);
+    assert_eq!(
+        run.report["cases"]["create"], 200,
+        "{:#}",
+        run.report["cases"]
+    );
+    assert_eq!(run.report["cases"]["failed"], 0);
+    let changed: Vec<u64> = run.report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["ticket_id"].as_u64().expect("ticket id"))
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(changed, ids[..200]);
+    let errors = run.report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0]["kind"], "run_stopped");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("INVALID_SESSION_ID")),
+        "{errors:#?}"
+    );
+}

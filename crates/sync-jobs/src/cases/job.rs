@@ -1,10 +1,11 @@
 //! The cases job's I/O (docs/behaviour.md §7): one ticket event (`created`/`closed`, from a CI
 //! trigger or a webhook), and the reconcile pass over the tickets changed in a window.
 //! Both read the ticket (and its organization and requester) from Zendesk, look the
-//! Case up by key, [`decide`] and write by upsert on the key field, recording every
-//! outcome in the [`Report`]'s `cases` section.
+//! Case up by key, [`decide`] and write by upsert on the key field, and hand back the
+//! [`CaseOutcome`] of every ticket ([`Handled`]); the report is built from those in one
+//! place ([`CasesReportBuilder`]).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use zendesk_client::{Organization, Ticket, TicketId, User};
 
 use super::salesforce::{find_cases, upsert_case, CaseLookup};
@@ -17,25 +18,45 @@ pub use sync_core::cases::rules::{
     CASE_WRITE_FAILED, MISSING_ACCOUNT, NO_ORGANIZATION, TICKET_NOT_FOUND,
 };
 use sync_core::mapping::Mapping;
-use sync_core::model::FindingKind;
-use sync_core::report::{CaseCounts, Change, ErrorKind, ReportError};
-use sync_core::Report;
+use sync_core::report::{ApiCalls, CaseOutcome, CaseWrite, CasesReportBuilder, TicketOutcome};
 
-/// What one ticket came to, for the report and the webhook metrics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// A Case was created (or, in a dry run, would be).
-    Created,
-    /// Its fields were updated.
-    Updated,
-    /// It was closed.
-    Closed,
-    /// Nothing to write.
-    Unchanged,
-    /// Nothing to do and reported: no organization, no account, no ticket.
-    Skipped(&'static str),
-    /// Salesforce refused the write (reported, exit 1).
-    Failed(String),
+/// What a cases run did (one event, or a reconcile pass): the outcome of each ticket it
+/// handled, in order, what it read, and the error that stopped it, if one did. The
+/// outcomes before a stop stand (their writes were made) and are reported with it.
+#[derive(Debug, Default)]
+pub struct Handled {
+    /// Each ticket's outcomes, in the order they came (a create that met a concurrent
+    /// Case is two: an update, then a close).
+    pub tickets: Vec<TicketOutcome>,
+    /// Salesforce records read: the Cases the lookups found.
+    pub salesforce_records: usize,
+    /// Zendesk organizations read (reconcile).
+    pub zendesk_organizations: usize,
+    /// The error that stopped the run: an API unreachable or refusing us (exit 4), or a
+    /// bad `--since` (exit 2).
+    pub error: Option<Error>,
+}
+
+impl Handled {
+    /// Records one outcome of a ticket.
+    pub(super) fn push(&mut self, ticket_id: u64, outcome: CaseOutcome) {
+        self.tickets.push(TicketOutcome { ticket_id, outcome });
+    }
+
+    /// Whether an outcome failed, or an error stopped the run.
+    pub fn failed(&self) -> bool {
+        self.error.is_some() || self.tickets.iter().any(|t| t.outcome.is_failed())
+    }
+
+    /// Hands the outcomes and reads to `report`; returns the error that stopped the run,
+    /// for the caller to report as it must (`run_stopped`, or the receiver's
+    /// `event_failed`).
+    pub fn into_report(self, report: &mut CasesReportBuilder) -> Option<Error> {
+        report.tickets(self.tickets);
+        report.salesforce_records(self.salesforce_records);
+        report.zendesk_organizations(self.zendesk_organizations);
+        self.error
+    }
 }
 
 /// The clients and settings of one cases run.
@@ -173,21 +194,35 @@ impl CasesJob {
 
     /// Handles one ticket event: reads the ticket, its organization and requester, looks
     /// its Case up, and creates, updates or closes it (docs/behaviour.md §7). The ticket's status
-    /// decides; `event` is logged. Per-ticket problems are recorded in `report`; `Err`
-    /// means an API was unreachable or refused us (exit 4).
-    pub async fn handle_event(
+    /// decides; `event` is logged. Per-ticket problems are outcomes (findings, a refused
+    /// write); [`Handled::error`] says an API was unreachable or refused us (exit 4).
+    pub async fn handle_event(&self, ticket_id: u64, event: TicketEvent) -> Handled {
+        let mut done = Handled::default();
+        if let Err(e) = self.event(ticket_id, event, &mut done).await {
+            done.error = Some(e);
+        }
+        done
+    }
+
+    async fn event(
         &self,
         ticket_id: u64,
         event: TicketEvent,
-        report: &mut Report,
-    ) -> Result<Outcome, Error> {
-        counts(report);
+        done: &mut Handled,
+    ) -> Result<(), Error> {
         let settings = self.mapping.cases();
         let key = case_key(settings, ticket_id);
         let Some((ticket, org, requester)) = self.read_ticket(ticket_id).await? else {
             let message = format!("ticket {ticket_id} ({event}): not found in Zendesk");
             tracing::warn!(ticket_id, %event, "ticket not found; nothing to do");
-            return Ok(skip(report, ticket_id, TICKET_NOT_FOUND, message));
+            done.push(
+                ticket_id,
+                CaseOutcome::Skipped {
+                    kind: TICKET_NOT_FOUND,
+                    message,
+                },
+            );
+            return Ok(());
         };
         let facts = self.facts(&ticket, org, requester.as_ref());
         if (event == TicketEvent::Closed) != facts.is_closed(settings) {
@@ -195,12 +230,19 @@ impl CasesJob {
             tracing::info!(ticket_id, %event, status = %facts.status, "the event and the ticket's status differ; the status decides");
         }
         let lookup = find_cases(&self.salesforce, settings, std::slice::from_ref(&key)).await?;
-        report.salesforce.records += lookup.get(&key).len();
-        let outcome = self
-            .decide_and_apply(&facts, &lookup, Mode::Event, report)
-            .await?;
-        tracing::info!(ticket_id, %event, key, ?outcome, "ticket event handled");
-        Ok(outcome)
+        done.salesforce_records += lookup.get(&key).len();
+        let before = done.tickets.len();
+        let result = self
+            .decide_and_apply(&facts, &lookup, Mode::Event, done)
+            .await;
+        let outcomes: Vec<&CaseOutcome> = done
+            .tickets
+            .iter()
+            .skip(before)
+            .map(|t| &t.outcome)
+            .collect();
+        tracing::info!(ticket_id, %event, key, ?outcomes, "ticket event handled");
+        result
     }
 
     /// A ticket with its organization's account and its requester; `None` when the ticket
@@ -247,63 +289,58 @@ impl CasesJob {
         Ok(Some((ticket, org, requester)))
     }
 
-    /// Decides for one ticket and applies the decision, recording it in `report`.
+    /// Decides for one ticket and applies the decision; its outcome goes in `done`.
     async fn decide_and_apply(
         &self,
         facts: &TicketFacts,
         lookup: &CaseLookup,
         mode: Mode,
-        report: &mut Report,
-    ) -> Result<Outcome, Error> {
+        done: &mut Handled,
+    ) -> Result<(), Error> {
         let (decision, problem) = self.decision(facts, lookup, mode);
         if let Some(message) = problem {
-            return Ok(fail(report, facts.ticket_id, message));
+            done.push(facts.ticket_id, failed(facts.ticket_id, message));
+            return Ok(());
         }
         let result = self.write(&decision).await;
         match (&decision, result) {
             (Decision::Create { key, body, closed }, Ok(Written::Updated)) => {
-                self.repair_after_race(facts, key, body, *closed, report)
+                self.repair_after_race(facts, key, body, *closed, done)
                     .await
             }
-            (_, result) => record(
-                report,
-                facts.ticket_id,
-                &decision,
-                result.map(|_| ()),
-                self.dry_run,
-            ),
+            (_, result) => {
+                let outcome = outcome(facts.ticket_id, &decision, result.map(|_| ()))?;
+                done.push(facts.ticket_id, outcome);
+                Ok(())
+            }
         }
     }
 
     /// The create's upsert answered "updated": a Case with this key appeared after the
     /// lookup (a concurrent writer), and the upsert has just set its fields and its
-    /// `Status`. Records that as the update it was, re-reads the Case and the ticket,
-    /// and closes the Case again if the ticket is closed now, so a race never leaves a
-    /// closed ticket's Case reopened ([`after_create_met_a_case`]).
+    /// `Status`. Records that as the update it was (first: the write was made, whatever
+    /// fails next), re-reads the Case and the ticket, and closes the Case again if the
+    /// ticket is closed now, so a race never leaves a closed ticket's Case reopened
+    /// ([`after_create_met_a_case`]).
     pub(super) async fn repair_after_race(
         &self,
         facts: &TicketFacts,
         key: &str,
         body: &Map<String, Value>,
         created_closed: bool,
-        report: &mut Report,
-    ) -> Result<Outcome, Error> {
+        done: &mut Handled,
+    ) -> Result<(), Error> {
         let ticket_id = facts.ticket_id;
         tracing::warn!(
             ticket_id,
             key,
             "a Case with this key appeared between the lookup and the upsert, which updated it; re-reading the Case and the ticket"
         );
+        done.push(ticket_id, raced_update(key, body));
         let settings = self.mapping.cases();
         let lookup = find_cases(&self.salesforce, settings, &[key.to_string()]).await?;
         let case = lookup.get(key).first();
         let closed_now = created_closed || self.ticket_closed_now(facts).await?;
-        let update = Decision::Update {
-            key: key.to_string(),
-            case_id: case.map(|c| c.id.clone()).unwrap_or_default(),
-            body: body.clone(),
-        };
-        let mut outcome = record(report, ticket_id, &update, Ok(()), false)?;
         let repair = after_create_met_a_case(key.to_string(), closed_now, case);
         if repair.body().is_some() {
             tracing::info!(
@@ -312,9 +349,9 @@ impl CasesJob {
                 "the ticket is closed now: closing its Case again"
             );
             let result = self.apply(&repair).await;
-            outcome = record(report, ticket_id, &repair, result, false)?;
+            done.push(ticket_id, outcome(ticket_id, &repair, result)?);
         }
-        Ok(outcome)
+        Ok(())
     }
 
     /// Whether the ticket is closed as Zendesk has it now (a deleted ticket counts as
@@ -388,101 +425,53 @@ impl CasesJob {
         })
     }
 
-    /// Sets `api_calls` from both clients' counters.
-    pub fn record_api_calls(&self, report: &mut Report) {
-        report.api_calls.salesforce = self.salesforce.call_counts().values().sum();
-        report.api_calls.zendesk = self.zendesk.total_requests();
+    /// The API calls both clients made.
+    pub fn api_calls(&self) -> ApiCalls {
+        ApiCalls {
+            salesforce: self.salesforce.call_counts().values().sum(),
+            zendesk: self.zendesk.total_requests(),
+        }
     }
 }
 
-pub(super) fn counts(report: &mut Report) -> &mut CaseCounts {
-    report.cases.get_or_insert_with(CaseCounts::default)
+/// The update a create's upsert made when it met a concurrent Case: the create's body
+/// (its `Status` included) written over the Case.
+pub(super) fn raced_update(key: &str, body: &Map<String, Value>) -> CaseOutcome {
+    CaseOutcome::Updated(CaseWrite {
+        key: key.to_string(),
+        fields: body.clone(),
+    })
 }
 
-fn push_error(report: &mut Report, kind: impl Into<ErrorKind>, ticket_id: u64, message: String) {
-    report
-        .errors
-        .push(ReportError::ticket(kind, ticket_id, message));
-}
-
-/// A ticket with nothing to do, reported as `kind`; counted unchanged.
-fn skip(report: &mut Report, ticket_id: u64, kind: FindingKind, message: String) -> Outcome {
-    counts(report).unchanged += 1;
-    push_error(report, kind, ticket_id, message);
-    Outcome::Skipped(kind.as_str())
-}
-
-pub(super) fn fail(report: &mut Report, ticket_id: u64, message: String) -> Outcome {
-    counts(report).failed += 1;
+/// A refused write or a key held by several Cases (`case_write_failed`), logged.
+pub(super) fn failed(ticket_id: u64, message: String) -> CaseOutcome {
     tracing::error!(ticket_id, %message, "Case write failed");
-    push_error(report, CASE_WRITE_FAILED, ticket_id, message.clone());
-    Outcome::Failed(message)
+    CaseOutcome::write_failed(message)
 }
 
-/// Records a decision and its write's result; `Err` for a fatal API error.
-pub(super) fn record(
-    report: &mut Report,
+/// The outcome of a decision and its write's result; `Err` for a fatal API error.
+pub(super) fn outcome(
     ticket_id: u64,
     decision: &Decision,
     result: Result<(), WriteError>,
-    dry_run: bool,
-) -> Result<Outcome, Error> {
+) -> Result<CaseOutcome, Error> {
     match result {
-        Err(WriteError::Fatal(e)) => return Err(e.into()),
+        Err(WriteError::Fatal(e)) => Err(e.into()),
         Err(WriteError::MissingAccount(message)) => {
             tracing::warn!(ticket_id, %message, "the Case's account is missing in Salesforce");
-            return Ok(skip(
-                report,
-                ticket_id,
-                MISSING_ACCOUNT,
-                format!("ticket {ticket_id}: {message}"),
-            ));
+            Ok(CaseOutcome::Skipped {
+                kind: MISSING_ACCOUNT,
+                message: format!("ticket {ticket_id}: {message}"),
+            })
         }
         Err(WriteError::Refused(message)) => {
-            return Ok(fail(
-                report,
-                ticket_id,
-                format!("ticket {ticket_id}: {message}"),
-            ));
+            Ok(failed(ticket_id, format!("ticket {ticket_id}: {message}")))
         }
-        Ok(()) => {}
+        Ok(()) => {
+            if let Decision::Unchanged { reason, .. } = decision {
+                tracing::debug!(ticket_id, reason, "Case unchanged");
+            }
+            Ok(CaseOutcome::applied(decision))
+        }
     }
-    if let (Some(action), Some(body)) = (decision.action(), decision.body()) {
-        let mut fields = Map::new();
-        fields.insert("key".into(), json!(decision.key()));
-        fields.extend(body);
-        report.changes.push(Change {
-            action,
-            salesforce_id: None,
-            email: None,
-            ticket_id: Some(ticket_id),
-            name: None,
-            fields: Value::Object(fields),
-            before: None,
-        });
-    }
-    let c = counts(report);
-    let outcome = match decision {
-        Decision::Create { .. } => {
-            c.create += 1;
-            Outcome::Created
-        }
-        Decision::Update { .. } => {
-            c.update += 1;
-            Outcome::Updated
-        }
-        Decision::Close { .. } => {
-            c.close += 1;
-            Outcome::Closed
-        }
-        Decision::Unchanged { reason, .. } => {
-            tracing::debug!(ticket_id, reason, dry_run, "Case unchanged");
-            c.unchanged += 1;
-            Outcome::Unchanged
-        }
-        Decision::NoAccount { message, .. } => {
-            return Ok(skip(report, ticket_id, NO_ORGANIZATION, message.clone()));
-        }
-    };
-    Ok(outcome)
 }

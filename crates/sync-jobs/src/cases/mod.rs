@@ -6,17 +6,21 @@
 //! - [`salesforce`]: Case lookup by key in bulk (SOQL, 200 keys a query) and the upsert;
 //! - [`job`]: [`CasesJob::handle_event`] for one event (CI trigger or webhook);
 //! - [`reconcile`]: [`CasesJob::reconcile`] for the tickets changed in a window;
-//! - [`serve`]: the webhook receiver and its per-ticket dispatcher.
+//! - [`serve`]: the webhook receiver and its per-ticket dispatcher;
+//! - [`run`]: a command start to report. Each way in hands back the outcome of every
+//!   ticket ([`Handled`]), and the report is built from those in one place
+//!   ([`sync_core::report::CasesReportBuilder`]).
 //!
 //! The Salesforce client must be built with `auto_assign(false)` (`Sforce-Auto-Assign: FALSE`).
 
 pub mod args;
 pub mod job;
 pub mod reconcile;
+pub mod run;
 pub mod salesforce;
 pub mod serve;
 pub mod setup;
 
 pub use job::{
-    CasesJob, Outcome, CASE_WRITE_FAILED, MISSING_ACCOUNT, NO_ORGANIZATION, TICKET_NOT_FOUND,
+    CasesJob, Handled, CASE_WRITE_FAILED, MISSING_ACCOUNT, NO_ORGANIZATION, TICKET_NOT_FOUND,
 };

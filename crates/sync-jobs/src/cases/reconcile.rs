@@ -12,13 +12,12 @@ use time::OffsetDateTime;
 use zendesk_client::{OrgId, Organization, Ticket, TicketStatus, User, UserId};
 
 use super::job::{
-    classify, classify_item, counts, fail, item_error, org_account, record, CasesJob, WriteError,
-    Written,
+    classify, classify_item, failed, item_error, org_account, outcome, raced_update, CasesJob,
+    Handled, WriteError, Written,
 };
 use super::salesforce::{find_cases, upsert_cases};
 use crate::Error;
 use sync_core::cases::rules::{case_key, Decision, Mode, TicketFacts, TicketOrg};
-use sync_core::Report;
 
 /// Records per `show_many` call (the API's limit).
 const PER_SHOW_MANY: usize = 100;
@@ -28,11 +27,16 @@ const MIN_WINDOW: Duration = Duration::from_secs(60);
 impl CasesJob {
     /// Sends the writes of many decisions, 200 Cases a Collections call; an item that
     /// failed only for a transient reason (`UNABLE_TO_LOCK_ROW`) is sent again on its own
-    /// (the single upsert retries with backoff). `Err` when Salesforce cannot be reached.
+    /// (the single upsert retries with backoff). Returns each decision with its write's
+    /// result, by ticket, and the error of a call that could not reach Salesforce: no
+    /// chunk is sent after it, and the results of the chunks before it (written) stand.
     async fn apply_many(
         &self,
         decisions: Vec<(u64, Decision)>,
-    ) -> Result<Vec<(u64, Decision, Result<Written, WriteError>)>, Error> {
+    ) -> (
+        Vec<(u64, Decision, Result<Written, WriteError>)>,
+        Option<Error>,
+    ) {
         let (writing, quiet): (Vec<_>, Vec<_>) = decisions
             .into_iter()
             .partition(|(_, d)| d.body().is_some() && !self.dry_run);
@@ -40,6 +44,7 @@ impl CasesJob {
             .into_iter()
             .map(|(id, d)| (id, d, Ok(Written::Nothing)))
             .collect();
+        let mut stop = None;
         for chunk in writing.chunks(sfdc_client::MAX_COLLECTION_RECORDS) {
             let items: Vec<(String, Map<String, Value>)> = chunk
                 .iter()
@@ -48,7 +53,10 @@ impl CasesJob {
             let results = match upsert_cases(&self.salesforce, self.mapping.cases(), &items).await {
                 Ok(r) => r,
                 Err(e) => match classify(e) {
-                    WriteError::Fatal(e) => return Err(e.into()),
+                    WriteError::Fatal(e) => {
+                        stop = Some(e.into());
+                        break;
+                    }
                     WriteError::MissingAccount(m) | WriteError::Refused(m) => {
                         let m = format!("the Case collection call was refused: {m}");
                         chunk.iter().map(|_| Err(item_error(&m))).collect()
@@ -66,20 +74,27 @@ impl CasesJob {
             }
         }
         out.sort_by_key(|(ticket_id, _, _)| *ticket_id);
-        Ok(out)
+        (out, stop)
     }
 
     /// Walks the tickets changed in the last `since` (before `now`) and repairs what a
     /// lost event left undone: a ticket with an account and no Case gets one (closed if
     /// the ticket is), a closed ticket whose Case is open gets it closed. Cases are
     /// looked up 200 keys a query; existing Cases' fields are left alone.
-    pub async fn reconcile(
+    pub async fn reconcile(&self, since: Duration, now: OffsetDateTime) -> Handled {
+        let mut done = Handled::default();
+        if let Err(e) = self.reconcile_into(since, now, &mut done).await {
+            done.error = Some(e);
+        }
+        done
+    }
+
+    async fn reconcile_into(
         &self,
         since: Duration,
         now: OffsetDateTime,
-        report: &mut Report,
+        done: &mut Handled,
     ) -> Result<(), Error> {
-        counts(report);
         if since < MIN_WINDOW {
             return Err(Error::Config(format!(
                 "--since must be at least 1m (Zendesk refuses a start_time under a minute old), got {}s",
@@ -97,11 +112,11 @@ impl CasesJob {
             })?;
         let tickets = self.changed_tickets(start.unix_timestamp()).await?;
         let orgs = self.organizations(&tickets).await?;
-        report.zendesk.organizations = orgs.len();
+        done.zendesk_organizations += orgs.len();
         let settings = self.mapping.cases();
         let keys: Vec<String> = tickets.keys().map(|id| case_key(settings, *id)).collect();
         let lookup = find_cases(&self.salesforce, settings, &keys).await?;
-        report.salesforce.records += lookup.by_key.values().map(Vec::len).sum::<usize>();
+        done.salesforce_records += lookup.by_key.values().map(Vec::len).sum::<usize>();
         for bad in &lookup.bad_rows {
             tracing::warn!(row = %bad, "unreadable Case row skipped");
         }
@@ -125,9 +140,7 @@ impl CasesJob {
             };
             let facts = self.facts(ticket, org, None);
             match self.decision(&facts, &lookup, Mode::Repair) {
-                (_, Some(message)) => {
-                    fail(report, facts.ticket_id, message);
-                }
+                (_, Some(message)) => done.push(facts.ticket_id, failed(facts.ticket_id, message)),
                 (decision, None) => decided.push((ticket, facts, decision)),
             }
         }
@@ -152,26 +165,35 @@ impl CasesJob {
                 other => (facts.ticket_id, other),
             })
             .collect();
-        let results = self.apply_many(writes).await?;
+        let (results, mut stop) = self.apply_many(writes).await;
+        // Every result is reported, also past a stop: those writes were made. After a
+        // stop no further call is made (no race repair).
         for (ticket_id, decision, result) in results {
             match (&decision, result, facts_of.get(&ticket_id)) {
                 // A Case appeared between the lookup and the upsert (a concurrent event).
                 (Decision::Create { key, body, closed }, Ok(Written::Updated), Some(facts)) => {
-                    self.repair_after_race(facts, key, body, *closed, report)
-                        .await?;
+                    if stop.is_some() {
+                        done.push(ticket_id, raced_update(key, body));
+                    } else if let Err(e) = self
+                        .repair_after_race(facts, key, body, *closed, done)
+                        .await
+                    {
+                        stop = Some(e);
+                    }
                 }
-                (_, result, _) => {
-                    record(
-                        report,
-                        ticket_id,
-                        &decision,
-                        result.map(|_| ()),
-                        self.dry_run,
-                    )?;
-                }
+                (_, result, _) => match outcome(ticket_id, &decision, result.map(|_| ())) {
+                    Ok(outcome) => done.push(ticket_id, outcome),
+                    Err(e) => {
+                        tracing::error!(ticket_id, error = %e, "Case write failed: Salesforce could not be reached");
+                        stop.get_or_insert(e);
+                    }
+                },
             }
         }
-        Ok(())
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// The tickets of the incremental export from `start_time`, the latest version of

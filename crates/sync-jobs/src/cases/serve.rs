@@ -37,7 +37,7 @@ use hyper_util::service::TowerToHyperService;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sync_core::cases::parse_webhook_body;
-use sync_core::Report;
+use sync_core::report::CasesReportBuilder;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -47,7 +47,7 @@ use zendesk_client::webhook::{verify, DEFAULT_MAX_AGE, SIGNATURE_HEADER, TIMESTA
 use crate::cases::args::ServeArgs;
 use crate::Error;
 pub use metrics::{Metrics, Rejection};
-pub use queue::{job_handler, Dispatcher, Handled, Handler};
+pub use queue::{job_handler, Dispatcher, Handler};
 
 /// `Retry-After` of a 503 when the queue is full, in seconds.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 30;
@@ -100,13 +100,14 @@ fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Runs the receiver until SIGTERM or Ctrl-C, then returns the session's report.
+/// Runs the receiver until SIGTERM or Ctrl-C, then returns the session's report builder,
+/// every finished event's outcomes in it.
 pub async fn serve(
     job: CasesJob,
     args: &ServeArgs,
     secret: SecretString,
-    report: Report,
-) -> Result<Report, Error> {
+    report: CasesReportBuilder,
+) -> Result<CasesReportBuilder, Error> {
     // A port that cannot be bound is a configuration error (exit 2), found before any
     // request to the APIs: another process holds it, or the address is not ours.
     let listener = TcpListener::bind(args.listen)
@@ -414,10 +415,10 @@ mod tests {
     //! The receiver in-process on loopback, fed by raw HTTP/1.1 over TCP, with a fake
     //! event handler (the test-only hook: it can panic on a chosen ticket).
     use super::*;
-    use crate::cases::Outcome;
+    use crate::cases::Handled;
     use std::net::SocketAddr;
     use sync_core::cases::TicketEvent;
-    use sync_core::report::CaseCounts;
+    use sync_core::report::{CaseOutcome, CaseWrite};
     use time::format_description::well_known::Rfc3339;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
@@ -440,12 +441,15 @@ mod tests {
                     !(ticket == 13 && event == TicketEvent::Created),
                     "injected panic for ticket 13"
                 );
-                let mut report = Report::new("", false, OffsetDateTime::UNIX_EPOCH);
-                report.cases = Some(CaseCounts {
-                    create: 1,
-                    ..CaseCounts::default()
+                let mut done = Handled::default();
+                done.tickets.push(sync_core::report::TicketOutcome {
+                    ticket_id: ticket,
+                    outcome: CaseOutcome::Created(CaseWrite {
+                        key: ticket.to_string(),
+                        fields: serde_json::Map::new(),
+                    }),
                 });
-                (Ok(Outcome::Created), report)
+                done
             })
         })
     }
@@ -459,7 +463,7 @@ mod tests {
             2,
             100,
             Arc::clone(&metrics),
-            Report::new("salesforce-cases", false, OffsetDateTime::UNIX_EPOCH),
+            CasesReportBuilder::new("salesforce-cases", false, OffsetDateTime::UNIX_EPOCH),
         );
         let app = Arc::new(App {
             secret: SecretString::from(SECRET.to_string()),
@@ -566,7 +570,7 @@ mod tests {
         let app = Arc::try_unwrap(r.app)
             .ok()
             .expect("the server let go of the app");
-        let report = app.dispatcher.finish().await;
+        let report = app.dispatcher.finish().await.build();
         let cases = report.cases.unwrap();
         assert_eq!((cases.create, cases.failed), (2, 1));
         assert_eq!(report.errors.len(), 1);

@@ -1,8 +1,8 @@
 //! Processing accepted webhook events: at most N at once (a semaphore), one ticket's
 //! events strictly in arrival order (a queue per ticket, drained by one task), at most
 //! `max_pending` accepted and unfinished (beyond, [`Dispatcher::submit`] says
-//! [`Busy`] and the delivery gets 503), and a session report that every finished event
-//! is merged into. Closing waits for the work in hand.
+//! [`Busy`] and the delivery gets 503), and the session's report builder that every
+//! finished event's outcomes go into. Closing waits for the work in hand.
 //!
 //! No retry loop here: the clients retry each API call under the policy `serve` built
 //! them with (`--max-attempts`, `--retry-delay-ms`, see [`crate::cases::setup`]); an
@@ -20,14 +20,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures::FutureExt as _;
 use sync_core::cases::{TicketEvent, WebhookPayload};
-use sync_core::report::{CaseCounts, FailureKind, ReportError};
-use sync_core::Report;
-use time::OffsetDateTime;
+use sync_core::report::{CaseOutcome, CasesReportBuilder};
 use tokio::sync::Semaphore;
 use tokio_util::task::TaskTracker;
 
 use super::metrics::Metrics;
-use crate::cases::{CasesJob, Outcome};
+use crate::cases::{CasesJob, Handled};
 
 /// Entries of `changes[]` and of `errors[]` the session report of a receiver lists at
 /// most (the first ones); its counts include every event. A receiver runs for months:
@@ -38,10 +36,6 @@ pub const MAX_LISTED: usize = 10_000;
 #[derive(Debug)]
 pub struct Busy;
 
-/// What handling one event gives: the outcome (or the error that stopped it) and the
-/// report of that attempt.
-pub type Handled = (Result<Outcome, crate::Error>, Report);
-
 /// Handles one event of a ticket.
 pub type Handler =
     Arc<dyn Fn(u64, TicketEvent) -> Pin<Box<dyn Future<Output = Handled> + Send>> + Send + Sync>;
@@ -50,11 +44,7 @@ pub type Handler =
 pub fn job_handler(job: Arc<CasesJob>) -> Handler {
     Arc::new(move |ticket_id, event| {
         let job = Arc::clone(&job);
-        Box::pin(async move {
-            let mut report = Report::new("", job.dry_run, OffsetDateTime::now_utc());
-            let result = job.handle_event(ticket_id, event, &mut report).await;
-            (result, report)
-        })
+        Box::pin(async move { job.handle_event(ticket_id, event).await })
     })
 }
 
@@ -66,9 +56,8 @@ struct Inner {
     permits: Semaphore,
     tracker: TaskTracker,
     metrics: Arc<Metrics>,
-    report: Mutex<Report>,
-    /// Changes and errors left out of the report past [`MAX_LISTED`].
-    unlisted: AtomicUsize,
+    /// The session's report, listing at most [`MAX_LISTED`] entries.
+    report: Mutex<CasesReportBuilder>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -84,13 +73,14 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher running at most `concurrency` events at once and holding at most
-    /// `max_pending` accepted and unfinished.
+    /// `max_pending` accepted and unfinished; every finished event's outcomes go into
+    /// `report` (which then lists at most [`MAX_LISTED`] changes and errors).
     pub fn new(
         handler: Handler,
         concurrency: usize,
         max_pending: usize,
         metrics: Arc<Metrics>,
-        report: Report,
+        report: CasesReportBuilder,
     ) -> Dispatcher {
         Dispatcher {
             inner: Arc::new(Inner {
@@ -101,8 +91,7 @@ impl Dispatcher {
                 permits: Semaphore::new(concurrency.max(1)),
                 tracker: TaskTracker::new(),
                 metrics,
-                report: Mutex::new(report),
-                unlisted: AtomicUsize::new(0),
+                report: Mutex::new(report.listing_at_most(MAX_LISTED)),
             }),
         }
     }
@@ -137,11 +126,13 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// Stops taking work, waits for every accepted event, and returns the session report.
-    pub async fn finish(self) -> Report {
+    /// Stops taking work, waits for every accepted event, and returns the session's
+    /// report builder.
+    pub async fn finish(self) -> CasesReportBuilder {
         self.inner.tracker.close();
         self.inner.tracker.wait().await;
-        let unlisted = self.inner.unlisted.load(Ordering::SeqCst);
+        let report = lock(&self.inner.report).clone();
+        let unlisted = report.unlisted();
         if unlisted > 0 {
             tracing::warn!(
                 unlisted,
@@ -149,7 +140,7 @@ impl Dispatcher {
                  its counts include all, the log has every event"
             );
         }
-        lock(&self.inner.report).clone()
+        report
     }
 }
 
@@ -162,16 +153,12 @@ impl Inner {
         self.metrics.set_pending(left);
     }
 
-    /// Counts an event failed for good: metrics, the report's `cases.failed` and an
-    /// `event_failed` error, and the log.
+    /// Counts an event failed for good: metrics, its `event_failed` outcome in the
+    /// report, and the log.
     fn fail(&self, ticket_id: u64, event: TicketEvent, message: String) {
         tracing::error!(ticket_id, %event, %message, "event failed for good");
         self.metrics.failed(event);
-        let mut report = lock(&self.report);
-        report.cases.get_or_insert_with(CaseCounts::default).failed += 1;
-        let error = ReportError::ticket(FailureKind::EventFailed, ticket_id, message);
-        let left_out = extend_capped(&mut report.errors, vec![error]);
-        self.unlisted.fetch_add(left_out, Ordering::SeqCst);
+        lock(&self.report).ticket(ticket_id, CaseOutcome::event_failed(message));
     }
 }
 
@@ -235,7 +222,8 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
-/// One event; its outcome goes into the session report. A panic is caught here.
+/// One event; its outcomes go into the session report. A panic is caught here, and
+/// counted as the event's `event_failed` outcome.
 async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     let handled =
         match std::panic::catch_unwind(AssertUnwindSafe(|| (inner.handler)(ticket_id, event))) {
@@ -243,17 +231,15 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
             Err(payload) => Err(payload),
         };
     match handled {
-        Ok((Ok(outcome), local)) => {
-            if matches!(outcome, Outcome::Failed(_)) {
-                inner.metrics.failed(event);
-            } else {
-                inner.metrics.processed(event);
+        Ok(done) => {
+            let failed = done.failed();
+            // The outcomes before an error stand (their writes were made).
+            let error = done.into_report(&mut lock(&inner.report));
+            match error {
+                Some(e) => inner.fail(ticket_id, event, format!("{event} event: {e}")),
+                None if failed => inner.metrics.failed(event),
+                None => inner.metrics.processed(event),
             }
-            let left_out = merge(&mut lock(&inner.report), local);
-            inner.unlisted.fetch_add(left_out, Ordering::SeqCst);
-        }
-        Ok((Err(e), _)) => {
-            inner.fail(ticket_id, event, format!("{event} event: {e}"));
         }
         Err(payload) => {
             inner.metrics.panicked(event);
@@ -269,33 +255,28 @@ async fn process(inner: &Inner, ticket_id: u64, event: TicketEvent) {
     }
 }
 
-/// Appends `more` to `list` up to [`MAX_LISTED`] entries; returns how many were left out.
-fn extend_capped<T>(list: &mut Vec<T>, more: Vec<T>) -> usize {
-    let room = MAX_LISTED.saturating_sub(list.len());
-    let left_out = more.len().saturating_sub(room);
-    list.extend(more.into_iter().take(room));
-    left_out
-}
-
-/// Adds one event's report into the session's (counts in full, entries up to
-/// [`MAX_LISTED`]); returns how many entries were left out.
-fn merge(into: &mut Report, from: Report) -> usize {
-    if let Some(c) = from.cases {
-        let t = into.cases.get_or_insert_with(CaseCounts::default);
-        t.create += c.create;
-        t.update += c.update;
-        t.close += c.close;
-        t.unchanged += c.unchanged;
-        t.failed += c.failed;
-    }
-    into.salesforce.records += from.salesforce.records;
-    extend_capped(&mut into.errors, from.errors) + extend_capped(&mut into.changes, from.changes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+    use sync_core::report::{CaseWrite, FailureKind};
+
+    /// A Case created for `ticket`.
+    fn created(ticket: u64) -> CaseOutcome {
+        CaseOutcome::Created(CaseWrite {
+            key: ticket.to_string(),
+            fields: serde_json::Map::new(),
+        })
+    }
+
+    fn connection_refused() -> crate::Error {
+        crate::Error::Salesforce(sfdc_client::Error::Transport {
+            method: "PATCH",
+            url: "http://127.0.0.1:1".into(),
+            kind: sfdc_client::TransportKind::Connect,
+            message: "connection refused".into(),
+        })
+    }
 
     /// What the fake handler saw: (ticket, event, "start" | "end").
     type Log = Arc<Mutex<Vec<(u64, TicketEvent, &'static str)>>>;
@@ -306,6 +287,8 @@ mod tests {
         Succeed,
         /// A retriable API error, every time.
         Fail,
+        /// A Case created, then an API error (a race repair that could not re-read).
+        FailAfterWrite,
         /// A panic inside the handler's future.
         Panic,
         /// A panic while making the future.
@@ -333,24 +316,17 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 lock(&log).push((ticket, event, "end"));
                 running.fetch_sub(1, Ordering::SeqCst);
-                let mut report = Report::new("", false, OffsetDateTime::UNIX_EPOCH);
-                let result = match what {
-                    Act::Fail => Err(crate::Error::Salesforce(sfdc_client::Error::Transport {
-                        method: "PATCH",
-                        url: "http://127.0.0.1:1".into(),
-                        kind: sfdc_client::TransportKind::Connect,
-                        message: "connection refused".into(),
-                    })),
-                    Act::Panic => panic!("injected panic handling ticket {ticket}"),
-                    Act::Succeed | Act::PanicEarly => {
-                        report.cases = Some(CaseCounts {
-                            create: 1,
-                            ..CaseCounts::default()
-                        });
-                        Ok(Outcome::Created)
+                let mut done = Handled::default();
+                match what {
+                    Act::Fail => done.error = Some(connection_refused()),
+                    Act::FailAfterWrite => {
+                        done.push(ticket, created(ticket));
+                        done.error = Some(connection_refused());
                     }
-                };
-                (result, report)
+                    Act::Panic => panic!("injected panic handling ticket {ticket}"),
+                    Act::Succeed | Act::PanicEarly => done.push(ticket, created(ticket)),
+                }
+                done
             })
         })
     }
@@ -365,7 +341,7 @@ mod tests {
             concurrency,
             max_pending,
             Arc::new(Metrics::default()),
-            Report::new("x", false, OffsetDateTime::UNIX_EPOCH),
+            CasesReportBuilder::new("x", false, time::OffsetDateTime::UNIX_EPOCH),
         )
     }
 
@@ -384,7 +360,7 @@ mod tests {
             d.submit(payload(ticket, TicketEvent::Created)).unwrap();
             d.submit(payload(ticket, TicketEvent::Closed)).unwrap();
         }
-        let report = d.finish().await;
+        let report = d.finish().await.build();
         assert_eq!(report.cases.unwrap().create, 10);
         let peak = peak.load(Ordering::SeqCst);
         assert!(peak <= 2, "peak {peak}");
@@ -426,7 +402,7 @@ mod tests {
         let metrics = Arc::clone(&d.inner.metrics);
         d.submit(payload(8, TicketEvent::Closed)).unwrap();
         d.submit(payload(9, TicketEvent::Created)).unwrap();
-        let report = d.finish().await;
+        let report = d.finish().await.build();
         // Handled once each: no third retry loop on top of the clients' own.
         assert_eq!(lock(&log).len(), 4);
         let cases = report.cases.unwrap();
@@ -458,7 +434,7 @@ mod tests {
             d.submit(payload(ticket, TicketEvent::Created)).unwrap();
             d.submit(payload(ticket, TicketEvent::Closed)).unwrap();
         }
-        let report = d.finish().await;
+        let report = d.finish().await.build();
         let cases = report.cases.unwrap();
         // 6 events: 2 panicked, 4 handled (ticket 1 and 2's closes, ticket 3's both).
         assert_eq!((cases.failed, cases.create), (2, 4));
@@ -507,7 +483,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         d.submit(payload(4, TicketEvent::Created)).unwrap();
-        let report = d.finish().await;
+        let report = d.finish().await.build();
         assert_eq!(report.cases.unwrap().create, 4);
     }
 
@@ -539,7 +515,7 @@ mod tests {
         assert_eq!(inner.metrics.workers_died(), 1);
         assert_eq!(inner.pending.load(Ordering::SeqCst), 0);
         assert!(lock(&inner.queues).is_empty());
-        let report = d.finish().await;
+        let report = d.finish().await.build();
         assert_eq!(report.cases.unwrap().failed, 2);
         assert!(report
             .errors
@@ -547,32 +523,54 @@ mod tests {
             .all(|e| e.message.contains("worker died")));
     }
 
-    #[test]
-    fn merge_adds_counts_and_entries() {
-        let mut a = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
-        let mut b = Report::new("x", false, OffsetDateTime::UNIX_EPOCH);
-        b.cases = Some(CaseCounts {
-            create: 1,
-            close: 2,
-            ..CaseCounts::default()
-        });
-        b.errors.push(ReportError::new(
-            sync_core::FindingKind::NoOrganization,
-            "no org",
-        ));
-        assert_eq!(merge(&mut a, b.clone()), 0);
-        assert_eq!(merge(&mut a, b), 0);
-        let c = a.cases.unwrap();
-        assert_eq!((c.create, c.close, c.failed), (2, 4, 0));
-        assert_eq!(a.errors.len(), 2);
+    /// An error after a write (the race repair's re-read failing): the write stands in
+    /// the report, and the event is failed once.
+    #[tokio::test]
+    async fn the_writes_before_an_events_error_are_reported_with_it() {
+        let d = dispatcher(
+            fake(Arc::default(), Arc::default(), Arc::default(), |t, _| {
+                if t == 7 {
+                    Act::FailAfterWrite
+                } else {
+                    Act::Succeed
+                }
+            }),
+            1,
+            100,
+        );
+        let metrics = Arc::clone(&d.inner.metrics);
+        d.submit(payload(7, TicketEvent::Created)).unwrap();
+        d.submit(payload(8, TicketEvent::Created)).unwrap();
+        let report = d.finish().await.build();
+        let cases = report.cases.unwrap();
+        assert_eq!((cases.create, cases.failed), (2, 1));
+        let changed: Vec<_> = report.changes.iter().map(|c| c.ticket_id).collect();
+        assert_eq!(changed, [Some(7), Some(8)]);
+        assert_eq!(report.errors.len(), 1);
+        assert_eq!(report.errors[0].kind, FailureKind::EventFailed.into());
+        assert_eq!(report.errors[0].ticket_id, Some(7));
+        assert_eq!(metrics.events("failed", TicketEvent::Created), 1);
+        assert_eq!(metrics.events("processed", TicketEvent::Created), 1);
     }
 
     #[test]
     fn the_session_report_lists_a_bounded_number_of_entries() {
-        let mut list: Vec<u32> = (0..9_999).collect();
-        assert_eq!(extend_capped(&mut list, vec![1, 2, 3]), 2);
-        assert_eq!(list.len(), MAX_LISTED);
-        assert_eq!(extend_capped(&mut list, vec![4]), 1);
-        assert_eq!(list.len(), MAX_LISTED);
+        let d = dispatcher(
+            fake(Arc::default(), Arc::default(), Arc::default(), |_, _| {
+                Act::Succeed
+            }),
+            1,
+            1,
+        );
+        {
+            let mut report = lock(&d.inner.report);
+            for ticket in 0..=u64::try_from(MAX_LISTED).unwrap() {
+                report.ticket(ticket, created(ticket));
+            }
+            assert_eq!(report.unlisted(), 1);
+        }
+        let report = lock(&d.inner.report).clone().build();
+        assert_eq!(report.changes.len(), MAX_LISTED);
+        assert_eq!(report.cases.unwrap().create, MAX_LISTED + 1);
     }
 }
