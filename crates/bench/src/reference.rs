@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use futures::StreamExt as _;
 use serde::Serialize;
 use sfdc_client::{Client, Credentials};
-use sync_core::{Mapping, ZendeskOrg};
+use sync_core::{Mapping, ZendeskOrg, ZendeskOrgId};
 use time::Date;
 
 use crate::sandbox::{Instance, SandboxProcess};
@@ -169,7 +169,7 @@ pub async fn reference(
                 .iter()
                 .map(|d| d.salesforce_id.as_str())
                 .collect();
-            let recent_org: BTreeSet<u64> = orgs
+            let recent_org: BTreeSet<ZendeskOrgId> = orgs
                 .iter()
                 .filter(|o| o.created_at.is_some_and(|at| at.date() > week_ago))
                 .map(|o| o.id)

@@ -21,7 +21,7 @@ use serde::Serialize;
 use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
-use crate::ids::SalesforceId;
+use crate::ids::{SalesforceId, ZendeskOrgId};
 use crate::mapping::Mapping;
 use crate::model::{Account, DesiredOrg, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
@@ -121,7 +121,7 @@ pub struct OrgUpdate {
     /// The account it is for.
     pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
-    pub id: u64,
+    pub id: ZendeskOrgId,
     /// What to send.
     pub patch: OrgPatch,
     /// What the org holds now, where the patch changes it (not sent).
@@ -147,7 +147,7 @@ pub struct OrgDelete {
     /// The account it is for.
     pub salesforce_id: SalesforceId,
     /// The Zendesk org id.
-    pub id: u64,
+    pub id: ZendeskOrgId,
     /// Its name (for the report).
     pub name: String,
 }
@@ -222,7 +222,7 @@ pub struct Plan {
     /// Every finding of the org phase, in order.
     pub findings: Vec<Finding>,
     /// Account → org id of every matched org (for users and sold-to lookups).
-    pub org_ids: BTreeMap<String, u64>,
+    pub org_ids: BTreeMap<String, ZendeskOrgId>,
     /// Account → its sold-to contacts (Global), for new orgs and orgs that still count as new.
     pub sold_to: BTreeMap<String, Vec<SoldTo>>,
 }
@@ -560,7 +560,7 @@ pub fn full_tag_list(
 /// unchecked checkbox) are left out; its tags are the desired managed tags.
 pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
     OrgCreate {
-        salesforce_id: evaluation.salesforce_id.clone(),
+        salesforce_id: evaluation.salesforce_id,
         name: evaluation.desired.name.clone(),
         organization_fields: created_fields(&evaluation.desired.fields)
             .map(|(k, v)| (k.clone(), v.clone()))
@@ -609,7 +609,7 @@ pub fn org_delete(
         && mapping.deletes_greatly_expired()
         && !org.has_tag(mapping.protect_tag());
     deletes.then(|| OrgDelete {
-        salesforce_id: evaluation.salesforce_id.clone(),
+        salesforce_id: evaluation.salesforce_id,
         id: org.id,
         name: org.name.clone(),
     })
@@ -793,7 +793,7 @@ fn propose<'o>(
         return Proposal::Settled;
     }
     let update = OrgUpdate {
-        salesforce_id: eval.salesforce_id.clone(),
+        salesforce_id: eval.salesforce_id,
         id: org.id,
         before: before_for(&patch, org, mapping),
         patch,
@@ -804,7 +804,7 @@ fn propose<'o>(
 /// Who holds or wants each name this run (docs/behaviour.md §5 `name_conflict`), by name key.
 struct Names {
     /// The ids (ascending) of the Zendesk orgs holding each name a create or rename wants.
-    held: HashMap<String, Vec<u64>>,
+    held: HashMap<String, Vec<ZendeskOrgId>>,
     /// How many creates and renames of this run want each name.
     claimed: HashMap<String, usize>,
 }
@@ -821,7 +821,7 @@ impl Names {
         for name in creates.iter().map(|c| &c.name).chain(renames) {
             *claimed.entry(name_key(name)).or_default() += 1;
         }
-        let mut held: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut held: HashMap<String, Vec<ZendeskOrgId>> = HashMap::new();
         if !claimed.is_empty() {
             let mut key = String::new();
             for org in orgs {
@@ -839,7 +839,7 @@ impl Names {
     }
 
     /// An org other than `except` that holds the name.
-    fn holder(&self, name: &str, except: Option<u64>) -> Option<u64> {
+    fn holder(&self, name: &str, except: Option<ZendeskOrgId>) -> Option<ZendeskOrgId> {
         self.held
             .get(&name_key(name))
             .and_then(|ids| ids.iter().copied().find(|i| Some(*i) != except))

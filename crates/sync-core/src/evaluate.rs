@@ -82,7 +82,7 @@ pub fn evaluate_account(account: &Account, mapping: &Mapping, today: Date) -> Ev
         desired_org(account, mapping, &plan, expiration_date);
     findings.extend(desired_findings);
     Evaluation {
-        salesforce_id: account.id18.clone(),
+        salesforce_id: account.id18,
         desired,
         plan,
         expiration_date,
@@ -578,7 +578,7 @@ fn desired_org(
         account.solutions_architect.as_deref(),
     );
     let desired = DesiredOrg {
-        salesforce_id: account.id18.clone(),
+        salesforce_id: account.id18,
         name: account.name.clone(),
         // `BTreeMap::from_iter` keeps the last value of a repeated key, as `insert` does.
         fields: d.fields.into_iter().collect(),

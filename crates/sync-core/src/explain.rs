@@ -19,6 +19,7 @@ use crate::diff::diff_orgs;
 use crate::evaluate::{
     account_type_rule, evaluate_account, is_current, three_years_before, Evaluation,
 };
+use crate::ids::ZendeskOrgId;
 use crate::mapping::{Instance, Mapping};
 use crate::model::{Account, DesiredOrg, Finding};
 use crate::records::decode_accounts;
@@ -212,9 +213,9 @@ pub struct SubscriptionLine {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ZendeskSide {
     /// The orgs whose `salesforce_id` is this account's (`id`, `name`).
-    pub matched: Vec<(u64, String)>,
+    pub matched: Vec<(ZendeskOrgId, String)>,
     /// Other orgs holding the name the account wants (`id`, `name`).
-    pub name_holders: Vec<(u64, String)>,
+    pub name_holders: Vec<(ZendeskOrgId, String)>,
     /// `create`, `update`, `delete`, `unchanged` or `skipped`.
     pub action: String,
     /// Why, in words.
@@ -474,14 +475,14 @@ fn zendesk_side(
     mapping: &Mapping,
     plan: &crate::diff::Plan,
 ) -> ZendeskSide {
-    let matched: Vec<(u64, String)> = orgs
+    let matched: Vec<(ZendeskOrgId, String)> = orgs
         .iter()
         .filter(|o| o.salesforce_id(mapping).as_deref() == Some(eval.salesforce_id.as_str()))
         .map(|o| (o.id, o.name.clone()))
         .collect();
     let want = eval.desired.name.trim().to_lowercase();
-    let matched_ids: BTreeSet<u64> = matched.iter().map(|(id, _)| *id).collect();
-    let name_holders: Vec<(u64, String)> = orgs
+    let matched_ids: BTreeSet<ZendeskOrgId> = matched.iter().map(|(id, _)| *id).collect();
+    let name_holders: Vec<(ZendeskOrgId, String)> = orgs
         .iter()
         .filter(|o| o.name.trim().to_lowercase() == want && !matched_ids.contains(&o.id))
         .map(|o| (o.id, o.name.clone()))

@@ -55,7 +55,7 @@ pub use diff::{diff_orgs, plan_orgs, OrgCreate, OrgDelete, OrgPatch, OrgUpdate, 
 pub use error::Error;
 pub use evaluate::{evaluate_account, Evaluation};
 pub use guards::{check_guards, Guard, GuardConfig};
-pub use ids::SalesforceId;
+pub use ids::{SalesforceId, ZendeskOrgId, ZendeskUserId};
 pub use mapping::{Instance, Mapping};
 pub use model::{Account, Contact, DesiredOrg, Finding, FindingKind};
 pub use records::{decode_accounts, decode_contacts};

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::ids::ZendeskOrgId;
 use crate::report::{Change, ChangeAction, Report, ReportError};
 
 /// The Markdown report never exceeds this many bytes (GitLab refuses notes over
@@ -32,7 +33,7 @@ pub struct MarkdownContext<'a> {
     pub account_names: Option<&'a BTreeMap<String, String>>,
     /// Salesforce id → Zendesk org id (matched or created this run), for links to the
     /// orgs a change names by account only (creates).
-    pub org_ids: Option<&'a BTreeMap<String, u64>>,
+    pub org_ids: Option<&'a BTreeMap<String, ZendeskOrgId>>,
 }
 
 /// Renders the report as Markdown under [`MAX_BYTES`].
@@ -308,7 +309,7 @@ fn org_link(c: &Change, ctx: &MarkdownContext<'_>) -> String {
     let name = cell(name);
     let id = c.fields.get("id").and_then(Value::as_u64).or_else(|| {
         let sfid = c.salesforce_id.as_ref()?;
-        ctx.org_ids.and_then(|ids| ids.get(sfid)).copied()
+        ctx.org_ids.and_then(|ids| ids.get(sfid)).map(|id| id.get())
     });
     match (id, ctx.zendesk_url) {
         (Some(id), Some(url)) if id > 0 => {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use time::{Date, Duration, UtcOffset};
 
+use crate::ids::{ZendeskOrgId, ZendeskUserId};
 use crate::model::{BillingAccount, Contact, Finding, FindingKind};
 use crate::zendesk::{ZendeskOrg, ZendeskUser};
 
@@ -80,12 +81,12 @@ pub enum UserAction {
         /// Email.
         email: String,
         /// The org.
-        organization_id: u64,
+        organization_id: ZendeskOrgId,
     },
     /// Update an existing user: only the changed attributes are `Some`.
     Update {
         /// The user.
-        user_id: u64,
+        user_id: ZendeskUserId,
         /// Email (for the report).
         email: String,
         /// New name.
@@ -93,7 +94,7 @@ pub enum UserAction {
         name: Option<String>,
         /// New org.
         #[serde(skip_serializing_if = "Option::is_none")]
-        organization_id: Option<u64>,
+        organization_id: Option<ZendeskOrgId>,
     },
 }
 
@@ -150,7 +151,7 @@ impl UserPlan {
 /// candidates' emails (by lowercased email); `org_user_count` the users the org has.
 pub fn decide_sold_to(
     salesforce_id: &str,
-    organization_id: u64,
+    organization_id: ZendeskOrgId,
     candidates: &[SoldTo],
     known: &BTreeMap<String, ZendeskUser>,
     deleted: &BTreeSet<String>,
@@ -282,7 +283,7 @@ fn validate_contact(c: &Contact) -> Result<ValidContact, Finding> {
 fn decide_contact_user(
     plan: &mut UserPlan,
     contact: &ValidContact,
-    org_id: u64,
+    org_id: ZendeskOrgId,
     user: Option<&ZendeskUser>,
 ) {
     let ValidContact { email, name, .. } = contact;
@@ -326,7 +327,7 @@ fn decide_contact_user(
 /// are matched to users by email (`decide_contact_user`).
 pub fn plan_federal_users(
     contacts: &[Contact],
-    org_ids: &BTreeMap<String, u64>,
+    org_ids: &BTreeMap<String, ZendeskOrgId>,
     users: &[ZendeskUser],
 ) -> UserPlan {
     let mut plan = UserPlan {

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::ids::{ZendeskOrgId, ZendeskUserId};
 use crate::mapping::Mapping;
 use crate::value::FieldValue;
 
@@ -14,7 +15,7 @@ use crate::value::FieldValue;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZendeskOrg {
     /// Organization id (64-bit).
-    pub id: u64,
+    pub id: ZendeskOrgId,
     /// Its unique name.
     pub name: String,
     /// All its tags, managed or not.
@@ -47,7 +48,7 @@ pub enum Role {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZendeskUser {
     /// User id (64-bit).
-    pub id: u64,
+    pub id: ZendeskUserId,
     /// Display name.
     pub name: String,
     /// Primary email (may be null).
@@ -58,7 +59,7 @@ pub struct ZendeskUser {
     pub role: Role,
     /// Default organization.
     #[serde(default)]
-    pub organization_id: Option<u64>,
+    pub organization_id: Option<ZendeskOrgId>,
     /// Tags.
     #[serde(default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
@@ -141,7 +142,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ManagedView {
     /// Org id.
-    pub id: u64,
+    pub id: ZendeskOrgId,
     /// Name, trimmed.
     pub name: String,
     /// Managed field values by key (absent = unset).

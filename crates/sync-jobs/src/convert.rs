@@ -1,15 +1,37 @@
 //! The edge between the clients' wire types and sync-core's own: every conversion
-//! from a Zendesk client type into the type the rules take happens here, once.
+//! from a Zendesk client type into the type the rules take happens here, once, and
+//! back for the ids the writes send.
 
 use sync_core::cases::TicketPriority;
+use sync_core::ids::{ZendeskOrgId, ZendeskUserId};
 use sync_core::value::FieldValue;
 use sync_core::zendesk::{FieldOption, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser};
+
+/// sync-core's id of an organization the client names.
+pub const fn org_id(id: zendesk_client::OrgId) -> ZendeskOrgId {
+    ZendeskOrgId(id.0)
+}
+
+/// The client's id of an organization sync-core names.
+pub const fn client_org_id(id: ZendeskOrgId) -> zendesk_client::OrgId {
+    zendesk_client::OrgId(id.0)
+}
+
+/// sync-core's id of a user the client names.
+pub const fn user_id(id: zendesk_client::UserId) -> ZendeskUserId {
+    ZendeskUserId(id.0)
+}
+
+/// The client's id of a user sync-core names.
+pub const fn client_user_id(id: ZendeskUserId) -> zendesk_client::UserId {
+    zendesk_client::UserId(id.0)
+}
 
 /// The sync's view of an organization the client read. A custom field value of a
 /// shape the sync does not know is kept as [`FieldValue::Other`].
 pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
     ZendeskOrg {
-        id: org.id.0,
+        id: org_id(org.id),
         name: org.name,
         tags: org.tags,
         organization_fields: org
@@ -35,11 +57,11 @@ pub fn zendesk_user(user: zendesk_client::User) -> ZendeskUser {
         other => Role::Other(other.to_string()),
     };
     ZendeskUser {
-        id: user.id.0,
+        id: user_id(user.id),
         name: user.name,
         email: user.email,
         role,
-        organization_id: user.organization_id.map(|o| o.0),
+        organization_id: user.organization_id.map(org_id),
         tags: user.tags,
         created_at: user.created_at,
     }
@@ -74,5 +96,36 @@ pub fn ticket_priority(priority: &zendesk_client::TicketPriority) -> TicketPrior
         zendesk_client::TicketPriority::Normal => TicketPriority::Normal,
         zendesk_client::TicketPriority::Low => TicketPriority::Low,
         zendesk_client::TicketPriority::Other(other) => TicketPriority::Other(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cross_the_edge_unchanged_both_ways() {
+        for n in [0, 1, 360_000_000_123, u64::MAX] {
+            let org = org_id(zendesk_client::OrgId(n));
+            assert_eq!(org, ZendeskOrgId(n));
+            assert_eq!(client_org_id(org), zendesk_client::OrgId(n));
+            let user = user_id(zendesk_client::UserId(n));
+            assert_eq!(user, ZendeskUserId(n));
+            assert_eq!(client_user_id(user), zendesk_client::UserId(n));
+        }
+    }
+
+    #[test]
+    fn a_client_user_keeps_its_ids() {
+        let user: zendesk_client::User = serde_json::from_value(serde_json::json!({
+            "id": 41, "name": "N", "email": "n@x.example", "role": "end-user",
+            "organization_id": 7
+        }))
+        .unwrap();
+        let user = zendesk_user(user);
+        assert_eq!(
+            (user.id, user.organization_id),
+            (ZendeskUserId(41), Some(ZendeskOrgId(7)))
+        );
     }
 }

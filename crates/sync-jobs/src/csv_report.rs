@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use sync_core::report::{ErrorKind, FailureKind};
-use sync_core::Report;
+use sync_core::{Report, ZendeskOrgId};
 
 use crate::jobs::AccountIndex;
 
@@ -30,7 +30,7 @@ pub fn findings_csv(report: &Report, accounts: &AccountIndex) -> String {
         let org = accounts
             .org_ids
             .get(sfid)
-            .map(u64::to_string)
+            .map(ZendeskOrgId::to_string)
             .unwrap_or_default();
         let message = match (&e.email, e.ticket_id) {
             (Some(email), _) if !e.message.contains(email.as_str()) => {
@@ -100,7 +100,8 @@ mod tests {
         idx.names
             .insert("0014M00001AAAAAAAA".into(), "Acme, Inc".into());
         idx.names.insert("0014M00001BBBBBBBB".into(), "Beta".into());
-        idx.org_ids.insert("0014M00001BBBBBBBB".into(), 42);
+        idx.org_ids
+            .insert("0014M00001BBBBBBBB".into(), ZendeskOrgId(42));
         let csv = findings_csv(&r, &idx);
         assert_eq!(
             csv,

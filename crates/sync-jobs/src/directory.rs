@@ -19,12 +19,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
-use zendesk_client::{Client, Error as ZdError, OrgId, User};
+use zendesk_client::{Client, Error as ZdError, User};
 
-use crate::convert::zendesk_user;
+use crate::convert::{client_org_id, zendesk_user};
 use crate::jobs::Progress;
 use sync_core::users::{choose_user_reads, user_read_costs, UserReadInputs, UserReadWay};
-use sync_core::ZendeskUser;
+use sync_core::{ZendeskOrgId, ZendeskUser};
 
 /// Targeted lookups in flight at once (the client's rate limiter paces them).
 const LOOKUP_CONCURRENCY: usize = 8;
@@ -42,7 +42,7 @@ pub struct Wanted {
     /// Emails (lowercased, trimmed) whose user is needed.
     pub emails: BTreeSet<String>,
     /// Orgs whose users are needed.
-    pub orgs: BTreeSet<u64>,
+    pub orgs: BTreeSet<ZendeskOrgId>,
 }
 
 impl Wanted {
@@ -68,7 +68,7 @@ pub struct UserDirectory {
     /// [`UserDirectory::read_everyone`]).
     by_email: BTreeMap<String, ZendeskUser>,
     /// Users seen per wanted org (in lookups, at most one page).
-    org_users: BTreeMap<u64, usize>,
+    org_users: BTreeMap<ZendeskOrgId, usize>,
     /// Wanted emails found among the deleted users.
     deleted: BTreeSet<String>,
     /// How the users were read.
@@ -96,7 +96,7 @@ impl UserDirectory {
     }
 
     /// The users seen in a wanted org.
-    pub fn org_user_count(&self, org: u64) -> usize {
+    pub fn org_user_count(&self, org: ZendeskOrgId) -> usize {
         self.org_users.get(&org).copied().unwrap_or(0)
     }
 
@@ -222,15 +222,15 @@ impl UserDirectory {
                 self.keep(email, user, wanted);
             }
         }
-        let orgs: Vec<u64> = wanted
+        let orgs: Vec<ZendeskOrgId> = wanted
             .orgs
             .iter()
             .copied()
             .filter(|o| self.org_user_count(*o) == 0)
             .collect();
-        let counts: Vec<(u64, usize)> = futures::stream::iter(orgs)
+        let counts: Vec<(ZendeskOrgId, usize)> = futures::stream::iter(orgs)
             .map(|org| async move {
-                let mut pages = client.organizations().users(OrgId(org));
+                let mut pages = client.organizations().users(client_org_id(org));
                 // One page says whether the org has users; its count is at least that.
                 let mut n = 0;
                 while let Some(_user) = pages.try_next().await? {
@@ -455,6 +455,7 @@ pub async fn lookup_email(client: &Client, email: &str) -> Result<Option<Zendesk
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::ZendeskUserId;
 
     #[test]
     fn thousands_are_grouped() {
@@ -478,18 +479,21 @@ mod tests {
     fn a_scan_answers_user_by_email_and_users_of_an_org_keeping_only_what_is_wanted() {
         let wanted = Wanted {
             emails: ["a@x.example".to_string(), "gone@x.example".to_string()].into(),
-            orgs: [7].into(),
+            orgs: [ZendeskOrgId(7)].into(),
         };
         let mut dir = UserDirectory::default();
         dir.take(user(1, "A@x.example", None, Some(true)), &wanted);
         dir.take(user(2, "b@x.example", Some(7), None), &wanted);
         dir.take(user(3, "c@x.example", Some(8), None), &wanted);
         dir.take(user(4, "gone@x.example", Some(7), Some(false)), &wanted);
-        assert_eq!(dir.user("a@x.example").map(|u| u.id), Some(1));
+        assert_eq!(
+            dir.user("a@x.example").map(|u| u.id),
+            Some(ZendeskUserId(1))
+        );
         assert!(dir.user("b@x.example").is_none(), "not in play, not kept");
         assert_eq!(dir.by_email().len(), 1);
-        assert_eq!(dir.org_user_count(7), 1);
-        assert_eq!(dir.org_user_count(8), 0);
+        assert_eq!(dir.org_user_count(ZendeskOrgId(7)), 1);
+        assert_eq!(dir.org_user_count(ZendeskOrgId(8)), 0);
         assert!(dir.deleted().contains("gone@x.example"));
     }
 }

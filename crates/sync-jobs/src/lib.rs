@@ -14,7 +14,7 @@
 //!   webhook server ([`cases::serve`]);
 //! - [`explain`]: `explain SALESFORCE_ID`, read-only; [`csv_report`]: `--report-csv`;
 //! - [`directory`]: the Zendesk users the user rules need, read the cheaper way;
-//! - [`convert`]: client types → sync-core types, in one place;
+//! - [`convert`]: client types → sync-core types (and ids back), in one place;
 //! - [`config`], [`logging`], [`error`], [`exit`] (every error's exit code, in one match).
 #![cfg_attr(
     not(test),

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::ids::ZendeskOrgId;
 use crate::mapping::CaseSettings;
 use crate::model::FindingKind;
 use crate::report::{ChangeAction, FailureKind};
@@ -142,7 +143,7 @@ pub enum TicketOrg {
     /// The organization has no (or a blank) `salesforce_id`.
     NoSalesforceId {
         /// The Zendesk organization.
-        organization_id: u64,
+        organization_id: ZendeskOrgId,
     },
     /// The organization's Salesforce account.
     Account {

@@ -7,6 +7,7 @@ use super::rules::{after_create_met_a_case, agent_url, cut_chars, MAX_DESCRIPTIO
 use super::*;
 use crate::mapping::{CaseSettings, Instance, Mapping};
 use crate::report::ChangeAction;
+use crate::ZendeskOrgId;
 
 fn settings(instance: Instance) -> CaseSettings {
     Mapping::embedded(instance).unwrap().cases().clone()
@@ -130,7 +131,9 @@ fn no_org_or_no_salesforce_id_gives_no_case() {
     let s = settings(Instance::Global);
     for org in [
         TicketOrg::None,
-        TicketOrg::NoSalesforceId { organization_id: 9 },
+        TicketOrg::NoSalesforceId {
+            organization_id: ZendeskOrgId(9),
+        },
     ] {
         for status in ["open", "closed"] {
             let d = decide(&facts(status, org.clone()), None, &s, Mode::Event);

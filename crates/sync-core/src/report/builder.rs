@@ -459,7 +459,7 @@ fn user_change(action: &UserAction) -> Change {
                     map.insert("name".into(), name.clone().into());
                 }
                 if let Some(org) = organization_id {
-                    map.insert("organization_id".into(), (*org).into());
+                    map.insert("organization_id".into(), org.get().into());
                 }
             }
             (ChangeAction::UpdateUser, fields)
@@ -484,7 +484,7 @@ mod tests {
     use crate::diff::{OrgCreate, OrgDelete, OrgPatch, OrgUpdate};
     use crate::model::FindingKind;
     use crate::report::Planned;
-    use crate::{Finding, SalesforceId};
+    use crate::{Finding, SalesforceId, ZendeskOrgId};
 
     const PHASES: &[Phase] = &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes];
     const C1: &str = "001000000000000AC1";
@@ -507,13 +507,13 @@ mod tests {
             creates: vec![create(C1), create(C2)],
             updates: vec![OrgUpdate {
                 salesforce_id: sfid(U1),
-                id: 11,
+                id: ZendeskOrgId(11),
                 patch: OrgPatch::default(),
                 before: Default::default(),
             }],
             deletes: vec![OrgDelete {
                 salesforce_id: sfid(D1),
-                id: 21,
+                id: ZendeskOrgId(21),
                 name: "Gone".into(),
             }],
             unchanged: vec!["S1".into()],
@@ -729,7 +729,7 @@ mod tests {
         let create = |email: &str| UserAction::Create {
             name: "N".into(),
             email: email.into(),
-            organization_id: 1,
+            organization_id: ZendeskOrgId(1),
         };
         b.user_plan(
             Phase::SoldToUsers,

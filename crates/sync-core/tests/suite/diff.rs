@@ -5,7 +5,9 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use sync_core::diff::{full_tag_list, org_create, org_delete};
 use sync_core::model::FindingKind;
-use sync_core::{diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Plan, ZendeskOrg};
+use sync_core::{
+    diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Plan, ZendeskOrg, ZendeskOrgId,
+};
 
 use crate::common::{account, cs, date, federal, global, id18, org};
 
@@ -64,7 +66,7 @@ fn an_update_sends_only_what_changed_and_keeps_unmanaged_tags() {
     );
     assert_eq!(plan.updates.len(), 1);
     let u = &plan.updates[0];
-    assert_eq!(u.id, 7);
+    assert_eq!(u.id, ZendeskOrgId(7));
     assert_eq!(u.patch.name, None);
     let changed: Vec<&str> = u
         .patch
@@ -233,9 +235,9 @@ fn greatly_expired_orgs_are_deleted_unless_do_not_delete() {
     ];
     let plan = diff(&[old, kept, gone], &orgs);
     assert_eq!(plan.deletes.len(), 1);
-    assert_eq!(plan.deletes[0].id, 20);
+    assert_eq!(plan.deletes[0].id, ZendeskOrgId(20));
     assert_eq!(plan.updates.len(), 1);
-    assert_eq!(plan.updates[0].id, 21);
+    assert_eq!(plan.updates[0].id, ZendeskOrgId(21));
     let tags = plan.updates[0].patch.tags.clone().unwrap_or_default();
     assert!(tags.contains(&"do_not_delete".to_string()));
     assert!(tags.contains(&"expired".to_string()));
@@ -341,7 +343,10 @@ fn only_a_greatly_expired_global_org_without_the_protect_tag_is_deleted() {
     let plain = org(30, "Del Co", json!({"salesforce_id": id18("Del")}), &[]);
     let protected = org(31, "Del Co", json!({}), &["do_not_delete"]);
     let delete = org_delete(&e, &plain, &global()).expect("deleted");
-    assert_eq!((delete.id, delete.name.as_str()), (30, "Del Co"));
+    assert_eq!(
+        (delete.id, delete.name.as_str()),
+        (ZendeskOrgId(30), "Del Co")
+    );
     assert_eq!(delete.salesforce_id, id18("Del"));
     assert_eq!(org_delete(&e, &protected, &global()), None);
     // A mapping that does not delete (US Federal) never does, whatever the flag says.
@@ -381,7 +386,7 @@ fn two_renames_onto_one_name_are_both_held_and_a_case_only_rename_is_sent() {
     // Nothing else changed for those two; the third renames onto its own name.
     assert_eq!(plan.unchanged, [id18("RnA"), id18("RnB")]);
     assert_eq!(plan.updates.len(), 1);
-    assert_eq!(plan.updates[0].id, 42);
+    assert_eq!(plan.updates[0].id, ZendeskOrgId(42));
     assert_eq!(plan.updates[0].patch.name.as_deref(), Some("GAMMA"));
 }
 

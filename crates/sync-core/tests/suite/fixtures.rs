@@ -7,7 +7,7 @@ use sync_core::diff::plan_orgs;
 use sync_core::report::{Outcome, Outcomes, Phase, ReportBuilder};
 use sync_core::users::{decide_sold_to, plan_federal_users, UserPlan};
 use sync_core::zendesk::ZendeskUser;
-use sync_core::{check_guards, decode_contacts, GuardConfig, Instance, ZendeskOrg};
+use sync_core::{check_guards, decode_contacts, GuardConfig, Instance, ZendeskOrg, ZendeskOrgId};
 use time::macros::datetime;
 
 use crate::common::{date, mapping, records};
@@ -52,7 +52,7 @@ fn global_fixture_plan_and_report() {
             .unwrap_or_default();
         sold_to.extend(decide_sold_to(
             &create.salesforce_id,
-            9000 + i as u64,
+            ZendeskOrgId(9000 + i as u64),
             &candidates,
             &BTreeMap::new(),
             &std::collections::BTreeSet::new(),
@@ -91,7 +91,10 @@ fn us_federal_fixture_plan_and_report() {
     // Orgs created this run join the lookup before the users step.
     let mut org_ids = plan.org_ids.clone();
     for (i, create) in plan.creates.iter().enumerate() {
-        org_ids.insert(create.salesforce_id.to_string(), 7300000000000 + i as u64);
+        org_ids.insert(
+            create.salesforce_id.to_string(),
+            ZendeskOrgId(7300000000000 + i as u64),
+        );
     }
     let contacts = decode_contacts(records(include_str!(
         "../../../../fixtures/sync/us_federal_contacts.json"

@@ -3,7 +3,7 @@
 use crate::common::sfid;
 use sync_core::diff::{OrgDelete, OrgPatch, OrgUpdate};
 use sync_core::guards::{any_tripped, check_contacts_guard};
-use sync_core::{check_guards, Guard, GuardConfig, Plan};
+use sync_core::{check_guards, Guard, GuardConfig, Plan, ZendeskOrgId};
 
 fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
     Plan {
@@ -12,7 +12,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
         updates: (0..updates)
             .map(|i| OrgUpdate {
                 salesforce_id: sfid(&format!("U{i}")),
-                id: i as u64,
+                id: ZendeskOrgId(i as u64),
                 patch: OrgPatch::default(),
                 before: Default::default(),
             })
@@ -20,7 +20,7 @@ fn plan(matched: usize, updates: usize, deletes: usize) -> Plan {
         deletes: (0..deletes)
             .map(|i| OrgDelete {
                 salesforce_id: sfid(&format!("D{i}")),
-                id: i as u64,
+                id: ZendeskOrgId(i as u64),
                 name: format!("D{i}"),
             })
             .collect(),

@@ -9,6 +9,7 @@ use serde_json::json;
 use sync_core::model::{CustomerSubscription, FindingKind};
 use sync_core::{
     diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Mapping, Plan, ZendeskOrg,
+    ZendeskOrgId,
 };
 
 use crate::common::{date, global, id18, org, sfid};
@@ -136,11 +137,11 @@ fn apply(plan: &Plan, orgs: &[ZendeskOrg]) -> Vec<ZendeskOrg> {
             }
         }
     }
-    let deleted: BTreeSet<u64> = plan.deletes.iter().map(|d| d.id).collect();
+    let deleted: BTreeSet<ZendeskOrgId> = plan.deletes.iter().map(|d| d.id).collect();
     out.retain(|o| !deleted.contains(&o.id));
     for (i, c) in plan.creates.iter().enumerate() {
         out.push(ZendeskOrg {
-            id: 50_000 + i as u64,
+            id: ZendeskOrgId(50_000 + i as u64),
             name: c.name.clone(),
             tags: c.tags.clone(),
             organization_fields: c.organization_fields.clone(),
@@ -193,7 +194,7 @@ proptest! {
         let m = global();
         let managed = m.managed_tags();
         let plan = diff_orgs(&evaluations(&accounts, &m), &orgs, &m, &BTreeSet::new());
-        let by_id: BTreeMap<u64, &ZendeskOrg> = orgs.iter().map(|o| (o.id, o)).collect();
+        let by_id: BTreeMap<ZendeskOrgId, &ZendeskOrg> = orgs.iter().map(|o| (o.id, o)).collect();
         for u in &plan.updates {
             if let Some(tags) = &u.patch.tags {
                 let before: BTreeSet<&String> = by_id[&u.id].tags.iter().filter(|t| !managed.contains(*t)).collect();

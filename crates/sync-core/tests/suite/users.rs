@@ -9,6 +9,7 @@ use sync_core::users::{
     sold_to_contacts, user_read_costs, UserAction, UserReadInputs, UserReadWay,
 };
 use sync_core::zendesk::ZendeskUser;
+use sync_core::{ZendeskOrgId, ZendeskUserId};
 
 use crate::common::{date, org};
 
@@ -84,7 +85,7 @@ fn sold_to_creates_assigns_or_reports_per_email() {
     .into();
     let plan = decide_sold_to(
         "0014M00001NewOrgAA",
-        500,
+        ZendeskOrgId(500),
         &candidates,
         &known,
         &BTreeSet::new(),
@@ -94,15 +95,15 @@ fn sold_to_creates_assigns_or_reports_per_email() {
         plan.actions,
         vec![
             UserAction::Update {
-                user_id: 1,
+                user_id: ZendeskUserId(1),
                 email: "loose@example.com".into(),
                 name: None,
-                organization_id: Some(500)
+                organization_id: Some(ZendeskOrgId(500))
             },
             UserAction::Create {
                 name: "New Person".into(),
                 email: "new@example.com".into(),
-                organization_id: 500
+                organization_id: ZendeskOrgId(500)
             },
         ]
     );
@@ -123,7 +124,7 @@ fn a_new_org_without_any_user_is_reported() {
     .into();
     let plan = decide_sold_to(
         "0014M00001NewOrgAA",
-        500,
+        ZendeskOrgId(500),
         &candidates,
         &known,
         &BTreeSet::new(),
@@ -143,7 +144,7 @@ fn a_new_org_without_any_user_is_reported() {
     );
     let plan = decide_sold_to(
         "0014M00001NewOrgAA",
-        500,
+        ZendeskOrgId(500),
         &[],
         &BTreeMap::new(),
         &BTreeSet::new(),
@@ -158,7 +159,7 @@ fn a_new_org_without_any_user_is_reported() {
     // Already has a user (found by the org's user list): no finding.
     let plan = decide_sold_to(
         "0014M00001NewOrgAA",
-        500,
+        ZendeskOrgId(500),
         &[],
         &BTreeMap::new(),
         &BTreeSet::new(),
@@ -200,13 +201,20 @@ fn sold_to_recovery_is_per_email_and_deleted_users_stay_deleted() {
     ]
     .into();
     let deleted: BTreeSet<String> = ["gone@example.com".to_string()].into();
-    let plan = decide_sold_to("0014M00001NewOrgAA", 500, &candidates, &known, &deleted, 2);
+    let plan = decide_sold_to(
+        "0014M00001NewOrgAA",
+        ZendeskOrgId(500),
+        &candidates,
+        &known,
+        &deleted,
+        2,
+    );
     assert_eq!(
         plan.actions,
         vec![UserAction::Create {
             name: "Three".into(),
             email: "three@example.com".into(),
-            organization_id: 500
+            organization_id: ZendeskOrgId(500)
         }]
     );
     assert_eq!(plan.unchanged, 2);
@@ -289,7 +297,11 @@ fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users(
         contact("Lost", "lost@example.com", Some("0014M00002UnknownA")),
         contact("Carol", "carol@nasa.example", Some(army)),
     ];
-    let org_ids: BTreeMap<String, u64> = [(army.to_string(), 100), (navy.to_string(), 200)].into();
+    let org_ids: BTreeMap<String, ZendeskOrgId> = [
+        (army.to_string(), ZendeskOrgId(100)),
+        (navy.to_string(), ZendeskOrgId(200)),
+    ]
+    .into();
     let users = [
         user(1, "Alice A.", "ALICE@army.example", "end-user", Some(100)),
         user(2, "Dave Agent", "dave@army.example", "agent", None),
@@ -302,7 +314,7 @@ fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users(
         plan.actions,
         vec![
             UserAction::Update {
-                user_id: 1,
+                user_id: ZendeskUserId(1),
                 email: "alice@army.example".into(),
                 name: Some("Alice".into()),
                 organization_id: None
@@ -310,13 +322,13 @@ fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users(
             UserAction::Create {
                 name: "Carol".into(),
                 email: "carol@nasa.example".into(),
-                organization_id: 100
+                organization_id: ZendeskOrgId(100)
             },
             UserAction::Update {
-                user_id: 4,
+                user_id: ZendeskUserId(4),
                 email: "frank@navy.example".into(),
                 name: None,
-                organization_id: Some(200)
+                organization_id: Some(ZendeskOrgId(200))
             },
         ]
     );
@@ -411,7 +423,7 @@ fn an_invalid_contact_is_reported_with_its_first_problem() {
 #[test]
 fn a_protected_user_already_as_desired_is_unchanged_and_not_reported() {
     let army = "0014M00002ArmyAAAA";
-    let org_ids: BTreeMap<String, u64> = [(army.to_string(), 100)].into();
+    let org_ids: BTreeMap<String, ZendeskOrgId> = [(army.to_string(), ZendeskOrgId(100))].into();
     let contacts = [contact("Ada Admin", "ada@army.example", Some(army))];
     let users = [user(
         7,

@@ -4,7 +4,7 @@
 use serde_json::json;
 use sync_core::users::is_new_org;
 use sync_core::zendesk::{managed_view, Role, ZendeskUser};
-use sync_core::{FieldValue, ZendeskOrg};
+use sync_core::{FieldValue, ZendeskOrg, ZendeskOrgId};
 
 use crate::common::{date, global};
 
@@ -18,7 +18,7 @@ fn an_org_reads_from_the_api_shape_with_nulls_and_big_ids() {
         "tags": null, "organization_fields": {"aar": 1, "seats_decimal": "2.0", "salesforce_id": null, "multi": ["a", "b"]}
     }))
     .expect("org");
-    assert_eq!(o.id, 6_164_086_328_858);
+    assert_eq!(o.id, ZendeskOrgId(6_164_086_328_858));
     assert!(o.tags.is_empty());
     assert_eq!(o.organization_fields["aar"], FieldValue::Number(1.0));
     assert_eq!(

@@ -9,13 +9,13 @@
 //! exhausted) stops the phase with [`zendesk_client::Error`].
 
 use zendesk_client::{
-    Client, Error as ZdError, ItemOutcome, JobHandle, NewUser, OrgId, Role, UserId, UserUpdate,
-    MAX_ITEMS_PER_JOB,
+    Client, Error as ZdError, ItemOutcome, JobHandle, NewUser, Role, UserUpdate, MAX_ITEMS_PER_JOB,
 };
 
 use std::collections::BTreeSet;
 
 use super::{error_code, zendesk_stops_run, Stopped, JOB_WINDOW};
+use crate::convert::{client_org_id, client_user_id};
 use sync_core::report::{Outcome, Outcomes};
 use sync_core::users::UserAction;
 
@@ -93,7 +93,7 @@ fn new_user(action: &UserAction) -> Option<NewUser> {
             name: name.clone(),
             email: Some(email.clone()),
             role: Some(Role::EndUser),
-            organization_id: Some(OrgId(*organization_id)),
+            organization_id: Some(client_org_id(*organization_id)),
             ..NewUser::default()
         }),
         UserAction::Update { .. } => None,
@@ -110,8 +110,8 @@ fn user_update(action: &UserAction) -> Option<UserUpdate> {
             ..
         } => Some(UserUpdate {
             name: name.clone(),
-            organization_id: organization_id.map(OrgId),
-            ..UserUpdate::new(UserId(*user_id))
+            organization_id: organization_id.map(client_org_id),
+            ..UserUpdate::new(client_user_id(*user_id))
         }),
         UserAction::Create { .. } => None,
     }
@@ -416,6 +416,7 @@ async fn settle<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::{ZendeskOrgId, ZendeskUserId};
 
     fn api(status: u16) -> Box<zendesk_client::ApiError> {
         Box::new(zendesk_client::ApiError {
@@ -455,7 +456,7 @@ mod tests {
         let create = UserAction::Create {
             name: "Grace Green".into(),
             email: "grace.green@tests.gov".into(),
-            organization_id: 7,
+            organization_id: ZendeskOrgId(7),
         };
         let body = serde_json::to_value(new_user(&create)).unwrap();
         assert_eq!(
@@ -465,10 +466,10 @@ mod tests {
         );
         assert!(user_update(&create).is_none());
         let update = UserAction::Update {
-            user_id: 4,
+            user_id: ZendeskUserId(4),
             email: "bob.baker@examples.gov".into(),
             name: None,
-            organization_id: Some(9),
+            organization_id: Some(ZendeskOrgId(9)),
         };
         let body = serde_json::to_value(user_update(&update)).unwrap();
         assert_eq!(body, serde_json::json!({"id": 4, "organization_id": 9}));
@@ -480,7 +481,7 @@ mod tests {
         let a = UserAction::Create {
             name: "A".into(),
             email: "a@x.gov".into(),
-            organization_id: 1,
+            organization_id: ZendeskOrgId(1),
         };
         let mut out = UsersApplied::default();
         fail_all(&mut out, &[&a], &ZdError::DuplicateValue(api(422)));

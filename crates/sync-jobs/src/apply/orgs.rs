@@ -25,8 +25,10 @@ use zendesk_client::{
 };
 
 use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
+use crate::convert::{client_org_id, org_id};
 use crate::progress::JobProgress;
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
+use sync_core::ids::ZendeskOrgId;
 use sync_core::mapping::Mapping;
 use sync_core::report::{Outcome, Outcomes};
 use sync_core::value::FieldValue;
@@ -35,7 +37,7 @@ use sync_core::value::FieldValue;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrgsApplied {
     /// Account → id of the org created for it this run.
-    pub created: BTreeMap<String, u64>,
+    pub created: BTreeMap<String, ZendeskOrgId>,
     /// Accounts whose org was updated.
     pub updated: Vec<String>,
     /// Creates that failed.
@@ -128,7 +130,7 @@ pub fn organization_update(update: &OrgUpdate) -> OrganizationUpdate {
                 .iter()
                 .map(|(k, v)| (k, v.as_ref())),
         ),
-        ..OrganizationUpdate::new(OrgId(update.id))
+        ..OrganizationUpdate::new(client_org_id(update.id))
     }
 }
 
@@ -322,7 +324,8 @@ async fn settle<'a>(
                 for (i, c) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                            out.created.insert(c.salesforce_id.to_string(), *id);
+                            out.created
+                                .insert(c.salesforce_id.to_string(), ZendeskOrgId(*id));
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %c.salesforce_id, %code, %message, "organization create failed");
@@ -380,11 +383,14 @@ async fn confirm_created<'a>(
     uncertain: &mut Vec<&'a OrgCreate>,
 ) -> Result<(), ZdError> {
     let key = &mapping.fields().salesforce_id;
-    let ids: Vec<OrgId> = out.created.values().map(|id| OrgId(*id)).collect();
-    let mut seen: BTreeMap<u64, Option<String>> = BTreeMap::new();
+    let ids: Vec<OrgId> = out.created.values().copied().map(client_org_id).collect();
+    let mut seen: BTreeMap<ZendeskOrgId, Option<String>> = BTreeMap::new();
     for chunk in ids.chunks(MAX_ITEMS_PER_JOB) {
         for org in client.organizations().show_many(chunk).await? {
-            seen.insert(org.id.0, salesforce_id_of(&org.organization_fields, key));
+            seen.insert(
+                org_id(org.id),
+                salesforce_id_of(&org.organization_fields, key),
+            );
         }
     }
     let by_id: BTreeMap<&str, &OrgCreate> = creates
@@ -394,7 +400,7 @@ async fn confirm_created<'a>(
     out.created.retain(|sfid, id| {
         let ok = seen.get(id).and_then(Option::as_deref) == Some(sfid.as_str());
         if !ok {
-            tracing::warn!(salesforce_id = %sfid, org = *id, "created org not confirmed by show_many; re-reading");
+            tracing::warn!(salesforce_id = %sfid, org = %id, "created org not confirmed by show_many; re-reading");
             if let Some(c) = by_id.get(sfid.as_str()) {
                 uncertain.push(c);
             }
@@ -461,7 +467,8 @@ async fn resolve_uncertain(
         for (i, c) in chunk.iter().enumerate() {
             match report.as_ref().and_then(|r| r.outcomes.get(i)) {
                 Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                    out.created.insert(c.salesforce_id.to_string(), *id);
+                    out.created
+                        .insert(c.salesforce_id.to_string(), ZendeskOrgId(*id));
                 }
                 Some(ItemOutcome::Failed { code, message }) => out.create_failed.push(RowFailure {
                     salesforce_id: c.salesforce_id.to_string(),
@@ -508,14 +515,14 @@ async fn find_by_salesforce_id(
     client: &Client,
     mapping: &Mapping,
     wanted: &BTreeSet<&str>,
-) -> Result<BTreeMap<String, u64>, ZdError> {
+) -> Result<BTreeMap<String, ZendeskOrgId>, ZdError> {
     let key = &mapping.fields().salesforce_id;
     let mut found = BTreeMap::new();
     let mut orgs = client.organizations().list();
     while let Some(org) = orgs.try_next().await? {
         if let Some(sfid) = salesforce_id_of(&org.organization_fields, key) {
             if wanted.contains(sfid.as_str()) {
-                found.entry(sfid).or_insert(org.id.0);
+                found.entry(sfid).or_insert(org_id(org.id));
             }
         }
     }
@@ -537,7 +544,7 @@ pub async fn delete(
     let progress = JobProgress::new("deletion jobs", total, client.total_requests());
     let mut stop = None;
     for (n, chunk) in chunks.into_iter().enumerate() {
-        let ids: Vec<OrgId> = chunk.iter().map(|d| OrgId(d.id)).collect();
+        let ids: Vec<OrgId> = chunk.iter().map(|d| client_org_id(d.id)).collect();
         out.jobs += 1;
         match client.organizations().destroy_many(&ids).await {
             Ok(handle) => window.push((chunk, handle)),
@@ -624,7 +631,7 @@ async fn settle_deletes(
                     ),
                 },
             };
-            tracing::warn!(salesforce_id = %d.salesforce_id, org = d.id, code = %failure.code, "organization not deleted");
+            tracing::warn!(salesforce_id = %d.salesforce_id, org = %d.id, code = %failure.code, "organization not deleted");
             out.failed.push(failure);
         }
     }
@@ -650,7 +657,7 @@ async fn redelete(
         return Ok(());
     }
     let left: Vec<OrgDelete> = left.into_iter().cloned().collect();
-    let ids: Vec<OrgId> = left.iter().map(|d| OrgId(d.id)).collect();
+    let ids: Vec<OrgId> = left.iter().map(|d| client_org_id(d.id)).collect();
     out.jobs += 1;
     let failed_before = out.failed.len();
     match client.organizations().destroy_many(&ids).await {
@@ -661,7 +668,7 @@ async fn redelete(
             .extend(left.iter().map(|d| failure(&d.salesforce_id, &e))),
     }
     if out.failed.len() > failed_before {
-        let retried: Vec<u64> = left
+        let retried: Vec<ZendeskOrgId> = left
             .iter()
             .filter(|d| {
                 out.failed
@@ -694,9 +701,9 @@ async fn redelete(
 /// Which of these org ids still exist (`show_many`, 100 ids a call).
 async fn existing(
     client: &Client,
-    ids: impl IntoIterator<Item = u64>,
-) -> Result<BTreeSet<u64>, ZdError> {
-    let ids: Vec<OrgId> = ids.into_iter().map(OrgId).collect();
+    ids: impl IntoIterator<Item = ZendeskOrgId>,
+) -> Result<BTreeSet<ZendeskOrgId>, ZdError> {
+    let ids: Vec<OrgId> = ids.into_iter().map(client_org_id).collect();
     let mut found = BTreeSet::new();
     for chunk in ids.chunks(MAX_ITEMS_PER_JOB) {
         found.extend(
@@ -705,7 +712,7 @@ async fn existing(
                 .show_many(chunk)
                 .await?
                 .into_iter()
-                .map(|o| o.id.0),
+                .map(|o| org_id(o.id)),
         );
     }
     Ok(found)
@@ -715,7 +722,7 @@ async fn existing(
 mod tests {
     use super::*;
     use sync_core::diff::OrgPatch;
-    use sync_core::SalesforceId;
+    use sync_core::{SalesforceId, ZendeskOrgId};
 
     fn sfid(id: &str) -> SalesforceId {
         SalesforceId::parse(id).unwrap_or_else(|e| panic!("{e}"))
@@ -757,7 +764,7 @@ mod tests {
     fn an_update_sends_only_what_changed_and_null_to_clear() {
         let update = OrgUpdate {
             salesforce_id: sfid("0018SDEMO000009QPA"),
-            id: 42,
+            id: ZendeskOrgId(42),
             before: Default::default(),
             patch: OrgPatch {
                 name: None,
@@ -794,7 +801,7 @@ mod tests {
         let (a, b) = ("0018SDEMO0000AAQPA", "0018SDEMO0000BBQPA");
         let (found, lost) = (create(a), create(b));
         let mut out = OrgsApplied::default();
-        out.created.insert(a.into(), 7);
+        out.created.insert(a.into(), ZendeskOrgId(7));
         let stop = stopped(out, &[&found, &lost], ZdError::Config("unreachable".into()));
         assert_eq!(stop.done.created.len(), 1);
         assert_eq!(stop.done.create_failed.len(), 1);

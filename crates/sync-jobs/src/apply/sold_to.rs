@@ -20,6 +20,7 @@ use crate::directory::{UserDirectory, Wanted};
 use sync_core::model::{Finding, FindingKind};
 use sync_core::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
 use sync_core::zendesk::ZendeskUser;
+use sync_core::ZendeskOrgId;
 
 /// An org that counts as new for the sold-to step.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +28,7 @@ pub struct NewOrg {
     /// Its account.
     pub salesforce_id: String,
     /// Its Zendesk id (0 in a dry run for an org not created yet).
-    pub organization_id: u64,
+    pub organization_id: ZendeskOrgId,
     /// The account's sold-to contacts.
     pub candidates: Vec<SoldTo>,
     /// Users the org already has.
@@ -48,7 +49,7 @@ pub struct SoldToOutcome {
 /// What the sold-to step needs read before the first write: every sold-to email of the
 /// orgs to create and of the recent orgs, and the users of the recent orgs (`recent`:
 /// their ids).
-pub fn wanted<'a>(emails: impl IntoIterator<Item = &'a SoldTo>, recent: &[u64]) -> Wanted {
+pub fn wanted<'a>(emails: impl IntoIterator<Item = &'a SoldTo>, recent: &[ZendeskOrgId]) -> Wanted {
     Wanted {
         emails: emails.into_iter().map(|c| c.email.clone()).collect(),
         orgs: recent.iter().copied().collect(),
@@ -276,11 +277,12 @@ async fn confirm_failed_creates(
 mod tests {
     use super::*;
     use sync_core::zendesk::Role;
+    use sync_core::ZendeskUserId;
 
     fn org(sfid: &str, id: u64, emails: &[&str]) -> NewOrg {
         NewOrg {
             salesforce_id: sfid.to_string(),
-            organization_id: id,
+            organization_id: ZendeskOrgId(id),
             candidates: emails
                 .iter()
                 .map(|e| SoldTo {
@@ -294,11 +296,11 @@ mod tests {
 
     fn user(id: u64, email: &str, organization_id: Option<u64>) -> ZendeskUser {
         ZendeskUser {
-            id,
+            id: ZendeskUserId(id),
             name: "U".into(),
             email: Some(email.into()),
             role: Role::EndUser,
-            organization_id,
+            organization_id: organization_id.map(ZendeskOrgId),
             tags: Vec::new(),
             created_at: None,
         }
@@ -316,7 +318,7 @@ mod tests {
             vec![UserAction::Create {
                 name: "Billing".into(),
                 email: "x@a.example".into(),
-                organization_id: 1,
+                organization_id: ZendeskOrgId(1),
             }]
         );
         let kinds: Vec<(FindingKind, Option<&str>)> = plan
@@ -346,10 +348,10 @@ mod tests {
         assert_eq!(
             plan.actions,
             vec![UserAction::Update {
-                user_id: 9,
+                user_id: ZendeskUserId(9),
                 email: "y@a.example".into(),
                 name: None,
-                organization_id: Some(1),
+                organization_id: Some(ZendeskOrgId(1)),
             }]
         );
         assert!(plan
@@ -365,7 +367,7 @@ mod tests {
         let create = UserAction::Create {
             name: "N".into(),
             email: "x@a.example".into(),
-            organization_id: 5,
+            organization_id: ZendeskOrgId(5),
         };
         assert_eq!(confirm(&create, None), Confirmed::Failed);
         assert_eq!(
@@ -375,10 +377,10 @@ mod tests {
         assert_eq!(
             confirm(&create, Some(&user(9, "x@a.example", None))),
             Confirmed::PutInOrg(UserAction::Update {
-                user_id: 9,
+                user_id: ZendeskUserId(9),
                 email: "x@a.example".into(),
                 name: None,
-                organization_id: Some(5),
+                organization_id: Some(ZendeskOrgId(5)),
             })
         );
         match confirm(&create, Some(&user(9, "x@a.example", Some(6)))) {

@@ -164,7 +164,7 @@ pub(super) fn org_account(org: &Organization, mapping: &Mapping) -> TicketOrg {
             salesforce_id: id.to_string(),
         },
         None => TicketOrg::NoSalesforceId {
-            organization_id: org.id.0,
+            organization_id: crate::convert::org_id(org.id),
         },
     }
 }

@@ -17,6 +17,7 @@ use crate::Error;
 use sync_core::mapping::Mapping;
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{is_new_org, UserPlan};
+use sync_core::ZendeskOrgId;
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
@@ -104,15 +105,16 @@ async fn run(
 /// Matched orgs that still count as new (docs/behaviour.md §6: created less than 7 days before
 /// today) and have sold-to contacts, other than those this run deletes: account →
 /// org id. Each of their sold-to emails is checked again, email by email.
-fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, u64)> {
+fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, ZendeskOrgId)> {
     let plan = &planned.plan;
     let deleted: BTreeSet<&str> = plan
         .deletes
         .iter()
         .map(|d| d.salesforce_id.as_str())
         .collect();
-    let account_of: BTreeMap<u64, &String> = plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
-    let mut out: Vec<(String, u64)> = planned
+    let account_of: BTreeMap<ZendeskOrgId, &String> =
+        plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
+    let mut out: Vec<(String, ZendeskOrgId)> = planned
         .orgs
         .iter()
         .filter(|org| is_new_org(org, ctx.today))
@@ -132,7 +134,7 @@ fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, u64)> {
 fn new_orgs(
     ctx: &JobContext,
     phase: &OrgPhaseOutcome,
-    recent: &[(String, u64)],
+    recent: &[(String, ZendeskOrgId)],
     directory: &UserDirectory,
 ) -> Vec<NewOrg> {
     let plan = &phase.plan;
@@ -142,7 +144,7 @@ fn new_orgs(
             .iter()
             .map(|c| NewOrg {
                 salesforce_id: c.salesforce_id.to_string(),
-                organization_id: 0,
+                organization_id: ZendeskOrgId(0),
                 candidates: candidates(&c.salesforce_id),
                 user_count: 0,
             })

@@ -18,7 +18,7 @@ use crate::{exit, Error};
 use sync_core::guards::GuardConfig;
 use sync_core::mapping::{Instance, Mapping};
 use sync_core::report::{ApiCalls, ReportBuilder};
-use sync_core::Report;
+use sync_core::{Report, ZendeskOrgId};
 
 /// Everything a job run needs: the two clients and the run's settings.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub struct AccountIndex {
     /// Salesforce id → account name.
     pub names: BTreeMap<String, String>,
     /// Salesforce id → the Zendesk org matched or created.
-    pub org_ids: BTreeMap<String, u64>,
+    pub org_ids: BTreeMap<String, ZendeskOrgId>,
 }
 
 impl RunOutcome {

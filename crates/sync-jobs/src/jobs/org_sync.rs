@@ -25,7 +25,7 @@ use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
 use sync_core::report::{Phase, ReportBuilder};
-use sync_core::{soql, Plan, ZendeskOrg};
+use sync_core::{soql, Plan, ZendeskOrg, ZendeskOrgId};
 
 /// What the reads of an org sync produced.
 #[derive(Debug, Clone, Default)]
@@ -46,9 +46,9 @@ pub struct OrgPhaseOutcome {
     /// The orgs read.
     pub orgs: Vec<ZendeskOrg>,
     /// Account → org id after this phase: matched orgs and the orgs created.
-    pub org_ids: BTreeMap<String, u64>,
+    pub org_ids: BTreeMap<String, ZendeskOrgId>,
     /// Account → id of the orgs created in this run.
-    pub created: BTreeMap<String, u64>,
+    pub created: BTreeMap<String, ZendeskOrgId>,
     /// A guard tripped: nothing was written and the run must stop (exit 3).
     pub guard_tripped: bool,
 }

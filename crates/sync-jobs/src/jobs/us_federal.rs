@@ -24,14 +24,14 @@ use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, Finding, FindingKind};
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{plan_federal_users, UserAction, UserPlan};
-use sync_core::{decode_contacts, soql, ZendeskUser};
+use sync_core::{decode_contacts, soql, ZendeskOrgId, ZendeskUser, ZendeskUserId};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-us-federal";
 
 /// The organization id a dry run gives the orgs it would create (none exists yet);
 /// their users' changes name the account in `salesforce_id`.
-pub const PLANNED_ORG_ID: u64 = 0;
+pub const PLANNED_ORG_ID: ZendeskOrgId = ZendeskOrgId(0);
 
 /// Runs the whole US Federal job. Never panics on data; the outcome carries the report
 /// (as far as the run got) and the error that stopped it, if any.
@@ -204,7 +204,7 @@ pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<UserDirector
 
 /// Account → org id for the users phase: after a real run, the matched orgs and those
 /// created; in a dry run, the matched orgs and [`PLANNED_ORG_ID`] for those planned.
-fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, u64> {
+fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, ZendeskOrgId> {
     let mut ids = phase.org_ids.clone();
     if ctx.dry_run {
         for c in &phase.plan.creates {
@@ -219,16 +219,16 @@ fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, 
 /// orgs (a name change counts for the org the user is in now); the rest is not written.
 fn keep_named_accounts<K: AsRef<str>>(
     plan: &mut UserPlan,
-    org_ids: &BTreeMap<K, u64>,
+    org_ids: &BTreeMap<K, ZendeskOrgId>,
     users: &[ZendeskUser],
     only: &std::collections::BTreeSet<String>,
 ) {
-    let named: std::collections::BTreeSet<u64> = org_ids
+    let named: std::collections::BTreeSet<ZendeskOrgId> = org_ids
         .iter()
         .filter(|(sfid, _)| only.contains(sfid.as_ref()))
         .map(|(_, id)| *id)
         .collect();
-    let current: BTreeMap<u64, Option<u64>> =
+    let current: BTreeMap<ZendeskUserId, Option<ZendeskOrgId>> =
         users.iter().map(|u| (u.id, u.organization_id)).collect();
     plan.actions.retain(|a| match a {
         UserAction::Create {
@@ -311,7 +311,7 @@ mod tests {
         UserAction::Create {
             name: "N".into(),
             email: email.into(),
-            organization_id: 5,
+            organization_id: ZendeskOrgId(5),
         }
     }
 
@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn a_failed_user_write_leaves_changes_counts_as_failed_and_is_an_error() {
         let update = UserAction::Update {
-            user_id: 3,
+            user_id: ZendeskUserId(3),
             email: "b@x.gov".into(),
             name: Some("B".into()),
             organization_id: None,
