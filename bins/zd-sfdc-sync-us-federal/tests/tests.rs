@@ -17,6 +17,8 @@ mod faults;
 mod guards;
 #[path = "suite/numbers.rs"]
 mod numbers;
+#[path = "suite/quirks.rs"]
+mod quirks;
 #[path = "suite/sync.rs"]
 mod sync;
 #[path = "suite/users.rs"]

@@ -9,6 +9,7 @@
 //! | `GET /__admin/faults/fired` | how many times each kind of fault fired (`{"rate_limited": 98, …}`) |
 //! | `GET`/`PUT /__admin/zendesk/quirks` | the [UNCONFIRMED]-shape switches ([`crate::Quirks`]) |
 //! | `GET /__admin/writes` | Zendesk write counters and the hold ([`crate::WriteStatus`]) |
+//! | `GET`/`PUT /__admin/jobs/held` | endpoint keys whose jobs stay queued until released: `["POST /api/v2/users/create_many"]`; `[]` releases all |
 //! | `PUT /__admin/hold` | hold the Nth write from now: `{"nth": N, "endpoint": "POST /api/v2/…"}` ([`crate::HoldWrite`]) |
 //! | `DELETE /__admin/hold` | disarm the hold and drop the held write (nothing applied) |
 //! | `POST /__admin/hold/release` | release the held write: `{"apply": true}` lets it go on, else it is dropped |
@@ -139,6 +140,19 @@ impl Admin {
         self.zendesk.set_quirks(quirks);
     }
 
+    /// Holds the jobs queued by requests to these Zendesk endpoint keys (e.g.
+    /// `POST /api/v2/users/create_many`) in `queued` until released by a set without
+    /// them; an empty set releases all ([`crate::zendesk::ZendeskSim::hold_jobs`]).
+    pub fn hold_jobs<S: AsRef<str>>(&self, endpoints: &[S]) {
+        self.zendesk
+            .hold_jobs(endpoints.iter().map(|e| e.as_ref().to_owned()).collect());
+    }
+
+    /// The Zendesk endpoint keys whose jobs are held now.
+    pub fn held_jobs(&self) -> Vec<String> {
+        self.zendesk.held_jobs().into_iter().collect()
+    }
+
     /// The Zendesk write counters and the hold.
     pub fn writes(&self) -> WriteStatus {
         self.zendesk.writes()
@@ -222,6 +236,7 @@ impl Admin {
             .route("/__admin/faults/fired", get(get_fired))
             .route("/__admin/zendesk/quirks", get(get_quirks).put(put_quirks))
             .route("/__admin/writes", get(get_writes))
+            .route("/__admin/jobs/held", get(get_held_jobs).put(put_held_jobs))
             .route("/__admin/hold", put(put_hold).delete(delete_hold))
             .route("/__admin/hold/release", post(release_hold))
             .route("/__admin/tickets", post(create_ticket))
@@ -283,6 +298,20 @@ async fn put_quirks(State(admin): State<Admin>, body: Bytes) -> Response {
 
 async fn get_writes(State(admin): State<Admin>) -> Json<WriteStatus> {
     Json(admin.writes())
+}
+
+async fn get_held_jobs(State(admin): State<Admin>) -> Json<Vec<String>> {
+    Json(admin.held_jobs())
+}
+
+async fn put_held_jobs(State(admin): State<Admin>, body: Bytes) -> Response {
+    match serde_json::from_slice::<Vec<String>>(&body) {
+        Ok(endpoints) => {
+            admin.hold_jobs(&endpoints);
+            Json(admin.held_jobs()).into_response()
+        }
+        Err(e) => bad_request(format!("a list of endpoint keys: {e}")),
+    }
 }
 
 async fn put_hold(State(admin): State<Admin>, body: Bytes) -> Response {

@@ -22,7 +22,7 @@ mod tickets;
 mod users;
 mod webhook;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -158,6 +158,8 @@ struct State {
     user_count: users::UserCount,
     /// How the [UNCONFIRMED] shapes are answered now.
     quirks: quirks::Quirks,
+    /// Endpoint keys whose jobs stay queued until released ([`ZendeskSim::hold_jobs`]).
+    held_jobs: BTreeSet<String>,
 }
 
 struct Shared {
@@ -223,6 +225,7 @@ impl ZendeskSim {
                     incremental: BTreeMap::new(),
                     user_count,
                     quirks: config.quirks,
+                    held_jobs: BTreeSet::new(),
                 }),
                 holds: hold::Holds::new(config.hold_write.clone()),
                 config,
@@ -296,6 +299,20 @@ impl ZendeskSim {
         self.lock().quirks = quirks;
     }
 
+    /// Jobs queued by requests to these endpoint keys (e.g.
+    /// `POST /api/v2/users/create_many`) stay queued, and count against the job limit,
+    /// until their endpoint is no longer in the set; then they run as their latency says
+    /// (at once if it has passed). Replaces the set; an empty set releases every job. A
+    /// test thus decides by an event, not a clock, when a job is still queued.
+    pub fn hold_jobs(&self, endpoints: BTreeSet<String>) {
+        self.lock().held_jobs = endpoints;
+    }
+
+    /// The endpoint keys whose jobs are held now.
+    pub fn held_jobs(&self) -> BTreeSet<String> {
+        self.lock().held_jobs.clone()
+    }
+
     /// Webhook deliveries attempted so far.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
         self.lock().webhooks.clone()
@@ -367,9 +384,16 @@ impl ZendeskSim {
     fn advance_jobs(&self, st: &mut State) {
         let now = Instant::now();
         let latency = self.config().job_latency;
-        let State { jobs, data, .. } = st;
+        let State {
+            jobs,
+            data,
+            held_jobs,
+            ..
+        } = st;
         for job in jobs.iter_mut() {
-            job.advance(now, latency, data);
+            if !held_jobs.contains(job.endpoint()) {
+                job.advance(now, latency, data);
+            }
         }
     }
 
@@ -390,7 +414,7 @@ impl ZendeskSim {
         let mixed = st.job_seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let id = format!("V3-{mixed:016x}{:016x}", st.job_seq);
         let url = format!("{}/api/v2/job_statuses/{id}.json", self.config().base_url);
-        let job = Job::new(id, url, op, forced, end_as, st.quirks);
+        let job = Job::new(id, url, op, forced, end_as, st.quirks).queued_by(&req.endpoint);
         let body = json!({"job_status": job.status});
         st.jobs.push(job);
         http::ok(&body)

@@ -279,11 +279,25 @@ async fn a_full_queue_answers_503_with_retry_after_and_drops_nothing() {
         tickets.push(new_ticket(&sb, &format!("Queue {n}"), Some(ACME_ORG), ELLEN).await);
     }
     let server = Server::start(&sb, &["--concurrency", "1", "--max-pending", "5"]).await;
+    // Salesforce slow during the burst: the one worker holds its first event for 2 s, so
+    // the queue of 5 fills whatever the schedule of the 40 deliveries (quick events could
+    // otherwise be done as fast as they arrive, and nothing would be refused).
+    use sandbox::{Api, Fault, FaultPlan, FaultRule, When};
+    sb.admin().set_faults(FaultPlan {
+        seed: 1,
+        rules: vec![FaultRule {
+            fault: Fault::Slow { millis: 2_000 },
+            when: When::Always,
+            api: Some(Api::Salesforce),
+            endpoint: Some("GET /services/data/v62.0/query".to_string()),
+        }],
+    });
     let client = reqwest::Client::new();
     let deliveries: Vec<Delivery> = tickets.iter().map(|t| delivery(*t, "created")).collect();
     let answers =
         futures::future::join_all(deliveries.iter().map(|d| deliver(&client, &server.base, d)))
             .await;
+    sb.admin().set_faults(FaultPlan::default());
     let mut refused = Vec::new();
     for (t, a) in tickets.iter().zip(&answers) {
         match a.status().as_u16() {

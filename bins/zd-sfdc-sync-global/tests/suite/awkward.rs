@@ -309,20 +309,39 @@ async fn a_dropped_destroy_many_is_re_read_not_resent() {
 }
 
 /// A lost `destroy_many` answer whose job is still queued when the orgs are re-read
-/// (jobs take 2.2 s here): the org is sent once more, the resent row fails because the
+/// (the sandbox holds `destroy_many` jobs queued until the org was sent again: an
+/// event, not a 2 s race): the org is sent once more, the resent row fails because the
 /// lost job deleted it meanwhile, and the re-read after it counts the deletion done.
 #[tokio::test]
 async fn a_lost_destroy_many_that_runs_late_is_a_deletion_not_a_failure() {
-    let mut config = common::demo();
-    config.job_latency = Duration::from_millis(2200);
-    let sandbox = common::start(config).await;
+    const DESTROY: &str = "DELETE /api/v2/organizations/destroy_many";
+    let sandbox = common::start(common::demo()).await;
     sandbox.admin().set_faults(rule(
         Api::Zendesk,
         Fault::DropAfterApply,
         When::Nth(1),
-        "DELETE /api/v2/organizations/destroy_many",
+        DESTROY,
     ));
-    let run = sync(&sandbox).await;
+    sandbox.admin().hold_jobs(&[DESTROY]);
+    let (run, resent) = tokio::join!(sync(&sandbox), async {
+        let mut resent = false;
+        for _ in 0..6_000 {
+            let sent = sandbox
+                .admin()
+                .request_counts()
+                .zendesk
+                .get(DESTROY)
+                .copied();
+            if sent >= Some(2) {
+                resent = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        sandbox.admin().hold_jobs::<&str>(&[]);
+        resent
+    });
+    assert!(resent, "the org was not sent again: {}", run.stderr);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     assert_eq!(
         run.zendesk("DELETE /api/v2/organizations/destroy_many"),
@@ -645,35 +664,14 @@ async fn dropped_reads_and_a_503_on_login_are_retried() {
     converged(&sandbox).await;
 }
 
-/// An account whose job limit is 1 (as if other jobs held the rest) and whose jobs take
-/// 2 s: the writes that meet 429 `TooManyJobs` wait for a slot and go through; no
+/// An account whose job limit is 1 (as if other jobs held the rest): the writes that
+/// meet 429 `TooManyJobs` (the default answer) wait for a slot and go through; no
 /// duplicate, the clean outcome. Whether a write met the limit is read from the
-/// sandbox's own counters (bulk write requests received vs. jobs it queued), not from
-/// a log line: the jobs are submitted back to back before any is polled, and a job
-/// stays queued for its whole latency, so the second submit of a batch is refused.
+/// sandbox's own counters, not from a log line, and the limit is met by an event (jobs
+/// held queued until a submit was refused), not by a 2 s race.
 #[tokio::test]
 async fn the_job_limit_reached_is_waited_out() {
-    let expected = clean_outcome(common::generated(450)).await;
-    let mut config = common::generated(450);
-    config.job_limit = 1;
-    config.job_latency = Duration::from_secs(2);
-    let sandbox = common::start(config).await;
-    let run = sync(&sandbox).await;
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    let bulk_requests: u64 = run
-        .zendesk_writes()
-        .iter()
-        .filter(|(k, _)| k.ends_with("_many"))
-        .map(|(_, v)| v)
-        .sum();
-    let state = sandbox.admin().zendesk_state();
-    let jobs = state["job_statuses"].as_array().map_or(0, Vec::len) as u64;
-    assert!(jobs > 3, "{jobs} jobs: {:?}", run.requests.zendesk);
-    // Every bulk request either queued a job or was refused at the limit and resent.
-    let refused = bulk_requests - jobs;
-    assert!(refused >= 1, "{bulk_requests} bulk requests, {jobs} jobs");
-    assert_eq!(synced(&sandbox), expected);
-    converged(&sandbox).await;
+    job_limit_waited_out(sandbox::JobLimitAnswer::TooManyJobs).await;
 }
 
 /// Rows failing at random inside `update_many` jobs (failed rows carry `index`,
@@ -814,18 +812,40 @@ async fn destroy_many_answered_with_null_results_is_confirmed() {
 /// docs/behaviour.md §9: the answer past the job limit is [UNCONFIRMED]. A 429 without
 /// `Retry-After`, a 429 with an `errors[]` body or a plain 503 are all waited out: the
 /// run ends with the clean outcome and no duplicate, and refusals did happen (the
-/// sandbox's own count).
+/// sandbox's own count). The limit is met by an event, not a race: every job stays
+/// queued (held by the sandbox) until the sandbox has refused a submit.
 async fn job_limit_waited_out(answer: sandbox::JobLimitAnswer) {
     let expected = clean_outcome(common::generated(450)).await;
     let mut config = common::generated(450);
     config.job_limit = 1;
-    config.job_latency = Duration::from_secs(2);
     config.zendesk_quirks = sandbox::Quirks {
         job_limit_answer: answer,
         ..sandbox::Quirks::default()
     };
     let sandbox = common::start(config).await;
-    let run = sync(&sandbox).await;
+    sandbox.admin().hold_jobs(&[
+        "POST /api/v2/organizations/create_many",
+        "PUT /api/v2/organizations/update_many",
+        "DELETE /api/v2/organizations/destroy_many",
+        "POST /api/v2/users/create_many",
+    ]);
+    let (run, met) = tokio::join!(sync(&sandbox), async {
+        let mut met = false;
+        for _ in 0..6_000 {
+            if sandbox.admin().writes().job_limit_refused >= 1 {
+                met = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        sandbox.admin().hold_jobs::<&str>(&[]);
+        met
+    });
+    assert!(
+        met,
+        "{answer:?}: the job limit was never met: {}",
+        run.stderr
+    );
     assert_eq!(run.code, 0, "{answer:?}: {}", run.stderr);
     let bulk_requests: u64 = run
         .zendesk_writes()

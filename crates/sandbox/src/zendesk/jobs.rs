@@ -62,6 +62,8 @@ pub struct Job {
     forced_failures: BTreeSet<usize>,
     end_as: Option<String>,
     quirks: Quirks,
+    /// The endpoint key of the request that queued it (`POST /api/v2/users/create_many`).
+    endpoint: String,
 }
 
 const FORCED: &str = "Simulated failure injected by the sandbox";
@@ -92,7 +94,20 @@ impl Job {
             forced_failures,
             end_as,
             quirks,
+            endpoint: String::new(),
         }
+    }
+
+    /// The job as queued by a request to `endpoint` (its key, e.g.
+    /// `POST /api/v2/users/create_many`).
+    pub fn queued_by(mut self, endpoint: &str) -> Job {
+        endpoint.clone_into(&mut self.endpoint);
+        self
+    }
+
+    /// The endpoint key of the request that queued it.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     /// Whether the job still counts against the queued-jobs limit.

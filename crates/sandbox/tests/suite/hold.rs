@@ -269,3 +269,106 @@ async fn the_standalone_sandbox_holds_the_nth_write_too() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// Jobs of a held endpoint stay queued (and count against the job limit) until the
+/// endpoint is released, whatever the latency; other endpoints' jobs run as usual. Set
+/// through the admin handle and over `/__admin/jobs/held`.
+#[tokio::test]
+async fn jobs_of_a_held_endpoint_stay_queued_until_released() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        job_latency: Duration::from_millis(5),
+        job_limit: 2,
+        ..SandboxConfig::default_fixtures()
+    })
+    .await
+    .unwrap();
+    const CREATE: &str = "POST /api/v2/organizations/create_many";
+    sandbox.admin().hold_jobs(&[CREATE]);
+    assert_eq!(sandbox.admin().held_jobs(), [CREATE]);
+    let base = sandbox.zendesk_url().to_owned();
+    let http = reqwest::Client::new();
+    let submit = |path: &str, body: Value| {
+        let req = if path.ends_with("update_many.json") {
+            http.put(format!("{base}/api/v2/{path}"))
+        } else {
+            http.post(format!("{base}/api/v2/{path}"))
+        };
+        async move {
+            let resp = req.json(&body).send().await.unwrap();
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            (
+                status,
+                body["job_status"]["id"].as_str().unwrap_or("").to_owned(),
+            )
+        }
+    };
+    let (status, held) = submit(
+        "organizations/create_many.json",
+        json!({"organizations": [{"name": "Held Job Org"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, free) = submit(
+        "organizations/update_many.json",
+        json!({"organizations": [{"id": 360100000001_u64, "notes": "x"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Far past the 5 ms latency (a lower bound: any schedule waits at least this).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status_of = |id: &str| {
+        http.get(format!("{base}/api/v2/job_statuses/{id}.json"))
+            .send()
+    };
+    let poll = |id: String| {
+        let fut = status_of(&id);
+        async move {
+            let v: Value = fut.await.unwrap().json().await.unwrap();
+            v["job_status"]["status"].as_str().unwrap_or("").to_owned()
+        }
+    };
+    assert_eq!(poll(free.clone()).await, "completed");
+    assert_eq!(poll(held.clone()).await, "queued");
+    assert!(!org_names(&sandbox).contains(&"Held Job Org".to_owned()));
+    // The held job still counts: with a limit of 2, one more fills it, the next is refused.
+    let (status, second) = submit(
+        "organizations/create_many.json",
+        json!({"organizations": [{"name": "Second Held"}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = submit(
+        "organizations/create_many.json",
+        json!({"organizations": [{"name": "Refused"}]}),
+    )
+    .await;
+    assert_eq!(status, 429);
+    assert_eq!(sandbox.admin().writes().job_limit_refused, 1);
+
+    // Released over HTTP: the held jobs run as their latency says.
+    let resp = http
+        .put(format!("{base}/__admin/jobs/held"))
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!([]));
+    // Past the 5 ms latency of the job queued last (a lower bound again).
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(poll(held).await, "completed");
+    assert_eq!(poll(second).await, "completed");
+    let names = org_names(&sandbox);
+    assert!(names.contains(&"Held Job Org".to_owned()), "{names:?}");
+    assert!(names.contains(&"Second Held".to_owned()), "{names:?}");
+    assert!(!names.contains(&"Refused".to_owned()), "{names:?}");
+    // A list is required.
+    let bad = http
+        .put(format!("{base}/__admin/jobs/held"))
+        .json(&json!({"endpoint": CREATE}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
