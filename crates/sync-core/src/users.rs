@@ -148,19 +148,25 @@ impl UserPlan {
 /// removed it on purpose → `deleted_user_not_recreated`); a user in this org → unchanged;
 /// with no org → put in the org; an agent or admin → `protected_user`; in another org →
 /// `sold_to_in_other_org`. `known` holds the live Zendesk users found for the
-/// candidates' emails (by lowercased email); `org_user_count` the users the org has.
+/// candidates' emails (by lowercased email); `leaving` the orgs this run deletes (their
+/// users count as having no org); `org_user_count` the users the org has.
 pub fn decide_sold_to(
     salesforce_id: &str,
     organization_id: ZendeskOrgId,
     candidates: &[SoldTo],
     known: &BTreeMap<String, ZendeskUser>,
     deleted: &BTreeSet<String>,
+    leaving: &BTreeSet<ZendeskOrgId>,
     org_user_count: usize,
 ) -> UserPlan {
     let mut plan = UserPlan {
         records: candidates.len(),
         ..UserPlan::default()
     };
+    // A user of an org this run deletes is about to have no org (Zendesk empties the
+    // users' `organization_id` when their org goes): it counts as having none now, so it
+    // is moved into the new org in this run rather than in the next one.
+    let org_of = |user: &ZendeskUser| user.organization_id.filter(|o| !leaving.contains(o));
     for c in candidates {
         match known.get(&c.email) {
             None if deleted.contains(&c.email) => {
@@ -180,7 +186,7 @@ pub fn decide_sold_to(
                 email: c.email.clone(),
                 organization_id,
             }),
-            Some(user) if user.organization_id == Some(organization_id) => plan.unchanged += 1,
+            Some(user) if org_of(user) == Some(organization_id) => plan.unchanged += 1,
             Some(user) if user.is_protected() => plan.findings.push(Finding::email(
                 FindingKind::ProtectedUser,
                 &c.email,
@@ -189,7 +195,7 @@ pub fn decide_sold_to(
                     user.id
                 ),
             )),
-            Some(user) => match user.organization_id {
+            Some(user) => match org_of(user) {
                 None => plan.actions.push(UserAction::Update {
                     user_id: user.id,
                     email: c.email.clone(),

@@ -56,6 +56,7 @@ fn global_fixture_plan_and_report() {
             &candidates,
             &BTreeMap::new(),
             &std::collections::BTreeSet::new(),
+            &std::collections::BTreeSet::new(),
             0,
         ));
     }

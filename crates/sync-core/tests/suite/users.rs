@@ -89,6 +89,7 @@ fn sold_to_creates_assigns_or_reports_per_email() {
         &candidates,
         &known,
         &BTreeSet::new(),
+        &std::collections::BTreeSet::new(),
         0,
     );
     assert_eq!(
@@ -128,6 +129,7 @@ fn a_new_org_without_any_user_is_reported() {
         &candidates,
         &known,
         &BTreeSet::new(),
+        &std::collections::BTreeSet::new(),
         0,
     );
     assert!(plan.actions.is_empty());
@@ -148,6 +150,7 @@ fn a_new_org_without_any_user_is_reported() {
         &[],
         &BTreeMap::new(),
         &BTreeSet::new(),
+        &std::collections::BTreeSet::new(),
         0,
     );
     assert_eq!(plan.findings[0].kind, FindingKind::NoContactForNewOrg);
@@ -163,6 +166,7 @@ fn a_new_org_without_any_user_is_reported() {
         &[],
         &BTreeMap::new(),
         &BTreeSet::new(),
+        &std::collections::BTreeSet::new(),
         1,
     );
     assert!(plan.findings.is_empty());
@@ -207,6 +211,7 @@ fn sold_to_recovery_is_per_email_and_deleted_users_stay_deleted() {
         &candidates,
         &known,
         &deleted,
+        &std::collections::BTreeSet::new(),
         2,
     );
     assert_eq!(

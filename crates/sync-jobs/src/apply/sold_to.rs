@@ -72,11 +72,12 @@ pub async fn sold_to_users(
     client: &Client,
     new_orgs: &[NewOrg],
     directory: &mut UserDirectory,
+    leaving: &BTreeSet<ZendeskOrgId>,
     costs: ReadCosts,
     dry_run: bool,
 ) -> Result<SoldToOutcome, Stopped<SoldToOutcome>> {
     let mut out = SoldToOutcome {
-        plan: decide_all(new_orgs, directory.by_email(), directory.deleted()),
+        plan: decide_all(new_orgs, directory.by_email(), directory.deleted(), leaving),
         ..SoldToOutcome::default()
     };
     if dry_run || out.plan.actions.is_empty() {
@@ -106,6 +107,7 @@ pub fn decide_all(
     new_orgs: &[NewOrg],
     known: &BTreeMap<String, ZendeskUser>,
     deleted: &BTreeSet<String>,
+    leaving: &BTreeSet<ZendeskOrgId>,
 ) -> UserPlan {
     let mut all = UserPlan::default();
     let mut claimed: BTreeMap<String, String> = BTreeMap::new();
@@ -131,6 +133,7 @@ pub fn decide_all(
             &candidates,
             known,
             deleted,
+            leaving,
             org.user_count,
         );
         for a in &plan.actions {
@@ -312,6 +315,7 @@ mod tests {
             &[org("A", 1, &["x@a.example"]), org("B", 2, &["x@a.example"])],
             &BTreeMap::new(),
             &BTreeSet::new(),
+            &BTreeSet::new(),
         );
         assert_eq!(
             plan.actions,
@@ -343,6 +347,7 @@ mod tests {
             &[org("A", 1, &["y@a.example"]), org("B", 2, &["y@a.example"])],
             &known,
             &BTreeSet::new(),
+            &BTreeSet::new(),
         );
         // Both orgs want the same known user without an org: only the first gets it.
         assert_eq!(
@@ -359,6 +364,39 @@ mod tests {
             .iter()
             .any(|f| f.kind == FindingKind::SoldToInOtherOrg
                 && f.salesforce_id.as_deref() == Some("B")));
+    }
+
+    /// A sold-to user in an org this run deletes is moved into the new org now, not by
+    /// the next run once the deletion has left it without an org.
+    #[test]
+    fn a_user_of_an_org_being_deleted_is_moved_in_this_run() {
+        let known: BTreeMap<String, ZendeskUser> = [
+            ("y@a.example".to_string(), user(9, "y@a.example", Some(70))),
+            ("z@a.example".to_string(), user(10, "z@a.example", Some(71))),
+        ]
+        .into();
+        let leaving: BTreeSet<ZendeskOrgId> = [ZendeskOrgId(70)].into();
+        let plan = decide_all(
+            &[org("A", 1, &["y@a.example", "z@a.example"])],
+            &known,
+            &BTreeSet::new(),
+            &leaving,
+        );
+        assert_eq!(
+            plan.actions,
+            vec![UserAction::Update {
+                user_id: ZendeskUserId(9),
+                email: "y@a.example".into(),
+                name: None,
+                organization_id: Some(ZendeskOrgId(1)),
+            }]
+        );
+        // The user of an org that stays is left there, as before.
+        assert!(plan
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::SoldToInOtherOrg
+                && f.email.as_deref() == Some("z@a.example")));
     }
 
     /// A failed create is judged on what its lookup finds, whatever the row said.

@@ -91,7 +91,17 @@ async fn run(
     if new_orgs.is_empty() {
         report.user_plan(Phase::SoldToUsers, &UserPlan::default());
     } else {
-        match sold_to_users(&ctx.zendesk, &new_orgs, &mut directory, costs, ctx.dry_run).await {
+        let leaving: BTreeSet<ZendeskOrgId> = phase.plan.deletes.iter().map(|d| d.id).collect();
+        match sold_to_users(
+            &ctx.zendesk,
+            &new_orgs,
+            &mut directory,
+            &leaving,
+            costs,
+            ctx.dry_run,
+        )
+        .await
+        {
             Ok(outcome) => record_sold_to(report, &outcome),
             Err(Stopped { done, error }) => {
                 record_sold_to(report, &done);
