@@ -276,6 +276,13 @@ mod tests {
     }
 
     #[test]
+    fn a_salesforce_id_is_stored_inline() {
+        // 18 bytes, no heap (a `String` was 24 bytes plus an allocation).
+        assert_eq!(std::mem::size_of::<SalesforceId>(), 18);
+        assert_eq!(std::mem::size_of::<ZendeskOrgId>(), 8);
+    }
+
+    #[test]
     fn hash_eq_and_order_agree_with_str() {
         let ids = [
             "0018SDEMO000002QPA",
