@@ -51,7 +51,7 @@ pub use client::{
 pub use collections::{CollectionRecord, CollectionResult, MAX_COLLECTION_RECORDS};
 pub use error::{ApiErrorItem, Error, TransportKind};
 pub use limits::{parse_limit_info, ApiUsage, RequestKind};
-pub use query::{encode_q, QueryItem, QueryPage, RecordError};
+pub use query::{encode_q, QueryItem, QueryPage, QueryTotal, RecordError};
 pub use retry::{parse_retry_after, RetryPolicy, MAX_RETRY_AFTER};
 pub use secrecy::SecretString;
 pub use sobjects::{SaveResult, UpsertOutcome};

@@ -4,6 +4,7 @@
 //! record is yielded.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
 
 use futures::Stream;
 use reqwest::Method;
@@ -32,6 +33,24 @@ pub struct QueryPage<R> {
     pub next_records_url: Option<String>,
     /// The rows of this page.
     pub records: Vec<R>,
+}
+
+/// A query's `totalSize` (rows across all pages), known once its first page arrived.
+/// Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct QueryTotal(Arc<OnceLock<u64>>);
+
+impl QueryTotal {
+    /// The total, once the first page arrived.
+    pub fn get(&self) -> Option<u64> {
+        self.0.get().copied()
+    }
+
+    /// Keeps the page's `totalSize` (the first page's wins) and hands the page back.
+    fn set<R>(&self, page: QueryPage<R>) -> QueryPage<R> {
+        let _ = self.0.set(page.total_size);
+        page
+    }
 }
 
 /// A record that could not be decoded into the caller's type. The stream goes on
@@ -95,7 +114,31 @@ impl Client {
         &self,
         soql: &str,
     ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
-        self.stream(self.data_path(&format!("/query?{}", encode_q(soql))))
+        self.query_with_total(soql).0
+    }
+
+    /// Like [`Client::query`], with the query's `totalSize` as it arrives with the
+    /// first page (for progress with totals).
+    ///
+    /// ```no_run
+    /// # async fn f(client: sfdc_client::Client) {
+    /// let (rows, total) = client.query_with_total::<serde_json::Value>("SELECT Id FROM Account");
+    /// assert_eq!(total.get(), None); // no page read yet
+    /// # }
+    /// ```
+    pub fn query_with_total<T: DeserializeOwned>(
+        &self,
+        soql: &str,
+    ) -> (
+        impl Stream<Item = QueryItem<T>> + Send + 'static,
+        QueryTotal,
+    ) {
+        let total = QueryTotal::default();
+        let rows = self.stream(
+            self.data_path(&format!("/query?{}", encode_q(soql))),
+            total.clone(),
+        );
+        (rows, total)
     }
 
     /// Like [`Client::query`], through `queryAll`: deleted and archived rows included.
@@ -109,7 +152,10 @@ impl Client {
         &self,
         soql: &str,
     ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
-        self.stream(self.data_path(&format!("/queryAll?{}", encode_q(soql))))
+        self.stream(
+            self.data_path(&format!("/queryAll?{}", encode_q(soql))),
+            QueryTotal::default(),
+        )
     }
 
     /// Fetches one page at `path` (a query path or a `nextRecordsUrl`).
@@ -138,20 +184,26 @@ impl Client {
     fn stream<T: DeserializeOwned>(
         &self,
         first: String,
+        total: QueryTotal,
     ) -> impl Stream<Item = QueryItem<T>> + Send + 'static {
         let client = self.clone();
         futures::stream::unfold(State::Start(first), move |state| {
             let client = client.clone();
-            async move { client.step(state).await }
+            let total = total.clone();
+            async move { client.step(state, &total).await }
         })
     }
 
-    async fn step<T: DeserializeOwned>(&self, mut state: State) -> Option<(QueryItem<T>, State)> {
+    async fn step<T: DeserializeOwned>(
+        &self,
+        mut state: State,
+        total: &QueryTotal,
+    ) -> Option<(QueryItem<T>, State)> {
         loop {
             state = match state {
                 State::Finished => return None,
                 State::Start(path) => match self.fetch_page(&path, RequestKind::Query).await {
-                    Ok((page, url)) => match page_state(page, url) {
+                    Ok((page, url)) => match page_state(total.set(page), url) {
                         Ok(state) => state,
                         Err(e) => return Some((Err(e), State::Finished)),
                     },

@@ -192,6 +192,9 @@ pub fn why_not_returned(instance: Instance, id: &str, record: Option<&Value>) ->
     }
 }
 
+// Dates in the JSON as `2026-11-25`, not serde's default `[2026, 329]` (year, ordinal day).
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// One Active subscription as read, and what the plan rules made of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubscriptionLine {
@@ -200,6 +203,7 @@ pub struct SubscriptionLine {
     /// The raw tier (`Product_Tier_Name_Short__c` else `Plan_Name__c`; `Support_Level__c`).
     pub tier: Option<String>,
     /// Its end date.
+    #[serde(with = "iso_date::option")]
     pub end: Option<Date>,
     /// Whether it is current today (no end date, or ending today or later).
     pub current: bool,
@@ -243,12 +247,14 @@ pub struct AccountExplanation {
     /// `false` when an unknown current tier keeps the org as it is.
     pub trusted: bool,
     /// The expiration date.
+    #[serde(with = "iso_date::option")]
     pub expiration_date: Option<Date>,
     /// Where it comes from, in words.
     pub expiration_source: String,
     /// Greatly expired (Global).
     pub greatly_expired: bool,
     /// The boundary: expired on or before this date counts as greatly expired.
+    #[serde(with = "iso_date")]
     pub greatly_expired_boundary: Date,
     /// Why greatly expired or not, in words.
     pub greatly_expired_why: String,
@@ -270,6 +276,7 @@ pub struct Explanation {
     /// The account asked about.
     pub salesforce_id: String,
     /// The run's date.
+    #[serde(with = "iso_date")]
     pub today: Date,
     /// Whether the instance's query returned it.
     pub returned: bool,

@@ -22,7 +22,7 @@ use futures::{StreamExt, TryStreamExt};
 use zendesk_client::{Client, Error as ZdError, User};
 
 use crate::convert::{client_org_id, zendesk_user};
-use crate::jobs::Progress;
+use crate::progress::{Progress, Total};
 use sync_core::users::{choose_user_reads, user_read_costs, UserReadInputs, UserReadWay};
 use sync_core::{ZendeskOrgId, ZendeskUser};
 
@@ -190,23 +190,25 @@ impl UserDirectory {
             way: Some(UserReadWay::ListScan),
             ..UserDirectory::default()
         };
-        let mut progress = Progress::new("Zendesk users");
+        let mut progress = Progress::read("Zendesk users", Total::Unknown);
         let mut stream = client.users().list(None);
         while let Some(user) = stream.try_next().await? {
-            progress.tick();
+            progress.add(1);
             dir.read += 1;
             let user = zendesk_user(user);
             if let Some(email) = user.email_key() {
                 dir.by_email.entry(email).or_insert(user);
             }
         }
-        progress.done();
+        progress.read_all();
         Ok(dir)
     }
 
     /// One `users/search` per email, then one `organizations/{id}/users` page per wanted
     /// org that no found user already shows to have a user.
     async fn lookup(&mut self, client: &Client, wanted: &Wanted) -> Result<(), ZdError> {
+        let targets = (wanted.emails.len() + wanted.orgs.len()) as u64;
+        let mut progress = Progress::read("Zendesk user lookups", Total::Exact(targets));
         let found: Vec<(String, Option<ZendeskUser>)> =
             futures::stream::iter(wanted.emails.iter().cloned())
                 .map(|email| async move {
@@ -214,6 +216,7 @@ impl UserDirectory {
                     Ok::<_, ZdError>((email, user))
                 })
                 .buffer_unordered(LOOKUP_CONCURRENCY)
+                .inspect_ok(|_| progress.add(1))
                 .try_collect()
                 .await?;
         for (email, user) in found {
@@ -228,6 +231,7 @@ impl UserDirectory {
             .copied()
             .filter(|o| self.org_user_count(*o) == 0)
             .collect();
+        progress.set_total(Total::Exact(progress.done() + orgs.len() as u64));
         let counts: Vec<(ZendeskOrgId, usize)> = futures::stream::iter(orgs)
             .map(|org| async move {
                 let mut pages = client.organizations().users(client_org_id(org));
@@ -242,8 +246,10 @@ impl UserDirectory {
                 Ok::<_, ZdError>((org, n))
             })
             .buffer_unordered(LOOKUP_CONCURRENCY)
+            .inspect_ok(|_| progress.add(1))
             .try_collect()
             .await?;
+        progress.read_all();
         for (org, n) in counts {
             self.read += n;
             let seen = self.org_users.entry(org).or_insert(0);
@@ -262,17 +268,20 @@ impl UserDirectory {
         wanted: &Wanted,
         way: UserReadWay,
     ) -> Result<(), ZdError> {
-        let mut progress = Progress::new("Zendesk users (scan)");
+        let total = self
+            .sizing
+            .map_or(Total::Unknown, |s| Total::About(s.users_estimate));
+        let mut progress = Progress::read("Zendesk users (scan)", total);
         let mut stream = match way {
             UserReadWay::ExportScan => client.users().incremental(0),
             _ => client.users().list(None),
         };
         while let Some(user) = stream.try_next().await? {
-            progress.tick();
+            progress.add(1);
             self.read += 1;
             self.take(user, wanted);
         }
-        progress.done();
+        progress.read_all();
         Ok(())
     }
 

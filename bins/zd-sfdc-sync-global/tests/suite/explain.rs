@@ -1,5 +1,5 @@
-//! Issue 14: `explain`, `--expect-plan`, `--only`, `--report-csv` and the report
-//! identity, against the demo seed.
+//! Issue 14: `explain` (its Markdown and its JSON), `--expect-plan`, `--only`,
+//! `--report-csv`, the report identity, and progress with totals in the JSON logs.
 
 use crate::common;
 
@@ -25,11 +25,25 @@ async fn explain(id: &str) -> common::Run {
     run
 }
 
+/// The `--report` JSON of `explain`. It carries no clock, duration, version or
+/// commit (the date is `--today`'s, the org ids the demo seed's); should one appear,
+/// these redactions keep the snapshot stable.
+fn assert_explain_json(name: &str, report: &serde_json::Value) {
+    insta::assert_json_snapshot!(name, report, {
+        ".**.started_at" => "[time]",
+        ".**.finished_at" => "[time]",
+        ".**.duration_ms" => "[duration]",
+        ".**.version" => "[version]",
+        ".**.commit" => "[commit]",
+    });
+}
+
 #[tokio::test]
 async fn explain_a_customer() {
     let run = explain(CUSTOMER).await;
     assert_eq!(run.report["account"]["zendesk"]["action"], "update");
     insta::assert_snapshot!("explain_customer", run.stdout);
+    assert_explain_json("explain_customer_json", &run.report);
 }
 
 #[tokio::test]
@@ -38,6 +52,7 @@ async fn explain_a_greatly_expired_account_with_do_not_delete() {
     assert_eq!(run.report["account"]["greatly_expired"], true);
     assert_ne!(run.report["account"]["zendesk"]["action"], "delete");
     insta::assert_snapshot!("explain_greatly_expired_do_not_delete", run.stdout);
+    assert_explain_json("explain_greatly_expired_do_not_delete_json", &run.report);
 }
 
 #[tokio::test]
@@ -45,6 +60,7 @@ async fn explain_a_partner() {
     let run = explain(PARTNER).await;
     assert_eq!(run.report["account"]["account_type"], "alliance_partner");
     insta::assert_snapshot!("explain_partner", run.stdout);
+    assert_explain_json("explain_partner_json", &run.report);
 }
 
 #[tokio::test]
@@ -214,4 +230,89 @@ async fn the_markdown_report_of_the_demo_seed() {
     let _ = std::fs::remove_file(&path);
     assert!(md.len() < 100_000);
     insta::assert_snapshot!("demo_report_md", stable_markdown(&md));
+}
+
+/// The progress events of `phase` in JSON logs: `(done, total)` in order.
+fn progress_of(logs: &[serde_json::Value], phase: &str) -> Vec<(u64, u64)> {
+    logs.iter()
+        .filter(|l| l["phase"] == phase)
+        .map(|l| {
+            let n = |k: &str| {
+                l[k].as_u64()
+                    .unwrap_or_else(|| panic!("{phase}: {k} in {l}"))
+            };
+            (n("done"), n("total"))
+        })
+        .collect()
+}
+
+/// Every job phase logs its progress with totals: at its start (`0/N`), every few
+/// seconds while it runs, and at its end (`N/N`), so the events are there however fast
+/// the run; user jobs too. The reads say how many records they read.
+#[tokio::test]
+async fn json_logs_carry_progress_with_totals_for_org_user_and_deletion_jobs() {
+    let sandbox = common::start(common::generated(1_500)).await;
+    let mut env = common::sandbox_env(&sandbox);
+    env.push(("RUST_LOG", "info".to_string()));
+    let run = common::run_with_env(
+        &sandbox,
+        env,
+        &["--log-format", "json", "--allow-mass-changes"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let logs: Vec<serde_json::Value> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON log line"))
+        .collect();
+    let jobs = |n: u64| n.div_ceil(100);
+    let orgs = &run.report["organizations"];
+    let users = &run.report["users"];
+    let count = |v: &serde_json::Value| v.as_u64().expect("a count");
+    let expected = [
+        (
+            "organization jobs",
+            jobs(count(&orgs["create"])) + jobs(count(&orgs["update"])),
+        ),
+        (
+            "user jobs",
+            jobs(count(&users["create"])) + jobs(count(&users["update"])),
+        ),
+        ("deletion jobs", jobs(count(&orgs["delete"]))),
+    ];
+    for (phase, total) in expected {
+        assert!(total >= 1, "{phase}: the data set must have jobs");
+        let seen = progress_of(&logs, phase);
+        assert_eq!(seen.first(), Some(&(0, total)), "{phase}: {seen:?}");
+        assert_eq!(seen.last(), Some(&(total, total)), "{phase}: {seen:?}");
+        assert!(
+            seen.windows(2)
+                .all(|w| w[0].0 <= w[1].0 && w[0].1 == w[1].1),
+            "{phase}: {seen:?}"
+        );
+    }
+    assert!(jobs(count(&users["create"])) > 1, "several user jobs");
+    let last_user_line = logs
+        .iter()
+        .rev()
+        .find(|l| l["phase"] == "user jobs")
+        .and_then(|l| l["message"].as_str())
+        .unwrap_or_default();
+    let total = expected[1].1;
+    assert!(
+        last_user_line.starts_with(&format!("user jobs {total}/{total} done, 0 calls left, ~")),
+        "{last_user_line}"
+    );
+    // The accounts read have their total from the query's totalSize.
+    let accounts = logs
+        .iter()
+        .find(|l| l["message"] == "read all Salesforce accounts")
+        .expect("the accounts read");
+    assert_eq!(accounts["total"], run.report["salesforce"]["records"]);
+    assert_eq!(accounts["done"], accounts["total"]);
+    assert!(logs
+        .iter()
+        .any(|l| l["message"] == "read all Zendesk organizations" && l["done"].is_u64()));
 }

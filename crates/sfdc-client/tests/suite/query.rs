@@ -251,3 +251,36 @@ async fn a_child_set_that_is_not_done_but_has_no_next_url_is_an_error() {
         "{items:?}"
     );
 }
+
+/// `query_with_total` hands over the first page's `totalSize` once that page arrived
+/// (for progress with totals), and the same records as `query`.
+#[tokio::test]
+async fn the_total_size_is_known_once_the_first_page_arrived() {
+    let server = MockServer::start_async().await;
+    server.mock(|when, then| {
+        when.method(GET).path("/services/data/v62.0/query");
+        json(
+            then,
+            200,
+            r#"{"totalSize":2,"done":false,"nextRecordsUrl":"/services/data/v62.0/query/01g-2000","records":[{"Id":"001A"}]}"#,
+        );
+    });
+    server.mock(|when, then| {
+        when.method(GET).path("/services/data/v62.0/query/01g-2000");
+        json(
+            then,
+            200,
+            r#"{"totalSize":2,"done":true,"records":[{"Id":"001B"}]}"#,
+        );
+    });
+    let (rows, total) =
+        static_client(&server).query_with_total::<serde_json::Value>("SELECT Id FROM Account");
+    assert_eq!(total.get(), None, "nothing read yet");
+    let mut rows = std::pin::pin!(rows);
+    let first = rows.next().await.expect("a first record");
+    assert_eq!(first.expect("no error").expect("decoded")["Id"], "001A");
+    assert_eq!(total.get(), Some(2));
+    let rest: Vec<_> = rows.collect().await;
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(total.get(), Some(2));
+}

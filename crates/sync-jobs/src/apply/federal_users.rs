@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use super::{error_code, zendesk_stops_run, Stopped, JOB_WINDOW};
 use crate::convert::{client_org_id, client_user_id};
+use crate::progress::{Progress, Total};
 use sync_core::report::{Outcome, Outcomes};
 use sync_core::users::UserAction;
 
@@ -149,14 +150,26 @@ async fn apply(
     let mut one_by_one: Vec<&UserAction> = Vec::new();
     let mut lost: Vec<&UserAction> = Vec::new();
     let mut stop = None;
+    let update_jobs = updates.len().div_ceil(MAX_ITEMS_PER_JOB);
+    let mut progress = Progress::jobs(
+        "user jobs",
+        creates.len().div_ceil(MAX_ITEMS_PER_JOB) + update_jobs,
+        client.total_requests(),
+    );
 
     // Bulk creates, until (if ever) Zendesk says bulk import is off.
     let mut batches = creates.chunks(MAX_ITEMS_PER_JOB);
+    let mut create_jobs = 0;
     for batch in batches.by_ref() {
+        create_jobs += 1;
         let body: Vec<NewUser> = batch.iter().filter_map(|a| new_user(a)).collect();
-        match client.users().create_many(body).await {
+        let submitted_now = client.users().create_many(body).await;
+        progress.advance(0, || client.total_requests());
+        match submitted_now {
             Ok(handle) => submitted.push((batch.to_vec(), handle)),
             Err(forbidden @ (ZdError::Forbidden(_) | ZdError::BulkImportDisabled(_))) => {
+                // No job: the batch goes one by one (or the run stops).
+                progress.set_total(Total::Exact((create_jobs - 1 + update_jobs) as u64));
                 // A 403 is bulk import switched off or a missing permission (its body is
                 // [UNCONFIRMED]): one single create_or_update tells them apart.
                 match probe(client, batch, &forbidden, out).await {
@@ -174,15 +187,20 @@ async fn apply(
             Err(ZdError::WriteOutcomeUnknown { message, .. }) => {
                 tracing::warn!(users = batch.len(), %message, "answer of users/create_many lost; re-reading");
                 lost.extend(batch);
+                progress.advance(1, || client.total_requests());
             }
             Err(e) if zendesk_stops_run(&e) => {
                 stop = Some(e);
                 break;
             }
-            Err(e) => fail_all(out, batch, &e),
+            Err(e) => {
+                fail_all(out, batch, &e);
+                progress.advance(1, || client.total_requests());
+            }
         }
         if submitted.len() >= JOB_WINDOW {
-            settle(client, std::mem::take(&mut submitted), out, &mut lost).await;
+            let window = std::mem::take(&mut submitted);
+            settle(client, window, out, &mut lost, &mut progress).await;
         }
     }
     if stop.is_none() {
@@ -190,21 +208,28 @@ async fn apply(
         // Bulk updates (idempotent: the client itself repeats a lost one).
         for batch in updates.chunks(MAX_ITEMS_PER_JOB) {
             let body: Vec<UserUpdate> = batch.iter().filter_map(|a| user_update(a)).collect();
-            match client.users().update_many(body).await {
+            let submitted_now = client.users().update_many(body).await;
+            progress.advance(0, || client.total_requests());
+            match submitted_now {
                 Ok(handle) => submitted.push((batch.to_vec(), handle)),
                 Err(e) if zendesk_stops_run(&e) => {
                     stop = Some(e);
                     break;
                 }
-                Err(e) => fail_all(out, batch, &e),
+                Err(e) => {
+                    fail_all(out, batch, &e);
+                    progress.advance(1, || client.total_requests());
+                }
             }
             if submitted.len() >= JOB_WINDOW {
-                settle(client, std::mem::take(&mut submitted), out, &mut lost).await;
+                let window = std::mem::take(&mut submitted);
+                settle(client, window, out, &mut lost, &mut progress).await;
             }
         }
     }
     // Submitted jobs run whatever happens next: their results say what was done.
-    settle(client, submitted, out, &mut lost).await;
+    settle(client, submitted, out, &mut lost, &mut progress).await;
+    progress.finish(client.total_requests());
     if let Some(e) = stop {
         // Not re-read: these users may exist, so they are failures, not "not applied".
         out.failed.extend(lost.into_iter().map(|a| {
@@ -228,8 +253,21 @@ async fn apply(
             one_by_one.push(action);
         }
     }
+    let mut progress = (!one_by_one.is_empty()).then(|| {
+        Progress::jobs(
+            "users created one by one",
+            one_by_one.len(),
+            client.total_requests(),
+        )
+    });
     for action in one_by_one {
         create_one(client, action, out).await?;
+        if let Some(progress) = &mut progress {
+            progress.advance(1, || client.total_requests());
+        }
+    }
+    if let Some(progress) = progress {
+        progress.finish(client.total_requests());
     }
     if out.single_create_calls > 0 {
         tracing::info!(
@@ -371,19 +409,28 @@ fn fail_all(out: &mut UsersApplied, batch: &[&UserAction], error: &ZdError) {
     }));
 }
 
-/// Waits for submitted jobs (polled together) and sorts each item into done or failed.
+/// Waits for submitted jobs (polled together, `progress` told meanwhile and after) and
+/// sorts each item into done or failed.
 async fn settle<'a>(
     client: &Client,
     submitted: Vec<(Vec<&'a UserAction>, JobHandle)>,
     out: &mut UsersApplied,
     lost: &mut Vec<&'a UserAction>,
+    progress: &mut Progress,
 ) {
     if submitted.is_empty() {
         return;
     }
     let (batches, handles): (Vec<_>, Vec<_>) = submitted.into_iter().unzip();
-    let reports = client.jobs().wait_all(handles).await;
-    tracing::info!(jobs = reports.len(), "user jobs finished");
+    let running = format!("{} jobs running", handles.len());
+    let reports = progress
+        .waiting(
+            &running,
+            || client.total_requests(),
+            client.jobs().wait_all(handles),
+        )
+        .await;
+    progress.advance(reports.len() as u64, || client.total_requests());
     for (batch, report) in batches.into_iter().zip(reports) {
         for (i, action) in batch.into_iter().enumerate() {
             match report.outcomes.get(i) {

@@ -26,7 +26,7 @@ use zendesk_client::{
 
 use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
 use crate::convert::{client_org_id, org_id};
-use crate::progress::JobProgress;
+use crate::progress::Progress;
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
 use sync_core::ids::ZendeskOrgId;
 use sync_core::mapping::Mapping;
@@ -178,42 +178,38 @@ pub async fn create_and_update(
         )
         .collect();
     let total = batches.len();
-    let progress = JobProgress::new("organization jobs", total, client.total_requests());
+    let mut progress = Progress::jobs("organization jobs", total, client.total_requests());
     let mut batches = batches.into_iter().peekable();
     let mut stop = None;
     while batches.peek().is_some() && stop.is_none() {
         let mut window = Vec::new();
-        for batch in batches.by_ref().take(JOB_WINDOW) {
-            match submit(client, &batch, &mut out, &mut uncertain).await {
-                Ok(Some(handle)) => window.push((batch, handle)),
-                Ok(None) => {}
-                Err(e) => {
-                    stop = Some(e);
-                    break;
+        // Submitting may wait for a job slot: a line every few seconds meanwhile too.
+        let submitting = async {
+            for batch in batches.by_ref().take(JOB_WINDOW) {
+                match submit(client, &batch, &mut out, &mut uncertain).await {
+                    Ok(Some(handle)) => window.push((batch, handle)),
+                    Ok(None) => {}
+                    Err(e) => {
+                        stop = Some(e);
+                        break;
+                    }
                 }
             }
-        }
+        };
+        progress
+            .waiting("submitting jobs", || client.total_requests(), submitting)
+            .await;
         // Submitted jobs run whatever happens next: their results say what was done.
         // Every few seconds while they run, a line with the totals.
-        let finished = out.jobs.saturating_sub(window.len());
-        {
-            let settling = settle(client, window, &mut out, &mut uncertain);
-            tokio::pin!(settling);
-            let mut tick = tokio::time::interval(crate::progress::EVERY);
-            tick.tick().await;
-            loop {
-                tokio::select! {
-                    () = &mut settling => break,
-                    _ = tick.tick() => tracing::info!(
-                        "{} (waiting for the jobs up to {})",
-                        progress.line(finished, client.total_requests()),
-                        out_jobs_hint(finished, total),
-                    ),
-                }
-            }
-        }
-        tracing::info!("{}", progress.line(out.jobs, client.total_requests()));
+        let running = format!("{} jobs running", window.len());
+        let settling = settle(client, window, &mut out, &mut uncertain);
+        progress
+            .waiting(&running, || client.total_requests(), settling)
+            .await;
+        let settled = (out.jobs as u64).saturating_sub(progress.done());
+        progress.advance(settled, || client.total_requests());
     }
+    progress.finish(client.total_requests());
     if let Some(error) = stop {
         return Err(stopped(out, &uncertain, error));
     }
@@ -227,11 +223,6 @@ pub async fn create_and_update(
         }
     }
     Ok(out)
-}
-
-/// The job number a window reaches, for the progress line.
-fn out_jobs_hint(finished: usize, total: usize) -> usize {
-    (finished + JOB_WINDOW).min(total)
 }
 
 /// The writes stopped: creates whose outcome is still unknown (a lost answer not yet
@@ -541,7 +532,7 @@ pub async fn delete(
     let mut window: Vec<(&[OrgDelete], JobHandle)> = Vec::new();
     let chunks: Vec<&[OrgDelete]> = deletes.chunks(MAX_ITEMS_PER_JOB).collect();
     let total = chunks.len();
-    let progress = JobProgress::new("deletion jobs", total, client.total_requests());
+    let mut progress = Progress::jobs("deletion jobs", total, client.total_requests());
     let mut stop = None;
     for (n, chunk) in chunks.into_iter().enumerate() {
         let ids: Vec<OrgId> = chunk.iter().map(|d| client_org_id(d.id)).collect();
@@ -560,15 +551,23 @@ pub async fn delete(
                 .extend(chunk.iter().map(|d| failure(&d.salesforce_id, &e))),
         }
         if window.len() >= JOB_WINDOW || n + 1 == total || stop.is_some() {
-            if let Err(e) = settle_deletes(client, std::mem::take(&mut window), &mut out).await {
+            let running = format!("{} jobs running", window.len());
+            let settling = settle_deletes(client, std::mem::take(&mut window), &mut out);
+            let settled = progress
+                .waiting(&running, || client.total_requests(), settling)
+                .await;
+            if let Err(e) = settled {
                 stop.get_or_insert(e);
             }
-            tracing::info!("{}", progress.line(n + 1, client.total_requests()));
+            let jobs = (n as u64 + 1).saturating_sub(progress.done());
+            progress.advance(jobs, || client.total_requests());
         }
         if let Some(error) = stop {
+            progress.finish(client.total_requests());
             return Err(Stopped { done: out, error });
         }
     }
+    progress.finish(client.total_requests());
     Ok(out)
 }
 

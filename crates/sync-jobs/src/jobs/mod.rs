@@ -10,7 +10,6 @@ pub mod us_federal;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use time::{Date, OffsetDateTime};
 
@@ -139,38 +138,4 @@ pub fn finish(
     let mut outcome = RunOutcome::new(report, result.err());
     outcome.accounts = accounts;
     outcome
-}
-
-/// Logs progress of a long phase at most every few seconds.
-#[derive(Debug)]
-pub(crate) struct Progress {
-    what: &'static str,
-    last: Instant,
-    count: usize,
-}
-
-impl Progress {
-    const EVERY: Duration = Duration::from_secs(3);
-
-    pub(crate) fn new(what: &'static str) -> Progress {
-        Progress {
-            what,
-            last: Instant::now(),
-            count: 0,
-        }
-    }
-
-    /// Counts one more item, logging if the last line is old enough.
-    pub(crate) fn tick(&mut self) {
-        self.count += 1;
-        if self.last.elapsed() >= Self::EVERY {
-            self.last = Instant::now();
-            tracing::info!(read = self.count, "reading {}", self.what);
-        }
-    }
-
-    /// Logs the total.
-    pub(crate) fn done(&self) {
-        tracing::info!(read = self.count, "read all {}", self.what);
-    }
 }

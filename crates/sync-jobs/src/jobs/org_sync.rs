@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::{AccountIndex, JobContext, Progress};
+use super::{AccountIndex, JobContext};
 use crate::apply::orgs;
 use crate::apply::Stopped;
 use crate::convert::{zendesk_org, zendesk_org_field};
+use crate::progress::{Progress, Total};
 use crate::Error;
 use sync_core::diff::plan_decoded;
 use sync_core::guards::{any_tripped, check_expected_plan, check_guards, Guard};
@@ -100,31 +101,36 @@ async fn each_record(
     what: &'static str,
     mut sink: impl FnMut(Value),
 ) -> Result<(), Error> {
-    let mut progress = Progress::new(what);
-    let mut stream = std::pin::pin!(salesforce.query::<Value>(query));
+    let mut progress = Progress::read(what, Total::Unknown);
+    let (stream, total) = salesforce.query_with_total::<Value>(query);
+    let mut stream = std::pin::pin!(stream);
     while let Some(item) = stream.next().await {
-        match item? {
-            Ok(record) => {
-                progress.tick();
-                sink(record);
+        let item = item?;
+        if progress.done() == 0 {
+            if let Some(n) = total.get() {
+                progress.set_total(Total::Exact(n));
             }
+        }
+        progress.add(1);
+        match item {
+            Ok(record) => sink(record),
             Err(bad) => tracing::warn!(error = %bad, "undecodable {what} record left out"),
         }
     }
-    progress.done();
+    progress.read_all();
     Ok(())
 }
 
 /// Streams every Zendesk organization (cursor pages of 100), logging progress.
 pub async fn read_orgs(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskOrg>, Error> {
-    let mut progress = Progress::new("Zendesk organizations");
+    let mut progress = Progress::read("Zendesk organizations", Total::Unknown);
     let mut out = Vec::new();
     let mut stream = zendesk.organizations().list();
     while let Some(org) = stream.try_next().await? {
-        progress.tick();
+        progress.add(1);
         out.push(zendesk_org(org));
     }
-    progress.done();
+    progress.read_all();
     Ok(out)
 }
 
