@@ -4,8 +4,9 @@
 //! A sync job's report is written in one place: [`ReportBuilder`] takes the plan(s) of
 //! a run and the [`Outcome`] of every planned write, and builds the [`Report`]. Counts
 //! and `changes[]` are what was confirmed applied (in a dry run, the plan); a real run
-//! that did not apply its whole plan carries it under [`Report::planned`]. (The cases
-//! job, which has no plan, fills its report event by event in `sync-jobs`.)
+//! that did not apply its whole plan carries it under [`Report::planned`]. The cases job,
+//! which has no plan, builds its report with [`CasesReportBuilder`] from the typed outcome
+//! of each ticket.
 
 mod builder;
 mod cases;
@@ -408,8 +409,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// An empty report for a run of `sync` started at `started_at` (the cases job
-    /// fills it event by event; the sync jobs build theirs with [`ReportBuilder`]).
+    /// An empty report for a run of `sync` started at `started_at` (the builders,
+    /// [`ReportBuilder`] and [`CasesReportBuilder`], start from it).
     pub fn new(sync: &str, dry_run: bool, started_at: OffsetDateTime) -> Report {
         Report {
             sync: sync.to_string(),
