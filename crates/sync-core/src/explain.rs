@@ -118,63 +118,9 @@ pub fn why_not_returned(instance: Instance, id: &str, record: Option<&Value>) ->
             summary: format!("Salesforce has no account with Account_ID_18__c {id}"),
         };
     };
-    let ty = text(record, "Type");
-    let ty = ty.as_deref();
     let conditions = match instance {
-        Instance::Global => {
-            let status = text(record, "Partners_Partner_Status__c");
-            let ptype = text(record, "Partners_Partner_Type__c");
-            let track = text(record, "Partner_Track__c");
-            vec![
-                check(
-                    "Account.Type IN ('Customer', 'Former Customer')",
-                    ty,
-                    in_list(ty, &["Customer", "Former Customer"]),
-                ),
-                check(
-                    &format!("OR Account.Account_ID_18__c = '{GLOBAL_ID_BRANCH}'"),
-                    Some(id),
-                    id == GLOBAL_ID_BRANCH,
-                ),
-                check(
-                    "OR (Account.Type = 'Partner'",
-                    ty,
-                    in_list(ty, &["Partner"]),
-                ),
-                check(
-                    "AND Account.Partners_Partner_Status__c IN ('Authorized', 'Former')",
-                    status.as_deref(),
-                    in_list(status.as_deref(), &["Authorized", "Former"]),
-                ),
-                check(
-                    "AND Account.Partners_Partner_Type__c IN ('Alliance', 'Channel')",
-                    ptype.as_deref(),
-                    in_list(ptype.as_deref(), &["Alliance", "Channel"]),
-                ),
-                check(
-                    "AND Account.Partner_Track__c IN ('Open', 'Select', 'Technology'))",
-                    track.as_deref(),
-                    in_list(track.as_deref(), &["Open", "Select", "Technology"]),
-                ),
-            ]
-        }
-        Instance::UsFederal => {
-            let territory = text(record, "Account_Territory__c");
-            vec![
-                check(
-                    "Type IN ('Customer', 'Former Customer', 'Prospect')",
-                    ty,
-                    in_list(ty, &["Customer", "Former Customer", "Prospect"]),
-                ),
-                check(
-                    "AND Account_Territory__c LIKE 'USPUB-FED%'",
-                    territory.as_deref(),
-                    territory
-                        .as_deref()
-                        .is_some_and(|t| t.to_uppercase().starts_with("USPUB-FED")),
-                ),
-            ]
-        }
+        Instance::Global => global_conditions(id, record),
+        Instance::UsFederal => us_federal_conditions(record),
     };
     let failed: Vec<&str> = conditions
         .iter()
@@ -190,6 +136,68 @@ pub fn why_not_returned(instance: Instance, id: &str, record: Option<&Value>) ->
         ),
         conditions,
     }
+}
+
+/// The Global query's WHERE conditions, each with the record's value and whether it holds.
+fn global_conditions(id: &str, record: &Value) -> Vec<Condition> {
+    let ty = text(record, "Type");
+    let ty = ty.as_deref();
+    let status = text(record, "Partners_Partner_Status__c");
+    let ptype = text(record, "Partners_Partner_Type__c");
+    let track = text(record, "Partner_Track__c");
+    vec![
+        check(
+            "Account.Type IN ('Customer', 'Former Customer')",
+            ty,
+            in_list(ty, &["Customer", "Former Customer"]),
+        ),
+        check(
+            &format!("OR Account.Account_ID_18__c = '{GLOBAL_ID_BRANCH}'"),
+            Some(id),
+            id == GLOBAL_ID_BRANCH,
+        ),
+        check(
+            "OR (Account.Type = 'Partner'",
+            ty,
+            in_list(ty, &["Partner"]),
+        ),
+        check(
+            "AND Account.Partners_Partner_Status__c IN ('Authorized', 'Former')",
+            status.as_deref(),
+            in_list(status.as_deref(), &["Authorized", "Former"]),
+        ),
+        check(
+            "AND Account.Partners_Partner_Type__c IN ('Alliance', 'Channel')",
+            ptype.as_deref(),
+            in_list(ptype.as_deref(), &["Alliance", "Channel"]),
+        ),
+        check(
+            "AND Account.Partner_Track__c IN ('Open', 'Select', 'Technology'))",
+            track.as_deref(),
+            in_list(track.as_deref(), &["Open", "Select", "Technology"]),
+        ),
+    ]
+}
+
+/// The US Federal query's WHERE conditions, each with the record's value and whether it holds.
+fn us_federal_conditions(record: &Value) -> Vec<Condition> {
+    let ty = text(record, "Type");
+    let ty = ty.as_deref();
+    let territory = text(record, "Account_Territory__c");
+    vec![
+        check(
+            "Type IN ('Customer', 'Former Customer', 'Prospect')",
+            ty,
+            in_list(ty, &["Customer", "Former Customer", "Prospect"]),
+        ),
+        check(
+            "AND Account_Territory__c LIKE 'USPUB-FED%'",
+            territory.as_deref(),
+            territory
+                .as_deref()
+                .is_some_and(|t| t.to_uppercase().starts_with("USPUB-FED")),
+        ),
+    ]
 }
 
 // Dates in the JSON as `2026-11-25`, not serde's default `[2026, 329]` (year, ordinal day).

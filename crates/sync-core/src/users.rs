@@ -218,23 +218,36 @@ pub fn decide_sold_to(
         }
     }
     if plan.actions.is_empty() && plan.unchanged == 0 && org_user_count == 0 {
-        plan.findings.push(Finding::account(
-            FindingKind::NoContactForNewOrg,
-            Some(salesforce_id),
-            match candidates.len() {
-                0 => format!(
-                    "new org {organization_id} has no user: its account has no valid sold-to \
-                     email (Zuora__SoldToWorkEmail__c of its billing accounts)"
-                ),
-                n => format!(
-                    "new org {organization_id} has no user: none of its {n} sold-to email(s) \
-                     could be added (see the findings for those emails)"
-                ),
-            },
+        plan.findings.push(no_contact_for_new_org(
+            salesforce_id,
+            organization_id,
+            candidates.len(),
         ));
     }
     plan.actions.sort_by(|a, b| a.email().cmp(b.email()));
     plan
+}
+
+/// `no_contact_for_new_org`: the new org ends with no user.
+fn no_contact_for_new_org(
+    salesforce_id: &str,
+    organization_id: ZendeskOrgId,
+    candidates: usize,
+) -> Finding {
+    Finding::account(
+        FindingKind::NoContactForNewOrg,
+        Some(salesforce_id),
+        match candidates {
+            0 => format!(
+                "new org {organization_id} has no user: its account has no valid sold-to \
+                 email (Zuora__SoldToWorkEmail__c of its billing accounts)"
+            ),
+            n => format!(
+                "new org {organization_id} has no user: none of its {n} sold-to email(s) \
+                 could be added (see the findings for those emails)"
+            ),
+        },
+    )
 }
 
 /// A contact that passed docs/behaviour.md §6's validity rule.
