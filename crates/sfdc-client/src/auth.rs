@@ -234,7 +234,7 @@ impl Auth {
                     iss: client_id.clone(),
                     sub: username.clone(),
                     aud: audience.clone(),
-                    exp: now + JWT_LIFETIME.as_secs() as i64,
+                    exp: now.saturating_add(JWT_LIFETIME.as_secs() as i64),
                 };
                 let assertion = sign_assertion(&claims, private_key_pem)?;
                 let form = [
@@ -244,7 +244,7 @@ impl Auth {
                 self.request_token(http, &form).await?
             }
         };
-        let generation = current.map_or(1, |c| c.generation + 1);
+        let generation = current.map_or(1, |c| c.generation.saturating_add(1));
         let access_token =
             usable_token(&SecretString::from(token.access_token)).map_err(|why| Error::Auth {
                 status: None,

@@ -92,7 +92,7 @@ impl RetryPolicy {
             .base_delay
             .saturating_mul(1u32 << exp)
             .min(self.max_delay);
-        let half = full / 2;
+        let half = full.checked_div(2).unwrap_or(Duration::ZERO);
         let span = u64::try_from(full.saturating_sub(half).as_nanos()).unwrap_or(u64::MAX);
         half.saturating_add(Duration::from_nanos(rng.gen_range(0..=span)))
     }
@@ -131,13 +131,9 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
     } else {
         let at =
             OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-        // Both dates lie within years ±9999, so the difference cannot overflow.
-        let delta = at - now;
-        if delta.is_negative() {
-            Duration::ZERO
-        } else {
-            delta.unsigned_abs()
-        }
+        // Whole seconds (an HTTP date has no fraction); a date in the past is now.
+        let secs = at.unix_timestamp().saturating_sub(now.unix_timestamp());
+        u64::try_from(secs).map_or(Duration::ZERO, Duration::from_secs)
     };
     Some(parsed.min(MAX_RETRY_AFTER))
 }

@@ -57,9 +57,13 @@ impl RateHeaders {
             return None;
         }
         let delay = match (self.reset_secs, limit) {
-            (Some(reset), _) => Duration::from_secs(reset) / remaining.saturating_add(1),
+            (Some(reset), _) => Duration::from_secs(reset)
+                .checked_div(remaining.saturating_add(1))
+                .unwrap_or(Duration::ZERO),
             (None, 0) => Duration::from_secs(1),
-            (None, limit) => Duration::from_secs(60) / limit,
+            (None, limit) => Duration::from_secs(60)
+                .checked_div(limit)
+                .unwrap_or(Duration::from_secs(1)),
         };
         Some(delay.min(Duration::from_secs(60)))
     }

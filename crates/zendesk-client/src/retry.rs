@@ -184,8 +184,9 @@ pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
         let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
             .ok()?
             .assume_utc();
-        // Both dates lie within years ±9999, so the difference cannot overflow.
-        Duration::try_from(at - now).unwrap_or(Duration::ZERO)
+        // Whole seconds (an HTTP date has no fraction); a date in the past is now.
+        let secs = at.unix_timestamp().saturating_sub(now.unix_timestamp());
+        u64::try_from(secs).map_or(Duration::ZERO, Duration::from_secs)
     };
     Some(parsed.min(MAX_RETRY_AFTER))
 }

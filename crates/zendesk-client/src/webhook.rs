@@ -92,7 +92,7 @@ pub fn verify(
     }
     // Checked after the HMAC so the timestamp is known to be Zendesk's.
     let at = parse_timestamp(timestamp)?;
-    let age = (now - at).whole_seconds();
+    let age = now.unix_timestamp().saturating_sub(at.unix_timestamp());
     let max = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     if age.abs() > max {
         return fail(SignatureFailure::Stale {
