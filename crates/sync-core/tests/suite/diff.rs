@@ -89,7 +89,7 @@ fn clearing_a_field_sends_null_and_an_unset_checkbox_equals_false() {
     let a = premium("Clr", "Clear Co");
     let mut o = premium_org(3, "Clr", "Clear Co", &[]);
     o.organization_fields
-        .insert("account_owner".into(), FieldValue::Text("Old Owner".into()));
+        .insert("account_owner", FieldValue::Text("Old Owner".into()));
     o.organization_fields.remove("restricted_account");
     let plan = diff(&[a], &[o]);
     let u = &plan.updates[0];
