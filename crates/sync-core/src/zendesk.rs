@@ -56,10 +56,7 @@ impl OrgFields {
     pub fn insert(&mut self, key: impl Into<Arc<str>>, value: FieldValue) -> Option<FieldValue> {
         let key = key.into();
         match self.find(&key) {
-            Ok(at) => self
-                .0
-                .get_mut(at)
-                .map(|(_, v)| std::mem::replace(v, value)),
+            Ok(at) => self.0.get_mut(at).map(|(_, v)| std::mem::replace(v, value)),
             Err(at) => {
                 self.0.insert(at, (key, value));
                 None
@@ -310,5 +307,58 @@ impl ZendeskOrg {
     /// Whether the org carries a tag.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Text(s.to_string())
+    }
+
+    #[test]
+    fn org_fields_behave_as_the_map_they_replace() {
+        let mut map: BTreeMap<String, FieldValue> = BTreeMap::new();
+        let mut fields = OrgFields::new();
+        for (k, v) in [("zeta", "1"), ("alpha", "2"), ("mid", "3"), ("alpha", "4")] {
+            assert_eq!(
+                fields.insert(k, text(v)),
+                map.insert(k.to_string(), text(v))
+            );
+        }
+        assert_eq!(fields.remove("mid"), map.remove("mid"));
+        assert_eq!(fields.remove("absent"), None);
+        assert_eq!(fields.get("alpha"), Some(&text("4")));
+        assert_eq!(fields.get("absent"), None);
+        let pairs: Vec<(&str, &FieldValue)> = fields.iter().collect();
+        let expected: Vec<(&str, &FieldValue)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(pairs, expected);
+        assert_eq!(
+            serde_json::to_string(&fields).ok(),
+            serde_json::to_string(&map).ok()
+        );
+        assert_eq!(OrgFields::from(map.clone()), fields);
+        let back: OrgFields = serde_json::from_str(r#"{"zeta": "1", "alpha": "4"}"#).expect("json");
+        assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn org_fields_share_their_keys_and_keep_the_last_of_a_repeated_key() {
+        let mut keys = FieldKeys::default();
+        let a = OrgFields::from_iter_shared([("k", text("1")), ("j", text("2"))], &mut keys);
+        let b = OrgFields::from_iter_shared([("k", text("3")), ("k", text("4"))], &mut keys);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.get("k"), Some(&text("4")));
+        let key_of = |f: &OrgFields| {
+            f.0.iter()
+                .find(|(k, _)| &**k == "k")
+                .map(|(k, _)| Arc::clone(k))
+        };
+        match (key_of(&a), key_of(&b)) {
+            (Some(x), Some(y)) => assert!(Arc::ptr_eq(&x, &y), "one copy of the key"),
+            other => panic!("keys missing: {other:?}"),
+        }
     }
 }
