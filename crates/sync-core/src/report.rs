@@ -444,6 +444,15 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
+    /// Writes the pretty JSON of [`Report::to_json`] to `out` as it is serialized,
+    /// never holding the whole text (issue 13: a report of 100,000 changes is about
+    /// 90 MB of JSON).
+    pub fn write_json(&self, out: impl std::io::Write) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut out)
+    }
+
     /// The count rows shown in the summary and the Markdown. The cases job shows its
     /// `cases` row only (it writes no organizations or users).
     pub(crate) fn count_rows(&self) -> Vec<(&'static str, Vec<(&'static str, usize)>)> {

@@ -2,9 +2,10 @@
 //! definitions, deserialized from the Zendesk API shape (reference/zendesk-api.md
 //! §4, §5), and the *managed view* of an org: only the fields and tags the sync owns.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
 use crate::ids::{ZendeskOrgId, ZendeskUserId};
@@ -23,10 +24,129 @@ pub struct ZendeskOrg {
     pub tags: Vec<String>,
     /// Custom field values keyed by field key (`null` when unset).
     #[serde(default, deserialize_with = "null_as_default")]
-    pub organization_fields: BTreeMap<String, FieldValue>,
+    pub organization_fields: OrgFields,
     /// When it was created (ISO-8601 UTC).
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub created_at: Option<OffsetDateTime>,
+}
+
+/// The custom field values of an org, compact (issue 13: every org of the account is
+/// held while the plan is made): `(key, value)` pairs sorted by key in one `Vec`, the
+/// keys shared between orgs (see [`FieldKeys`]) instead of a map with its own copy of
+/// each key. Serialized as a JSON object, like a map.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrgFields(Vec<(Arc<str>, FieldValue)>);
+
+impl OrgFields {
+    /// No fields.
+    pub fn new() -> OrgFields {
+        OrgFields(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| (**k).cmp(key))
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&FieldValue> {
+        let at = self.find(key).ok()?;
+        self.0.get(at).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, handing back the value it replaces.
+    pub fn insert(&mut self, key: impl Into<Arc<str>>, value: FieldValue) -> Option<FieldValue> {
+        let key = key.into();
+        match self.find(&key) {
+            Ok(at) => self.0.get_mut(at).map(|(_, v)| std::mem::replace(v, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Unsets `key`, handing back its value.
+    pub fn remove(&mut self, key: &str) -> Option<FieldValue> {
+        let at = self.find(key).ok()?;
+        Some(self.0.remove(at).1)
+    }
+
+    /// The fields in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldValue)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+
+    /// How many fields are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Fields whose keys are taken from `keys` (one shared copy of each key).
+    pub fn from_iter_shared<K: AsRef<str>>(
+        fields: impl IntoIterator<Item = (K, FieldValue)>,
+        keys: &mut FieldKeys,
+    ) -> OrgFields {
+        let mut out: Vec<(Arc<str>, FieldValue)> = fields
+            .into_iter()
+            .map(|(k, v)| (keys.key(k.as_ref()), v))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        // A key given twice keeps its last value, as a map insert would.
+        let mut deduped: Vec<(Arc<str>, FieldValue)> = Vec::with_capacity(out.len());
+        for (k, v) in out {
+            match deduped.last_mut() {
+                Some(last) if last.0 == k => last.1 = v,
+                _ => deduped.push((k, v)),
+            }
+        }
+        deduped.shrink_to_fit();
+        OrgFields(deduped)
+    }
+}
+
+impl<K: AsRef<str>> FromIterator<(K, FieldValue)> for OrgFields {
+    fn from_iter<I: IntoIterator<Item = (K, FieldValue)>>(iter: I) -> OrgFields {
+        OrgFields::from_iter_shared(iter, &mut FieldKeys::default())
+    }
+}
+
+impl From<BTreeMap<String, FieldValue>> for OrgFields {
+    fn from(map: BTreeMap<String, FieldValue>) -> OrgFields {
+        map.into_iter().collect()
+    }
+}
+
+impl Serialize for OrgFields {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for OrgFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<OrgFields, D::Error> {
+        Ok(BTreeMap::<String, FieldValue>::deserialize(deserializer)?.into())
+    }
+}
+
+/// One shared copy of each field key, for the [`OrgFields`] of many orgs.
+#[derive(Debug, Clone, Default)]
+pub struct FieldKeys(HashSet<Arc<str>>);
+
+impl FieldKeys {
+    /// The shared copy of `key`.
+    pub fn key(&mut self, key: &str) -> Arc<str> {
+        if let Some(k) = self.0.get(key) {
+            return Arc::clone(k);
+        }
+        let k: Arc<str> = Arc::from(key);
+        self.0.insert(Arc::clone(&k));
+        k
+    }
 }
 
 /// A user's role. Unknown roles are kept, not rejected.
@@ -165,8 +285,8 @@ pub fn managed_view(org: &ZendeskOrg, mapping: &Mapping) -> ManagedView {
         fields: org
             .organization_fields
             .iter()
-            .filter(|(k, _)| keys.contains(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .filter(|(k, _)| keys.iter().any(|key| key == k))
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
         managed_tags,
         unmanaged_tags,
@@ -188,5 +308,58 @@ impl ZendeskOrg {
     /// Whether the org carries a tag.
     pub fn has_tag(&self, tag: &str) -> bool {
         self.tags.iter().any(|t| t == tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> FieldValue {
+        FieldValue::Text(s.to_string())
+    }
+
+    #[test]
+    fn org_fields_behave_as_the_map_they_replace() {
+        let mut map: BTreeMap<String, FieldValue> = BTreeMap::new();
+        let mut fields = OrgFields::new();
+        for (k, v) in [("zeta", "1"), ("alpha", "2"), ("mid", "3"), ("alpha", "4")] {
+            assert_eq!(
+                fields.insert(k, text(v)),
+                map.insert(k.to_string(), text(v))
+            );
+        }
+        assert_eq!(fields.remove("mid"), map.remove("mid"));
+        assert_eq!(fields.remove("absent"), None);
+        assert_eq!(fields.get("alpha"), Some(&text("4")));
+        assert_eq!(fields.get("absent"), None);
+        let pairs: Vec<(&str, &FieldValue)> = fields.iter().collect();
+        let expected: Vec<(&str, &FieldValue)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(pairs, expected);
+        assert_eq!(
+            serde_json::to_string(&fields).ok(),
+            serde_json::to_string(&map).ok()
+        );
+        assert_eq!(OrgFields::from(map.clone()), fields);
+        let back: OrgFields = serde_json::from_str(r#"{"zeta": "1", "alpha": "4"}"#).expect("json");
+        assert_eq!(back, fields);
+    }
+
+    #[test]
+    fn org_fields_share_their_keys_and_keep_the_last_of_a_repeated_key() {
+        let mut keys = FieldKeys::default();
+        let a = OrgFields::from_iter_shared([("k", text("1")), ("j", text("2"))], &mut keys);
+        let b = OrgFields::from_iter_shared([("k", text("3")), ("k", text("4"))], &mut keys);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.get("k"), Some(&text("4")));
+        let key_of = |f: &OrgFields| {
+            f.0.iter()
+                .find(|(k, _)| &**k == "k")
+                .map(|(k, _)| Arc::clone(k))
+        };
+        match (key_of(&a), key_of(&b)) {
+            (Some(x), Some(y)) => assert!(Arc::ptr_eq(&x, &y), "one copy of the key"),
+            other => panic!("keys missing: {other:?}"),
+        }
     }
 }

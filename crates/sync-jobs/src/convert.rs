@@ -2,10 +2,13 @@
 //! from a Zendesk client type into the type the rules take happens here, once, and
 //! back for the ids the writes send.
 
+use serde::Deserialize as _;
 use sync_core::cases::TicketPriority;
 use sync_core::ids::{ZendeskOrgId, ZendeskUserId};
 use sync_core::value::FieldValue;
-use sync_core::zendesk::{FieldOption, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser};
+use sync_core::zendesk::{
+    FieldKeys, FieldOption, OrgFields, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser,
+};
 
 /// sync-core's id of an organization the client names.
 pub const fn org_id(id: zendesk_client::OrgId) -> ZendeskOrgId {
@@ -28,21 +31,29 @@ pub const fn client_user_id(id: ZendeskUserId) -> zendesk_client::UserId {
 }
 
 /// The sync's view of an organization the client read. A custom field value of a
-/// shape the sync does not know is kept as [`FieldValue::Other`].
-pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
+/// shape the sync does not know is kept as [`FieldValue::Other`]; unset (`null`)
+/// fields are left out. The field keys come from `keys`, one copy shared by every org
+/// read (issue 13: compact records).
+pub fn zendesk_org(org: zendesk_client::Organization, keys: &mut FieldKeys) -> ZendeskOrg {
+    let mut tags = org.tags;
+    tags.shrink_to_fit();
     ZendeskOrg {
         id: org_id(org.id),
         name: org.name,
-        tags: org.tags,
-        organization_fields: org
-            .organization_fields
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| {
-                let value = serde_json::from_value(v.clone()).unwrap_or(FieldValue::Other(v));
-                (k, value)
-            })
-            .collect(),
+        tags,
+        organization_fields: OrgFields::from_iter_shared(
+            org.organization_fields
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| {
+                    let value = match FieldValue::deserialize(&v) {
+                        Ok(value) => value,
+                        Err(_) => FieldValue::Other(v),
+                    };
+                    (k, value)
+                }),
+            keys,
+        ),
         created_at: org.created_at,
     }
 }

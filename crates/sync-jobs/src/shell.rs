@@ -246,10 +246,12 @@ fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
 pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
     let report = &outcome.report;
     if let Some(path) = &common.report {
-        std::fs::write(path, report.to_json()).map_err(Error::io(format!(
-            "cannot write the JSON report to {}",
-            path.display()
-        )))?;
+        std::fs::File::create(path)
+            .and_then(|file| report.write_json(file))
+            .map_err(Error::io(format!(
+                "cannot write the JSON report to {}",
+                path.display()
+            )))?;
     }
     if let Some(path) = &common.report_csv {
         let csv = crate::csv_report::findings_csv(report, &outcome.accounts);
@@ -258,20 +260,23 @@ pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
             path.display()
         )))?;
     }
-    let markdown = report.to_markdown_with(&MarkdownContext {
-        zendesk_url: outcome.zendesk_url.as_deref(),
-        account_names: Some(&outcome.accounts.names),
-        org_ids: Some(&outcome.accounts.org_ids),
-    });
-    if let Some(path) = &common.report_md {
-        std::fs::write(path, &markdown).map_err(Error::io(format!(
-            "cannot write the Markdown report to {}",
-            path.display()
-        )))?;
-    }
-    if common.sandbox {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{markdown}").map_err(Error::io("cannot print the report"))?;
+    // The Markdown is made only when it is written or printed.
+    if common.report_md.is_some() || common.sandbox {
+        let markdown = report.to_markdown_with(&MarkdownContext {
+            zendesk_url: outcome.zendesk_url.as_deref(),
+            account_names: Some(&outcome.accounts.names),
+            org_ids: Some(&outcome.accounts.org_ids),
+        });
+        if let Some(path) = &common.report_md {
+            std::fs::write(path, &markdown).map_err(Error::io(format!(
+                "cannot write the Markdown report to {}",
+                path.display()
+            )))?;
+        }
+        if common.sandbox {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{markdown}").map_err(Error::io("cannot print the report"))?;
+        }
     }
     eprintln!("{}", report.summary_table());
     if let Some(e) = &outcome.error {

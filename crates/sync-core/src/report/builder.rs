@@ -236,36 +236,35 @@ impl ReportBuilder {
             .unwrap_or(Outcome::NotAttempted)
     }
 
-    fn change(&self, item: &Item) -> Change {
-        let mut change = item.change.clone();
-        if let Some(email) = &change.email {
-            if let Some(account) = self.user_accounts.get(&email.trim().to_lowercase()) {
-                change.salesforce_id = Some(account.clone());
-            }
+    /// The `changes[]` entry of an item, its account named when the item is a user
+    /// write of a known contact. Takes the item: every change is built once, moved
+    /// (issue 13: the report's changes are not held twice).
+    fn change(&self, item: Item) -> Change {
+        let mut change = item.change;
+        let account = change
+            .email
+            .as_ref()
+            .and_then(|email| self.user_accounts.get(&email.trim().to_lowercase()));
+        if let Some(account) = account {
+            change.salesforce_id = Some(account.clone());
         }
         change
     }
 
-    /// The report.
-    pub fn build(self) -> Report {
+    /// The report. Each change is moved into it once; only a real run that keeps its
+    /// whole plan under `planned` copies the changes that were done.
+    pub fn build(mut self) -> Report {
         let mut report = self.base.clone();
         let guard_tripped = report.guards.iter().any(|g| g.tripped);
-        let planned = self.planned();
         let outcomes: Vec<Outcome> = self.items.iter().map(|i| self.outcome(i)).collect();
+        let planned_counts = self.planned_counts();
         let (orgs, users) = if report.dry_run {
-            (planned.organizations.clone(), planned.users.clone())
+            planned_counts.clone()
         } else {
             self.counts(&outcomes)
         };
         report.organizations = orgs;
         report.users = users;
-        report.changes = self
-            .items
-            .iter()
-            .zip(&outcomes)
-            .filter(|(_, o)| report.dry_run || o.is_done())
-            .map(|(i, _)| self.change(i))
-            .collect();
         for phase in &self.phases {
             if let Some(findings) = self.findings.get(phase) {
                 report.errors.extend(findings.iter().cloned());
@@ -284,30 +283,50 @@ impl ReportBuilder {
                 .push(ReportError::new(FailureKind::RunStopped, stop.clone()));
         }
         let whole_plan_attempted = outcomes.iter().all(|o| !matches!(o, Outcome::NotAttempted));
-        if !report.dry_run && (guard_tripped || !whole_plan_attempted) {
-            report.planned = Some(planned);
+        let keep_planned = !report.dry_run && (guard_tripped || !whole_plan_attempted);
+        let items = std::mem::take(&mut self.items);
+        if keep_planned {
+            report.changes = items
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.is_done())
+                .map(|(i, _)| self.change(i.clone()))
+                .collect();
+            let (organizations, users) = planned_counts;
+            report.planned = Some(Planned {
+                organizations,
+                users,
+                changes: items.into_iter().map(|i| self.change(i)).collect(),
+            });
+        } else {
+            let dry_run = report.dry_run;
+            report.changes = items
+                .into_iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| dry_run || o.is_done())
+                .map(|(i, _)| self.change(i))
+                .collect();
         }
         report
     }
 
-    /// The plan in the report's shape.
-    fn planned(&self) -> Planned {
+    /// The plan's counts in the report's shape (`planned`, and a dry run's counts).
+    fn planned_counts(&self) -> (OrgCounts, UserCounts) {
         let count = |a: ChangeAction| self.items.iter().filter(|i| i.change.action == a).count();
-        Planned {
-            organizations: OrgCounts {
+        (
+            OrgCounts {
                 create: count(ChangeAction::CreateOrg),
                 update: count(ChangeAction::UpdateOrg),
                 delete: count(ChangeAction::DeleteOrg),
                 ..self.org_facts.clone()
             },
-            users: UserCounts {
+            UserCounts {
                 create: count(ChangeAction::CreateUser),
                 update: count(ChangeAction::UpdateUser),
                 unchanged: self.user_unchanged,
                 failed: 0,
             },
-            changes: self.items.iter().map(|i| self.change(i)).collect(),
-        }
+        )
     }
 
     /// Counts of a real run: confirmed writes, failed writes, and the plan's facts.

@@ -91,7 +91,7 @@ fn clearing_a_field_sends_null_and_an_unset_checkbox_equals_false() {
     let a = premium("Clr", "Clear Co");
     let mut o = premium_org(3, "Clr", "Clear Co", &[]);
     o.organization_fields
-        .insert("account_owner".into(), FieldValue::Text("Old Owner".into()));
+        .insert("account_owner", FieldValue::Text("Old Owner".into()));
     o.organization_fields.remove("restricted_account");
     let plan = diff(&[a], &[o]);
     let u = &plan.updates[0];
@@ -463,7 +463,7 @@ fn an_integer_field_gets_a_whole_number_rounded_before_the_diff_and_reported_onc
     // An org holding the rounded value is unchanged: the next run writes nothing.
     let mut org = premium_org(1, "R0", "R0 Co", &[]);
     org.organization_fields
-        .insert("seats_decimal".into(), FieldValue::Number(1.5));
+        .insert("seats_decimal", FieldValue::Number(1.5));
     let plan = diff_orgs(&evals[..1], &[org], &m, &BTreeSet::new());
     assert!(plan.is_empty(), "{plan:#?}");
     let plan = diff_orgs(&evals, &[], &m, &BTreeSet::new());

@@ -144,7 +144,7 @@ fn apply(plan: &Plan, orgs: &[ZendeskOrg]) -> Vec<ZendeskOrg> {
             id: ZendeskOrgId(50_000 + i as u64),
             name: c.name.clone(),
             tags: c.tags.clone(),
-            organization_fields: c.organization_fields.clone(),
+            organization_fields: c.organization_fields.clone().into(),
             created_at: None,
         });
     }

@@ -52,6 +52,12 @@ async fn run(
     // Reads before writes, users included: the sold-to emails of the orgs to create
     // are known from Salesforce, the recent orgs from their `created_at`.
     let recent = recent_orgs(ctx, &planned);
+    // Nothing after this reads the orgs: they are not held through the user reads and
+    // the writes (issue 13).
+    let planned = PlannedOrgs {
+        orgs: Vec::new(),
+        ..planned
+    };
     let wanted = sold_to::wanted(
         planned
             .plan

@@ -26,6 +26,7 @@ use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
 use sync_core::report::{Phase, ReportBuilder};
+use sync_core::zendesk::FieldKeys;
 use sync_core::{soql, Plan, ZendeskOrg, ZendeskOrgId};
 
 /// What the reads of an org sync produced.
@@ -125,11 +126,13 @@ async fn each_record(
 pub async fn read_orgs(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskOrg>, Error> {
     let mut progress = Progress::read("Zendesk organizations", Total::Unknown);
     let mut out = Vec::new();
+    let mut keys = FieldKeys::default();
     let mut stream = zendesk.organizations().list();
     while let Some(org) = stream.try_next().await? {
         progress.add(1);
-        out.push(zendesk_org(org));
+        out.push(zendesk_org(org, &mut keys));
     }
+    out.shrink_to_fit();
     progress.read_all();
     Ok(out)
 }
