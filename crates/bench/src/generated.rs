@@ -7,9 +7,9 @@
 
 use std::time::Instant;
 
-use anyhow::Context as _;
 use ::sandbox::salesforce::{GenerateConfig, SalesforceConfig, SalesforceSim, Store};
 use ::sandbox::zendesk::generate::{generate_from, Extras};
+use anyhow::Context as _;
 use sync_core::zendesk::ZendeskOrg;
 use time::Date;
 
@@ -78,7 +78,13 @@ pub fn rss_mib() -> Option<(f64, f64)> {
         status
             .lines()
             .find_map(|l| l.strip_prefix(key))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
     };
     Some((kib("VmRSS:")? / 1024.0, kib("VmHWM:")? / 1024.0))
 }

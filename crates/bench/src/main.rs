@@ -344,13 +344,11 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
                         )
                         .await?,
                     ),
-                    Scenario::EvalDiff => {
-                        eval_diff.push(scenarios::eval_diff(
-                            &settings,
-                            accounts,
-                            args.plan_dir.as_deref(),
-                        )?)
-                    }
+                    Scenario::EvalDiff => eval_diff.push(scenarios::eval_diff(
+                        &settings,
+                        accounts,
+                        args.plan_dir.as_deref(),
+                    )?),
                     Scenario::SfQuery => {
                         queries.push(scenarios::query_timing(&settings, accounts).await?)
                     }

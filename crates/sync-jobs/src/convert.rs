@@ -39,7 +39,8 @@ pub fn zendesk_org(org: zendesk_client::Organization) -> ZendeskOrg {
             .into_iter()
             .filter(|(_, v)| !v.is_null())
             .map(|(k, v)| {
-                let value = serde_json::from_value(v.clone()).unwrap_or_else(|_| FieldValue::Other(Box::new(v)));
+                let value = serde_json::from_value(v.clone())
+                    .unwrap_or_else(|_| FieldValue::Other(Box::new(v)));
                 (k, value)
             })
             .collect(),

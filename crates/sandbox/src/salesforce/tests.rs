@@ -470,9 +470,7 @@ fn query_rows_are_the_pages_rows_with_every_child_set_whole_and_no_cursor_left()
     };
     let sim = SalesforceSim::new(seed(), config);
     let mut rows = Vec::new();
-    let n = sim
-        .query_rows(q, "v62.0", |r| rows.push(r))
-        .expect("runs");
+    let n = sim.query_rows(q, "v62.0", |r| rows.push(r)).expect("runs");
     assert_eq!(n, rows.len());
     assert_eq!(Some(&rows), page["records"].as_array(), "{page}");
     // Acme's two billing accounts are both inline although the child page size is 1.
