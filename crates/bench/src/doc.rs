@@ -265,17 +265,24 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
     }
     let _ = writeln!(
         out,
-        "\n## Evaluate + diff alone (in-process)\n\nThe Global query's records and the orgs are \
-         read once from a fresh sandbox; then, each iteration, sync-core's `AccountDecoder` decodes \
-         the records (the JSON text is parsed outside the timed part) and `plan_decoded` evaluates \
-         and diffs them against the orgs. Median of the iterations. Targets: 100k ≤ 200 ms, 1M ≤ 2 s \
-         (evaluate + diff).\n"
+        "\n## Evaluate + diff alone (in-process)\n\nNo sandbox is served: the data is generated \
+         in-process by the sandbox crate's own generator (the same data as `zd-sfdc-sandbox serve \
+         --accounts N --sold-to-users` with the same seed and day), the Global query's rows are \
+         rendered by its query engine and kept as JSON text, the orgs converted as the job \
+         converts them, and the generated stores dropped. Then, each iteration, sync-core's \
+         `AccountDecoder` decodes the rows (the JSON text is parsed outside the timed part) and \
+         `plan_decoded` evaluates and diffs them against the orgs. Median of the iterations. \
+         Targets: 100k ≤ 200 ms, 1M ≤ 2 s (evaluate + diff). Memory: this process's resident \
+         set once the data is generated, and its peak (generation included).\n"
     );
     let _ = writeln!(
         out,
-        "| accounts | records | decoded | orgs | plan c/u/d | iterations | decode (median) | evaluate + diff (median) | its CPU time (median) | evaluate + diff, each iteration (ms) | target met |"
+        "| accounts | records | decoded | orgs | plan c/u/d | generation | RSS with the data (peak) | iterations | decode (median) | evaluate + diff (median) | its CPU time (median) | evaluate + diff, each iteration (ms) | target met |"
     );
-    let _ = writeln!(out, "|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|");
+    let _ = writeln!(
+        out,
+        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|"
+    );
     for e in evals {
         let all: Vec<String> = e.plan_ms.iter().map(|m| format!("{m:.0}")).collect();
         let target = match e.target_ms() {
@@ -284,7 +291,7 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {}/{}/{} | {} | {:.0} ms | {:.0} ms | {:.0} ms | {} | {} |",
+            "| {} | {} | {} | {} | {}/{}/{} | {:.1} s | {} MiB ({} MiB) | {} | {:.0} ms | {:.0} ms | {:.0} ms | {} | {} |",
             thousands(e.accounts as u64),
             thousands(e.records as u64),
             thousands(e.decoded as u64),
@@ -292,6 +299,9 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
             e.planned.0,
             e.planned.1,
             e.planned.2,
+            e.generate_s,
+            thousands(e.rss_data_mib.round() as u64),
+            thousands(e.peak_rss_mib.round() as u64),
             e.iterations,
             e.median_decode_ms,
             e.median_plan_ms,

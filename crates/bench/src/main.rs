@@ -27,6 +27,7 @@
 mod chart;
 mod doc;
 mod floor;
+mod generated;
 mod machine;
 mod measure;
 mod reference;
@@ -156,6 +157,10 @@ struct RunArgs {
     /// The page to write [default: docs/benchmarks.md of this repository].
     #[arg(long)]
     doc: Option<PathBuf>,
+    /// Write each eval-diff size's last plan as JSON to DIR/plan-<accounts>.json (to
+    /// compare two builds' plans byte for byte).
+    #[arg(long, value_name = "DIR")]
+    plan_dir: Option<PathBuf>,
     /// Most minutes one job run (or sandbox start-up) may take.
     #[arg(long, default_value_t = 120)]
     timeout_minutes: u64,
@@ -182,6 +187,19 @@ impl RunArgs {
     }
 
     /// Whether this run is the full default set.
+    /// Whether a selected scenario runs the release binaries (eval-diff generates its
+    /// data in-process and needs none).
+    fn needs_binaries(&self) -> bool {
+        [
+            Scenario::Global,
+            Scenario::UsFederal,
+            Scenario::SfQuery,
+            Scenario::RateLimit,
+        ]
+        .into_iter()
+        .any(|s| self.selected(s))
+    }
+
     fn partial(&self) -> bool {
         self.quick
             || !self.only.is_empty()
@@ -230,11 +248,12 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
             .context("the bench executable has no directory")?
             .to_path_buf(),
     };
-    for bin in [
+    let binaries = [
         "zd-sfdc-sandbox",
         "zd-sfdc-sync-global",
         "zd-sfdc-sync-us-federal",
-    ] {
+    ];
+    for bin in binaries.into_iter().filter(|_| args.needs_binaries()) {
         anyhow::ensure!(
             bin_dir.join(bin).is_file(),
             "{} is missing: cargo build --release -p sandbox -p zd-sfdc-sync-global -p zd-sfdc-sync-us-federal",
@@ -247,7 +266,11 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
         "bench: scratch files (reports, logs) in {}",
         scratch.display()
     );
-    let optional = sandbox::probe_optional_args(&bin_dir.join("zd-sfdc-sandbox"))?;
+    let optional = if args.needs_binaries() {
+        sandbox::probe_optional_args(&bin_dir.join("zd-sfdc-sandbox"))?
+    } else {
+        sandbox::OptionalArgs::default()
+    };
     let settings = Settings {
         bin_dir,
         today: args
@@ -321,9 +344,11 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
                         )
                         .await?,
                     ),
-                    Scenario::EvalDiff => {
-                        eval_diff.push(scenarios::eval_diff(&settings, accounts).await?)
-                    }
+                    Scenario::EvalDiff => eval_diff.push(scenarios::eval_diff(
+                        &settings,
+                        accounts,
+                        args.plan_dir.as_deref(),
+                    )?),
                     Scenario::SfQuery => {
                         queries.push(scenarios::query_timing(&settings, accounts).await?)
                     }

@@ -25,18 +25,6 @@ pub fn salesforce_client(sandbox: &SandboxProcess) -> anyhow::Result<Client> {
         .build()?)
 }
 
-/// A Zendesk client at the sandbox, without a rate limit of its own.
-pub fn zendesk_client(sandbox: &SandboxProcess) -> anyhow::Result<zendesk_client::Client> {
-    Ok(zendesk_client::Client::builder()
-        .url(sandbox.zendesk.clone())
-        .auth(zendesk_client::Auth::ApiToken {
-            email: "bench@example.com".into(),
-            token: "bench".to_owned().into(),
-        })
-        .requests_per_minute(1_000_000)
-        .build()?)
-}
-
 /// One query read in full through `sfdc-client`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QueryRead {

@@ -335,6 +335,13 @@ pub struct EvalDiff {
     pub orgs: usize,
     /// Iterations.
     pub iterations: usize,
+    /// In-process generation of the data (accounts, orgs, the query's rows), seconds.
+    pub generate_s: f64,
+    /// This process's resident memory once the data is generated (the rows as JSON
+    /// text and the orgs; the generated stores dropped), MiB.
+    pub rss_data_mib: f64,
+    /// This process's peak resident memory after the scenario (generation included), MiB.
+    pub peak_rss_mib: f64,
     /// Decode time of each iteration, ms.
     pub decode_ms: Vec<f64>,
     /// Evaluate + diff (`plan_decoded`) wall time of each iteration, ms.
@@ -385,23 +392,28 @@ fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Reads the Global query and the orgs from a fresh sandbox, then times sync-core's
-/// decode and `plan_decoded` (evaluate + diff) over `settings.iterations` runs. The
-/// raw records are kept as JSON text and parsed outside the timed part.
-pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<EvalDiff> {
-    let sandbox = settings.start_sandbox(accounts, Instance::Global, settings.unlimited_rate)?;
-    let salesforce = reference::salesforce_client(&sandbox)?;
-    let zendesk = reference::zendesk_client(&sandbox)?;
-    let mut raw: Vec<String> = Vec::new();
-    eprintln!("bench: eval-diff {accounts}: reading the accounts and the orgs");
-    reference::read_query(&salesforce, sync_core::soql::GLOBAL_ACCOUNTS, |r| {
-        if let Ok(text) = serde_json::to_string(&r) {
-            raw.push(text);
-        }
-    })
-    .await?;
-    let orgs = sync_jobs::jobs::org_sync::read_orgs(&zendesk).await?;
-    drop(sandbox);
+/// Generates the data in-process (the sandbox crate's generator and query engine, see
+/// [`crate::generated`]: no sandbox to serve it), then times sync-core's decode and
+/// `plan_decoded` (evaluate + diff) over `settings.iterations` runs. The rows are kept
+/// as JSON text and parsed outside the timed part. With `plan_dir`, the last
+/// iteration's `Plan` is written there as `plan-<accounts>.json` (to compare the plans
+/// of two builds byte for byte).
+pub fn eval_diff(
+    settings: &Settings,
+    accounts: usize,
+    plan_dir: Option<&Path>,
+) -> anyhow::Result<EvalDiff> {
+    eprintln!("bench: eval-diff {accounts}: generating the accounts and the orgs in-process");
+    let data = crate::generated::global(accounts, settings.seed, settings.today)?;
+    let (rss_data, peak_generate) = crate::generated::rss_mib().unwrap_or_default();
+    eprintln!(
+        "bench:   {} rows, {} orgs in {:.1} s; RSS {rss_data:.0} MiB (peak {peak_generate:.0} MiB)",
+        data.records.len(),
+        data.orgs.len(),
+        data.seconds
+    );
+    let raw = data.records;
+    let orgs = data.orgs;
     let mapping = Mapping::embedded(sync_core::Instance::Global)?;
     let (mut decode_ms, mut plan_ms, mut plan_cpu_ms) = (Vec::new(), Vec::new(), Vec::new());
     let mut last = (0, (0, 0, 0));
@@ -437,13 +449,26 @@ pub async fn eval_diff(settings: &Settings, accounts: usize) -> anyhow::Result<E
             took.as_secs_f64() * 1e3,
             cpu * 1e3
         );
+        let is_last = i + 1 == settings.iterations.max(1);
+        if let (true, Some(dir)) = (is_last, plan_dir) {
+            std::fs::create_dir_all(dir)?;
+            let path = dir.join(format!("plan-{accounts}.json"));
+            let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            serde_json::to_writer(file, &plan)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("bench:   plan written to {}", path.display());
+        }
     }
+    let (_, peak) = crate::generated::rss_mib().unwrap_or_default();
     Ok(EvalDiff {
         accounts,
         records: raw.len(),
         decoded: last.0,
         orgs: orgs.len(),
         iterations: plan_ms.len(),
+        generate_s: data.seconds,
+        rss_data_mib: rss_data,
+        peak_rss_mib: peak,
         median_decode_ms: median(&decode_ms),
         median_plan_ms: median(&plan_ms),
         median_plan_cpu_ms: median(&plan_cpu_ms),

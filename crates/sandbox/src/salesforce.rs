@@ -38,6 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use generate::GenerateConfig;
+pub use query::QueryError;
 pub use store::{SeedError, Store};
 
 /// How the simulated org behaves.
@@ -169,6 +170,19 @@ impl SalesforceSim {
     /// it, every REST call answers 403 `REQUEST_LIMIT_EXCEEDED` (reference §7.4).
     pub fn set_daily_limit(&self, limit: u64) {
         self.lock().daily_limit = limit;
+    }
+
+    /// Every row of the SOQL query `text` as the REST API renders it (API `version`,
+    /// e.g. `v62.0`), each child set whole and inline, handed to `each` in order;
+    /// returns how many. No request is counted and no cursor kept: for reading a
+    /// generated org's query in-process (the benchmark harness), without serving it.
+    pub fn query_rows(
+        &self,
+        text: &str,
+        version: &str,
+        each: impl FnMut(serde_json::Value),
+    ) -> Result<usize, QueryError> {
+        query::each_row(&mut self.lock(), text, version, each)
     }
 
     /// Every sObject's records: `{"Account":[...], "Case":[...], ...}`.

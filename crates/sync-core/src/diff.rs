@@ -16,6 +16,7 @@
 //!   (`rename_conflict`), applied by `admit_with_names`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use time::Date;
@@ -23,7 +24,7 @@ use time::Date;
 use crate::evaluate::{evaluate_account, Evaluation};
 use crate::ids::{SalesforceId, ZendeskOrgId};
 use crate::mapping::Mapping;
-use crate::model::{Account, DesiredOrg, Finding, FindingKind};
+use crate::model::{Account, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
 use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
@@ -428,7 +429,6 @@ fn diff_evaluations(
         without_salesforce_id: index.without_salesforce_id,
         ..Plan::default()
     };
-    plan.not_in_salesforce = index.not_in_salesforce(&evaluations, also_in_salesforce);
     // In `salesforce_id` order (a stable sort, as the order of equal ids is kept).
     let mut order: Vec<usize> = (0..evaluations.len()).collect();
     order.sort_by(|a, b| {
@@ -439,20 +439,42 @@ fn diff_evaluations(
         let sorted: Vec<&Evaluation> = order.iter().filter_map(|i| evaluations.get(*i)).collect();
         rounded_findings(&sorted)
     };
+    // docs/behaviour.md §5 untouched: the orgs with a `salesforce_id` not among the
+    // accounts returned are `not_in_salesforce`. Counted as those covered by an account
+    // (below, once per distinct id) or by an invalid returned account, taken from all.
+    let mut covered = index.covered_by(also_in_salesforce, |id| {
+        order
+            .binary_search_by(|i| {
+                let at = evaluations.get(*i).map_or("", |e| e.salesforce_id.as_str());
+                at.cmp(id)
+            })
+            .is_ok()
+    });
     let mut slots: Vec<Option<Evaluation>> = evaluations.into_iter().map(Some).collect();
-    let mut creates = Vec::new();
-    let mut updates = Vec::new();
+    // Upper bounds: a vector that grows by copying costs more than address space.
+    let mut creates = Vec::with_capacity(slots.len());
+    let mut updates = Vec::with_capacity(slots.len());
+    plan.unchanged.reserve(slots.len());
+    let mut last_matched: Option<&ZendeskOrg> = None;
     for eval in order
         .into_iter()
         .filter_map(|i| slots.get_mut(i).and_then(Option::take))
     {
         let matches = index.matches(&eval.salesforce_id);
+        // Equal ids are adjacent in this order and match the same orgs.
+        if let Some(&first) = matches.first() {
+            if !last_matched.is_some_and(|last| std::ptr::eq(last, first)) {
+                covered += matches.len();
+                last_matched = Some(first);
+            }
+        }
         match propose(&mut plan, eval, matches, mapping, &managed) {
             Proposal::Create(create) => creates.push(create),
             Proposal::Update(update, org) => updates.push((update, org)),
             Proposal::Settled => {}
         }
     }
+    plan.not_in_salesforce = index.with_salesforce_id.saturating_sub(covered);
     let names = Names::new(orgs, &creates, &updates);
     admit_with_names(&mut plan, creates, updates, &names);
     plan.findings.extend(rounded);
@@ -475,6 +497,9 @@ struct Managed {
     tags: HashSet<String>,
     /// The managed org field keys.
     keys: HashSet<String>,
+    /// The same keys as the mapping shares them with its desired orgs: a desired org
+    /// holding these has only managed keys.
+    org_keys: Arc<[String]>,
 }
 
 impl Managed {
@@ -482,6 +507,7 @@ impl Managed {
         Managed {
             tags: mapping.managed_tags().into_iter().collect(),
             keys: mapping.managed_keys().into_iter().collect(),
+            org_keys: Arc::clone(mapping.org_keys()),
         }
     }
 }
@@ -493,14 +519,16 @@ fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> Or
     if desired.name != org.name.trim() {
         patch.name = Some(desired.name);
     }
-    for (key, value) in desired.fields {
-        let actual = if managed.keys.contains(&key) {
-            org.organization_fields.get(&key)
+    let (keys, values) = desired.fields.into_parts();
+    let all_managed = Arc::ptr_eq(&keys, &managed.org_keys);
+    for (key, value) in keys.iter().zip(values) {
+        let actual = if all_managed || managed.keys.contains(key) {
+            org.organization_fields.get(key)
         } else {
             None
         };
         if !same_value(value.as_ref(), actual) {
-            patch.organization_fields.insert(key, value);
+            patch.organization_fields.insert(key.clone(), value);
         }
     }
     let mut actual_managed: Vec<&str> = org
@@ -529,13 +557,25 @@ fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> Or
 
 /// What `org` holds now where `patch` changes it (the report's before values).
 pub fn before_for(patch: &OrgPatch, org: &ZendeskOrg, mapping: &Mapping) -> OrgBefore {
-    let view = crate::zendesk::managed_view(org, mapping);
+    before_against(patch, org, &Managed::new(mapping))
+}
+
+/// [`before_for`] reading the org's managed view in place (a field the mapping does
+/// not manage is `None`, as in [`crate::zendesk::managed_view`]).
+fn before_against(patch: &OrgPatch, org: &ZendeskOrg, managed: &Managed) -> OrgBefore {
     OrgBefore {
         name: org.name.clone(),
         organization_fields: patch
             .organization_fields
             .keys()
-            .map(|k| (k.clone(), view.fields.get(k).cloned()))
+            .map(|k| {
+                let value = managed
+                    .keys
+                    .contains(k)
+                    .then(|| org.organization_fields.get(k).cloned())
+                    .flatten();
+                (k.clone(), value)
+            })
             .collect(),
         tags: patch.tags.as_ref().map(|_| {
             let mut tags = org.tags.clone();
@@ -563,16 +603,14 @@ pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
         salesforce_id: evaluation.salesforce_id,
         name: evaluation.desired.name.clone(),
         organization_fields: created_fields(&evaluation.desired.fields)
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
         tags: evaluation.desired.managed_tags.iter().cloned().collect(),
     }
 }
 
 /// The fields a create sends: unset ones (and an unchecked checkbox) are left out.
-fn created_fields(
-    fields: &BTreeMap<String, Option<FieldValue>>,
-) -> impl Iterator<Item = (&String, &FieldValue)> {
+fn created_fields(fields: &DesiredOrgFields) -> impl Iterator<Item = (&str, &FieldValue)> {
     fields.iter().filter_map(|(k, v)| match v {
         None | Some(FieldValue::Bool(false)) => None,
         Some(v) => Some((k, v)),
@@ -585,14 +623,16 @@ fn org_create_from(evaluation: Evaluation) -> OrgCreate {
     OrgCreate {
         salesforce_id: evaluation.salesforce_id,
         name: desired.name,
-        organization_fields: desired
-            .fields
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                None | Some(FieldValue::Bool(false)) => None,
-                Some(v) => Some((k, v)),
-            })
-            .collect(),
+        organization_fields: {
+            let (keys, values) = desired.fields.into_parts();
+            keys.iter()
+                .zip(values)
+                .filter_map(|(k, v)| match v {
+                    None | Some(FieldValue::Bool(false)) => None,
+                    Some(v) => Some((k.clone(), v)),
+                })
+                .collect()
+        },
         tags: desired.managed_tags.into_iter().collect(),
     }
 }
@@ -649,6 +689,8 @@ struct OrgIndex<'o> {
     shared: HashMap<&'o str, Vec<&'o ZendeskOrg>>,
     /// Orgs without a `salesforce_id` (untouched).
     without_salesforce_id: usize,
+    /// Orgs with one.
+    with_salesforce_id: usize,
 }
 
 impl<'o> OrgIndex<'o> {
@@ -658,12 +700,14 @@ impl<'o> OrgIndex<'o> {
             first: HashMap::with_capacity(orgs.len()),
             shared: HashMap::new(),
             without_salesforce_id: 0,
+            with_salesforce_id: 0,
         };
         for org in orgs {
             let Some(id) = salesforce_id_of(org, key) else {
                 index.without_salesforce_id += 1;
                 continue;
             };
+            index.with_salesforce_id += 1;
             match index.first.entry(id) {
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(org);
@@ -692,19 +736,17 @@ impl<'o> OrgIndex<'o> {
             .unwrap_or_default()
     }
 
-    /// docs/behaviour.md §5 untouched: orgs whose `salesforce_id` is not among the accounts
-    /// returned (evaluated, or returned but invalid) are `not_in_salesforce`.
-    fn not_in_salesforce(
+    /// How many orgs carry the id of an invalid returned account (`also_in_salesforce`)
+    /// that no evaluated account has (`evaluated`).
+    fn covered_by(
         &self,
-        evaluations: &[Evaluation],
         also_in_salesforce: &BTreeSet<String>,
+        evaluated: impl Fn(&str) -> bool,
     ) -> usize {
-        let mut evaluated: HashSet<&str> = HashSet::with_capacity(evaluations.len());
-        evaluated.extend(evaluations.iter().map(|e| e.salesforce_id.as_str()));
-        self.first
-            .keys()
-            .filter(|id| !evaluated.contains(*id) && !also_in_salesforce.contains(**id))
-            .map(|id| self.shared.get(id).map_or(1, Vec::len))
+        also_in_salesforce
+            .iter()
+            .filter(|id| !evaluated(id))
+            .map(|id| self.matches(id).len())
             .sum()
     }
 }
@@ -795,7 +837,7 @@ fn propose<'o>(
     let update = OrgUpdate {
         salesforce_id: eval.salesforce_id,
         id: org.id,
-        before: before_for(&patch, org, mapping),
+        before: before_against(&patch, org, managed),
         patch,
     };
     Proposal::Update(update, org)
@@ -900,6 +942,8 @@ fn admit_with_names(
     updates: Vec<(OrgUpdate, &ZendeskOrg)>,
     names: &Names,
 ) {
+    plan.creates.reserve(creates.len());
+    plan.updates.reserve(updates.len());
     for create in creates {
         match create_name_conflict(&create, names) {
             Some(finding) => {

@@ -15,12 +15,13 @@
 //!   drop-down, region, health-score and checkbox rules of `DesiredFields`.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use time::{Date, Month};
 
 use crate::ids::SalesforceId;
-use crate::mapping::{Instance, Mapping};
-use crate::model::{Account, BillingAccount, DesiredOrg, Finding, FindingKind};
+use crate::mapping::{with_case_folded, Case, Instance, Mapping};
+use crate::model::{Account, BillingAccount, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
 use crate::value::FieldValue;
 
 /// Everything the run needs to know about one valid account.
@@ -404,14 +405,13 @@ fn date_text(date: Option<Date>) -> Option<String> {
 }
 
 /// The desired org's fields and managed tags as they are built (docs/behaviour.md §4), with the
-/// findings the building raises. A role the mapping leaves out (`None` key) is skipped.
+/// findings the building raises. A role the mapping leaves out (`None` slot) is
+/// skipped; a role's value goes to its key's slot (a later value of a key wins).
 struct DesiredFields<'a> {
     mapping: &'a Mapping,
     /// The account's `Account_ID_18__c` (for findings).
     id: &'a str,
-    /// The fields in the order they are set (a later value of a key wins), gathered
-    /// into a map once at the end.
-    fields: Vec<(String, Option<FieldValue>)>,
+    fields: DesiredOrgFields,
     tags: BTreeSet<String>,
     findings: Vec<Finding>,
     rounded: Vec<Rounded>,
@@ -422,32 +422,39 @@ impl<'a> DesiredFields<'a> {
         DesiredFields {
             mapping,
             id,
-            fields: Vec::with_capacity(16),
+            fields: DesiredOrgFields::unset(Arc::clone(mapping.org_keys())),
             tags: BTreeSet::new(),
             findings: Vec::new(),
             rounded: Vec::new(),
         }
     }
 
+    /// The key at `slot` (the mapping's).
+    fn key(&self, slot: usize) -> &'a str {
+        let keys: &'a [String] = self.mapping.org_keys();
+        keys.get(slot).map_or("", String::as_str)
+    }
+
     /// A text field.
-    fn text(&mut self, key: Option<&String>, value: Option<&str>) {
-        if let Some(key) = key {
+    fn text(&mut self, slot: Option<usize>, value: Option<&str>) {
+        if let Some(slot) = slot {
             let value = value.map(|s| FieldValue::Text(s.to_string()));
-            self.fields.push((key.clone(), value));
+            self.fields.set_slot(slot, value);
         }
     }
 
     /// docs/behaviour.md §8 number fields: a decimal field gets the number; a field Zendesk
     /// declares `integer` gets it rounded to a whole number (half away from zero),
     /// before the diff, so the next run sees nothing to write. Each rounding is noted.
-    fn number(&mut self, key: Option<&String>, value: Option<f64>) {
-        let Some(key) = key else { return };
+    fn number(&mut self, slot: Option<usize>, value: Option<f64>) {
+        let Some(slot) = slot else { return };
+        let key = self.key(slot);
         let value = match value {
             Some(v) if self.mapping.is_integer_field(key) => {
                 let whole = whole_number(v);
                 if whole as f64 != v {
                     self.rounded.push(Rounded {
-                        key: key.clone(),
+                        key: key.to_string(),
                         from: v,
                         to: whole,
                     });
@@ -456,16 +463,17 @@ impl<'a> DesiredFields<'a> {
             }
             other => other.map(FieldValue::Number),
         };
-        self.fields.push((key.clone(), value));
+        self.fields.set_slot(slot, value);
     }
 
     /// docs/behaviour.md §4 drop-downs and tags: the field holds the option value of the computed
     /// value, and that value is also a managed tag. A computed value without an
     /// option is reported (`unknown_option`) and leaves the field unset.
-    fn dropdown(&mut self, key: Option<&String>, computed: Option<String>) {
-        let Some(key) = key else { return };
+    fn dropdown(&mut self, slot: Option<usize>, computed: Option<&str>) {
+        let Some(slot) = slot else { return };
+        let key = self.key(slot);
         let mapping = self.mapping;
-        let option = computed.as_deref().and_then(|c| {
+        let option = computed.and_then(|c| {
             let option = mapping.option(key, c);
             if option.is_none() {
                 self.findings.push(Finding::account(
@@ -476,13 +484,13 @@ impl<'a> DesiredFields<'a> {
             }
             option
         });
-        self.set_option(key, option);
+        self.set_option(slot, option);
     }
 
     /// docs/behaviour.md §4 `org_region`: `Account_Demographics_Geo__c` through the region table;
     /// an unknown geo is reported (`unknown_region`) and leaves the field unset.
-    fn region(&mut self, key: Option<&String>, geo: Option<&str>) {
-        let Some(key) = key else { return };
+    fn region(&mut self, slot: Option<usize>, geo: Option<&str>) {
+        let Some(slot) = slot else { return };
         let mapping = self.mapping;
         let region = geo.and_then(|geo| {
             let region = mapping.region_for_geo(geo);
@@ -497,37 +505,40 @@ impl<'a> DesiredFields<'a> {
             }
             region
         });
-        self.dropdown(Some(key), region.map(str::to_string));
+        self.dropdown(Some(slot), region);
     }
 
     /// docs/behaviour.md §4 `health_score`: Green/Yellow/Red in any case select their option;
     /// anything else is silently none (no finding).
-    fn health_score(&mut self, key: Option<&String>, color: Option<&str>) {
-        let Some(key) = key else { return };
-        let color = color.map(str::to_lowercase);
+    fn health_score(&mut self, slot: Option<usize>, color: Option<&str>) {
+        let Some(slot) = slot else { return };
+        let key = self.key(slot);
         let mapping = self.mapping;
-        let option = color.as_deref().and_then(|c| mapping.option(key, c));
-        self.set_option(key, option);
+        let option =
+            color.and_then(|c| with_case_folded(c, Case::Lower, |c| mapping.option(key, c)));
+        self.set_option(slot, option);
     }
 
     /// docs/behaviour.md §4 checkboxes: always written (`false` = unset); its tag is a desired
     /// managed tag when it is true.
-    fn checkbox(&mut self, key: Option<&String>, on: bool) {
-        let Some(key) = key else { return };
-        self.fields.push((key.clone(), Some(FieldValue::Bool(on))));
+    fn checkbox(&mut self, slot: Option<usize>, on: bool) {
+        let Some(slot) = slot else { return };
+        self.fields.set_slot(slot, Some(FieldValue::Bool(on)));
         let mapping = self.mapping;
-        if let Some(tag) = mapping.checkbox_tag(key).filter(|_| on) {
+        if let Some(tag) = mapping.checkbox_tag(self.key(slot)).filter(|_| on) {
             self.tags.insert(tag.to_string());
         }
     }
 
     /// Sets a drop-down to an option value (also a managed tag), or unsets it.
-    fn set_option(&mut self, key: &str, option: Option<&str>) {
+    fn set_option(&mut self, slot: usize, option: Option<&str>) {
         if let Some(option) = option {
-            self.tags.insert(option.to_string());
+            if !self.tags.contains(option) {
+                self.tags.insert(option.to_string());
+            }
         }
         let value = option.map(|o| FieldValue::Text(o.to_string()));
-        self.fields.push((key.to_string(), value));
+        self.fields.set_slot(slot, value);
     }
 }
 
@@ -547,41 +558,42 @@ fn desired_org(
     expiration_date: Option<Date>,
 ) -> (DesiredOrg, Vec<Finding>, Vec<Rounded>) {
     let id = account.id18.as_str();
-    let keys = mapping.fields();
+    let slots = mapping.slots();
     let expired = plan == mapping.expired_plan();
     let mut d = DesiredFields::new(mapping, id);
-    d.text(Some(&keys.salesforce_id), Some(id));
-    d.text(keys.sfdc_short_id.as_ref(), id.get(..15));
-    d.dropdown(Some(&keys.support_level), Some(plan.to_string()));
-    d.number(keys.arr.as_ref(), arr(account, expired));
+    d.text(slots.salesforce_id, Some(id));
+    d.text(slots.sfdc_short_id, id.get(..15));
+    d.dropdown(slots.support_level, Some(plan));
+    d.number(slots.arr, arr(account, expired));
+    if slots.sales_segmentation.is_some() {
+        d.text(slots.sales_segmentation, Some(&sales_segmentation(account)));
+    }
+    if slots.market_segment.is_some() {
+        d.dropdown(slots.market_segment, market_segment(account).as_deref());
+    }
+    d.text(slots.account_owner, account.owner.as_deref());
+    if slots.account_type.is_some() {
+        d.dropdown(slots.account_type, account_type(account).as_deref());
+    }
     d.text(
-        keys.sales_segmentation.as_ref(),
-        Some(&sales_segmentation(account)),
-    );
-    d.dropdown(keys.market_segment.as_ref(), market_segment(account));
-    d.text(keys.account_owner.as_ref(), account.owner.as_deref());
-    d.dropdown(keys.account_type.as_ref(), account_type(account));
-    d.text(
-        keys.technical_account_manager.as_ref(),
+        slots.technical_account_manager,
         account.technical_account_manager.as_deref(),
     );
-    d.number(keys.seats.as_ref(), account.licenses);
-    d.region(keys.region.as_ref(), account.geo.as_deref());
-    d.health_score(keys.health_score.as_ref(), account.health_color.as_deref());
+    d.number(slots.seats, account.licenses);
+    d.region(slots.region, account.geo.as_deref());
+    d.health_score(slots.health_score, account.health_color.as_deref());
+    if slots.expiration_date.is_some() {
+        d.text(slots.expiration_date, date_text(expiration_date).as_deref());
+    }
+    d.checkbox(slots.restricted_account, account.restricted);
     d.text(
-        keys.expiration_date.as_ref(),
-        date_text(expiration_date).as_deref(),
-    );
-    d.checkbox(keys.restricted_account.as_ref(), account.restricted);
-    d.text(
-        keys.solutions_architect.as_ref(),
+        slots.solutions_architect,
         account.solutions_architect.as_deref(),
     );
     let desired = DesiredOrg {
         salesforce_id: account.id18,
         name: account.name.clone(),
-        // `BTreeMap::from_iter` keeps the last value of a repeated key, as `insert` does.
-        fields: d.fields.into_iter().collect(),
+        fields: d.fields,
         managed_tags: d.tags,
     };
     (desired, d.findings, d.rounded)

@@ -57,7 +57,7 @@ pub use evaluate::{evaluate_account, Evaluation};
 pub use guards::{check_guards, Guard, GuardConfig};
 pub use ids::{SalesforceId, ZendeskOrgId, ZendeskUserId};
 pub use mapping::{Instance, Mapping};
-pub use model::{Account, Contact, DesiredOrg, Finding, FindingKind};
+pub use model::{Account, Contact, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
 pub use records::{decode_accounts, decode_contacts};
 pub use report::{Report, ReportBuilder};
 pub use value::FieldValue;

@@ -11,6 +11,7 @@
 //! not a managed tag), `check_cases` (docs/behaviour.md §7).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -215,6 +216,37 @@ pub struct MappingFile {
     pub cases: CaseSettings,
 }
 
+/// Which case [`with_case_folded`] folds to.
+#[derive(Clone, Copy)]
+pub(crate) enum Case {
+    Lower,
+    Upper,
+}
+
+/// Calls `f` with `raw` in lower or upper case (`str::to_lowercase` / `to_uppercase`);
+/// a short ASCII text (every tier, geo and colour the data has) is folded on the stack
+/// instead of into a new string.
+pub(crate) fn with_case_folded<R>(raw: &str, case: Case, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 64];
+    if raw.is_ascii() {
+        if let Some(folded) = buf.get_mut(..raw.len()) {
+            folded.copy_from_slice(raw.as_bytes());
+            match case {
+                Case::Lower => folded.make_ascii_lowercase(),
+                Case::Upper => folded.make_ascii_uppercase(),
+            }
+            if let Ok(text) = std::str::from_utf8(folded) {
+                return f(text);
+            }
+        }
+    }
+    let owned = match case {
+        Case::Lower => raw.to_lowercase(),
+        Case::Upper => raw.to_uppercase(),
+    };
+    f(&owned)
+}
+
 /// A validated mapping, with its lookup indexes.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -229,6 +261,55 @@ pub struct Mapping {
     source_sha256: Option<String>,
     /// Managed number fields Zendesk declares `integer` ([`Mapping::set_zendesk_types`]).
     integer_fields: BTreeSet<String>,
+    /// The managed org field keys, sorted and unique: the keys of every desired org.
+    org_keys: Arc<[String]>,
+    /// Where each role's key is in `org_keys`.
+    slots: FieldSlots,
+}
+
+/// The index in [`Mapping::org_keys`] of each role's key (`None`: the role is not
+/// mapped), found once per mapping rather than once per account.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FieldSlots {
+    pub(crate) salesforce_id: Option<usize>,
+    pub(crate) sfdc_short_id: Option<usize>,
+    pub(crate) support_level: Option<usize>,
+    pub(crate) arr: Option<usize>,
+    pub(crate) sales_segmentation: Option<usize>,
+    pub(crate) market_segment: Option<usize>,
+    pub(crate) account_owner: Option<usize>,
+    pub(crate) account_type: Option<usize>,
+    pub(crate) technical_account_manager: Option<usize>,
+    pub(crate) seats: Option<usize>,
+    pub(crate) region: Option<usize>,
+    pub(crate) health_score: Option<usize>,
+    pub(crate) expiration_date: Option<usize>,
+    pub(crate) restricted_account: Option<usize>,
+    pub(crate) solutions_architect: Option<usize>,
+}
+
+impl FieldSlots {
+    fn new(keys: &FieldKeys, sorted: &[String]) -> FieldSlots {
+        let at = |key: &str| sorted.binary_search_by(|k| k.as_str().cmp(key)).ok();
+        let opt = |key: &Option<String>| key.as_deref().and_then(at);
+        FieldSlots {
+            salesforce_id: at(&keys.salesforce_id),
+            sfdc_short_id: opt(&keys.sfdc_short_id),
+            support_level: at(&keys.support_level),
+            arr: opt(&keys.arr),
+            sales_segmentation: opt(&keys.sales_segmentation),
+            market_segment: opt(&keys.market_segment),
+            account_owner: opt(&keys.account_owner),
+            account_type: opt(&keys.account_type),
+            technical_account_manager: opt(&keys.technical_account_manager),
+            seats: opt(&keys.seats),
+            region: opt(&keys.region),
+            health_score: opt(&keys.health_score),
+            expiration_date: opt(&keys.expiration_date),
+            restricted_account: opt(&keys.restricted_account),
+            solutions_architect: opt(&keys.solutions_architect),
+        }
+    }
 }
 
 impl Mapping {
@@ -343,12 +424,23 @@ impl Mapping {
             .iter()
             .map(|(raw, region)| (raw.trim().to_uppercase(), region.clone()))
             .collect();
+        let mut org_keys: Vec<String> = file
+            .fields
+            .roles()
+            .into_iter()
+            .map(|(_, key, _)| key.to_string())
+            .collect();
+        org_keys.sort();
+        org_keys.dedup();
+        let slots = FieldSlots::new(&file.fields, &org_keys);
         Ok(Mapping {
             file,
             tiers,
             regions,
             source_sha256: None,
             integer_fields: BTreeSet::new(),
+            org_keys: org_keys.into(),
+            slots,
         })
     }
 
@@ -364,9 +456,9 @@ impl Mapping {
 
     /// The plan a raw tier means (case-insensitive, trimmed), if known.
     pub fn plan_for_tier(&self, raw: &str) -> Option<&str> {
-        self.tiers
-            .get(&raw.trim().to_lowercase())
-            .map(String::as_str)
+        with_case_folded(raw.trim(), Case::Lower, |key| {
+            self.tiers.get(key).map(String::as_str)
+        })
     }
 
     /// The rank of a plan: 0 is the highest. `None` for `expired` or an unknown name.
@@ -381,9 +473,9 @@ impl Mapping {
 
     /// The region value of a raw geo (case-insensitive), if known.
     pub fn region_for_geo(&self, raw: &str) -> Option<&str> {
-        self.regions
-            .get(&raw.trim().to_uppercase())
-            .map(String::as_str)
+        with_case_folded(raw.trim(), Case::Upper, |key| {
+            self.regions.get(key).map(String::as_str)
+        })
     }
 
     /// The option value (= tag) of a computed value in a managed drop-down.
@@ -408,6 +500,16 @@ impl Mapping {
             .flat_map(|options| options.values().cloned())
             .chain(self.file.checkboxes.values().cloned())
             .collect()
+    }
+
+    /// The org field keys the sync writes, sorted and unique (shared: cloning is cheap).
+    pub fn org_keys(&self) -> &Arc<[String]> {
+        &self.org_keys
+    }
+
+    /// Where each role's key is in [`Mapping::org_keys`].
+    pub(crate) fn slots(&self) -> &FieldSlots {
+        &self.slots
     }
 
     /// The org field keys the sync writes, in a fixed order.

@@ -2,7 +2,8 @@
 //! once from the query records), the organization we want in Zendesk, and the
 //! findings a run reports about its data.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -129,9 +130,117 @@ pub struct DesiredOrg {
     /// The org's name.
     pub name: String,
     /// Every managed org field by Zendesk key; `None` = unset.
-    pub fields: BTreeMap<String, Option<FieldValue>>,
+    pub fields: DesiredOrgFields,
     /// The managed tags the fields select (drop-down option values and checkbox tags).
     pub managed_tags: BTreeSet<String>,
+}
+
+/// The value of each org field a mapping manages, by Zendesk key, in key order: a
+/// compact map whose keys are the mapping's own (one shared, sorted list) and whose
+/// values sit in a `Vec` beside them, so an account's desired org costs one allocation
+/// for its fields rather than one per key. It reads, iterates and serialises like the
+/// `BTreeMap<String, Option<FieldValue>>` it replaces; a key the mapping does not
+/// manage reads as unset.
+#[derive(Clone, PartialEq)]
+pub struct DesiredOrgFields {
+    /// The managed keys, sorted and unique (shared by every desired org of a mapping).
+    keys: Arc<[String]>,
+    /// The value of each key, at its index; `None` = unset.
+    values: Vec<Option<FieldValue>>,
+}
+
+/// What a key outside the managed ones reads as.
+static UNSET: Option<FieldValue> = None;
+
+impl DesiredOrgFields {
+    /// Every key of `keys` (sorted, unique) unset.
+    pub(crate) fn unset(keys: Arc<[String]>) -> DesiredOrgFields {
+        let values = vec![None; keys.len()];
+        DesiredOrgFields { keys, values }
+    }
+
+    /// Sets the value at `slot` (an index into the keys); a slot outside them is ignored.
+    pub(crate) fn set_slot(&mut self, slot: usize, value: Option<FieldValue>) {
+        if let Some(v) = self.values.get_mut(slot) {
+            *v = value;
+        }
+    }
+
+    /// The value of `key`: `None` when the key is not managed, `Some(None)` when unset.
+    pub fn get(&self, key: &str) -> Option<&Option<FieldValue>> {
+        let at = self.keys.binary_search_by(|k| k.as_str().cmp(key)).ok()?;
+        self.values.get(at)
+    }
+
+    /// Whether `key` is one of the managed keys.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets a managed key's value; `false` (nothing set) when the key is not managed.
+    pub fn set(&mut self, key: &str, value: Option<FieldValue>) -> bool {
+        match self.keys.binary_search_by(|k| k.as_str().cmp(key)) {
+            Ok(at) => {
+                self.set_slot(at, value);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The keys and their values, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Option<FieldValue>)> + '_ {
+        self.keys.iter().map(String::as_str).zip(self.values.iter())
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are no keys.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The keys (sorted) and the values at their indexes, to move the values out.
+    pub fn into_parts(self) -> (Arc<[String]>, Vec<Option<FieldValue>>) {
+        (self.keys, self.values)
+    }
+}
+
+impl std::ops::Index<&str> for DesiredOrgFields {
+    type Output = Option<FieldValue>;
+
+    /// The value of `key`; a key the mapping does not manage reads as unset.
+    fn index(&self, key: &str) -> &Option<FieldValue> {
+        self.get(key).unwrap_or(&UNSET)
+    }
+}
+
+impl<'a> IntoIterator for &'a DesiredOrgFields {
+    type Item = (&'a str, &'a Option<FieldValue>);
+    type IntoIter = std::iter::Zip<
+        std::iter::Map<std::slice::Iter<'a, String>, fn(&String) -> &str>,
+        std::slice::Iter<'a, Option<FieldValue>>,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let key: fn(&String) -> &str = String::as_str;
+        self.keys.iter().map(key).zip(self.values.iter())
+    }
+}
+
+impl std::fmt::Debug for DesiredOrgFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for DesiredOrgFields {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
 }
 
 /// What kind of finding: the docs/behaviour.md §8 names, plus `unknown_option` (a computed value
@@ -255,5 +364,62 @@ impl Finding {
             email: Some(email.to_string()),
             message: message.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn fields() -> DesiredOrgFields {
+        let keys: Vec<String> = ["aar", "org_region", "support_level"]
+            .map(String::from)
+            .to_vec();
+        let mut f = DesiredOrgFields::unset(keys.into());
+        f.set_slot(0, Some(FieldValue::Number(1.5)));
+        f.set_slot(2, Some(FieldValue::Text("premium".into())));
+        f
+    }
+
+    #[test]
+    fn org_fields_read_iterate_and_serialise_as_the_map_they_replace() {
+        let f = fields();
+        let map: BTreeMap<String, Option<FieldValue>> = [
+            ("support_level", Some(FieldValue::Text("premium".into()))),
+            ("aar", Some(FieldValue::Number(1.5))),
+            ("org_region", None),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
+        let pairs: Vec<(&str, &Option<FieldValue>)> = f.iter().collect();
+        let expected: Vec<(&str, &Option<FieldValue>)> =
+            map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        assert_eq!(pairs, expected);
+        assert_eq!(format!("{f:?}"), format!("{map:?}"));
+        assert_eq!(f.get("org_region"), Some(&None));
+        assert_eq!(f["aar"], Some(FieldValue::Number(1.5)));
+        // A key the mapping does not manage is not there and reads as unset.
+        assert_eq!(f.get("notes"), None);
+        assert_eq!(f["notes"], None);
+        assert!(!f.contains_key("notes"));
+        assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn only_managed_keys_can_be_set() {
+        let mut f = fields();
+        assert!(f.set("org_region", Some(FieldValue::Text("emea".into()))));
+        assert_eq!(f["org_region"], Some(FieldValue::Text("emea".into())));
+        assert!(!f.set("notes", Some(FieldValue::Text("x".into()))));
+        assert!(!f.contains_key("notes"));
+        f.set_slot(7, Some(FieldValue::Bool(true)));
+        assert_eq!(f.len(), 3);
     }
 }

@@ -37,13 +37,13 @@ pub struct SoldTo {
 /// Sold-to contacts from billing accounts: trimmed, lowercased, valid, deduplicated
 /// (first billing account wins the name). Invalid emails are dropped.
 pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<SoldTo> = Vec::new();
     for b in billing {
         let Some(email) = b.sold_to_email.as_deref().map(|e| e.trim().to_lowercase()) else {
             continue;
         };
-        if !is_valid_email(&email) || !seen.insert(email.clone()) {
+        // The emails seen are the ones kept (an account has a few billing accounts).
+        if !is_valid_email(&email) || out.iter().any(|s| s.email == email) {
             continue;
         }
         let name = b

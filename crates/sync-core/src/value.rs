@@ -20,7 +20,9 @@ pub enum FieldValue {
     /// A text field, a date written as text, or a drop-down option value.
     Text(String),
     /// Any other shape (e.g. a multiselect list) on a field the sync does not manage.
-    Other(serde_json::Value),
+    /// Boxed: a JSON value is large and rare here, and every field value is as large as
+    /// the largest variant.
+    Other(Box<serde_json::Value>),
 }
 
 /// The meaning of a field value for comparison: blank, `null`, absent and `false`
@@ -55,8 +57,8 @@ impl Semantic {
                     Semantic::Text(s.to_string())
                 }
             }
-            Some(FieldValue::Other(serde_json::Value::Null)) => Semantic::Unset,
-            Some(FieldValue::Other(v)) => Semantic::Other(v.clone()),
+            Some(FieldValue::Other(v)) if v.is_null() => Semantic::Unset,
+            Some(FieldValue::Other(v)) => Semantic::Other(serde_json::Value::clone(v)),
         }
     }
 }
@@ -87,7 +89,7 @@ impl<'a> SemanticRef<'a> {
                     SemanticRef::Text(s)
                 }
             }
-            Some(FieldValue::Other(serde_json::Value::Null)) => SemanticRef::Unset,
+            Some(FieldValue::Other(v)) if v.is_null() => SemanticRef::Unset,
             Some(FieldValue::Other(v)) => SemanticRef::Other(v),
         }
     }
@@ -148,6 +150,21 @@ mod tests {
         assert!(same_value(Some(&FieldValue::Bool(false)), Some(&null)));
         assert!(!same_value(Some(&FieldValue::Bool(true)), None));
         assert!(!same_value(Some(&t("x")), None));
+    }
+
+    #[test]
+    fn a_field_value_is_no_larger_than_a_string_and_its_tag() {
+        assert!(std::mem::size_of::<FieldValue>() <= 32);
+        assert_eq!(
+            std::mem::size_of::<Option<FieldValue>>(),
+            std::mem::size_of::<FieldValue>()
+        );
+        let list: FieldValue = serde_json::from_str(r#"["a","b"]"#).unwrap();
+        assert_eq!(
+            list,
+            FieldValue::Other(Box::new(serde_json::json!(["a", "b"])))
+        );
+        assert_eq!(serde_json::to_string(&list).unwrap(), r#"["a","b"]"#);
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub fn zendesk_org(org: zendesk_client::Organization, keys: &mut FieldKeys) -> Z
                 .map(|(k, v)| {
                     let value = match FieldValue::deserialize(&v) {
                         Ok(value) => value,
-                        Err(_) => FieldValue::Other(v),
+                        Err(_) => FieldValue::Other(Box::new(v)),
                     };
                     (k, value)
                 }),

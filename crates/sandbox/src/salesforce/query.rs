@@ -78,6 +78,34 @@ pub fn run(
     Ok(page(state, cursor, None, 0, version, page_size))
 }
 
+/// Every top-level row of `text`, rendered as a page renders it but with each child
+/// set whole and inline (no cursor is kept), handed to `each` in order; returns how
+/// many. For callers that read a generated org's query without serving it (the
+/// benchmark harness).
+pub fn each_row(
+    state: &mut SimState,
+    text: &str,
+    version: &str,
+    mut each: impl FnMut(Value),
+) -> Result<usize, QueryError> {
+    let parsed = soql::parse(text)?;
+    let resolved = Arc::new(eval::resolve(&parsed, text)?);
+    let rows = Arc::new(resolved.run(&state.store, false));
+    let cursor = Cursor {
+        query: resolved,
+        sub: None,
+        rows: Arc::clone(&rows),
+        all_rows: false,
+    };
+    let child_page = state.config.child_page_size;
+    state.config.child_page_size = usize::MAX;
+    for &row in rows.iter() {
+        each(render_top(state, &cursor, row, version).0);
+    }
+    state.config.child_page_size = child_page;
+    Ok(rows.len())
+}
+
 /// Serves `…/query/<cursor>-<offset>`.
 pub fn more(
     state: &mut SimState,

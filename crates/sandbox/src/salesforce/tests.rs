@@ -459,3 +459,29 @@ fn a_query_locator_past_the_rows_is_invalid_not_a_panic() {
         assert_eq!((e.status, e.code), (400, "INVALID_QUERY_LOCATOR"), "{bad}");
     }
 }
+
+#[test]
+fn query_rows_are_the_pages_rows_with_every_child_set_whole_and_no_cursor_left() {
+    let q = "SELECT Name, (SELECT Zuora__SoldToWorkEmail__c FROM Zuora__R00N40000001kyLcEAI__r ORDER BY Name) FROM Account WHERE Name LIKE 'A%' OR Name = 'Hooli' ORDER BY Name";
+    let page = run(seed(), q).expect("runs");
+    let config = SalesforceConfig {
+        child_page_size: 1,
+        ..SalesforceConfig::default()
+    };
+    let sim = SalesforceSim::new(seed(), config);
+    let mut rows = Vec::new();
+    let n = sim.query_rows(q, "v62.0", |r| rows.push(r)).expect("runs");
+    assert_eq!(n, rows.len());
+    assert_eq!(Some(&rows), page["records"].as_array(), "{page}");
+    // Acme's two billing accounts are both inline although the child page size is 1.
+    assert_eq!(
+        rows[0]["Zuora__R00N40000001kyLcEAI__r"]["records"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let st = sim.lock();
+    assert!(st.cursors.is_empty());
+    assert_eq!(st.config.child_page_size, 1);
+    assert!(st.counts.is_empty());
+}

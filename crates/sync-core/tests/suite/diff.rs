@@ -326,9 +326,10 @@ fn a_create_leaves_out_unset_fields_and_unticked_checkboxes_but_keeps_ticked_one
         .organization_fields
         .contains_key("technical_account_manager"));
     assert_eq!(c.tags, ["customer", "premium", "restricted_account"]);
-    e.desired
+    assert!(e
+        .desired
         .fields
-        .insert("restricted_account".into(), Some(FieldValue::Bool(false)));
+        .set("restricted_account", Some(FieldValue::Bool(false))));
     assert!(!org_create(&e)
         .organization_fields
         .contains_key("restricted_account"));

@@ -129,7 +129,7 @@ fn apply(plan: &Plan, orgs: &[ZendeskOrg]) -> Vec<ZendeskOrg> {
             for (k, v) in &u.patch.organization_fields {
                 let v = v
                     .clone()
-                    .unwrap_or(FieldValue::Other(serde_json::Value::Null));
+                    .unwrap_or(FieldValue::Other(Box::new(serde_json::Value::Null)));
                 o.organization_fields.insert(k.clone(), v);
             }
             if let Some(tags) = &u.patch.tags {
