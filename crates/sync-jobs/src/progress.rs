@@ -1,10 +1,11 @@
 //! Progress with totals for every long phase (docs/behaviour.md §8): the reads (Salesforce
-//! query pages, Zendesk organizations, the user scan or lookups) and the bulk jobs
+//! records, Zendesk organizations, the user scan or lookups) and the bulk jobs
 //! (organizations, deletions, users). On a terminal with text logs, a progress bar per
 //! phase (`indicatif`), the log lines printed above the bars; elsewhere (CI,
 //! `--log-format json`, stderr redirected, `NO_COLOR`, `TERM=dumb`) plain log lines
-//! every few seconds, such as `user jobs 3/16 done, 40 calls left, ~0.1 min at 700
-//! rpm` or `Salesforce accounts 2,000/10,000 read, ~0.4 min left at 5,000 a minute`.
+//! every few seconds, such as `user jobs 3/16 done, 39 calls left, ~0.1 min at 700
+//! rpm` or `Salesforce accounts 2,000/10,000 read, ~1.6 min left at 5,000 a minute`
+//! (the lines the unit tests below compute).
 //!
 //! A job phase also logs a line when it starts and when it ends, and a read phase when
 //! it ends, whatever the display: each is one `info` event with the fields `phase`,
