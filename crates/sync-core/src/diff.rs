@@ -213,7 +213,7 @@ pub struct Plan {
     /// Orgs to delete (run last), by `salesforce_id`.
     pub deletes: Vec<OrgDelete>,
     /// Matched orgs already as desired, by `salesforce_id`.
-    pub unchanged: Vec<String>,
+    pub unchanged: Vec<SalesforceId>,
     /// Orgs with a `salesforce_id` that is not in the result (never deleted).
     pub not_in_salesforce: usize,
     /// Orgs without a `salesforce_id` (untouched).
@@ -223,9 +223,9 @@ pub struct Plan {
     /// Every finding of the org phase, in order.
     pub findings: Vec<Finding>,
     /// Account → org id of every matched org (for users and sold-to lookups).
-    pub org_ids: BTreeMap<String, ZendeskOrgId>,
+    pub org_ids: BTreeMap<SalesforceId, ZendeskOrgId>,
     /// Account → its sold-to contacts (Global), for new orgs and orgs that still count as new.
-    pub sold_to: BTreeMap<String, Vec<SoldTo>>,
+    pub sold_to: BTreeMap<SalesforceId, Vec<SoldTo>>,
 }
 
 impl Plan {
@@ -799,11 +799,12 @@ fn propose<'o>(
 ) -> Proposal<'o> {
     let findings = std::mem::take(&mut eval.findings);
     let eval = eval;
-    let id = eval.salesforce_id.as_str();
+    let sfid = eval.salesforce_id;
+    let id = sfid.as_str();
     plan.findings.extend(findings);
     let sold_to = sold_to_contacts(&eval.billing_accounts);
     if !sold_to.is_empty() {
-        plan.sold_to.insert(id.to_string(), sold_to);
+        plan.sold_to.insert(sfid, sold_to);
     }
     if matches.len() > 1 {
         plan.findings.push(duplicate_org_finding(id, matches));
@@ -812,7 +813,7 @@ fn propose<'o>(
     }
     if let Some(org) = matches.first() {
         plan.matched += 1;
-        plan.org_ids.insert(id.to_string(), org.id);
+        plan.org_ids.insert(sfid, org.id);
     }
     if !eval.trusted {
         plan.skip(id, SkipReason::UnknownTier);
@@ -831,7 +832,7 @@ fn propose<'o>(
     }
     let patch = patch_against(eval.desired, org, managed);
     if patch.is_empty() {
-        plan.unchanged.push(id.to_string());
+        plan.unchanged.push(sfid);
         return Proposal::Settled;
     }
     let update = OrgUpdate {
@@ -959,7 +960,7 @@ fn admit_with_names(
             update.patch.name = None;
         }
         if update.patch.is_empty() {
-            plan.unchanged.push(update.salesforce_id.to_string());
+            plan.unchanged.push(update.salesforce_id);
         } else {
             plan.updates.push(update);
         }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use time::{Date, Duration, UtcOffset};
 
-use crate::ids::{ZendeskOrgId, ZendeskUserId};
+use crate::ids::{SalesforceId, ZendeskOrgId, ZendeskUserId};
 use crate::model::{BillingAccount, Contact, Finding, FindingKind};
 use crate::zendesk::{ZendeskOrg, ZendeskUser};
 
@@ -346,7 +346,7 @@ fn decide_contact_user(
 /// are matched to users by email (`decide_contact_user`).
 pub fn plan_federal_users(
     contacts: &[Contact],
-    org_ids: &BTreeMap<String, ZendeskOrgId>,
+    org_ids: &BTreeMap<SalesforceId, ZendeskOrgId>,
     users: &[ZendeskUser],
 ) -> UserPlan {
     let mut plan = UserPlan {
@@ -383,7 +383,8 @@ pub fn plan_federal_users(
             }
             continue;
         }
-        let Some(org_id) = org_ids.get(&contact.account).copied() else {
+        // A contact's account may be any text: looked up by its `str` form.
+        let Some(org_id) = org_ids.get(contact.account.as_str()).copied() else {
             let mut f = Finding::email(
                 FindingKind::NoOrganization,
                 email,

@@ -535,7 +535,7 @@ mod tests {
                 id: ZendeskOrgId(21),
                 name: "Gone".into(),
             }],
-            unchanged: vec!["S1".into()],
+            unchanged: vec![sfid("001000000000000AS1")],
             findings: vec![Finding::account(
                 FindingKind::UnknownTier,
                 Some("X1"),

@@ -92,10 +92,7 @@ fn us_federal_fixture_plan_and_report() {
     // Orgs created this run join the lookup before the users step.
     let mut org_ids = plan.org_ids.clone();
     for (i, create) in plan.creates.iter().enumerate() {
-        org_ids.insert(
-            create.salesforce_id.to_string(),
-            ZendeskOrgId(7300000000000 + i as u64),
-        );
+        org_ids.insert(create.salesforce_id, ZendeskOrgId(7300000000000 + i as u64));
     }
     let contacts = decode_contacts(records(include_str!(
         "../../../../fixtures/sync/us_federal_contacts.json"

@@ -9,9 +9,14 @@ use sync_core::users::{
     sold_to_contacts, user_read_costs, UserAction, UserReadInputs, UserReadWay,
 };
 use sync_core::zendesk::ZendeskUser;
-use sync_core::{ZendeskOrgId, ZendeskUserId};
+use sync_core::{SalesforceId, ZendeskOrgId, ZendeskUserId};
 
 use crate::common::{date, org};
+
+/// A full 18-character id, parsed.
+fn valid_id(id: &str) -> SalesforceId {
+    SalesforceId::parse(id).unwrap_or_else(|e| panic!("{e}"))
+}
 
 fn user(id: u64, name: &str, email: &str, role: &str, org: Option<u64>) -> ZendeskUser {
     serde_json::from_value(json!({
@@ -302,9 +307,9 @@ fn federal_contacts_invalid_duplicates_orgs_creates_updates_and_protected_users(
         contact("Lost", "lost@example.com", Some("0014M00002UnknownA")),
         contact("Carol", "carol@nasa.example", Some(army)),
     ];
-    let org_ids: BTreeMap<String, ZendeskOrgId> = [
-        (army.to_string(), ZendeskOrgId(100)),
-        (navy.to_string(), ZendeskOrgId(200)),
+    let org_ids: BTreeMap<SalesforceId, ZendeskOrgId> = [
+        (valid_id(army), ZendeskOrgId(100)),
+        (valid_id(navy), ZendeskOrgId(200)),
     ]
     .into();
     let users = [
@@ -428,7 +433,8 @@ fn an_invalid_contact_is_reported_with_its_first_problem() {
 #[test]
 fn a_protected_user_already_as_desired_is_unchanged_and_not_reported() {
     let army = "0014M00002ArmyAAAA";
-    let org_ids: BTreeMap<String, ZendeskOrgId> = [(army.to_string(), ZendeskOrgId(100))].into();
+    let org_ids: BTreeMap<SalesforceId, ZendeskOrgId> =
+        [(valid_id(army), ZendeskOrgId(100))].into();
     let contacts = [contact("Ada Admin", "ada@army.example", Some(army))];
     let users = [user(
         7,

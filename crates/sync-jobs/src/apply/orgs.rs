@@ -28,7 +28,7 @@ use super::{error_code, zendesk_stops_run, RowFailure, Stopped, JOB_WINDOW};
 use crate::convert::{client_org_id, org_id};
 use crate::progress::Progress;
 use sync_core::diff::{OrgCreate, OrgDelete, OrgUpdate};
-use sync_core::ids::ZendeskOrgId;
+use sync_core::ids::{SalesforceId, ZendeskOrgId};
 use sync_core::mapping::Mapping;
 use sync_core::report::{Outcome, Outcomes};
 use sync_core::value::FieldValue;
@@ -37,7 +37,7 @@ use sync_core::value::FieldValue;
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrgsApplied {
     /// Account → id of the org created for it this run.
-    pub created: BTreeMap<String, ZendeskOrgId>,
+    pub created: BTreeMap<SalesforceId, ZendeskOrgId>,
     /// Accounts whose org was updated.
     pub updated: Vec<String>,
     /// Creates that failed.
@@ -49,7 +49,7 @@ pub struct OrgsApplied {
     /// Whether a lost answer made the orgs be re-listed.
     pub relisted: bool,
     /// Accounts whose create's answer was lost and whose org the re-listing found.
-    pub confirmed: BTreeSet<String>,
+    pub confirmed: BTreeSet<SalesforceId>,
 }
 
 impl OrgsApplied {
@@ -72,7 +72,7 @@ impl OrgsApplied {
                 } else {
                     Outcome::Applied
                 };
-                (sfid.clone(), outcome)
+                (sfid.to_string(), outcome)
             }))
             .chain(self.updated.iter().map(|s| (s.clone(), Outcome::Applied)))
             .collect()
@@ -315,8 +315,7 @@ async fn settle<'a>(
                 for (i, c) in items.into_iter().enumerate() {
                     match report.outcomes.get(i) {
                         Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                            out.created
-                                .insert(c.salesforce_id.to_string(), ZendeskOrgId(*id));
+                            out.created.insert(c.salesforce_id, ZendeskOrgId(*id));
                         }
                         Some(ItemOutcome::Failed { code, message }) => {
                             tracing::warn!(salesforce_id = %c.salesforce_id, %code, %message, "organization create failed");
@@ -458,8 +457,7 @@ async fn resolve_uncertain(
         for (i, c) in chunk.iter().enumerate() {
             match report.as_ref().and_then(|r| r.outcomes.get(i)) {
                 Some(ItemOutcome::Succeeded { id: Some(id), .. }) => {
-                    out.created
-                        .insert(c.salesforce_id.to_string(), ZendeskOrgId(*id));
+                    out.created.insert(c.salesforce_id, ZendeskOrgId(*id));
                 }
                 Some(ItemOutcome::Failed { code, message }) => out.create_failed.push(RowFailure {
                     salesforce_id: c.salesforce_id.to_string(),
@@ -487,7 +485,7 @@ async fn resolve_uncertain(
         let wanted: BTreeSet<&str> = late.iter().map(String::as_str).collect();
         let found = find_by_salesforce_id(client, mapping, &wanted).await?;
         out.create_failed
-            .retain(|f| !found.contains_key(&f.salesforce_id));
+            .retain(|f| !found.contains_key(f.salesforce_id.as_str()));
         out.confirmed.extend(found.keys().cloned());
         out.created.extend(found);
     }
@@ -506,13 +504,15 @@ async fn find_by_salesforce_id(
     client: &Client,
     mapping: &Mapping,
     wanted: &BTreeSet<&str>,
-) -> Result<BTreeMap<String, ZendeskOrgId>, ZdError> {
+) -> Result<BTreeMap<SalesforceId, ZendeskOrgId>, ZdError> {
     let key = &mapping.fields().salesforce_id;
     let mut found = BTreeMap::new();
     let mut orgs = client.organizations().list();
     while let Some(org) = orgs.try_next().await? {
         if let Some(sfid) = salesforce_id_of(&org.organization_fields, key) {
-            if wanted.contains(sfid.as_str()) {
+            // Only the ids of this run's creates are wanted: valid ids all.
+            let valid = SalesforceId::parse(&sfid).ok();
+            if let Some(sfid) = valid.filter(|id| wanted.contains(id.as_str())) {
                 found.entry(sfid).or_insert(org_id(org.id));
             }
         }
@@ -800,7 +800,7 @@ mod tests {
         let (a, b) = ("0018SDEMO0000AAQPA", "0018SDEMO0000BBQPA");
         let (found, lost) = (create(a), create(b));
         let mut out = OrgsApplied::default();
-        out.created.insert(a.into(), ZendeskOrgId(7));
+        out.created.insert(sfid(a), ZendeskOrgId(7));
         let stop = stopped(out, &[&found, &lost], ZdError::Config("unreachable".into()));
         assert_eq!(stop.done.created.len(), 1);
         assert_eq!(stop.done.create_failed.len(), 1);

@@ -17,7 +17,7 @@ use crate::Error;
 use sync_core::mapping::Mapping;
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{is_new_org, UserPlan};
-use sync_core::ZendeskOrgId;
+use sync_core::{SalesforceId, ZendeskOrgId};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-global";
@@ -121,23 +121,23 @@ async fn run(
 /// Matched orgs that still count as new (docs/behaviour.md §6: created less than 7 days before
 /// today) and have sold-to contacts, other than those this run deletes: account →
 /// org id. Each of their sold-to emails is checked again, email by email.
-fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, ZendeskOrgId)> {
+fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(SalesforceId, ZendeskOrgId)> {
     let plan = &planned.plan;
     let deleted: BTreeSet<&str> = plan
         .deletes
         .iter()
         .map(|d| d.salesforce_id.as_str())
         .collect();
-    let account_of: BTreeMap<ZendeskOrgId, &String> =
-        plan.org_ids.iter().map(|(s, id)| (*id, s)).collect();
-    let mut out: Vec<(String, ZendeskOrgId)> = planned
+    let account_of: BTreeMap<ZendeskOrgId, SalesforceId> =
+        plan.org_ids.iter().map(|(s, id)| (*id, *s)).collect();
+    let mut out: Vec<(SalesforceId, ZendeskOrgId)> = planned
         .orgs
         .iter()
         .filter(|org| is_new_org(org, ctx.today))
         .filter_map(|org| {
             let sfid = account_of.get(&org.id).copied()?;
-            let wanted = !deleted.contains(sfid.as_str()) && plan.sold_to.contains_key(sfid);
-            wanted.then(|| (sfid.clone(), org.id))
+            let wanted = !deleted.contains(sfid.as_str()) && plan.sold_to.contains_key(&sfid);
+            wanted.then_some((sfid, org.id))
         })
         .collect();
     out.sort();
@@ -150,7 +150,7 @@ fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(String, ZendeskO
 fn new_orgs(
     ctx: &JobContext,
     phase: &OrgPhaseOutcome,
-    recent: &[(String, ZendeskOrgId)],
+    recent: &[(SalesforceId, ZendeskOrgId)],
     directory: &UserDirectory,
 ) -> Vec<NewOrg> {
     let plan = &phase.plan;
@@ -170,7 +170,7 @@ fn new_orgs(
             .created
             .iter()
             .map(|(sfid, id)| NewOrg {
-                salesforce_id: sfid.clone(),
+                salesforce_id: sfid.to_string(),
                 organization_id: *id,
                 candidates: candidates(sfid),
                 user_count: 0,
@@ -178,7 +178,7 @@ fn new_orgs(
             .collect()
     };
     out.extend(recent.iter().map(|(sfid, id)| NewOrg {
-        salesforce_id: sfid.clone(),
+        salesforce_id: sfid.to_string(),
         organization_id: *id,
         candidates: candidates(sfid),
         user_count: directory.org_user_count(*id),

@@ -27,7 +27,7 @@ use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::zendesk::FieldKeys;
-use sync_core::{soql, Plan, ZendeskOrg, ZendeskOrgId};
+use sync_core::{soql, Plan, SalesforceId, ZendeskOrg, ZendeskOrgId};
 
 /// What the reads of an org sync produced.
 #[derive(Debug, Clone, Default)]
@@ -48,9 +48,9 @@ pub struct OrgPhaseOutcome {
     /// The orgs read.
     pub orgs: Vec<ZendeskOrg>,
     /// Account → org id after this phase: matched orgs and the orgs created.
-    pub org_ids: BTreeMap<String, ZendeskOrgId>,
+    pub org_ids: BTreeMap<SalesforceId, ZendeskOrgId>,
     /// Account → id of the orgs created in this run.
-    pub created: BTreeMap<String, ZendeskOrgId>,
+    pub created: BTreeMap<SalesforceId, ZendeskOrgId>,
     /// A guard tripped: nothing was written and the run must stop (exit 3).
     pub guard_tripped: bool,
 }

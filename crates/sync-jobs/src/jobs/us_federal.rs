@@ -24,7 +24,7 @@ use sync_core::mapping::Mapping;
 use sync_core::model::{Contact, Finding, FindingKind};
 use sync_core::report::{Phase, ReportBuilder};
 use sync_core::users::{plan_federal_users, UserAction, UserPlan};
-use sync_core::{decode_contacts, soql, ZendeskOrgId, ZendeskUser, ZendeskUserId};
+use sync_core::{decode_contacts, soql, SalesforceId, ZendeskOrgId, ZendeskUser, ZendeskUserId};
 
 /// The binary's name, the report's `sync`.
 pub const SYNC_NAME: &str = "zd-sfdc-sync-us-federal";
@@ -204,12 +204,14 @@ pub async fn read_users(zendesk: &zendesk_client::Client) -> Result<UserDirector
 
 /// Account → org id for the users phase: after a real run, the matched orgs and those
 /// created; in a dry run, the matched orgs and [`PLANNED_ORG_ID`] for those planned.
-fn org_ids_after(ctx: &JobContext, phase: &OrgPhaseOutcome) -> BTreeMap<String, ZendeskOrgId> {
+fn org_ids_after(
+    ctx: &JobContext,
+    phase: &OrgPhaseOutcome,
+) -> BTreeMap<SalesforceId, ZendeskOrgId> {
     let mut ids = phase.org_ids.clone();
     if ctx.dry_run {
         for c in &phase.plan.creates {
-            ids.entry(c.salesforce_id.to_string())
-                .or_insert(PLANNED_ORG_ID);
+            ids.entry(c.salesforce_id).or_insert(PLANNED_ORG_ID);
         }
     }
     ids
