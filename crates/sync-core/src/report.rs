@@ -10,6 +10,7 @@
 
 mod builder;
 mod cases;
+mod json_fields;
 mod outcome;
 
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ use crate::model::{Finding, FindingKind};
 
 pub use builder::{Phase, ReportBuilder};
 pub use cases::{CaseOutcome, CaseWrite, CasesReportBuilder, TicketOutcome};
+pub use json_fields::JsonFields;
 pub use outcome::{Outcome, Outcomes};
 
 /// `salesforce.*`.
@@ -338,11 +340,11 @@ pub struct Change {
     /// gets (creates).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// What is written.
-    pub fields: serde_json::Value,
+    /// What is written (compact JSON text, [`JsonFields`]).
+    pub fields: JsonFields,
     /// Updates: the values the changed fields had before (changed fields only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<serde_json::Value>,
+    pub before: Option<JsonFields>,
 }
 
 /// `planned`: the whole plan of a real run that did not apply it all (stopped by a

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::ids::ZendeskOrgId;
-use crate::report::{Change, ChangeAction, Report, ReportError};
+use crate::report::{Change, ChangeAction, JsonFields, Report, ReportError};
 
 /// The Markdown report never exceeds this many bytes (GitLab refuses notes over
 /// 1,000,000 characters; a person reads far less).
@@ -278,7 +278,7 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
                         "| {} | {} | {} |",
                         org_link(c, ctx),
                         account(c),
-                        code(&fields_without(&c.fields, &["name", "id"]))
+                        code(&fields_without(&c.fields.to_value(), &["name", "id"]))
                     );
                 }
             }
@@ -291,7 +291,7 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
                         (None, None, Some(s)) => format!("`{s}`"),
                         _ => String::new(),
                     };
-                    let _ = writeln!(out, "| {subject} | {} |", code(&c.fields));
+                    let _ = writeln!(out, "| {subject} | {} |", code(&c.fields.to_value()));
                 }
             }
         }
@@ -301,13 +301,14 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
 
 /// The org's name, linked to it in Zendesk when its id and the URL are known.
 fn org_link(c: &Change, ctx: &MarkdownContext<'_>) -> String {
+    let fields = c.fields.to_map();
     let name = c
         .name
         .as_deref()
-        .or_else(|| c.fields.get("name").and_then(Value::as_str))
+        .or_else(|| fields.get("name").and_then(Value::as_str))
         .unwrap_or("");
     let name = cell(name);
-    let id = c.fields.get("id").and_then(Value::as_u64).or_else(|| {
+    let id = fields.get("id").and_then(Value::as_u64).or_else(|| {
         let sfid = c.salesforce_id.as_ref()?;
         ctx.org_ids.and_then(|ids| ids.get(sfid)).map(|id| id.get())
     });
@@ -333,18 +334,19 @@ fn account(c: &Change) -> String {
 /// An update as `field: before → after`, one per line: the name, each changed field,
 /// and the tags as those added and removed.
 fn update_cells(c: &Change) -> Vec<String> {
-    let before = c.before.clone().unwrap_or(Value::Null);
+    let before = c.before.as_ref().map_or(Value::Null, JsonFields::to_value);
+    let fields = c.fields.to_map();
     let mut lines = Vec::new();
-    if let Some(name) = c.fields.get("name") {
+    if let Some(name) = fields.get("name") {
         lines.push(format!(
             "name: {} → {}",
             plain(before.get("name")),
             plain(Some(name))
         ));
     }
-    if let Some(Value::Object(fields)) = c.fields.get("organization_fields") {
+    if let Some(Value::Object(org_fields)) = fields.get("organization_fields") {
         let old = before.get("organization_fields");
-        for (k, v) in fields {
+        for (k, v) in org_fields {
             lines.push(format!(
                 "{k}: {} → {}",
                 plain(old.and_then(|o| o.get(k))),
@@ -352,7 +354,7 @@ fn update_cells(c: &Change) -> Vec<String> {
             ));
         }
     }
-    if let Some(Value::Array(tags)) = c.fields.get("tags") {
+    if let Some(Value::Array(tags)) = fields.get("tags") {
         let now: Vec<&str> = tags.iter().filter_map(Value::as_str).collect();
         let was: Vec<&str> = before
             .get("tags")
@@ -442,8 +444,8 @@ mod tests {
                 email: None,
                 ticket_id: None,
                 name: Some(format!("Org {i} | with a pipe")),
-                fields: serde_json::json!({"id": i + 1, "organization_fields": {"aar": i}, "tags": ["a", "b"]}),
-                before: Some(serde_json::json!({"organization_fields": {"aar": null}, "tags": ["a"]})),
+                fields: serde_json::json!({"id": i + 1, "organization_fields": {"aar": i}, "tags": ["a", "b"]}).into(),
+                before: Some(serde_json::json!({"organization_fields": {"aar": null}, "tags": ["a"]}).into()),
             });
             r.changes.push(Change {
                 action: ChangeAction::CreateOrg,
@@ -451,7 +453,7 @@ mod tests {
                 email: None,
                 ticket_id: None,
                 name: Some(format!("New {i}")),
-                fields: serde_json::json!({"name": format!("New {i}"), "organization_fields": {"note": "y".repeat(1000)}}),
+                fields: serde_json::json!({"name": format!("New {i}"), "organization_fields": {"note": "y".repeat(1000)}}).into(),
                 before: None,
             });
         }

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 use super::{
-    ApiCalls, Change, ChangeAction, ErrorKind, FailureKind, OrgCounts, Outcome, Outcomes, Planned,
-    Report, ReportError, UserCounts,
+    ApiCalls, Change, ChangeAction, ErrorKind, FailureKind, JsonFields, OrgCounts, Outcome,
+    Outcomes, Planned, Report, ReportError, UserCounts,
 };
 use crate::diff::Plan;
 use crate::guards::Guard;
@@ -128,7 +128,7 @@ impl ReportBuilder {
             .or_default()
             .extend(plan.findings.iter().map(ReportError::from));
         self.base.plan_hash = Some(plan.hash());
-        let org = |phase, action, id: &str, name: &str, fields| Item {
+        let org = |phase, action, id: &str, name: &str, fields: serde_json::Value| Item {
             phase,
             key: id.to_string(),
             change: Change {
@@ -137,7 +137,7 @@ impl ReportBuilder {
                 email: None,
                 ticket_id: None,
                 name: Some(name.to_string()),
-                fields,
+                fields: JsonFields::from(fields),
                 before: None,
             },
         };
@@ -159,7 +159,7 @@ impl ReportBuilder {
                 &u.before.name,
                 u.zendesk_body(),
             );
-            item.change.before = Some(u.before.changed(&u.patch));
+            item.change.before = Some(JsonFields::from(u.before.changed(&u.patch)));
             self.items.push(item);
         }
         for d in &plan.deletes {
@@ -490,7 +490,7 @@ fn user_change(action: &UserAction) -> Change {
         email: Some(action.email().to_string()),
         ticket_id: None,
         name: None,
-        fields,
+        fields: JsonFields::from(fields),
         before: None,
     }
 }

@@ -22,7 +22,9 @@
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use super::{ApiCalls, CaseCounts, Change, ChangeAction, FailureKind, Report, ReportError};
+use super::{
+    ApiCalls, CaseCounts, Change, ChangeAction, FailureKind, JsonFields, Report, ReportError,
+};
 use crate::cases::rules::Decision;
 use crate::model::FindingKind;
 
@@ -180,7 +182,7 @@ impl CasesReportBuilder {
                 email: None,
                 ticket_id: Some(ticket_id),
                 name: None,
-                fields: Value::Object(fields),
+                fields: JsonFields::from(fields),
                 before: None,
             };
             Self::list(
@@ -345,7 +347,7 @@ mod tests {
         let changes: Vec<(ChangeAction, Option<u64>, Value)> = r
             .changes
             .iter()
-            .map(|c| (c.action, c.ticket_id, c.fields.clone()))
+            .map(|c| (c.action, c.ticket_id, c.fields.to_value()))
             .collect();
         assert_eq!(
             changes,
