@@ -307,36 +307,55 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
 /// docs/behaviour.md §8 `rounded_value`: one finding per `integer` field whose values were
 /// rounded this run, with the count and the first few examples.
 pub fn rounded_findings(evaluations: &[&Evaluation]) -> Vec<Finding> {
-    const EXAMPLES: usize = 3;
-    let mut by_key: BTreeMap<&str, Vec<(&str, &crate::evaluate::Rounded)>> = BTreeMap::new();
+    let mut rounded = RoundedByField::default();
     for eval in evaluations {
+        rounded.add(eval);
+    }
+    rounded.findings()
+}
+
+/// [`rounded_findings`] gathered one evaluation at a time (in `salesforce_id` order), so
+/// the diff need not hold every evaluation to report them.
+#[derive(Default)]
+struct RoundedByField {
+    /// Field key → how many values were rounded, and the first few as examples.
+    by_key: BTreeMap<String, (usize, Vec<String>)>,
+}
+
+impl RoundedByField {
+    const EXAMPLES: usize = 3;
+
+    fn add(&mut self, eval: &Evaluation) {
         for r in &eval.rounded {
-            by_key
-                .entry(r.key.as_str())
-                .or_default()
-                .push((eval.salesforce_id.as_str(), r));
+            let (count, examples) = self.by_key.entry(r.key.clone()).or_default();
+            *count += 1;
+            if examples.len() < Self::EXAMPLES {
+                examples.push(format!(
+                    "{}: {} → {}",
+                    eval.salesforce_id.as_str(),
+                    r.from,
+                    r.to
+                ));
+            }
         }
     }
-    by_key
-        .into_iter()
-        .map(|(key, rounded)| {
-            let examples: Vec<String> = rounded
-                .iter()
-                .take(EXAMPLES)
-                .map(|(id, r)| format!("{id}: {} → {}", r.from, r.to))
-                .collect();
-            Finding::account(
-                FindingKind::RoundedValue,
-                None,
-                format!(
-                    "field {key} is an integer field in Zendesk: {} value(s) with a fraction \
-                     were rounded to whole numbers, e.g. {}",
-                    rounded.len(),
-                    examples.join(", ")
-                ),
-            )
-        })
-        .collect()
+
+    fn findings(self) -> Vec<Finding> {
+        self.by_key
+            .into_iter()
+            .map(|(key, (count, examples))| {
+                Finding::account(
+                    FindingKind::RoundedValue,
+                    None,
+                    format!(
+                        "field {key} is an integer field in Zendesk: {count} value(s) with a \
+                         fraction were rounded to whole numbers, e.g. {}",
+                        examples.join(", ")
+                    ),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Decodes the account records, evaluates each and diffs them against the orgs:
@@ -361,24 +380,37 @@ pub fn plan_decoded(
     mapping: &Mapping,
     today: Date,
 ) -> Plan {
-    let evaluations: Vec<Evaluation> = decoded
-        .items
-        .into_iter()
-        .map(|mut account| {
-            // The account is not needed after it is evaluated: its billing accounts
-            // move into the evaluation instead of being copied.
-            let billing_accounts = std::mem::take(&mut account.billing_accounts);
-            let mut evaluation = evaluate_account(&account, mapping, today);
-            evaluation.billing_accounts = billing_accounts;
-            evaluation
-        })
+    // In `salesforce_id` order (a stable sort: the order of equal ids is kept), then
+    // evaluated one at a time as the diff asks: an account is dropped once evaluated,
+    // and its evaluation once diffed, so the run never holds every desired org at once.
+    // The order is sorted, not the accounts: a stable sort of the accounts themselves
+    // would borrow a buffer of half of them.
+    let mut accounts = decoded.items;
+    let mut order: Vec<usize> = (0..accounts.len()).collect();
+    order.sort_by_key(|&i| accounts.get(i).map(|account| account.id18));
+    let ids: Vec<SalesforceId> = order
+        .iter()
+        .filter_map(|&i| accounts.get(i).map(|account| account.id18))
         .collect();
+    let taken = order.into_iter().filter_map(|i| {
+        let slot = accounts.get_mut(i)?;
+        let empty = Account::new(slot.id18, String::new());
+        Some(std::mem::replace(slot, empty))
+    });
+    let evaluations = taken.map(|mut account| {
+        // The account is not needed after it is evaluated: its billing accounts
+        // move into the evaluation instead of being copied.
+        let billing_accounts = std::mem::take(&mut account.billing_accounts);
+        let mut evaluation = evaluate_account(&account, mapping, today);
+        evaluation.billing_accounts = billing_accounts;
+        evaluation
+    });
     let invalid_ids: BTreeSet<String> = decoded
         .findings
         .iter()
         .filter_map(|f| f.salesforce_id.clone())
         .collect();
-    let mut plan = diff_evaluations(evaluations, orgs, mapping, &invalid_ids);
+    let mut plan = diff_sorted(&ids, evaluations, orgs, mapping, &invalid_ids);
     plan.salesforce_records = salesforce_records;
     let mut skipped: Vec<Skipped> = decoded
         .findings
@@ -410,13 +442,19 @@ pub fn diff_orgs(
     mapping: &Mapping,
     also_in_salesforce: &BTreeSet<String>,
 ) -> Plan {
-    diff_evaluations(evaluations.to_vec(), orgs, mapping, also_in_salesforce)
+    let mut sorted = evaluations.to_vec();
+    sorted.sort_by_key(|eval| eval.salesforce_id);
+    let ids: Vec<SalesforceId> = sorted.iter().map(|eval| eval.salesforce_id).collect();
+    diff_sorted(&ids, sorted.into_iter(), orgs, mapping, also_in_salesforce)
 }
 
-/// [`diff_orgs`] taking the evaluations: what a plan keeps of them (findings,
-/// desired fields of creates, ids) is moved rather than copied.
-fn diff_evaluations(
-    evaluations: Vec<Evaluation>,
+/// [`diff_orgs`] over evaluations given one at a time in `salesforce_id` order, whose
+/// ids, in the same order, are `ids`: what a plan keeps of each evaluation (findings,
+/// desired fields of creates, ids) is moved rather than copied, and the rest dropped
+/// before the next is taken.
+fn diff_sorted(
+    ids: &[SalesforceId],
+    evaluations: impl Iterator<Item = Evaluation>,
     orgs: &[ZendeskOrg],
     mapping: &Mapping,
     also_in_salesforce: &BTreeSet<String>,
@@ -424,42 +462,26 @@ fn diff_evaluations(
     let index = OrgIndex::new(orgs, mapping);
     let managed = Managed::new(mapping);
     let mut plan = Plan {
-        salesforce_records: evaluations.len(),
+        salesforce_records: ids.len(),
         zendesk_organizations: orgs.len(),
         without_salesforce_id: index.without_salesforce_id,
         ..Plan::default()
-    };
-    // In `salesforce_id` order (a stable sort, as the order of equal ids is kept).
-    let mut order: Vec<usize> = (0..evaluations.len()).collect();
-    order.sort_by(|a, b| {
-        let id = |i: &usize| evaluations.get(*i).map(|e| &e.salesforce_id);
-        id(a).cmp(&id(b))
-    });
-    let rounded = {
-        let sorted: Vec<&Evaluation> = order.iter().filter_map(|i| evaluations.get(*i)).collect();
-        rounded_findings(&sorted)
     };
     // docs/behaviour.md §5 untouched: the orgs with a `salesforce_id` not among the
     // accounts returned are `not_in_salesforce`. Counted as those covered by an account
     // (below, once per distinct id) or by an invalid returned account, taken from all.
     let mut covered = index.covered_by(also_in_salesforce, |id| {
-        order
-            .binary_search_by(|i| {
-                let at = evaluations.get(*i).map_or("", |e| e.salesforce_id.as_str());
-                at.cmp(id)
-            })
-            .is_ok()
+        ids.binary_search_by(|at| at.as_str().cmp(id)).is_ok()
     });
-    let mut slots: Vec<Option<Evaluation>> = evaluations.into_iter().map(Some).collect();
+    let mut rounded = RoundedByField::default();
     // Upper bounds: a vector that grows by copying costs more than address space.
-    let mut creates = Vec::with_capacity(slots.len());
-    let mut updates = Vec::with_capacity(slots.len());
-    plan.unchanged.reserve(slots.len());
+    let mut creates = Vec::with_capacity(ids.len());
+    let mut updates = Vec::with_capacity(ids.len());
+    plan.unchanged.reserve(ids.len());
     let mut last_matched: Option<&ZendeskOrg> = None;
-    for eval in order
-        .into_iter()
-        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
-    {
+    for mut eval in evaluations {
+        rounded.add(&eval);
+        eval.rounded = Vec::new();
         let matches = index.matches(&eval.salesforce_id);
         // Equal ids are adjacent in this order and match the same orgs.
         if let Some(&first) = matches.first() {
@@ -477,7 +499,7 @@ fn diff_evaluations(
     plan.not_in_salesforce = index.with_salesforce_id.saturating_sub(covered);
     let names = Names::new(orgs, &creates, &updates);
     admit_with_names(&mut plan, creates, updates, &names);
-    plan.findings.extend(rounded);
+    plan.findings.extend(rounded.findings());
     plan.unchanged.sort();
     plan.skipped
         .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));

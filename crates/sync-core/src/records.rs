@@ -564,6 +564,12 @@ impl AccountDecoder {
         }
     }
 
+    /// Makes room for `additional` more accounts (e.g. the query's `totalSize`), so the
+    /// list is allocated once rather than grown and copied as records arrive.
+    pub fn reserve(&mut self, additional: usize) {
+        self.out.items.reserve(additional);
+    }
+
     /// Records pushed so far (valid or not).
     pub fn records(&self) -> usize {
         self.records

@@ -90,8 +90,39 @@ pub async fn read_records(
     what: &'static str,
 ) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
-    each_record(salesforce, query, what, |record| out.push(record)).await?;
+    each_record(salesforce, query, what, &mut out).await?;
     Ok(out)
+}
+
+/// The most records a [`RecordSink`] reserves room for on Salesforce's `totalSize` (a
+/// larger result still grows as it is read).
+const RESERVE_AT_MOST: usize = 2_000_000;
+
+/// Where [`each_record`] puts the records of a query.
+trait RecordSink {
+    /// The query's `totalSize`, once the first page has it: room is reserved once rather
+    /// than the list grown (and copied) as the pages arrive.
+    fn reserve(&mut self, total: usize);
+    /// One record.
+    fn push(&mut self, record: Value);
+}
+
+impl RecordSink for Vec<Value> {
+    fn reserve(&mut self, total: usize) {
+        Vec::reserve(self, total.min(RESERVE_AT_MOST));
+    }
+    fn push(&mut self, record: Value) {
+        Vec::push(self, record);
+    }
+}
+
+impl RecordSink for AccountDecoder {
+    fn reserve(&mut self, total: usize) {
+        AccountDecoder::reserve(self, total.min(RESERVE_AT_MOST));
+    }
+    fn push(&mut self, record: Value) {
+        AccountDecoder::push(self, record);
+    }
 }
 
 /// Hands every record of a SOQL query to `sink` as its page arrives, logging progress;
@@ -100,7 +131,7 @@ async fn each_record(
     salesforce: &sfdc_client::Client,
     query: &str,
     what: &'static str,
-    mut sink: impl FnMut(Value),
+    sink: &mut impl RecordSink,
 ) -> Result<(), Error> {
     let mut progress = Progress::read(what, Total::Unknown);
     let (stream, total) = salesforce.query_with_total::<Value>(query);
@@ -110,11 +141,12 @@ async fn each_record(
         if progress.done() == 0 {
             if let Some(n) = total.get() {
                 progress.set_total(Total::Exact(n));
+                sink.reserve(usize::try_from(n).unwrap_or(usize::MAX));
             }
         }
         progress.add(1);
         match item {
-            Ok(record) => sink(record),
+            Ok(record) => sink.push(record),
             Err(bad) => tracing::warn!(error = %bad, "undecodable {what} record left out"),
         }
     }
@@ -148,7 +180,7 @@ pub async fn read_accounts(
         salesforce,
         accounts_query(instance),
         "Salesforce accounts",
-        |record| decoder.push(record),
+        &mut decoder,
     )
     .await?;
     Ok((decoder.records(), decoder.finish()))
