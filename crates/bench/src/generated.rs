@@ -39,7 +39,7 @@ pub fn global(accounts: usize, seed: u64, today: Date) -> anyhow::Result<GlobalD
     };
     let zendesk = generate_from(&store, ::sandbox::Instance::Global, seed, today, extras);
     let mut orgs = Vec::with_capacity(zendesk.orgs.len());
-    let mut keys = sync_core::zendesk::FieldKeys::default();
+    let mut keys = sync_core::zendesk::SharedFieldKeys::default();
     for org in zendesk.orgs.into_values() {
         // The API's JSON of the org, read by the client's type, converted as the job does.
         let json = serde_json::to_value(&org).context("an org does not serialise")?;

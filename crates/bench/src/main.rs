@@ -186,20 +186,15 @@ impl RunArgs {
         }
     }
 
-    /// Whether this run is the full default set.
     /// Whether a selected scenario runs the release binaries (eval-diff generates its
-    /// data in-process and needs none).
+    /// data in-process and needs none; every other scenario does).
     fn needs_binaries(&self) -> bool {
-        [
-            Scenario::Global,
-            Scenario::UsFederal,
-            Scenario::SfQuery,
-            Scenario::RateLimit,
-        ]
-        .into_iter()
-        .any(|s| self.selected(s))
+        Scenario::value_variants()
+            .iter()
+            .any(|&s| s != Scenario::EvalDiff && self.selected(s))
     }
 
+    /// Whether this run is less than the full default set.
     fn partial(&self) -> bool {
         self.quick
             || !self.only.is_empty()

@@ -305,17 +305,8 @@ fn sorted_keys(value: serde_json::Value) -> serde_json::Value {
 }
 
 /// docs/behaviour.md §8 `rounded_value`: one finding per `integer` field whose values were
-/// rounded this run, with the count and the first few examples.
-pub fn rounded_findings(evaluations: &[&Evaluation]) -> Vec<Finding> {
-    let mut rounded = RoundedByField::default();
-    for eval in evaluations {
-        rounded.add(eval);
-    }
-    rounded.findings()
-}
-
-/// [`rounded_findings`] gathered one evaluation at a time (in `salesforce_id` order), so
-/// the diff need not hold every evaluation to report them.
+/// rounded this run, with the count and the first few examples, gathered one evaluation
+/// at a time (in `salesforce_id` order) so the diff need not hold every evaluation.
 #[derive(Default)]
 struct RoundedByField {
     /// Field key → how many values were rounded, and the first few as examples.
@@ -380,24 +371,14 @@ pub fn plan_decoded(
     mapping: &Mapping,
     today: Date,
 ) -> Plan {
-    // In `salesforce_id` order (a stable sort: the order of equal ids is kept), then
-    // evaluated one at a time as the diff asks: an account is dropped once evaluated,
-    // and its evaluation once diffed, so the run never holds every desired org at once.
-    // The order is sorted, not the accounts: a stable sort of the accounts themselves
-    // would borrow a buffer of half of them.
+    // In `salesforce_id` order (the decoder keeps one account per id, so an unstable
+    // sort, in place, gives the one order), then evaluated one at a time as the diff
+    // asks: an account is dropped once evaluated, and its evaluation once diffed, so
+    // the run never holds every desired org at once.
     let mut accounts = decoded.items;
-    let mut order: Vec<usize> = (0..accounts.len()).collect();
-    order.sort_by_key(|&i| accounts.get(i).map(|account| account.id18));
-    let ids: Vec<SalesforceId> = order
-        .iter()
-        .filter_map(|&i| accounts.get(i).map(|account| account.id18))
-        .collect();
-    let taken = order.into_iter().filter_map(|i| {
-        let slot = accounts.get_mut(i)?;
-        let empty = Account::new(slot.id18, String::new());
-        Some(std::mem::replace(slot, empty))
-    });
-    let evaluations = taken.map(|mut account| {
+    accounts.sort_unstable_by_key(|account| account.id18);
+    let ids: Vec<SalesforceId> = accounts.iter().map(|account| account.id18).collect();
+    let evaluations = accounts.into_iter().map(|mut account| {
         // The account is not needed after it is evaluated: its billing accounts
         // move into the evaluation instead of being copied.
         let billing_accounts = std::mem::take(&mut account.billing_accounts);
@@ -633,10 +614,14 @@ pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
 
 /// The fields a create sends: unset ones (and an unchecked checkbox) are left out.
 fn created_fields(fields: &DesiredOrgFields) -> impl Iterator<Item = (&str, &FieldValue)> {
-    fields.iter().filter_map(|(k, v)| match v {
-        None | Some(FieldValue::Bool(false)) => None,
-        Some(v) => Some((k, v)),
-    })
+    fields
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().filter(|v| is_sent_on_create(v)).map(|v| (k, v)))
+}
+
+/// Whether a create sends this set value (an unchecked checkbox is left out).
+fn is_sent_on_create(value: &FieldValue) -> bool {
+    !matches!(value, FieldValue::Bool(false))
 }
 
 /// [`org_create`], moving the desired org out of the evaluation.
@@ -649,10 +634,7 @@ fn org_create_from(evaluation: Evaluation) -> OrgCreate {
             let (keys, values) = desired.fields.into_parts();
             keys.iter()
                 .zip(values)
-                .filter_map(|(k, v)| match v {
-                    None | Some(FieldValue::Bool(false)) => None,
-                    Some(v) => Some((k.clone(), v)),
-                })
+                .filter_map(|(k, v)| v.filter(is_sent_on_create).map(|v| (k.clone(), v)))
                 .collect()
         },
         tags: desired.managed_tags.into_iter().collect(),

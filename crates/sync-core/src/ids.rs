@@ -6,7 +6,6 @@
 //! bare string, the bare number.
 
 use std::borrow::Borrow;
-use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
@@ -20,7 +19,9 @@ const SALESFORCE_ID_LEN: usize = 18;
 /// Stored inline (`Copy`, no allocation). Serialised as the bare string; deserialising
 /// validates it. Equality, order and hash are those of its `str` form, so a map keyed
 /// by `SalesforceId` can be searched with a `&str` ([`Borrow<str>`]).
-#[derive(Clone, Copy)]
+// Equality and order are the bytes': the same as the `str` forms' (every id has the
+// same length), without a UTF-8 check per comparison.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SalesforceId([u8; SALESFORCE_ID_LEN]);
 
 /// A string that is not an 18-character Salesforce id.
@@ -61,27 +62,6 @@ impl SalesforceId {
 impl fmt::Debug for SalesforceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("SalesforceId").field(&self.as_str()).finish()
-    }
-}
-
-impl PartialEq for SalesforceId {
-    fn eq(&self, other: &SalesforceId) -> bool {
-        self.0 == other.0
-    }
-}
-
-impl Eq for SalesforceId {}
-
-impl PartialOrd for SalesforceId {
-    fn partial_cmp(&self, other: &SalesforceId) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SalesforceId {
-    /// The order of the `str` forms (byte order; every id has the same length).
-    fn cmp(&self, other: &SalesforceId) -> Ordering {
-        self.as_str().cmp(other.as_str())
     }
 }
 

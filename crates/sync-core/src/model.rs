@@ -190,7 +190,7 @@ impl DesiredOrgFields {
 
     /// The keys and their values, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Option<FieldValue>)> + '_ {
-        self.keys.iter().map(String::as_str).zip(self.values.iter())
+        self.into_iter()
     }
 
     /// How many keys.

@@ -548,7 +548,7 @@ pub fn decode_accounts(instance: Instance, records: Vec<serde_json::Value>) -> D
 #[derive(Debug)]
 pub struct AccountDecoder {
     instance: Instance,
-    seen: HashSet<String>,
+    seen: HashSet<SalesforceId>,
     records: usize,
     out: Decoded<Account>,
 }
@@ -603,7 +603,7 @@ impl AccountDecoder {
         };
         let problem = if account.name.is_empty() {
             Some("field Name: blank".to_string())
-        } else if !self.seen.insert(account.id18.to_string()) {
+        } else if !self.seen.insert(account.id18) {
             Some(
                 "field Account_ID_18__c: the account appears more than once in the result"
                     .to_string(),

@@ -278,7 +278,7 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
                         "| {} | {} | {} |",
                         org_link(c, ctx),
                         account(c),
-                        code(&fields_without(&c.fields.to_value(), &["name", "id"]))
+                        code(&fields_without(c.fields.to_value(), &["name", "id"]).to_string())
                     );
                 }
             }
@@ -291,7 +291,7 @@ fn changes(report: &Report, ctx: &MarkdownContext<'_>, out: &mut String) {
                         (None, None, Some(s)) => format!("`{s}`"),
                         _ => String::new(),
                     };
-                    let _ = writeln!(out, "| {subject} | {} |", code(&c.fields.to_value()));
+                    let _ = writeln!(out, "| {subject} | {} |", code(c.fields.as_str()));
                 }
             }
         }
@@ -388,15 +388,13 @@ fn plain(v: Option<&Value>) -> String {
     }
 }
 
-fn fields_without(fields: &Value, keys: &[&str]) -> Value {
+fn fields_without(fields: Value, keys: &[&str]) -> Value {
     match fields {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !keys.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
+        Value::Object(mut map) => {
+            map.retain(|k, _| !keys.contains(&k.as_str()));
+            Value::Object(map)
+        }
+        other => other,
     }
 }
 
@@ -420,9 +418,9 @@ fn cell_html(lines: &[String]) -> String {
     truncate(&cells.join("<br>"), MAX_CELL * 2)
 }
 
-/// JSON in a code span, capped.
-fn code(v: &Value) -> String {
-    let text = truncate(&v.to_string(), MAX_CELL);
+/// JSON text (compact) in a code span, capped.
+fn code(json: &str) -> String {
+    let text = truncate(json, MAX_CELL);
     format!("`{}`", text.replace('`', "'").replace('|', "\\|"))
 }
 

@@ -143,6 +143,61 @@ impl UserPlan {
     }
 }
 
+/// What becomes of a sold-to email whose Zendesk user exists (docs/behaviour.md §6).
+#[derive(Debug, Clone, PartialEq)]
+pub enum KnownUser {
+    /// The user is in the org already.
+    InOrg,
+    /// The user has no org (or one this run deletes): put it in the org.
+    Move(UserAction),
+    /// The user stays where it is: `protected_user` (an agent or admin) or
+    /// `sold_to_in_other_org` (another org), without an account.
+    Left(Finding),
+}
+
+/// The rules for a sold-to `email` of org `organization_id` whose user exists: in the
+/// org → nothing; an agent or admin → `protected_user`; no org, or an org in `leaving`
+/// (this run deletes it, and Zendesk empties its users' org) → moved into the org;
+/// another org → `sold_to_in_other_org`. Used when planning and when a failed create's
+/// lookup finds the user.
+pub fn decide_known_user(
+    user: &ZendeskUser,
+    email: &str,
+    organization_id: ZendeskOrgId,
+    leaving: &BTreeSet<ZendeskOrgId>,
+) -> KnownUser {
+    let org = user.organization_id.filter(|o| !leaving.contains(o));
+    if org == Some(organization_id) {
+        return KnownUser::InOrg;
+    }
+    if user.is_protected() {
+        return KnownUser::Left(Finding::email(
+            FindingKind::ProtectedUser,
+            email,
+            format!(
+                "user {} is an agent or admin; not added to org {organization_id}",
+                user.id
+            ),
+        ));
+    }
+    match org {
+        None => KnownUser::Move(UserAction::Update {
+            user_id: user.id,
+            email: email.to_string(),
+            name: None,
+            organization_id: Some(organization_id),
+        }),
+        Some(other) => KnownUser::Left(Finding::email(
+            FindingKind::SoldToInOtherOrg,
+            email,
+            format!(
+                "sold-to user {} belongs to org {other}; left there",
+                user.id
+            ),
+        )),
+    }
+}
+
 /// Sold-to decisions for one new org (docs/behaviour.md §6), email by email: no user → create it in
 /// the org, unless the email is among Zendesk's deleted users (`deleted`: an agent
 /// removed it on purpose → `deleted_user_not_recreated`); a user in this org → unchanged;
@@ -163,10 +218,6 @@ pub fn decide_sold_to(
         records: candidates.len(),
         ..UserPlan::default()
     };
-    // A user of an org this run deletes is about to have no org (Zendesk empties the
-    // users' `organization_id` when their org goes): it counts as having none now, so it
-    // is moved into the new org in this run rather than in the next one.
-    let org_of = |user: &ZendeskUser| user.organization_id.filter(|o| !leaving.contains(o));
     for c in candidates {
         match known.get(&c.email) {
             None if deleted.contains(&c.email) => {
@@ -186,32 +237,14 @@ pub fn decide_sold_to(
                 email: c.email.clone(),
                 organization_id,
             }),
-            Some(user) if org_of(user) == Some(organization_id) => plan.unchanged += 1,
-            Some(user) if user.is_protected() => plan.findings.push(Finding::email(
-                FindingKind::ProtectedUser,
-                &c.email,
-                format!(
-                    "user {} is an agent or admin; not added to org {organization_id}",
-                    user.id
-                ),
-            )),
-            Some(user) => match org_of(user) {
-                None => plan.actions.push(UserAction::Update {
-                    user_id: user.id,
-                    email: c.email.clone(),
-                    name: None,
-                    organization_id: Some(organization_id),
-                }),
-                Some(other) => {
-                    let mut f = Finding::email(
-                        FindingKind::SoldToInOtherOrg,
-                        &c.email,
-                        format!(
-                            "sold-to user {} belongs to org {other}; left there",
-                            user.id
-                        ),
-                    );
-                    f.salesforce_id = Some(salesforce_id.to_string());
+            Some(user) => match decide_known_user(user, &c.email, organization_id, leaving) {
+                KnownUser::InOrg => plan.unchanged += 1,
+                KnownUser::Move(update) => plan.actions.push(update),
+                KnownUser::Left(mut f) => {
+                    // The planned finding names the account when the user is in another org.
+                    if f.kind == FindingKind::SoldToInOtherOrg {
+                        f.salesforce_id = Some(salesforce_id.to_string());
+                    }
                     plan.findings.push(f);
                 }
             },

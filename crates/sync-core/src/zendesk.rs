@@ -32,7 +32,7 @@ pub struct ZendeskOrg {
 
 /// The custom field values of an org, compact (issue 13: every org of the account is
 /// held while the plan is made): `(key, value)` pairs sorted by key in one `Vec`, the
-/// keys shared between orgs (see [`FieldKeys`]) instead of a map with its own copy of
+/// keys shared between orgs (see [`SharedFieldKeys`]) instead of a map with its own copy of
 /// each key. Serialized as a JSON object, like a map.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrgFields(Vec<(Arc<str>, FieldValue)>);
@@ -89,7 +89,7 @@ impl OrgFields {
     /// Fields whose keys are taken from `keys` (one shared copy of each key).
     pub fn from_iter_shared<K: AsRef<str>>(
         fields: impl IntoIterator<Item = (K, FieldValue)>,
-        keys: &mut FieldKeys,
+        keys: &mut SharedFieldKeys,
     ) -> OrgFields {
         let mut out: Vec<(Arc<str>, FieldValue)> = fields
             .into_iter()
@@ -111,7 +111,7 @@ impl OrgFields {
 
 impl<K: AsRef<str>> FromIterator<(K, FieldValue)> for OrgFields {
     fn from_iter<I: IntoIterator<Item = (K, FieldValue)>>(iter: I) -> OrgFields {
-        OrgFields::from_iter_shared(iter, &mut FieldKeys::default())
+        OrgFields::from_iter_shared(iter, &mut SharedFieldKeys::default())
     }
 }
 
@@ -135,9 +135,9 @@ impl<'de> Deserialize<'de> for OrgFields {
 
 /// One shared copy of each field key, for the [`OrgFields`] of many orgs.
 #[derive(Debug, Clone, Default)]
-pub struct FieldKeys(HashSet<Arc<str>>);
+pub struct SharedFieldKeys(HashSet<Arc<str>>);
 
-impl FieldKeys {
+impl SharedFieldKeys {
     /// The shared copy of `key`.
     pub fn key(&mut self, key: &str) -> Arc<str> {
         if let Some(k) = self.0.get(key) {
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn org_fields_share_their_keys_and_keep_the_last_of_a_repeated_key() {
-        let mut keys = FieldKeys::default();
+        let mut keys = SharedFieldKeys::default();
         let a = OrgFields::from_iter_shared([("k", text("1")), ("j", text("2"))], &mut keys);
         let b = OrgFields::from_iter_shared([("k", text("3")), ("k", text("4"))], &mut keys);
         assert_eq!(b.len(), 1);

@@ -7,7 +7,7 @@ use sync_core::cases::TicketPriority;
 use sync_core::ids::{ZendeskOrgId, ZendeskUserId};
 use sync_core::value::FieldValue;
 use sync_core::zendesk::{
-    FieldKeys, FieldOption, OrgFields, Role, ZendeskOrg, ZendeskOrgField, ZendeskUser,
+    FieldOption, OrgFields, Role, SharedFieldKeys, ZendeskOrg, ZendeskOrgField, ZendeskUser,
 };
 
 /// sync-core's id of an organization the client names.
@@ -34,7 +34,7 @@ pub const fn client_user_id(id: ZendeskUserId) -> zendesk_client::UserId {
 /// shape the sync does not know is kept as [`FieldValue::Other`]; unset (`null`)
 /// fields are left out. The field keys come from `keys`, one copy shared by every org
 /// read (issue 13: compact records).
-pub fn zendesk_org(org: zendesk_client::Organization, keys: &mut FieldKeys) -> ZendeskOrg {
+pub fn zendesk_org(org: zendesk_client::Organization, keys: &mut SharedFieldKeys) -> ZendeskOrg {
     let mut tags = org.tags;
     tags.shrink_to_fit();
     ZendeskOrg {

@@ -75,7 +75,7 @@ impl Surroundings {
 /// A progress bar only for a person at a terminal reading text logs: stderr a terminal,
 /// text logs, not in CI, and neither `NO_COLOR` nor `TERM=dumb`. Plain lines otherwise.
 pub fn choose(s: &Surroundings) -> Display {
-    if s.stderr_is_terminal && !s.json_logs && !s.ci && !s.no_color && !s.dumb() {
+    if s.ansi() && !s.json_logs && !s.ci {
         Display::Bar
     } else {
         Display::Lines
@@ -239,13 +239,31 @@ impl Progress {
         self.tick(calls, "");
     }
 
+    /// Brings the count up to `done` (never down), as [`advance`](Self::advance).
+    pub fn advance_to(&mut self, done: u64, calls: impl FnOnce() -> u64) {
+        self.advance(done.saturating_sub(self.done), calls);
+    }
+
     /// Refreshes the bar's estimate, or logs a line when [`EVERY`] has passed since the
     /// last one; `note` is added to a logged line.
     fn tick(&mut self, calls: impl FnOnce() -> u64, note: &str) {
-        let every = if self.bar.is_some() { BAR_EVERY } else { EVERY };
-        if self.last.elapsed() < every {
+        if self.last.elapsed() < self.every() {
             return;
         }
+        self.refresh(calls, note);
+    }
+
+    /// How often the bar's estimate is refreshed, or a line logged.
+    fn every(&self) -> Duration {
+        if self.bar.is_some() {
+            BAR_EVERY
+        } else {
+            EVERY
+        }
+    }
+
+    /// Refreshes the bar's estimate, or logs a line, now.
+    fn refresh(&mut self, calls: impl FnOnce() -> u64, note: &str) {
         self.last = Instant::now();
         let calls = calls();
         match &self.bar {
@@ -264,14 +282,15 @@ impl Progress {
         work: impl Future<Output = T>,
     ) -> T {
         let mut work = std::pin::pin!(work);
-        let every = if self.bar.is_some() { BAR_EVERY } else { EVERY };
-        let mut tick = tokio::time::interval(every);
+        // The interval sets the pace: each of its ticks refreshes (checking the time
+        // again would skip ticks that land a little early of the last refresh).
+        let mut tick = tokio::time::interval(self.every());
         tick.tick().await;
         let note = format!(" ({doing})");
         loop {
             tokio::select! {
                 out = &mut work => return out,
-                _ = tick.tick() => self.tick(&calls, &note),
+                _ = tick.tick() => self.refresh(&calls, &note),
             }
         }
     }

@@ -60,7 +60,7 @@ impl RateHeaders {
             (Some(reset), _) => Duration::from_secs(reset)
                 .checked_div(remaining.saturating_add(1))
                 .unwrap_or(Duration::ZERO),
-            (None, 0) => Duration::from_secs(1),
+            // No reset and no limit: `checked_div` by 0 gives the 1 s.
             (None, limit) => Duration::from_secs(60)
                 .checked_div(limit)
                 .unwrap_or(Duration::from_secs(1)),

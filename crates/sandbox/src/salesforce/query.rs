@@ -97,12 +97,10 @@ pub fn each_row(
         rows: Arc::clone(&rows),
         all_rows: false,
     };
-    let child_page = state.config.child_page_size;
-    state.config.child_page_size = usize::MAX;
+    // Child sets whole: no child page size (and no change to the served one).
     for &row in rows.iter() {
-        each(render_top(state, &cursor, row, version).0);
+        each(render_top(state, &cursor, row, version, usize::MAX).0);
     }
-    state.config.child_page_size = child_page;
     Ok(rows.len())
 }
 
@@ -156,7 +154,10 @@ fn page(
     let mut next = offset;
     while let Some(&row) = cursor.rows.get(next) {
         let (rec, cost) = match cursor.sub {
-            None => render_top(state, &cursor, row, version),
+            None => {
+                let child_page = state.config.child_page_size;
+                render_top(state, &cursor, row, version, child_page)
+            }
             Some(i) => (render_child(state, &cursor.query, i, row, version), 1),
         };
         // Children count toward the page; a page holds at least one record.
@@ -203,7 +204,14 @@ fn render_child(state: &SimState, q: &Resolved, sub: usize, row: usize, version:
 }
 
 /// One top-level record with its child sets; returns it and its cost (1 + inline children).
-fn render_top(state: &mut SimState, cursor: &Cursor, row: usize, version: &str) -> (Value, usize) {
+/// One top-level row, its child sets paged by `child_page` rows.
+fn render_top(
+    state: &mut SimState,
+    cursor: &Cursor,
+    row: usize,
+    version: &str,
+    child_page: usize,
+) -> (Value, usize) {
     let q = Arc::clone(&cursor.query);
     let Some(rec) = state.store.rows(q.sobject.name).get(row).cloned() else {
         return (Value::Null, 1);
@@ -219,7 +227,7 @@ fn render_top(state: &mut SimState, cursor: &Cursor, row: usize, version: &str) 
         eval::attributes(q.sobject.name, &id, version),
     );
     let mut cost = 1;
-    let child_page = state.config.child_page_size.max(1);
+    let child_page = child_page.max(1);
     for (i, item) in q.select.iter().enumerate() {
         match item {
             RItem::Field(p) => {

@@ -105,18 +105,6 @@ impl CaseOutcome {
     pub fn is_failed(&self) -> bool {
         matches!(self, CaseOutcome::Failed { .. })
     }
-
-    /// The `changes[]` action and the write, for a Case written.
-    fn write(&self) -> Option<(ChangeAction, &CaseWrite)> {
-        match self {
-            CaseOutcome::Created(w) => Some((ChangeAction::CreateCase, w)),
-            CaseOutcome::Updated(w) => Some((ChangeAction::UpdateCase, w)),
-            CaseOutcome::Closed(w) => Some((ChangeAction::CloseCase, w)),
-            CaseOutcome::Unchanged | CaseOutcome::Skipped { .. } | CaseOutcome::Failed { .. } => {
-                None
-            }
-        }
-    }
 }
 
 /// One ticket's outcome.
@@ -172,42 +160,61 @@ impl CasesReportBuilder {
 
     /// One outcome of `ticket_id`.
     pub fn ticket(&mut self, ticket_id: u64, outcome: CaseOutcome) {
-        if let Some((action, write)) = outcome.write() {
-            let mut fields = Map::new();
-            fields.insert("key".into(), Value::from(write.key.as_str()));
-            fields.extend(write.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let change = Change {
-                action,
-                salesforce_id: None,
-                email: None,
-                ticket_id: Some(ticket_id),
-                name: None,
-                fields: JsonFields::from(fields),
-                before: None,
-            };
-            Self::list(
-                &mut self.changes,
-                change,
-                self.max_listed,
-                &mut self.unlisted,
-            );
-        }
         let c = &mut self.counts;
-        match outcome {
-            CaseOutcome::Created(_) => c.create += 1,
-            CaseOutcome::Updated(_) => c.update += 1,
-            CaseOutcome::Closed(_) => c.close += 1,
-            CaseOutcome::Unchanged => c.unchanged += 1,
+        let (action, write) = match outcome {
+            CaseOutcome::Created(w) => {
+                c.create += 1;
+                (ChangeAction::CreateCase, w)
+            }
+            CaseOutcome::Updated(w) => {
+                c.update += 1;
+                (ChangeAction::UpdateCase, w)
+            }
+            CaseOutcome::Closed(w) => {
+                c.close += 1;
+                (ChangeAction::CloseCase, w)
+            }
+            CaseOutcome::Unchanged => {
+                c.unchanged += 1;
+                return;
+            }
             CaseOutcome::Skipped { kind, message } => {
                 c.unchanged += 1;
-                let error = ReportError::ticket(kind, ticket_id, message);
-                Self::list(&mut self.errors, error, self.max_listed, &mut self.unlisted);
+                self.error(ReportError::ticket(kind, ticket_id, message));
+                return;
             }
             CaseOutcome::Failed { kind, message } => {
                 c.failed += 1;
-                let error = ReportError::ticket(kind, ticket_id, message);
-                Self::list(&mut self.errors, error, self.max_listed, &mut self.unlisted);
+                self.error(ReportError::ticket(kind, ticket_id, message));
+                return;
             }
+        };
+        // Past the listing limit (a receiver running for months) the write is counted
+        // only: no entry is built for it.
+        if self.changes.len() >= self.max_listed {
+            self.unlisted += 1;
+            return;
+        }
+        let mut fields = Map::new();
+        fields.insert("key".into(), Value::from(write.key));
+        fields.extend(write.fields);
+        self.changes.push(Change {
+            action,
+            salesforce_id: None,
+            email: None,
+            ticket_id: Some(ticket_id),
+            name: None,
+            fields: JsonFields::from(fields),
+            before: None,
+        });
+    }
+
+    /// An entry of `errors[]`, or one more unlisted past the limit.
+    fn error(&mut self, error: ReportError) {
+        if self.errors.len() < self.max_listed {
+            self.errors.push(error);
+        } else {
+            self.unlisted += 1;
         }
     }
 
@@ -215,14 +222,6 @@ impl CasesReportBuilder {
     pub fn tickets(&mut self, outcomes: impl IntoIterator<Item = TicketOutcome>) {
         for t in outcomes {
             self.ticket(t.ticket_id, t.outcome);
-        }
-    }
-
-    fn list<T>(list: &mut Vec<T>, entry: T, max: usize, unlisted: &mut usize) {
-        if list.len() < max {
-            list.push(entry);
-        } else {
-            *unlisted += 1;
         }
     }
 
@@ -249,11 +248,6 @@ impl CasesReportBuilder {
     /// The end of the run.
     pub fn finished(&mut self, at: OffsetDateTime) {
         self.base.finished_at = Some(at);
-    }
-
-    /// The counts so far.
-    pub fn counts(&self) -> &CaseCounts {
-        &self.counts
     }
 
     /// Entries of `changes[]` and `errors[]` left out past

@@ -39,21 +39,6 @@ impl JsonFields {
             _ => Map::new(),
         }
     }
-
-    /// The value under `key`, parsed; `None` when absent or the value is not an object.
-    pub fn get(&self, key: &str) -> Option<Value> {
-        self.to_map().remove(key)
-    }
-
-    /// Whether the object has `key`.
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.to_map().contains_key(key)
-    }
-
-    /// The object's (key, value) pairs in order (none when the value is not an object).
-    pub fn iter(&self) -> impl Iterator<Item = (String, Value)> {
-        self.to_map().into_iter()
-    }
 }
 
 impl Default for JsonFields {
@@ -147,10 +132,11 @@ mod tests {
     #[test]
     fn reads_keys_in_order_and_round_trips() {
         let fields = JsonFields::from(json!({"b": 1, "a": {"x": [true]}}));
-        assert_eq!(fields.get("a"), Some(json!({"x": [true]})));
-        assert_eq!(fields.get("c"), None);
-        assert!(fields.contains_key("b"));
-        let keys: Vec<String> = fields.iter().map(|(k, _)| k).collect();
+        let map = fields.to_map();
+        assert_eq!(map.get("a"), Some(&json!({"x": [true]})));
+        assert_eq!(map.get("c"), None);
+        assert!(map.contains_key("b"));
+        let keys: Vec<&String> = map.keys().collect();
         assert_eq!(keys, ["b", "a"]);
         let pretty = serde_json::to_string_pretty(&fields).unwrap_or_default();
         let back: JsonFields = serde_json::from_str(&pretty).unwrap_or_default();
@@ -177,8 +163,8 @@ mod tests {
     #[test]
     fn a_value_that_is_not_an_object_has_no_keys() {
         let fields = JsonFields::from(json!([1, 2]));
-        assert_eq!(fields.get("0"), None);
-        assert_eq!(fields.iter().count(), 0);
+        assert_eq!(fields.to_map().get("0"), None);
+        assert_eq!(fields.to_map().len(), 0);
         assert_eq!(fields.to_value(), json!([1, 2]));
     }
 }

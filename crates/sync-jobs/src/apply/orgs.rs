@@ -206,8 +206,7 @@ pub async fn create_and_update(
         progress
             .waiting(&running, || client.total_requests(), settling)
             .await;
-        let settled = (out.jobs as u64).saturating_sub(progress.done());
-        progress.advance(settled, || client.total_requests());
+        progress.advance_to(out.jobs as u64, || client.total_requests());
     }
     progress.finish(client.total_requests());
     if let Some(error) = stop {
@@ -559,8 +558,7 @@ pub async fn delete(
             if let Err(e) = settled {
                 stop.get_or_insert(e);
             }
-            let jobs = (n as u64 + 1).saturating_sub(progress.done());
-            progress.advance(jobs, || client.total_requests());
+            progress.advance_to(n as u64 + 1, || client.total_requests());
         }
         if let Some(error) = stop {
             progress.finish(client.total_requests());

@@ -18,7 +18,9 @@ use super::zendesk_stops_run;
 use super::Stopped;
 use crate::directory::{UserDirectory, Wanted};
 use sync_core::model::{Finding, FindingKind};
-use sync_core::users::{decide_sold_to, SoldTo, UserAction, UserPlan};
+use sync_core::users::{
+    decide_known_user, decide_sold_to, KnownUser, SoldTo, UserAction, UserPlan,
+};
 use sync_core::zendesk::ZendeskUser;
 use sync_core::ZendeskOrgId;
 
@@ -93,7 +95,8 @@ pub async fn sold_to_users(
             return Err(Stopped { done: out, error });
         }
     };
-    let confirmed = confirm_failed_creates(client, directory, costs, &mut out, &mut applied).await;
+    let confirmed =
+        confirm_failed_creates(client, directory, leaving, costs, &mut out, &mut applied).await;
     out.applied = Some(applied);
     match confirmed {
         Ok(()) => Ok(out),
@@ -160,8 +163,13 @@ enum Confirmed {
     Failed,
 }
 
-/// The rules applied to what a failed create's lookup found.
-fn confirm(action: &UserAction, found: Option<&ZendeskUser>) -> Confirmed {
+/// The rules applied to what a failed create's lookup found ([`decide_known_user`], as
+/// when planning: `leaving` holds the orgs this run deletes).
+fn confirm(
+    action: &UserAction,
+    found: Option<&ZendeskUser>,
+    leaving: &BTreeSet<ZendeskOrgId>,
+) -> Confirmed {
     let UserAction::Create {
         email,
         organization_id,
@@ -170,30 +178,13 @@ fn confirm(action: &UserAction, found: Option<&ZendeskUser>) -> Confirmed {
     else {
         return Confirmed::Failed;
     };
-    match found {
-        None => Confirmed::Failed,
-        Some(u) if u.organization_id == Some(*organization_id) => Confirmed::Done,
-        Some(u) if u.is_protected() => Confirmed::Finding(Finding::email(
-            FindingKind::ProtectedUser,
-            email,
-            format!(
-                "user {} is an agent or admin; not added to org {organization_id}",
-                u.id
-            ),
-        )),
-        Some(u) => match u.organization_id {
-            None => Confirmed::PutInOrg(UserAction::Update {
-                user_id: u.id,
-                email: email.clone(),
-                name: None,
-                organization_id: Some(*organization_id),
-            }),
-            Some(other) => Confirmed::Finding(Finding::email(
-                FindingKind::SoldToInOtherOrg,
-                email,
-                format!("sold-to user {} belongs to org {other}; left there", u.id),
-            )),
-        },
+    let Some(user) = found else {
+        return Confirmed::Failed;
+    };
+    match decide_known_user(user, email, *organization_id, leaving) {
+        KnownUser::InOrg => Confirmed::Done,
+        KnownUser::Move(update) => Confirmed::PutInOrg(update),
+        KnownUser::Left(finding) => Confirmed::Finding(finding),
     }
 }
 
@@ -203,6 +194,7 @@ fn confirm(action: &UserAction, found: Option<&ZendeskUser>) -> Confirmed {
 async fn confirm_failed_creates(
     client: &Client,
     directory: &mut UserDirectory,
+    leaving: &BTreeSet<ZendeskOrgId>,
     costs: ReadCosts,
     out: &mut SoldToOutcome,
     applied: &mut UsersApplied,
@@ -237,7 +229,11 @@ async fn confirm_failed_creates(
     }
     let mut second = Vec::new();
     for failure in creates {
-        match confirm(&failure.action, directory.user(failure.action.email())) {
+        match confirm(
+            &failure.action,
+            directory.user(failure.action.email()),
+            leaving,
+        ) {
             Confirmed::Done => {
                 applied.confirmed.insert(failure.action.email().to_string());
                 applied.done.push(failure.action);
@@ -399,6 +395,27 @@ mod tests {
                 && f.email.as_deref() == Some("z@a.example")));
     }
 
+    /// A failed create whose lookup finds the user in an org this run deletes moves it,
+    /// as planning does (`decide_known_user`).
+    #[test]
+    fn a_failed_create_found_in_an_org_being_deleted_is_moved() {
+        let create = UserAction::Create {
+            name: "N".into(),
+            email: "x@a.example".into(),
+            organization_id: ZendeskOrgId(5),
+        };
+        let leaving: BTreeSet<ZendeskOrgId> = [ZendeskOrgId(6)].into();
+        assert_eq!(
+            confirm(&create, Some(&user(9, "x@a.example", Some(6))), &leaving),
+            Confirmed::PutInOrg(UserAction::Update {
+                user_id: ZendeskUserId(9),
+                email: "x@a.example".into(),
+                name: None,
+                organization_id: Some(ZendeskOrgId(5)),
+            })
+        );
+    }
+
     /// A failed create is judged on what its lookup finds, whatever the row said.
     #[test]
     fn a_failed_create_is_confirmed_by_what_the_lookup_finds() {
@@ -407,13 +424,21 @@ mod tests {
             email: "x@a.example".into(),
             organization_id: ZendeskOrgId(5),
         };
-        assert_eq!(confirm(&create, None), Confirmed::Failed);
+        assert_eq!(confirm(&create, None, &BTreeSet::new()), Confirmed::Failed);
         assert_eq!(
-            confirm(&create, Some(&user(9, "x@a.example", Some(5)))),
+            confirm(
+                &create,
+                Some(&user(9, "x@a.example", Some(5))),
+                &BTreeSet::new()
+            ),
             Confirmed::Done
         );
         assert_eq!(
-            confirm(&create, Some(&user(9, "x@a.example", None))),
+            confirm(
+                &create,
+                Some(&user(9, "x@a.example", None)),
+                &BTreeSet::new()
+            ),
             Confirmed::PutInOrg(UserAction::Update {
                 user_id: ZendeskUserId(9),
                 email: "x@a.example".into(),
@@ -421,13 +446,17 @@ mod tests {
                 organization_id: Some(ZendeskOrgId(5)),
             })
         );
-        match confirm(&create, Some(&user(9, "x@a.example", Some(6)))) {
+        match confirm(
+            &create,
+            Some(&user(9, "x@a.example", Some(6))),
+            &BTreeSet::new(),
+        ) {
             Confirmed::Finding(f) => assert_eq!(f.kind, FindingKind::SoldToInOtherOrg),
             other => panic!("{other:?}"),
         }
         let mut agent = user(9, "x@a.example", None);
         agent.role = Role::Agent;
-        match confirm(&create, Some(&agent)) {
+        match confirm(&create, Some(&agent), &BTreeSet::new()) {
             Confirmed::Finding(f) => assert_eq!(f.kind, FindingKind::ProtectedUser),
             other => panic!("{other:?}"),
         }

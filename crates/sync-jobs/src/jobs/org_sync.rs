@@ -26,7 +26,7 @@ use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
 use sync_core::report::{Phase, ReportBuilder};
-use sync_core::zendesk::FieldKeys;
+use sync_core::zendesk::SharedFieldKeys;
 use sync_core::{soql, Plan, SalesforceId, ZendeskOrg, ZendeskOrgId};
 
 /// What the reads of an org sync produced.
@@ -94,8 +94,8 @@ pub async fn read_records(
     Ok(out)
 }
 
-/// The most records a [`RecordSink`] reserves room for on Salesforce's `totalSize` (a
-/// larger result still grows as it is read).
+/// The most records [`each_record`] has a [`RecordSink`] reserve room for on
+/// Salesforce's `totalSize` (a larger result still grows as it is read).
 const RESERVE_AT_MOST: usize = 2_000_000;
 
 /// Where [`each_record`] puts the records of a query.
@@ -109,7 +109,7 @@ trait RecordSink {
 
 impl RecordSink for Vec<Value> {
     fn reserve(&mut self, total: usize) {
-        Vec::reserve(self, total.min(RESERVE_AT_MOST));
+        Vec::reserve(self, total);
     }
     fn push(&mut self, record: Value) {
         Vec::push(self, record);
@@ -118,7 +118,7 @@ impl RecordSink for Vec<Value> {
 
 impl RecordSink for AccountDecoder {
     fn reserve(&mut self, total: usize) {
-        AccountDecoder::reserve(self, total.min(RESERVE_AT_MOST));
+        AccountDecoder::reserve(self, total);
     }
     fn push(&mut self, record: Value) {
         AccountDecoder::push(self, record);
@@ -141,7 +141,9 @@ async fn each_record(
         if progress.done() == 0 {
             if let Some(n) = total.get() {
                 progress.set_total(Total::Exact(n));
-                sink.reserve(usize::try_from(n).unwrap_or(usize::MAX));
+                sink.reserve(
+                    usize::try_from(n).map_or(RESERVE_AT_MOST, |n| n.min(RESERVE_AT_MOST)),
+                );
             }
         }
         progress.add(1);
@@ -158,7 +160,7 @@ async fn each_record(
 pub async fn read_orgs(zendesk: &zendesk_client::Client) -> Result<Vec<ZendeskOrg>, Error> {
     let mut progress = Progress::read("Zendesk organizations", Total::Unknown);
     let mut out = Vec::new();
-    let mut keys = FieldKeys::default();
+    let mut keys = SharedFieldKeys::default();
     let mut stream = zendesk.organizations().list();
     while let Some(org) = stream.try_next().await? {
         progress.add(1);
