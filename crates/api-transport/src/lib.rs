@@ -1,6 +1,6 @@
 //! Naming the cause of a failure without an answer (DNS, refused, timeout, TLS, reset),
 //! with the host, by walking the `source()` chain of reqwest/hyper/io errors; and reading
-//! an answer's body with a size cap. Shared by the two API clients (`sfdc-client`,
+//! an answer's body with a size cap; reading `Retry-After`. Shared by the two API clients (`sfdc-client`,
 //! `zendesk-client`), which otherwise know nothing of each other.
 #![cfg_attr(
     not(test),
@@ -12,6 +12,10 @@
         clippy::arithmetic_side_effects
     )
 )]
+
+mod retry_after;
+
+pub use retry_after::{parse_retry_after, MAX_RETRY_AFTER};
 
 use bytes::{Bytes, BytesMut};
 use std::error::Error as StdError;

@@ -8,9 +8,9 @@ use std::time::Duration;
 use rand::Rng;
 use time::OffsetDateTime;
 
-/// The longest wait ever taken from a `Retry-After` header: 15 minutes. A larger value
-/// (`1e20`, a date years ahead) is cut to this; the policy's `max_delay` cuts it further.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// The longest wait ever taken from a `Retry-After` header: 15 minutes
+/// ([`api_transport::MAX_RETRY_AFTER`]); the policy's `max_delay` cuts it further.
+pub const MAX_RETRY_AFTER: Duration = api_transport::MAX_RETRY_AFTER;
 
 /// Bounds for retrying transient failures (5xx, `UNABLE_TO_LOCK_ROW`, transport errors).
 ///
@@ -119,21 +119,7 @@ impl RetryPolicy {
 /// );
 /// ```
 pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
-    let value = value.trim();
-    let parsed = if let Ok(secs) = value.parse::<u64>() {
-        Duration::from_secs(secs)
-    } else if let Ok(secs) = value.parse::<f64>() {
-        if !secs.is_finite() || secs < 0.0 {
-            return None;
-        }
-        // `try_` so that 1e20 is "very long", not a panic.
-        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
-    } else {
-        let at =
-            OffsetDateTime::parse(value, &time::format_description::well_known::Rfc2822).ok()?;
-        // Whole seconds (an HTTP date has no fraction); a date in the past is now.
-        let secs = at.unix_timestamp().saturating_sub(now.unix_timestamp());
-        u64::try_from(secs).map_or(Duration::ZERO, Duration::from_secs)
-    };
-    Some(parsed.min(MAX_RETRY_AFTER))
+    api_transport::parse_retry_after(value, now, |date| {
+        OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822).ok()
+    })
 }

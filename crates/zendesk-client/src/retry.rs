@@ -47,10 +47,10 @@ pub(crate) fn classify(status: u16, safety: Safety, retry_after: Option<Duration
     }
 }
 
-/// The longest wait ever taken from a `Retry-After` header: 15 minutes. A larger value
-/// (or `1e20`, or a date years ahead) is cut to this, so an absurd header cannot stall a
-/// run or overflow a clock.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// The longest wait ever taken from a `Retry-After` header: 15 minutes
+/// ([`api_transport::MAX_RETRY_AFTER`]). A larger value (or `1e20`, or a date years
+/// ahead) is cut to this, so an absurd header cannot stall a run or overflow a clock.
+pub const MAX_RETRY_AFTER: Duration = api_transport::MAX_RETRY_AFTER;
 
 /// How a call is retried. Retries are bounded by **time**, not by a streak of failures:
 /// over thousands of calls under a few percent of 429s, 5xx and dropped connections, six
@@ -171,24 +171,11 @@ const HTTP_DATE: &[FormatItem<'static>] = format_description!(
 /// );
 /// ```
 pub fn parse_retry_after(value: &str, now: OffsetDateTime) -> Option<Duration> {
-    let value = value.trim();
-    let parsed = if let Ok(secs) = value.parse::<u64>() {
-        Duration::from_secs(secs)
-    } else if let Ok(secs) = value.parse::<f64>() {
-        if !secs.is_finite() || secs < 0.0 {
-            return None;
-        }
-        // `try_` so that 1e20 is an error, not a panic; an overflow is "very long".
-        Duration::try_from_secs_f64(secs).unwrap_or(MAX_RETRY_AFTER)
-    } else {
-        let at = time::PrimitiveDateTime::parse(value, HTTP_DATE)
-            .ok()?
-            .assume_utc();
-        // Whole seconds (an HTTP date has no fraction); a date in the past is now.
-        let secs = at.unix_timestamp().saturating_sub(now.unix_timestamp());
-        u64::try_from(secs).map_or(Duration::ZERO, Duration::from_secs)
-    };
-    Some(parsed.min(MAX_RETRY_AFTER))
+    api_transport::parse_retry_after(value, now, |date| {
+        time::PrimitiveDateTime::parse(date, HTTP_DATE)
+            .ok()
+            .map(time::PrimitiveDateTime::assume_utc)
+    })
 }
 
 #[cfg(test)]
