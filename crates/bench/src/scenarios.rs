@@ -372,9 +372,9 @@ impl EvalDiff {
 
 /// CPU time (user + system) of the calling thread so far, in seconds
 /// (`CLOCK_THREAD_CPUTIME_ID`: nanosecond scheduler accounting, not ticks).
-fn thread_cpu_s() -> anyhow::Result<f64> {
+fn process_cpu_s() -> anyhow::Result<f64> {
     use nix::sys::time::TimeValLike as _;
-    let spent = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)?;
+    let spent = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)?;
     Ok(spent.num_nanoseconds() as f64 / 1e9)
 }
 
@@ -429,11 +429,11 @@ pub fn eval_diff(
         let records = decoder.records();
         let decoded = decoder.finish();
         let n_decoded = decoded.items.len();
-        let cpu_before = thread_cpu_s()?;
+        let cpu_before = process_cpu_s()?;
         let started = Instant::now();
         let plan = sync_core::diff::plan_decoded(decoded, records, &orgs, &mapping, settings.today);
         let took = started.elapsed();
-        let cpu = thread_cpu_s()? - cpu_before;
+        let cpu = process_cpu_s()? - cpu_before;
         let plan = std::hint::black_box(plan);
         decode_ms.push(decode.as_secs_f64() * 1e3);
         plan_ms.push(took.as_secs_f64() * 1e3);

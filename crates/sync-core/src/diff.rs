@@ -15,13 +15,16 @@
 //! - `name_conflict` on create (`create_name_conflict`) and on rename
 //!   (`rename_conflict`), applied by `admit_with_names`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::Arc;
 
 use serde::Serialize;
 use time::Date;
 
 use crate::evaluate::{evaluate_account, Evaluation};
+use crate::field_map::FieldMap;
 use crate::ids::{SalesforceId, ZendeskOrgId};
 use crate::mapping::Mapping;
 use crate::model::{Account, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
@@ -38,7 +41,7 @@ pub struct OrgCreate {
     /// Its name.
     pub name: String,
     /// Every set managed field (unset ones are left out).
-    pub organization_fields: BTreeMap<String, FieldValue>,
+    pub organization_fields: FieldMap<FieldValue>,
     /// Its managed tags, sorted.
     pub tags: Vec<String>,
 }
@@ -61,8 +64,8 @@ pub struct OrgPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Changed fields; `None` clears the field (sent as `null`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub organization_fields: BTreeMap<String, Option<FieldValue>>,
+    #[serde(skip_serializing_if = "FieldMap::is_empty")]
+    pub organization_fields: FieldMap<Option<FieldValue>>,
     /// The full tag list (unmanaged ∪ desired managed), when managed tags change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -82,8 +85,8 @@ pub struct OrgBefore {
     /// The org's name in Zendesk now (always present, for the report).
     pub name: String,
     /// The current values of the fields the patch changes (`None` = unset).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub organization_fields: BTreeMap<String, Option<FieldValue>>,
+    #[serde(skip_serializing_if = "FieldMap::is_empty")]
+    pub organization_fields: FieldMap<Option<FieldValue>>,
     /// The current tags, when the patch sends a tag list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
@@ -331,6 +334,17 @@ impl RoundedByField {
         }
     }
 
+    /// `next` (gathered from the accounts after these) added: counts summed, the
+    /// examples still the first few.
+    fn append(&mut self, next: RoundedByField) {
+        for (key, (count, examples)) in next.by_key {
+            let (total, kept) = self.by_key.entry(key).or_default();
+            *total += count;
+            let room = Self::EXAMPLES.saturating_sub(kept.len());
+            kept.extend(examples.into_iter().take(room));
+        }
+    }
+
     fn findings(self) -> Vec<Finding> {
         self.by_key
             .into_iter()
@@ -362,8 +376,21 @@ pub fn plan_orgs(
     plan_decoded(decoded, salesforce_records, orgs, mapping, today)
 }
 
+/// Below this many accounts the diff runs as one part, on the calling thread. Parts
+/// cost memory (each thread's allocations, and accounts held until every part is
+/// done): at 100k accounts a second run peaked at 263 MiB in two parts against 228 MiB
+/// in one, for a plan 0.1 s faster; from here on the seconds saved are worth it
+/// (docs/benchmarks.md, docs/decisions.md).
+const PARALLEL_FROM: usize = 250_000;
+
+/// The most parts (threads) one diff is split into.
+const MAX_PARTS: usize = 8;
+
 /// [`plan_orgs`] for accounts already decoded (e.g. with a streaming
 /// [`crate::records::AccountDecoder`]); `salesforce_records` counts every record read.
+/// Large sets are evaluated and diffed in parts, one thread each, as many as the
+/// machine has cores (at most [`MAX_PARTS`]); the plan is the same whatever the
+/// number of parts ([`plan_decoded_in_parts`]).
 pub fn plan_decoded(
     decoded: Decoded<Account>,
     salesforce_records: usize,
@@ -371,27 +398,74 @@ pub fn plan_decoded(
     mapping: &Mapping,
     today: Date,
 ) -> Plan {
+    let parts = if decoded.items.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_PARTS))
+    };
+    plan_decoded_in_parts(decoded, salesforce_records, orgs, mapping, today, parts)
+}
+
+/// [`plan_decoded`] in `parts` parts (at least one), each on its own thread (the
+/// first on the calling thread). The parts are runs of consecutive accounts in
+/// `salesforce_id` order, merged in that order, so the plan does not depend on
+/// `parts` (a test holds this).
+pub fn plan_decoded_in_parts(
+    decoded: Decoded<Account>,
+    salesforce_records: usize,
+    orgs: &[ZendeskOrg],
+    mapping: &Mapping,
+    today: Date,
+    parts: usize,
+) -> Plan {
     // In `salesforce_id` order (the decoder keeps one account per id, so an unstable
     // sort, in place, gives the one order), then evaluated one at a time as the diff
-    // asks: an account is dropped once evaluated, and its evaluation once diffed, so
-    // the run never holds every desired org at once.
+    // asks: an evaluation is dropped once diffed, so the run never holds every
+    // desired org at once. The first part, on this thread, which made the accounts,
+    // drops each once evaluated; the other parts leave theirs to this thread once
+    // they are done (freeing them on another thread made the parts a third slower:
+    // the allocator's cross-thread frees).
     let mut accounts = decoded.items;
     accounts.sort_unstable_by_key(|account| account.id18);
     let ids: Vec<SalesforceId> = accounts.iter().map(|account| account.id18).collect();
-    let evaluations = accounts.into_iter().map(|mut account| {
-        // The account is not needed after it is evaluated: its billing accounts
-        // move into the evaluation instead of being copied.
-        let billing_accounts = std::mem::take(&mut account.billing_accounts);
-        let mut evaluation = evaluate_account(&account, mapping, today);
-        evaluation.billing_accounts = billing_accounts;
-        evaluation
-    });
     let invalid_ids: BTreeSet<String> = decoded
         .findings
         .iter()
         .filter_map(|f| f.salesforce_id.clone())
         .collect();
-    let mut plan = diff_sorted(&ids, evaluations, orgs, mapping, &invalid_ids);
+    let diff = Diff::new(&ids, orgs, mapping);
+    let evaluate = |account: &mut Account| {
+        // Its billing accounts move into the evaluation rather than being copied.
+        let billing_accounts = std::mem::take(&mut account.billing_accounts);
+        let mut evaluation = evaluate_account(account, mapping, today);
+        evaluation.billing_accounts = billing_accounts;
+        evaluation
+    };
+    let evaluate_and_drop = |account: &mut Account| {
+        // Moved out, leaving an empty account (no text) with the same id.
+        let mut account = std::mem::replace(account, Account::new(account.id18, String::new()));
+        evaluate(&mut account)
+    };
+    let mut slices = split_at_id_changes(&mut accounts, parts.max(1)).into_iter();
+    let first = slices.next().unwrap_or_default();
+    let part = std::thread::scope(|scope| {
+        let others: Vec<_> = slices
+            .map(|slice| {
+                let (diff, evaluate) = (&diff, &evaluate);
+                scope.spawn(move || diff.part(slice.iter_mut().map(evaluate)))
+            })
+            .collect();
+        let mut part = diff.part(first.iter_mut().map(evaluate_and_drop));
+        for other in others {
+            match other.join() {
+                Ok(other) => part.append(other),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        part
+    });
+    drop(accounts);
+    let mut plan = diff.finish(part, &invalid_ids);
     plan.salesforce_records = salesforce_records;
     let mut skipped: Vec<Skipped> = decoded
         .findings
@@ -410,6 +484,25 @@ pub fn plan_decoded(
     plan
 }
 
+/// `items` (sorted by id) cut into at most `parts` runs of about equal length, never
+/// between two items with one id (they must be diffed together).
+fn split_at_id_changes(items: &mut [Account], parts: usize) -> Vec<&mut [Account]> {
+    let size = items.len().div_ceil(parts.max(1)).max(1);
+    let mut out = Vec::with_capacity(parts);
+    let mut rest = items;
+    while !rest.is_empty() {
+        let mut cut = size.min(rest.len());
+        while cut < rest.len() && rest.get(cut - 1).map(|a| a.id18) == rest.get(cut).map(|a| a.id18)
+        {
+            cut += 1;
+        }
+        let (head, tail) = rest.split_at_mut(cut);
+        out.push(head);
+        rest = tail;
+    }
+    out
+}
+
 /// Diffs evaluated accounts against the Zendesk orgs. `also_in_salesforce` holds
 /// ids of accounts returned but invalid (their orgs are not `not_in_salesforce`).
 ///
@@ -426,65 +519,142 @@ pub fn diff_orgs(
     let mut sorted = evaluations.to_vec();
     sorted.sort_by_key(|eval| eval.salesforce_id);
     let ids: Vec<SalesforceId> = sorted.iter().map(|eval| eval.salesforce_id).collect();
-    diff_sorted(&ids, sorted.into_iter(), orgs, mapping, also_in_salesforce)
+    let diff = Diff::new(&ids, orgs, mapping);
+    let part = diff.part(sorted.into_iter());
+    diff.finish(part, also_in_salesforce)
 }
 
-/// [`diff_orgs`] over evaluations given one at a time in `salesforce_id` order, whose
-/// ids, in the same order, are `ids`: what a plan keeps of each evaluation (findings,
-/// desired fields of creates, ids) is moved rather than copied, and the rest dropped
-/// before the next is taken.
-fn diff_sorted(
-    ids: &[SalesforceId],
-    evaluations: impl Iterator<Item = Evaluation>,
-    orgs: &[ZendeskOrg],
-    mapping: &Mapping,
-    also_in_salesforce: &BTreeSet<String>,
-) -> Plan {
-    let index = OrgIndex::new(orgs, mapping);
-    let managed = Managed::new(mapping);
-    let mut plan = Plan {
-        salesforce_records: ids.len(),
-        zendesk_organizations: orgs.len(),
-        without_salesforce_id: index.without_salesforce_id,
-        ..Plan::default()
-    };
-    // docs/behaviour.md §5 untouched: the orgs with a `salesforce_id` not among the
-    // accounts returned are `not_in_salesforce`. Counted as those covered by an account
-    // (below, once per distinct id) or by an invalid returned account, taken from all.
-    let mut covered = index.covered_by(also_in_salesforce, |id| {
-        ids.binary_search_by(|at| at.as_str().cmp(id)).is_ok()
-    });
-    let mut rounded = RoundedByField::default();
-    // Upper bounds: a vector that grows by copying costs more than address space.
-    let mut creates = Vec::with_capacity(ids.len());
-    let mut updates = Vec::with_capacity(ids.len());
-    plan.unchanged.reserve(ids.len());
-    let mut last_matched: Option<&ZendeskOrg> = None;
-    for mut eval in evaluations {
-        rounded.add(&eval);
-        eval.rounded = Vec::new();
-        let matches = index.matches(&eval.salesforce_id);
-        // Equal ids are adjacent in this order and match the same orgs.
-        if let Some(&first) = matches.first() {
-            if !last_matched.is_some_and(|last| std::ptr::eq(last, first)) {
-                covered += matches.len();
-                last_matched = Some(first);
-            }
-        }
-        match propose(&mut plan, eval, matches, mapping, &managed) {
-            Proposal::Create(create) => creates.push(create),
-            Proposal::Update(update, org) => updates.push((update, org)),
-            Proposal::Settled => {}
+/// One diff of accounts (whose ids, in `salesforce_id` order, are `ids`) against the
+/// orgs: what every part shares, read only.
+struct Diff<'a, 'o> {
+    ids: &'a [SalesforceId],
+    orgs: &'o [ZendeskOrg],
+    index: OrgIndex<'o>,
+    managed: Managed,
+    mapping: &'a Mapping,
+}
+
+/// What the diff made of one run of consecutive accounts (in `salesforce_id` order):
+/// the parts of a plan that grow account by account, appended in order to the next
+/// part's. What a plan keeps of each evaluation (findings, desired fields of creates,
+/// ids) is moved rather than copied, and the rest dropped before the next is taken.
+#[derive(Default)]
+struct Part<'o> {
+    matched: usize,
+    /// Orgs matched (each distinct id's matches counted once).
+    covered: usize,
+    creates: Vec<OrgCreate>,
+    updates: Vec<(OrgUpdate, &'o ZendeskOrg)>,
+    deletes: Vec<OrgDelete>,
+    unchanged: Vec<SalesforceId>,
+    skipped: Vec<Skipped>,
+    findings: Vec<Finding>,
+    /// In `salesforce_id` order, so the maps are built in one pass at the end.
+    org_ids: Vec<(SalesforceId, ZendeskOrgId)>,
+    sold_to: Vec<(SalesforceId, Vec<SoldTo>)>,
+    rounded: RoundedByField,
+}
+
+impl Part<'_> {
+    /// Records an account not synced this run.
+    fn skip(&mut self, salesforce_id: &str, reason: SkipReason) {
+        self.skipped.push(Skipped {
+            salesforce_id: salesforce_id.to_string(),
+            reason,
+        });
+    }
+}
+
+impl<'o> Part<'o> {
+    /// `next` (the part after this one) appended.
+    fn append(&mut self, mut next: Part<'o>) {
+        self.matched += next.matched;
+        self.covered += next.covered;
+        self.creates.append(&mut next.creates);
+        self.updates.append(&mut next.updates);
+        self.deletes.append(&mut next.deletes);
+        self.unchanged.append(&mut next.unchanged);
+        self.skipped.append(&mut next.skipped);
+        self.findings.append(&mut next.findings);
+        self.org_ids.append(&mut next.org_ids);
+        self.sold_to.append(&mut next.sold_to);
+        self.rounded.append(next.rounded);
+    }
+}
+
+impl<'a, 'o> Diff<'a, 'o> {
+    fn new(ids: &'a [SalesforceId], orgs: &'o [ZendeskOrg], mapping: &'a Mapping) -> Self {
+        Diff {
+            ids,
+            orgs,
+            index: OrgIndex::new(orgs, mapping),
+            managed: Managed::new(mapping),
+            mapping,
         }
     }
-    plan.not_in_salesforce = index.with_salesforce_id.saturating_sub(covered);
-    let names = Names::new(orgs, &creates, &updates);
-    admit_with_names(&mut plan, creates, updates, &names);
-    plan.findings.extend(rounded.findings());
-    plan.unchanged.sort();
-    plan.skipped
-        .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
-    plan
+
+    /// Diffs evaluations given one at a time in `salesforce_id` order: one part.
+    fn part(&self, evaluations: impl Iterator<Item = Evaluation>) -> Part<'o> {
+        let mut part = Part::default();
+        let mut last_matched: Option<&ZendeskOrg> = None;
+        for mut eval in evaluations {
+            part.rounded.add(&eval);
+            eval.rounded = Vec::new();
+            let matches = self.index.matches(&eval.salesforce_id);
+            // Equal ids are adjacent in this order (and in one part) and match the
+            // same orgs.
+            if let Some(&first) = matches.first() {
+                if !last_matched.is_some_and(|last| std::ptr::eq(last, first)) {
+                    part.covered += matches.len();
+                    last_matched = Some(first);
+                }
+            }
+            match propose(&mut part, eval, matches, self.mapping, &self.managed) {
+                Proposal::Create(create) => part.creates.push(create),
+                Proposal::Update(update, org) => part.updates.push((update, org)),
+                Proposal::Settled => {}
+            }
+        }
+        part
+    }
+
+    /// The plan of all the parts (appended in order): names checked, the orgs outside
+    /// the result counted. `also_in_salesforce` as in [`diff_orgs`].
+    fn finish(&self, part: Part<'o>, also_in_salesforce: &BTreeSet<String>) -> Plan {
+        let index = &self.index;
+        let ids = self.ids;
+        // docs/behaviour.md §5 untouched: the orgs with a `salesforce_id` not among the
+        // accounts returned are `not_in_salesforce`. Counted as those covered by an
+        // account (once per distinct id) or by an invalid returned account, taken
+        // from all.
+        let covered = part.covered
+            + index.covered_by(also_in_salesforce, |id| {
+                ids.binary_search_by(|at| at.as_str().cmp(id)).is_ok()
+            });
+        let mut plan = Plan {
+            salesforce_records: ids.len(),
+            zendesk_organizations: self.orgs.len(),
+            without_salesforce_id: index.without_salesforce_id,
+            not_in_salesforce: index.with_salesforce_id.saturating_sub(covered),
+            matched: part.matched,
+            deletes: part.deletes,
+            unchanged: part.unchanged,
+            skipped: part.skipped,
+            findings: part.findings,
+            // Sorted already: built in one pass (a later entry of an id wins, as an
+            // insert would).
+            org_ids: part.org_ids.into_iter().collect(),
+            sold_to: part.sold_to.into_iter().collect(),
+            ..Plan::default()
+        };
+        let names = Names::new(self.orgs, &part.creates, &part.updates);
+        admit_with_names(&mut plan, part.creates, part.updates, &names);
+        plan.findings.extend(part.rounded.findings());
+        plan.unchanged.sort();
+        plan.skipped
+            .sort_by(|a, b| a.salesforce_id.cmp(&b.salesforce_id));
+        plan
+    }
 }
 
 /// docs/behaviour.md §5 update: the minimal patch turning `org` into `desired` (managed fields and
@@ -518,22 +688,64 @@ impl Managed {
 /// [`patch_for`] against the org's managed view (see [`crate::zendesk::managed_view`]),
 /// read in place instead of copied; what changes is moved out of `desired`.
 fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> OrgPatch {
+    changes_against(desired, org, managed, false).0
+}
+
+/// [`patch_against`] and, when the patch changes anything, what the org holds now
+/// where it does ([`before_for`]), read in the same pass.
+fn update_against(
+    desired: DesiredOrg,
+    org: &ZendeskOrg,
+    managed: &Managed,
+) -> Option<(OrgPatch, OrgBefore)> {
+    let (patch, before_fields) = changes_against(desired, org, managed, true);
+    if patch.is_empty() {
+        return None;
+    }
+    let before = OrgBefore {
+        name: org.name.clone(),
+        organization_fields: before_fields,
+        tags: patch.tags.as_ref().map(|_| sorted_tags(org)),
+    };
+    Some((patch, before))
+}
+
+/// The patch of `desired` against `org` and, with `before`, the org's current value
+/// of each field the patch changes (a field the mapping does not manage reads as
+/// unset, as in [`crate::zendesk::managed_view`]).
+fn changes_against(
+    desired: DesiredOrg,
+    org: &ZendeskOrg,
+    managed: &Managed,
+    before: bool,
+) -> (OrgPatch, FieldMap<Option<FieldValue>>) {
     let mut patch = OrgPatch::default();
     if desired.name != org.name.trim() {
         patch.name = Some(desired.name);
     }
     let (keys, values) = desired.fields.into_parts();
     let all_managed = Arc::ptr_eq(&keys, &managed.org_keys);
-    for (key, value) in keys.iter().zip(values) {
+    let mut changed = Vec::new();
+    let mut was = Vec::new();
+    for (slot, (key, value)) in keys.iter().zip(values).enumerate() {
         let actual = if all_managed || managed.keys.contains(key) {
             org.organization_fields.get(key)
         } else {
             None
         };
         if !same_value(value.as_ref(), actual) {
-            patch.organization_fields.insert(key.clone(), value);
+            if before {
+                was.push((slot, actual.cloned()));
+            }
+            changed.push((slot, value));
         }
     }
+    let was = if before && !changed.is_empty() {
+        FieldMap::from_indexed(Arc::clone(&keys), was)
+    } else {
+        FieldMap::new()
+    };
+    patch.organization_fields = FieldMap::from_indexed(keys, changed);
     let mut actual_managed: Vec<&str> = org
         .tags
         .iter()
@@ -555,36 +767,29 @@ fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> Or
             .collect();
         patch.tags = Some(full_tag_list(&unmanaged, &desired.managed_tags));
     }
-    patch
+    (patch, was)
+}
+
+/// The org's tags, sorted (the report's before value of a tag write).
+fn sorted_tags(org: &ZendeskOrg) -> Vec<String> {
+    let mut tags = org.tags.clone();
+    tags.sort();
+    tags
 }
 
 /// What `org` holds now where `patch` changes it (the report's before values).
 pub fn before_for(patch: &OrgPatch, org: &ZendeskOrg, mapping: &Mapping) -> OrgBefore {
-    before_against(patch, org, &Managed::new(mapping))
-}
-
-/// [`before_for`] reading the org's managed view in place (a field the mapping does
-/// not manage is `None`, as in [`crate::zendesk::managed_view`]).
-fn before_against(patch: &OrgPatch, org: &ZendeskOrg, managed: &Managed) -> OrgBefore {
+    let managed = Managed::new(mapping);
     OrgBefore {
         name: org.name.clone(),
-        organization_fields: patch
-            .organization_fields
-            .keys()
-            .map(|k| {
-                let value = managed
-                    .keys
-                    .contains(k)
-                    .then(|| org.organization_fields.get(k).cloned())
-                    .flatten();
-                (k.clone(), value)
-            })
-            .collect(),
-        tags: patch.tags.as_ref().map(|_| {
-            let mut tags = org.tags.clone();
-            tags.sort();
-            tags
+        organization_fields: patch.organization_fields.map(|k, _| {
+            managed
+                .keys
+                .contains(k)
+                .then(|| org.organization_fields.get(k).cloned())
+                .flatten()
         }),
+        tags: patch.tags.as_ref().map(|_| sorted_tags(org)),
     }
 }
 
@@ -632,10 +837,12 @@ fn org_create_from(evaluation: Evaluation) -> OrgCreate {
         name: desired.name,
         organization_fields: {
             let (keys, values) = desired.fields.into_parts();
-            keys.iter()
-                .zip(values)
-                .filter_map(|(k, v)| v.filter(is_sent_on_create).map(|v| (k.clone(), v)))
-                .collect()
+            let sent = values
+                .into_iter()
+                .enumerate()
+                .filter_map(|(slot, v)| v.filter(is_sent_on_create).map(|v| (slot, v)))
+                .collect();
+            FieldMap::from_indexed(keys, sent)
         },
         tags: desired.managed_tags.into_iter().collect(),
     }
@@ -701,8 +908,8 @@ impl<'o> OrgIndex<'o> {
     fn new(orgs: &'o [ZendeskOrg], mapping: &Mapping) -> Self {
         let key = mapping.fields().salesforce_id.as_str();
         let mut index = OrgIndex {
-            first: HashMap::with_capacity(orgs.len()),
-            shared: HashMap::new(),
+            first: HashMap::with_capacity_and_hasher(orgs.len(), Default::default()),
+            shared: HashMap::default(),
             without_salesforce_id: 0,
             with_salesforce_id: 0,
         };
@@ -795,7 +1002,7 @@ fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Findin
 /// ([`org_delete`]), unchanged, or updated ([`patch_for`]); with no org, a greatly
 /// expired account is skipped and any other is created ([`org_create`]).
 fn propose<'o>(
-    plan: &mut Plan,
+    plan: &mut Part<'o>,
     mut eval: Evaluation,
     matches: &[&'o ZendeskOrg],
     mapping: &Mapping,
@@ -808,7 +1015,7 @@ fn propose<'o>(
     plan.findings.extend(findings);
     let sold_to = sold_to_contacts(&eval.billing_accounts);
     if !sold_to.is_empty() {
-        plan.sold_to.insert(sfid, sold_to);
+        plan.sold_to.push((sfid, sold_to));
     }
     if matches.len() > 1 {
         plan.findings.push(duplicate_org_finding(id, matches));
@@ -817,7 +1024,7 @@ fn propose<'o>(
     }
     if let Some(org) = matches.first() {
         plan.matched += 1;
-        plan.org_ids.insert(sfid, org.id);
+        plan.org_ids.push((sfid, org.id));
     }
     if !eval.trusted {
         plan.skip(id, SkipReason::UnknownTier);
@@ -834,15 +1041,14 @@ fn propose<'o>(
         plan.deletes.push(delete);
         return Proposal::Settled;
     }
-    let patch = patch_against(eval.desired, org, managed);
-    if patch.is_empty() {
+    let Some((patch, before)) = update_against(eval.desired, org, managed) else {
         plan.unchanged.push(sfid);
         return Proposal::Settled;
-    }
+    };
     let update = OrgUpdate {
         salesforce_id: eval.salesforce_id,
         id: org.id,
-        before: before_against(&patch, org, managed),
+        before,
         patch,
     };
     Proposal::Update(update, org)
@@ -863,12 +1069,12 @@ impl Names {
         creates: &[OrgCreate],
         updates: &[(OrgUpdate, &ZendeskOrg)],
     ) -> Self {
-        let mut claimed: HashMap<String, usize> = HashMap::new();
+        let mut claimed: HashMap<String, usize> = HashMap::default();
         let renames = updates.iter().filter_map(|(u, _)| u.patch.name.as_ref());
         for name in creates.iter().map(|c| &c.name).chain(renames) {
             *claimed.entry(name_key(name)).or_default() += 1;
         }
-        let mut held: HashMap<String, Vec<ZendeskOrgId>> = HashMap::new();
+        let mut held: HashMap<String, Vec<ZendeskOrgId>> = HashMap::default();
         if !claimed.is_empty() {
             let mut key = String::new();
             for org in orgs {

@@ -314,15 +314,23 @@ pub fn is_partner(account: &Account) -> bool {
 
 /// docs/behaviour.md §3.6: any `Type` but `Partner` → snake_case (`Former Customer` → `former_customer`).
 pub fn snake_case(raw: &str) -> String {
-    let mut out = String::new();
-    for c in raw.trim().chars() {
+    let raw = raw.trim();
+    let mut out = String::with_capacity(raw.len());
+    // A run of other characters is one `_` between words: written before the next
+    // letter or digit, so none leads or trails.
+    let mut gap = false;
+    for c in raw.chars() {
         if c.is_ascii_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
             out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
+        } else {
+            gap = true;
         }
     }
-    out.trim_end_matches('_').to_string()
+    out
 }
 
 /// Whether a Salesforce text equals `b`, trimmed and in any case.
@@ -400,8 +408,23 @@ pub fn market_segment(account: &Account) -> Option<String> {
 
 /// docs/behaviour.md §4 `expiration_date`: the date as `YYYY-MM-DD`.
 fn date_text(date: Option<Date>) -> Option<String> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    date.and_then(|d| d.format(&format).ok())
+    let date = date?;
+    let (year, month, day) = (date.year(), u8::from(date.month()), date.day());
+    let Ok(year @ 0..=9999) = u16::try_from(year) else {
+        // A year before 0: as `[year]-[month]-[day]` formats it (sign, then digits).
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        return date.format(&format).ok();
+    };
+    // Digit by digit (this runs once per account: `format!` costs more than the rest
+    // of the date rules).
+    let digit = |n: u16| char::from(b'0' + (n % 10) as u8);
+    let mut text = String::with_capacity(10);
+    text.extend([year / 1000, year / 100, year / 10, year].map(digit));
+    text.push('-');
+    text.extend([u16::from(month) / 10, u16::from(month)].map(digit));
+    text.push('-');
+    text.extend([u16::from(day) / 10, u16::from(day)].map(digit));
+    Some(text)
 }
 
 /// The desired org's fields and managed tags as they are built (docs/behaviour.md §4), with the
@@ -412,7 +435,9 @@ struct DesiredFields<'a> {
     /// The account's `Account_ID_18__c` (for findings).
     id: &'a str,
     fields: DesiredOrgFields,
-    tags: BTreeSet<String>,
+    /// The managed tags as they are selected (the mapping's own text; sorted and
+    /// copied once, at the end).
+    tags: Vec<&'a str>,
     findings: Vec<Finding>,
     rounded: Vec<Rounded>,
 }
@@ -423,7 +448,7 @@ impl<'a> DesiredFields<'a> {
             mapping,
             id,
             fields: DesiredOrgFields::unset(Arc::clone(mapping.org_keys())),
-            tags: BTreeSet::new(),
+            tags: Vec::new(),
             findings: Vec::new(),
             rounded: Vec::new(),
         }
@@ -526,16 +551,14 @@ impl<'a> DesiredFields<'a> {
         self.fields.set_slot(slot, Some(FieldValue::Bool(on)));
         let mapping = self.mapping;
         if let Some(tag) = mapping.checkbox_tag(self.key(slot)).filter(|_| on) {
-            self.tags.insert(tag.to_string());
+            self.tags.push(tag);
         }
     }
 
     /// Sets a drop-down to an option value (also a managed tag), or unsets it.
-    fn set_option(&mut self, slot: usize, option: Option<&str>) {
+    fn set_option(&mut self, slot: usize, option: Option<&'a str>) {
         if let Some(option) = option {
-            if !self.tags.contains(option) {
-                self.tags.insert(option.to_string());
-            }
+            self.tags.push(option);
         }
         let value = option.map(|o| FieldValue::Text(o.to_string()));
         self.fields.set_slot(slot, value);
@@ -594,7 +617,57 @@ fn desired_org(
         salesforce_id: account.id18,
         name: account.name.clone(),
         fields: d.fields,
-        managed_tags: d.tags,
+        managed_tags: {
+            let mut tags = d.tags;
+            tags.sort_unstable();
+            tags.dedup();
+            tags.into_iter().map(str::to_string).collect()
+        },
     };
     (desired, d.findings, d.rounded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{date_text, snake_case};
+    use proptest::prelude::*;
+    use time::{Date, Month};
+
+    /// The first definition of `snake_case`, kept as the reference.
+    fn snake_case_reference(raw: &str) -> String {
+        let mut out = String::new();
+        for c in raw.trim().chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            } else if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+        }
+        out.trim_end_matches('_').to_string()
+    }
+
+    proptest! {
+        #[test]
+        fn snake_case_is_what_it_was(raw in "[ a-zA-Z0-9_\\-é\t]{0,24}") {
+            prop_assert_eq!(snake_case(&raw), snake_case_reference(&raw));
+        }
+    }
+
+    #[test]
+    fn date_text_is_what_the_time_crate_formats() {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        for (year, month, day) in [
+            (2026, Month::December, 5),
+            (1, Month::January, 1),
+            (0, Month::February, 29),
+            (-1, Month::March, 9),
+            (-9999, Month::January, 1),
+            (9999, Month::December, 31),
+            (476, Month::September, 4),
+        ] {
+            let date = Date::from_calendar_date(year, month, day).unwrap();
+            assert_eq!(date_text(Some(date)), date.format(&format).ok(), "{date:?}");
+        }
+        assert_eq!(date_text(None), None);
+    }
 }

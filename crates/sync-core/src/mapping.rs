@@ -252,10 +252,13 @@ pub(crate) fn with_case_folded<R>(raw: &str, case: Case, f: impl FnOnce(&str) ->
 pub struct Mapping {
     /// The file as written.
     pub file: MappingFile,
-    /// Lowercased raw tier → plan name.
-    tiers: HashMap<String, String>,
-    /// Uppercased raw geo → region value.
-    regions: HashMap<String, String>,
+    /// Lowercased raw tier → plan name (looked up once per subscription).
+    tiers: rustc_hash::FxHashMap<String, String>,
+    /// Uppercased raw geo → region value (once per account).
+    regions: rustc_hash::FxHashMap<String, String>,
+    /// The file's drop-downs (field key → computed value → option value), hashed:
+    /// looked up three times per account.
+    options: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, String>>,
     /// sha256 (hex) of the text it was parsed from; `None` when built from a
     /// [`MappingFile`] value.
     source_sha256: Option<String>,
@@ -405,7 +408,7 @@ impl Mapping {
                 problems,
             });
         }
-        let mut tiers = HashMap::new();
+        let mut tiers = rustc_hash::FxHashMap::default();
         for plan in file
             .plans
             .rank
@@ -433,10 +436,16 @@ impl Mapping {
         org_keys.sort();
         org_keys.dedup();
         let slots = FieldSlots::new(&file.fields, &org_keys);
+        let options = file
+            .dropdowns
+            .iter()
+            .map(|(key, options)| (key.clone(), options.clone().into_iter().collect()))
+            .collect();
         Ok(Mapping {
             file,
             tiers,
             regions,
+            options,
             source_sha256: None,
             integer_fields: BTreeSet::new(),
             org_keys: org_keys.into(),
@@ -480,8 +489,7 @@ impl Mapping {
 
     /// The option value (= tag) of a computed value in a managed drop-down.
     pub fn option(&self, field_key: &str, computed: &str) -> Option<&str> {
-        self.file
-            .dropdowns
+        self.options
             .get(field_key)
             .and_then(|options| options.get(computed))
             .map(String::as_str)

@@ -497,7 +497,6 @@ fn user_change(action: &UserAction) -> Change {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::diff::{OrgCreate, OrgDelete, OrgPatch, OrgUpdate};
@@ -519,7 +518,7 @@ mod tests {
         let create = |id: &str| OrgCreate {
             salesforce_id: sfid(id),
             name: id.into(),
-            organization_fields: BTreeMap::new(),
+            organization_fields: crate::FieldMap::new(),
             tags: Vec::new(),
         };
         Plan {

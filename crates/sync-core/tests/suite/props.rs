@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::json;
+use sync_core::diff::plan_decoded_in_parts;
 use sync_core::model::{CustomerSubscription, FindingKind};
+use sync_core::records::Decoded;
 use sync_core::{
     diff_orgs, evaluate_account, Account, Evaluation, FieldValue, Mapping, Plan, ZendeskOrg,
     ZendeskOrgId,
@@ -111,6 +113,18 @@ fn state_strategy() -> impl Strategy<Value = (Vec<Account>, Vec<ZendeskOrg>)> {
     })
 }
 
+/// More accounts (and orgs claiming them) than [`state_strategy`], for the parts.
+fn many_strategy() -> impl Strategy<Value = (Vec<Account>, Vec<ZendeskOrg>)> {
+    (
+        (0..40usize).prop_flat_map(|n| (0..n).map(account_strategy).collect::<Vec<_>>()),
+        proptest::collection::vec(state_strategy(), 1..5),
+    )
+        .prop_map(|(accounts, states)| {
+            let orgs = states.into_iter().flat_map(|(_, orgs)| orgs).collect();
+            (accounts, orgs)
+        })
+}
+
 fn evaluations(accounts: &[Account], m: &Mapping) -> Vec<Evaluation> {
     accounts
         .iter()
@@ -144,7 +158,11 @@ fn apply(plan: &Plan, orgs: &[ZendeskOrg]) -> Vec<ZendeskOrg> {
             id: ZendeskOrgId(50_000 + i as u64),
             name: c.name.clone(),
             tags: c.tags.clone(),
-            organization_fields: c.organization_fields.clone().into(),
+            organization_fields: c
+                .organization_fields
+                .iter()
+                .map(|(k, v)| (k, v.clone()))
+                .collect(),
             created_at: None,
         });
     }
@@ -226,5 +244,19 @@ proptest! {
             }
             prop_assert_eq!(&selected, &e.desired.managed_tags);
         }
+    }
+
+    /// The diff in parts (threads) makes the plan it makes in one: the parts are runs
+    /// of accounts merged in order, whatever their number.
+    #[test]
+    fn the_plan_does_not_depend_on_the_parts((accounts, orgs) in many_strategy(), parts in 2..6usize) {
+        let m = global();
+        let today = date("2025-06-15");
+        let decoded = |accounts: &[Account]| Decoded { items: accounts.to_vec(), findings: Vec::new() };
+        let one = plan_decoded_in_parts(decoded(&accounts), accounts.len(), &orgs, &m, today, 1);
+        let many = plan_decoded_in_parts(decoded(&accounts), accounts.len(), &orgs, &m, today, parts);
+        prop_assert_eq!(&one, &many);
+        let evaluated = diff_orgs(&evaluations(&accounts, &m), &orgs, &m, &BTreeSet::new());
+        prop_assert_eq!(&one, &evaluated);
     }
 }

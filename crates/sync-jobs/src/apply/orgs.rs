@@ -792,7 +792,7 @@ mod tests {
         let create = |id: &str| OrgCreate {
             salesforce_id: sfid(id),
             name: id.into(),
-            organization_fields: BTreeMap::new(),
+            organization_fields: sync_core::FieldMap::new(),
             tags: Vec::new(),
         };
         let (a, b) = ("0018SDEMO0000AAQPA", "0018SDEMO0000BBQPA");
