@@ -370,8 +370,9 @@ impl EvalDiff {
     }
 }
 
-/// CPU time (user + system) of the calling thread so far, in seconds
-/// (`CLOCK_THREAD_CPUTIME_ID`: nanosecond scheduler accounting, not ticks).
+/// CPU time (user + system) of this process so far, every thread's, in seconds
+/// (`CLOCK_PROCESS_CPUTIME_ID`: nanosecond scheduler accounting, not ticks). The plan's
+/// parts run on threads of their own; the async runtime's threads are idle meanwhile.
 fn process_cpu_s() -> anyhow::Result<f64> {
     use nix::sys::time::TimeValLike as _;
     let spent = nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)?;

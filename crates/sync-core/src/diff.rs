@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use time::Date;
@@ -380,7 +380,7 @@ pub fn plan_orgs(
 /// cost memory (each thread's allocations, and accounts held until every part is
 /// done): at 100k accounts a second run peaked at 263 MiB in two parts against 228 MiB
 /// in one, for a plan 0.1 s faster; from here on the seconds saved are worth it
-/// (docs/benchmarks.md, docs/decisions.md).
+/// (docs/benchmarks/profile.md, fourth pass; docs/decisions.md).
 const PARALLEL_FROM: usize = 250_000;
 
 /// The most parts (threads) one diff is split into.
@@ -421,10 +421,10 @@ pub fn plan_decoded_in_parts(
     // In `salesforce_id` order (the decoder keeps one account per id, so an unstable
     // sort, in place, gives the one order), then evaluated one at a time as the diff
     // asks: an evaluation is dropped once diffed, so the run never holds every
-    // desired org at once. The first part, on this thread, which made the accounts,
-    // drops each once evaluated; the other parts leave theirs to this thread once
-    // they are done (freeing them on another thread made the parts a third slower:
-    // the allocator's cross-thread frees).
+    // desired org at once. The first part, on this thread, drops each account once
+    // evaluated; the other parts leave theirs to this thread once they are done
+    // (freeing accounts on a thread other than the one that decoded them made the
+    // parts a third slower in the benchmark: the allocator's cross-thread frees).
     let mut accounts = decoded.items;
     accounts.sort_unstable_by_key(|account| account.id18);
     let ids: Vec<SalesforceId> = accounts.iter().map(|account| account.id18).collect();
@@ -446,24 +446,45 @@ pub fn plan_decoded_in_parts(
         let mut account = std::mem::replace(account, Account::new(account.id18, String::new()));
         evaluate(&mut account)
     };
-    let mut slices = split_at_id_changes(&mut accounts, parts.max(1)).into_iter();
+    let parts = parts.clamp(1, MAX_PARTS);
+    let mut slices = split_at_id_changes(&mut accounts, parts).into_iter();
     let first = slices.next().unwrap_or_default();
+    // Each other part's accounts, taken by its thread, or by this one when the thread
+    // cannot be started (a process or memory limit): that part is then diffed here,
+    // in its turn.
+    let others: Vec<Mutex<&mut [Account]>> = slices.map(Mutex::new).collect();
     let part = std::thread::scope(|scope| {
-        let others: Vec<_> = slices
-            .map(|slice| {
+        let threads: Vec<_> = others
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
                 let (diff, evaluate) = (&diff, &evaluate);
-                scope.spawn(move || diff.part(slice.iter_mut().map(evaluate)))
+                let thread = std::thread::Builder::new()
+                    .name(format!("plan-part-{}", i + 2))
+                    .spawn_scoped(scope, move || {
+                        let mut slice = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                        diff.part(slice.iter_mut().map(evaluate))
+                    });
+                (slot, thread)
             })
             .collect();
         let mut part = diff.part(first.iter_mut().map(evaluate_and_drop));
-        for other in others {
-            match other.join() {
-                Ok(other) => part.append(other),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+        for (slot, thread) in threads {
+            let other = match thread {
+                Ok(thread) => match thread.join() {
+                    Ok(other) => other,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                Err(_) => {
+                    let mut slice = slot.lock().unwrap_or_else(PoisonError::into_inner);
+                    diff.part(slice.iter_mut().map(&evaluate))
+                }
+            };
+            part.append(other);
         }
         part
     });
+    drop(others);
     drop(accounts);
     let mut plan = diff.finish(part, &invalid_ids);
     plan.salesforce_records = salesforce_records;
@@ -535,8 +556,8 @@ struct Diff<'a, 'o> {
 }
 
 /// What the diff made of one run of consecutive accounts (in `salesforce_id` order):
-/// the parts of a plan that grow account by account, appended in order to the next
-/// part's. What a plan keeps of each evaluation (findings, desired fields of creates,
+/// the parts of a plan that grow account by account; the next run's part is appended
+/// to it. What a plan keeps of each evaluation (findings, desired fields of creates,
 /// ids) is moved rather than copied, and the rest dropped before the next is taken.
 #[derive(Default)]
 struct Part<'o> {
@@ -595,7 +616,14 @@ impl<'a, 'o> Diff<'a, 'o> {
 
     /// Diffs evaluations given one at a time in `salesforce_id` order: one part.
     fn part(&self, evaluations: impl Iterator<Item = Evaluation>) -> Part<'o> {
-        let mut part = Part::default();
+        // Upper bounds: a vector that grows by copying costs more than address space.
+        let accounts = evaluations.size_hint().0;
+        let mut part = Part {
+            creates: Vec::with_capacity(accounts),
+            updates: Vec::with_capacity(accounts),
+            unchanged: Vec::with_capacity(accounts),
+            ..Part::default()
+        };
         let mut last_matched: Option<&ZendeskOrg> = None;
         for mut eval in evaluations {
             part.rounded.add(&eval);
@@ -1002,7 +1030,7 @@ fn duplicate_org_finding(salesforce_id: &str, matches: &[&ZendeskOrg]) -> Findin
 /// ([`org_delete`]), unchanged, or updated ([`patch_for`]); with no org, a greatly
 /// expired account is skipped and any other is created ([`org_create`]).
 fn propose<'o>(
-    plan: &mut Part<'o>,
+    part: &mut Part<'o>,
     mut eval: Evaluation,
     matches: &[&'o ZendeskOrg],
     mapping: &Mapping,
@@ -1012,37 +1040,37 @@ fn propose<'o>(
     let eval = eval;
     let sfid = eval.salesforce_id;
     let id = sfid.as_str();
-    plan.findings.extend(findings);
+    part.findings.extend(findings);
     let sold_to = sold_to_contacts(&eval.billing_accounts);
     if !sold_to.is_empty() {
-        plan.sold_to.push((sfid, sold_to));
+        part.sold_to.push((sfid, sold_to));
     }
     if matches.len() > 1 {
-        plan.findings.push(duplicate_org_finding(id, matches));
-        plan.skip(id, SkipReason::DuplicateZendeskOrg);
+        part.findings.push(duplicate_org_finding(id, matches));
+        part.skip(id, SkipReason::DuplicateZendeskOrg);
         return Proposal::Settled;
     }
     if let Some(org) = matches.first() {
-        plan.matched += 1;
-        plan.org_ids.push((sfid, org.id));
+        part.matched += 1;
+        part.org_ids.push((sfid, org.id));
     }
     if !eval.trusted {
-        plan.skip(id, SkipReason::UnknownTier);
+        part.skip(id, SkipReason::UnknownTier);
         return Proposal::Settled;
     }
     let Some(org) = matches.first().copied() else {
         if eval.greatly_expired {
-            plan.skip(id, SkipReason::GreatlyExpiredWithoutOrg);
+            part.skip(id, SkipReason::GreatlyExpiredWithoutOrg);
             return Proposal::Settled;
         }
         return Proposal::Create(org_create_from(eval));
     };
     if let Some(delete) = org_delete(&eval, org, mapping) {
-        plan.deletes.push(delete);
+        part.deletes.push(delete);
         return Proposal::Settled;
     }
     let Some((patch, before)) = update_against(eval.desired, org, managed) else {
-        plan.unchanged.push(sfid);
+        part.unchanged.push(sfid);
         return Proposal::Settled;
     };
     let update = OrgUpdate {

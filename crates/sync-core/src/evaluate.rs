@@ -617,12 +617,7 @@ fn desired_org(
         salesforce_id: account.id18,
         name: account.name.clone(),
         fields: d.fields,
-        managed_tags: {
-            let mut tags = d.tags;
-            tags.sort_unstable();
-            tags.dedup();
-            tags.into_iter().map(str::to_string).collect()
-        },
+        managed_tags: d.tags.into_iter().map(str::to_string).collect(),
     };
     (desired, d.findings, d.rounded)
 }

@@ -413,7 +413,7 @@ fn plan_why(
     eval: &Evaluation,
     subs: &[SubscriptionLine],
 ) -> String {
-    let ranks = mapping.file.plans.rank.join(" > ");
+    let ranks = mapping.file().plans.rank.join(" > ");
     if let Some(won) = subs.iter().find(|s| s.won) {
         return format!(
             "the highest-ranked plan among the current subscriptions with a known tier \

@@ -10,8 +10,10 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 /// Org field values by key, in key order, each key once. The keys are one shared,
 /// sorted list (a mapping's org keys, see [`crate::Mapping::org_keys`]) and each entry
 /// holds the index of its key, so a map costs one allocation for its entries and none
-/// per key. It reads, iterates, compares and serialises like the `BTreeMap<String, V>`
-/// it replaces (a JSON object in key order).
+/// per key. What the plan's readers used of the `BTreeMap<String, V>` it replaces
+/// (`get`, iteration in key order, equality, `Debug`, serialising as a JSON object in
+/// key order) reads the same; it is built whole, not edited (no `insert`/`remove`), and
+/// turns back into a `BTreeMap` with `From`.
 #[derive(Clone)]
 pub struct FieldMap<V> {
     /// Sorted and unique; shared. `None` for a map made empty (no allocation).
@@ -38,6 +40,17 @@ impl<V> FieldMap<V> {
     /// unique indexes; an entry whose index is not above the last one's, or past the
     /// keys, is left out.
     pub(crate) fn from_indexed(keys: Arc<[String]>, mut entries: Vec<(usize, V)>) -> Self {
+        debug_assert!(
+            keys.windows(2).all(|w| matches!(w, [a, b] if a < b)),
+            "keys not sorted"
+        );
+        debug_assert!(
+            entries
+                .windows(2)
+                .all(|w| matches!(w, [(a, _), (b, _)] if a < b))
+                && entries.last().is_none_or(|(i, _)| *i < keys.len()),
+            "entries out of order or past the keys"
+        );
         let mut last: Option<usize> = None;
         entries.retain(|(i, _)| {
             let keep = *i < keys.len() && last.is_none_or(|l| *i > l);
@@ -71,10 +84,11 @@ impl<V> FieldMap<V> {
     }
 
     /// The fields, in key order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.entries
-            .iter()
-            .filter_map(|(i, v)| self.key_list().get(*i).map(|k| (k, v)))
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            keys: self.key_list(),
+            entries: self.entries.iter(),
+        }
     }
 
     /// The keys, in order.
@@ -152,12 +166,33 @@ impl<V> From<FieldMap<V>> for BTreeMap<String, V> {
     }
 }
 
+/// The fields of a [`FieldMap`], in key order.
+pub struct Iter<'a, V> {
+    keys: &'a [String],
+    entries: std::slice::Iter<'a, (usize, V)>,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a String, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // Every index is within the keys (`from_indexed`); one that were not is skipped.
+        self.entries
+            .by_ref()
+            .find_map(|(i, v)| self.keys.get(*i).map(|k| (k, v)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
 impl<'a, V> IntoIterator for &'a FieldMap<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = Box<dyn Iterator<Item = (&'a String, &'a V)> + 'a>;
+    type IntoIter = Iter<'a, V>;
 
     fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+        self.iter()
     }
 }
 
@@ -215,6 +250,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "entries out of order or past the keys")]
+    fn entries_out_of_order_are_a_bug_caught_in_debug_builds() {
+        let _ = FieldMap::from_indexed(keys(&["a", "b"]), vec![(1, 1), (0, 0)]);
+    }
+
+    #[test]
+    #[cfg(not(debug_assertions))]
     fn entries_out_of_order_or_past_the_keys_are_left_out() {
         let map = FieldMap::from_indexed(keys(&["a", "b"]), vec![(1, 1), (0, 0), (1, 2), (5, 5)]);
         assert_eq!(map.iter().collect::<Vec<_>>(), [(&"b".to_string(), &1)]);

@@ -250,8 +250,9 @@ pub(crate) fn with_case_folded<R>(raw: &str, case: Case, f: impl FnOnce(&str) ->
 /// A validated mapping, with its lookup indexes.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    /// The file as written.
-    pub file: MappingFile,
+    /// The file as written (read through [`Mapping::file`]: the indexes below are
+    /// built from it once).
+    file: MappingFile,
     /// Lowercased raw tier → plan name (looked up once per subscription).
     tiers: rustc_hash::FxHashMap<String, String>,
     /// Uppercased raw geo → region value (once per account).
@@ -451,6 +452,11 @@ impl Mapping {
             org_keys: org_keys.into(),
             slots,
         })
+    }
+
+    /// The file as written.
+    pub fn file(&self) -> &MappingFile {
+        &self.file
     }
 
     /// Which instance this mapping is for.
