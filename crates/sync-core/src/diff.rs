@@ -263,7 +263,7 @@ impl Plan {
             lines.push(canonical_line("delete_org", &d.salesforce_id, body));
         }
         lines.sort();
-        crate::mapping::sha256_hex(lines.join("\n").as_bytes())
+        crate::mapping::sha256_hex_of_lines(&lines)
     }
 
     /// The plan restricted to the writes for these accounts (`--only`): what was read

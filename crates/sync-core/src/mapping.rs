@@ -619,8 +619,21 @@ impl Mapping {
 
 /// The sha256 of some bytes, as 64 lowercase hex digits.
 pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha256_hex_of_lines([bytes])
+}
+
+/// [`sha256_hex`] of the lines joined by `\n`, fed one by one (the joined text is never
+/// held: a plan's lines at 100k accounts are some 30 MB).
+pub fn sha256_hex_of_lines<L: AsRef<[u8]>>(lines: impl IntoIterator<Item = L>) -> String {
     use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(bytes);
+    let mut hasher = sha2::Sha256::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"\n");
+        }
+        hasher.update(line.as_ref());
+    }
+    let digest = hasher.finalize();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -141,6 +141,9 @@ impl ReportBuilder {
                 before: None,
             },
         };
+        // Exactly: a list grown by doubling holds twice its size while it is copied.
+        self.items
+            .reserve(plan.creates.len() + plan.updates.len() + plan.deletes.len());
         for c in &plan.creates {
             let item = org(
                 Phase::OrgWrites,

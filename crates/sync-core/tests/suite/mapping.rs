@@ -289,3 +289,21 @@ fn a_ranked_expired_plan_and_a_blank_case_origin_are_refused() {
     let text = GLOBAL_TOML.replace("origin = \"Web\"", "origin = \" \"");
     assert_eq!(only_problem(&text), "cases.origin: empty");
 }
+
+#[test]
+fn lines_are_hashed_as_their_joined_text() {
+    use sync_core::mapping::{sha256_hex, sha256_hex_of_lines};
+    for lines in [
+        vec![],
+        vec![""],
+        vec!["", ""],
+        vec!["a"],
+        vec!["a", "bc", ""],
+    ] {
+        assert_eq!(
+            sha256_hex_of_lines(&lines),
+            sha256_hex(lines.join("\n").as_bytes()),
+            "{lines:?}"
+        );
+    }
+}
