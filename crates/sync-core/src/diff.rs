@@ -27,7 +27,7 @@ use crate::evaluate::{evaluate_account, Evaluation};
 use crate::field_map::FieldMap;
 use crate::ids::{SalesforceId, ZendeskOrgId};
 use crate::mapping::Mapping;
-use crate::model::{Account, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
+use crate::model::{Account, DesiredOrg, Finding, FindingKind};
 use crate::records::{decode_accounts, Decoded};
 use crate::users::{sold_to_contacts, SoldTo};
 use crate::value::{same_value, FieldValue};
@@ -163,6 +163,15 @@ pub struct Skipped {
     pub salesforce_id: String,
     /// Why.
     pub reason: SkipReason,
+}
+
+impl Skipped {
+    fn new(salesforce_id: &str, reason: SkipReason) -> Skipped {
+        Skipped {
+            salesforce_id: salesforce_id.to_string(),
+            reason,
+        }
+    }
 }
 
 /// Why an account is not synced this run (serialised as before, in snake_case).
@@ -491,9 +500,9 @@ pub fn plan_decoded_in_parts(
     let mut skipped: Vec<Skipped> = decoded
         .findings
         .iter()
-        .map(|f| Skipped {
-            salesforce_id: f.salesforce_id.clone().unwrap_or_default(),
-            reason: SkipReason::InvalidAccount,
+        .map(|f| {
+            let id = f.salesforce_id.as_deref().unwrap_or_default();
+            Skipped::new(id, SkipReason::InvalidAccount)
         })
         .collect();
     skipped.append(&mut plan.skipped);
@@ -576,17 +585,12 @@ struct Part<'o> {
     rounded: RoundedByField,
 }
 
-impl Part<'_> {
+impl<'o> Part<'o> {
     /// Records an account not synced this run.
     fn skip(&mut self, salesforce_id: &str, reason: SkipReason) {
-        self.skipped.push(Skipped {
-            salesforce_id: salesforce_id.to_string(),
-            reason,
-        });
+        self.skipped.push(Skipped::new(salesforce_id, reason));
     }
-}
 
-impl<'o> Part<'o> {
     /// `next` (the part after this one) appended.
     fn append(&mut self, mut next: Part<'o>) {
         self.matched += next.matched;
@@ -689,7 +693,9 @@ impl<'a, 'o> Diff<'a, 'o> {
 /// tags only): the name if it differs, each managed field whose value differs
 /// semantically ([`same_value`]), and [`full_tag_list`] when the managed tags differ.
 pub fn patch_for(evaluation: &Evaluation, org: &ZendeskOrg, mapping: &Mapping) -> OrgPatch {
-    patch_against(evaluation.desired.clone(), org, &Managed::new(mapping))
+    update_against(evaluation.desired.clone(), org, &Managed::new(mapping))
+        .map(|(patch, _)| patch)
+        .unwrap_or_default()
 }
 
 /// What a mapping manages, computed once per diff rather than once per org.
@@ -714,39 +720,15 @@ impl Managed {
 }
 
 /// [`patch_for`] against the org's managed view (see [`crate::zendesk::managed_view`]),
-/// read in place instead of copied; what changes is moved out of `desired`.
-fn patch_against(desired: DesiredOrg, org: &ZendeskOrg, managed: &Managed) -> OrgPatch {
-    changes_against(desired, org, managed, false).0
-}
-
-/// [`patch_against`] and, when the patch changes anything, what the org holds now
-/// where it does ([`before_for`]), read in the same pass.
+/// read in place instead of copied, with what the org holds now where the patch changes
+/// it (the report's before values; a field the mapping does not manage reads as unset),
+/// taken in the same pass. What changes is moved out of `desired`; `None` when nothing
+/// changes.
 fn update_against(
     desired: DesiredOrg,
     org: &ZendeskOrg,
     managed: &Managed,
 ) -> Option<(OrgPatch, OrgBefore)> {
-    let (patch, before_fields) = changes_against(desired, org, managed, true);
-    if patch.is_empty() {
-        return None;
-    }
-    let before = OrgBefore {
-        name: org.name.clone(),
-        organization_fields: before_fields,
-        tags: patch.tags.as_ref().map(|_| sorted_tags(org)),
-    };
-    Some((patch, before))
-}
-
-/// The patch of `desired` against `org` and, with `before`, the org's current value
-/// of each field the patch changes (a field the mapping does not manage reads as
-/// unset, as in [`crate::zendesk::managed_view`]).
-fn changes_against(
-    desired: DesiredOrg,
-    org: &ZendeskOrg,
-    managed: &Managed,
-    before: bool,
-) -> (OrgPatch, FieldMap<Option<FieldValue>>) {
     let mut patch = OrgPatch::default();
     if desired.name != org.name.trim() {
         patch.name = Some(desired.name);
@@ -762,17 +744,11 @@ fn changes_against(
             None
         };
         if !same_value(value.as_ref(), actual) {
-            if before {
-                was.push((slot, actual.cloned()));
-            }
+            was.push((slot, actual.cloned()));
             changed.push((slot, value));
         }
     }
-    let was = if before && !changed.is_empty() {
-        FieldMap::from_indexed(Arc::clone(&keys), was)
-    } else {
-        FieldMap::new()
-    };
+    let was = FieldMap::from_indexed(Arc::clone(&keys), was);
     patch.organization_fields = FieldMap::from_indexed(keys, changed);
     let mut actual_managed: Vec<&str> = org
         .tags
@@ -795,30 +771,19 @@ fn changes_against(
             .collect();
         patch.tags = Some(full_tag_list(&unmanaged, &desired.managed_tags));
     }
-    (patch, was)
-}
-
-/// The org's tags, sorted (the report's before value of a tag write).
-fn sorted_tags(org: &ZendeskOrg) -> Vec<String> {
-    let mut tags = org.tags.clone();
-    tags.sort();
-    tags
-}
-
-/// What `org` holds now where `patch` changes it (the report's before values).
-pub fn before_for(patch: &OrgPatch, org: &ZendeskOrg, mapping: &Mapping) -> OrgBefore {
-    let managed = Managed::new(mapping);
-    OrgBefore {
-        name: org.name.clone(),
-        organization_fields: patch.organization_fields.map(|k, _| {
-            managed
-                .keys
-                .contains(k)
-                .then(|| org.organization_fields.get(k).cloned())
-                .flatten()
-        }),
-        tags: patch.tags.as_ref().map(|_| sorted_tags(org)),
+    if patch.is_empty() {
+        return None;
     }
+    let before = OrgBefore {
+        name: org.name.clone(),
+        organization_fields: was,
+        tags: patch.tags.as_ref().map(|_| {
+            let mut tags = org.tags.clone();
+            tags.sort();
+            tags
+        }),
+    };
+    Some((patch, before))
 }
 
 /// docs/behaviour.md §5, the full tag list on update: a Zendesk tag write replaces all tags, so
@@ -835,21 +800,7 @@ pub fn full_tag_list(
 /// docs/behaviour.md §5 create: the org of an account with no matching org. Unset fields (and an
 /// unchecked checkbox) are left out; its tags are the desired managed tags.
 pub fn org_create(evaluation: &Evaluation) -> OrgCreate {
-    OrgCreate {
-        salesforce_id: evaluation.salesforce_id,
-        name: evaluation.desired.name.clone(),
-        organization_fields: created_fields(&evaluation.desired.fields)
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        tags: evaluation.desired.managed_tags.iter().cloned().collect(),
-    }
-}
-
-/// The fields a create sends: unset ones (and an unchecked checkbox) are left out.
-fn created_fields(fields: &DesiredOrgFields) -> impl Iterator<Item = (&str, &FieldValue)> {
-    fields
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().filter(|v| is_sent_on_create(v)).map(|v| (k, v)))
+    org_create_from(evaluation.clone())
 }
 
 /// Whether a create sends this set value (an unchecked checkbox is left out).
@@ -857,7 +808,7 @@ fn is_sent_on_create(value: &FieldValue) -> bool {
     !matches!(value, FieldValue::Bool(false))
 }
 
-/// [`org_create`], moving the desired org out of the evaluation.
+/// [`org_create`], moving the desired org out of the evaluation (as the diff does).
 fn org_create_from(evaluation: Evaluation) -> OrgCreate {
     let desired = evaluation.desired;
     OrgCreate {
@@ -987,16 +938,6 @@ impl<'o> OrgIndex<'o> {
             .filter(|id| !evaluated(id))
             .map(|id| self.matches(id).len())
             .sum()
-    }
-}
-
-impl Plan {
-    /// Records an account not synced this run.
-    fn skip(&mut self, salesforce_id: &str, reason: SkipReason) {
-        self.skipped.push(Skipped {
-            salesforce_id: salesforce_id.to_string(),
-            reason,
-        });
     }
 }
 
@@ -1187,7 +1128,10 @@ fn admit_with_names(
         match create_name_conflict(&create, names) {
             Some(finding) => {
                 plan.findings.push(finding);
-                plan.skip(&create.salesforce_id, SkipReason::NameConflict);
+                plan.skipped.push(Skipped::new(
+                    &create.salesforce_id,
+                    SkipReason::NameConflict,
+                ));
             }
             None => plan.creates.push(create),
         }

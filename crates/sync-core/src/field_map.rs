@@ -105,19 +105,6 @@ impl<V> FieldMap<V> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-
-    /// The same keys with values made by `f` (the key list is shared, not copied).
-    pub fn map<W>(&self, mut f: impl FnMut(&String, &V) -> W) -> FieldMap<W> {
-        let entries = self
-            .entries
-            .iter()
-            .filter_map(|(i, v)| self.key_list().get(*i).map(|k| (*i, f(k, v))))
-            .collect();
-        FieldMap {
-            keys: self.keys.clone(),
-            entries,
-        }
-    }
 }
 
 impl<V> Default for FieldMap<V> {
@@ -245,8 +232,6 @@ mod tests {
         let own: FieldMap<&str> = [("d", "D"), ("b", "B")].into_iter().collect();
         assert_eq!(map, own);
         assert_ne!(map, FieldMap::from_indexed(shared, vec![(1, "B")]));
-        let lengths = map.map(|k, v| k.len() + v.len());
-        assert_eq!(lengths.get("d"), Some(&2));
     }
 
     #[test]
