@@ -20,9 +20,10 @@ use std::process::ExitCode;
 
 use sync_jobs::cli::CasesCli;
 
-/// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
+/// jemalloc: the plan is built from many small allocations, and what a phase frees goes
+/// back to the system (docs/decisions.md, "The allocator, and what a run holds").
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     sync_jobs::shell::run_cases(sync_jobs::cli::parse_for_binary::<CasesCli>(env!(

@@ -423,9 +423,10 @@ async fn run(args: RunArgs) -> anyhow::Result<bool> {
     Ok(results.failures.is_empty())
 }
 
-/// mimalloc: the plan is built from many small allocations (docs/benchmarks.md).
+/// jemalloc: the plan is built from many small allocations, and what a phase frees goes
+/// back to the system (docs/decisions.md, "The allocator, and what a run holds").
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -310,6 +310,19 @@ impl ReportError {
     }
 }
 
+impl From<Finding> for ReportError {
+    /// The finding's text moved, not copied.
+    fn from(f: Finding) -> Self {
+        ReportError {
+            kind: ErrorKind::Finding(f.kind),
+            salesforce_id: f.salesforce_id,
+            email: f.email,
+            ticket_id: None,
+            message: f.message,
+        }
+    }
+}
+
 impl From<&Finding> for ReportError {
     fn from(f: &Finding) -> Self {
         ReportError {

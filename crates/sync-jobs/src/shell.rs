@@ -178,6 +178,7 @@ async fn run_org_sync(
         expect_plan: plan.expect_plan.clone(),
         only: plan.only.iter().cloned().collect(),
         zendesk_requests_per_minute: common.zd_rate_limit,
+        account_index: markdown_or_csv(common),
     };
     let mut outcome = match instance {
         Instance::Global => global::run_global(&ctx, &mapping).await,
@@ -221,6 +222,17 @@ pub fn check_report_paths(common: &CommonArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether the run writes or prints the Markdown report.
+fn markdown(common: &CommonArgs) -> bool {
+    common.report_md.is_some() || common.sandbox
+}
+
+/// Whether the run writes a report that names accounts and links their orgs (Markdown or
+/// CSV): only then does it keep the [`AccountIndex`](crate::jobs::AccountIndex).
+fn markdown_or_csv(common: &CommonArgs) -> bool {
+    markdown(common) || common.report_csv.is_some()
+}
+
 fn check_writable(path: &std::path::Path) -> std::io::Result<()> {
     if path.is_dir() {
         return Err(std::io::Error::other("it is a directory"));
@@ -261,7 +273,7 @@ pub fn emit(outcome: &RunOutcome, common: &CommonArgs) -> Result<u8, Error> {
         )))?;
     }
     // The Markdown is made only when it is written or printed.
-    if common.report_md.is_some() || common.sandbox {
+    if markdown(common) {
         let markdown = report.to_markdown_with(&MarkdownContext {
             zendesk_url: outcome.zendesk_url.as_deref(),
             account_names: Some(&outcome.accounts.names),
@@ -308,6 +320,16 @@ mod tests {
     }
 
     use sync_core::Report;
+
+    /// The account index is kept only for a report that reads it.
+    #[test]
+    fn only_a_markdown_or_csv_report_keeps_account_names() {
+        assert!(!markdown_or_csv(&common(&["--report", "r.json"])));
+        assert!(!markdown_or_csv(&common(&[])));
+        assert!(markdown_or_csv(&common(&["--report-csv", "f.csv"])));
+        assert!(markdown_or_csv(&common(&["--report-md", "r.md"])));
+        assert!(markdown_or_csv(&common(&["--sandbox"])));
+    }
 
     #[test]
     fn emit_writes_both_report_files_and_returns_the_exit_code() {

@@ -11,6 +11,7 @@
 //!   even with failed rows (they are in `errors[]`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -51,9 +52,20 @@ impl Phase {
 #[derive(Debug, Clone)]
 struct Item {
     phase: Phase,
-    /// The account (org writes) or the email (user writes).
-    key: String,
-    change: Change,
+    action: ChangeAction,
+    what: What,
+}
+
+/// Where a planned write's `changes[]` entry comes from.
+#[derive(Debug, Clone)]
+enum What {
+    /// A write of an org plan: the plan (its place in [`ReportBuilder::plans`]) and the
+    /// write's place in the plan's list for the item's action. Its entry is written
+    /// from the plan when the report is built, so a run does not hold every org write
+    /// twice, once planned and once as report text (issue 13).
+    Org { plan: usize, index: usize },
+    /// A user write: its email (the key of its outcome) and its entry.
+    User { key: String, change: Box<Change> },
 }
 
 /// Collects what a sync run planned and what became of it, then [`build`](Self::build)s
@@ -67,6 +79,8 @@ pub struct ReportBuilder {
     /// Phases whose plan was made.
     reached: BTreeSet<Phase>,
     items: Vec<Item>,
+    /// The org plans whose writes are items (one per run).
+    plans: Vec<Arc<Plan>>,
     findings: BTreeMap<Phase, Vec<ReportError>>,
     outcomes: BTreeMap<Phase, Outcomes>,
     org_facts: OrgCounts,
@@ -88,6 +102,7 @@ impl ReportBuilder {
             phases: phases.to_vec(),
             reached: BTreeSet::new(),
             items: Vec::new(),
+            plans: Vec::new(),
             findings: BTreeMap::new(),
             outcomes: BTreeMap::new(),
             org_facts: OrgCounts::default(),
@@ -114,8 +129,10 @@ impl ReportBuilder {
 
     /// The org plan: what was read, the facts (unchanged, not in Salesforce, skipped),
     /// its findings, and its writes (creates and updates in [`Phase::OrgWrites`],
-    /// deletions in [`Phase::OrgDeletes`]).
-    pub fn org_plan(&mut self, plan: &Plan) {
+    /// deletions in [`Phase::OrgDeletes`]). The builder keeps the plan (shared, not
+    /// copied) and writes its findings and the entries of its writes from it in
+    /// [`build`](Self::build).
+    pub fn org_plan(&mut self, plan: Arc<Plan>) {
         self.base.salesforce.records += plan.salesforce_records;
         self.base.zendesk.organizations = plan.zendesk_organizations;
         self.org_facts.unchanged += plan.unchanged.len();
@@ -123,59 +140,37 @@ impl ReportBuilder {
         self.org_facts.skipped += plan.skipped.len();
         self.reached.insert(Phase::OrgWrites);
         self.reached.insert(Phase::OrgDeletes);
-        self.findings
-            .entry(Phase::OrgWrites)
-            .or_default()
-            .extend(plan.findings.iter().map(ReportError::from));
+        // Its findings are read from the plan when the report is built.
         self.base.plan_hash = Some(plan.hash());
-        let org = |phase, action, id: &str, name: &str, fields: serde_json::Value| Item {
-            phase,
-            key: id.to_string(),
-            change: Change {
+        let at = self.plans.len();
+        let writes = |phase, action, n: usize| {
+            (0..n).map(move |index| Item {
+                phase,
                 action,
-                salesforce_id: Some(id.to_string()),
-                email: None,
-                ticket_id: None,
-                name: Some(name.to_string()),
-                fields: JsonFields::from(fields),
-                before: None,
-            },
+                what: What::Org { plan: at, index },
+            })
         };
         // Exactly: a list grown by doubling holds twice its size while it is copied.
         self.items
             .reserve(plan.creates.len() + plan.updates.len() + plan.deletes.len());
-        for c in &plan.creates {
-            let item = org(
+        self.items.extend(
+            writes(
                 Phase::OrgWrites,
                 ChangeAction::CreateOrg,
-                &c.salesforce_id,
-                &c.name,
-                c.zendesk_body(),
-            );
-            self.items.push(item);
-        }
-        for u in &plan.updates {
-            let mut item = org(
+                plan.creates.len(),
+            )
+            .chain(writes(
                 Phase::OrgWrites,
                 ChangeAction::UpdateOrg,
-                &u.salesforce_id,
-                &u.before.name,
-                u.zendesk_body(),
-            );
-            item.change.before = Some(JsonFields::from(u.before.changed(&u.patch)));
-            self.items.push(item);
-        }
-        for d in &plan.deletes {
-            let fields = serde_json::json!({ "id": d.id, "name": d.name });
-            let item = org(
+                plan.updates.len(),
+            ))
+            .chain(writes(
                 Phase::OrgDeletes,
                 ChangeAction::DeleteOrg,
-                &d.salesforce_id,
-                &d.name,
-                fields,
-            );
-            self.items.push(item);
-        }
+                plan.deletes.len(),
+            )),
+        );
+        self.plans.push(plan);
     }
 
     /// A user plan of `phase` (made once the phase is reached, empty if it has
@@ -187,11 +182,16 @@ impl ReportBuilder {
             .entry(phase)
             .or_default()
             .extend(plan.findings.iter().map(ReportError::from));
+        self.items.reserve(plan.actions.len());
         for action in &plan.actions {
+            let change = user_change(action);
             self.items.push(Item {
                 phase,
-                key: action.email().to_string(),
-                change: user_change(action),
+                action: change.action,
+                what: What::User {
+                    key: action.email().to_string(),
+                    change: Box::new(change),
+                },
             });
         }
     }
@@ -234,22 +234,77 @@ impl ReportBuilder {
         }
         self.outcomes
             .get(&item.phase)
-            .and_then(|o| o.get(&item.key))
+            .and_then(|o| o.get(self.key(item)))
             .cloned()
             .unwrap_or(Outcome::NotAttempted)
     }
 
+    /// The key of an item's outcome: the account of an org write, the email of a user
+    /// write.
+    fn key<'a>(&'a self, item: &'a Item) -> &'a str {
+        match &item.what {
+            What::Org { plan, index } => self
+                .plans
+                .get(*plan)
+                .and_then(|plan| org_write_account(plan, item.action, *index))
+                .unwrap_or_default(),
+            What::User { key, .. } => key,
+        }
+    }
+
+    /// The account (org writes) and email (user writes) of an item.
+    fn who(&self, item: &Item) -> (Option<String>, Option<String>) {
+        match &item.what {
+            What::Org { .. } => (Some(self.key(item).to_string()), None),
+            What::User { change, .. } => (change.salesforce_id.clone(), change.email.clone()),
+        }
+    }
+
     /// The `changes[]` entry of an item, its account named when the item is a user
     /// write of a known contact. Takes the item: every change is built once, moved
-    /// (issue 13: the report's changes are not held twice).
+    /// (issue 13: the report's changes are not held twice); an org write's entry is
+    /// written from its plan here.
     fn change(&self, item: Item) -> Change {
-        let mut change = item.change;
+        let mut change = match item.what {
+            What::Org { plan, index } => self
+                .plans
+                .get(plan)
+                .and_then(|plan| org_change(plan, item.action, index))
+                .unwrap_or_else(|| Change {
+                    action: item.action,
+                    salesforce_id: None,
+                    email: None,
+                    ticket_id: None,
+                    name: None,
+                    fields: JsonFields::default(),
+                    before: None,
+                }),
+            What::User { change, .. } => *change,
+        };
         let account = change
             .email
             .as_ref()
             .and_then(|email| self.user_accounts.get(&email.trim().to_lowercase()));
         if let Some(account) = account {
             change.salesforce_id = Some(account.clone());
+        }
+        change
+    }
+
+    /// [`change`](Self::change) for the last time: an org write's data is then released
+    /// from its plan when the builder holds the plan alone, so the report's entries
+    /// replace the plan as they are written rather than join it (issue 13).
+    fn change_last(&mut self, item: Item) -> Change {
+        let what = match &item.what {
+            What::Org { plan, index } => Some((*plan, *index)),
+            What::User { .. } => None,
+        };
+        let action = item.action;
+        let change = self.change(item);
+        if let Some((plan, index)) = what {
+            if let Some(plan) = self.plans.get_mut(plan).and_then(Arc::get_mut) {
+                release_org_write(plan, action, index);
+            }
         }
         change
     }
@@ -268,7 +323,34 @@ impl ReportBuilder {
         };
         report.organizations = orgs;
         report.users = users;
+        // Room for every entry at once (at 100k accounts the findings alone are ~50,000):
+        // findings, failed writes, a `not_attempted` per phase and `run_stopped`.
+        report.errors.reserve(
+            self.plans.iter().map(|p| p.findings.len()).sum::<usize>()
+                + self.findings.values().map(Vec::len).sum::<usize>()
+                + outcomes
+                    .iter()
+                    .filter(|o| matches!(o, Outcome::Failed { .. }))
+                    .count()
+                + self.phases.len()
+                + 1,
+        );
         for phase in &self.phases {
+            if *phase == Phase::OrgWrites {
+                // Moved out of a plan the builder holds alone (nothing reads them again).
+                for plan in &mut self.plans {
+                    match Arc::get_mut(plan) {
+                        Some(plan) => report.errors.extend(
+                            std::mem::take(&mut plan.findings)
+                                .into_iter()
+                                .map(ReportError::from),
+                        ),
+                        None => report
+                            .errors
+                            .extend(plan.findings.iter().map(ReportError::from)),
+                    }
+                }
+            }
             if let Some(findings) = self.findings.get(phase) {
                 report.errors.extend(findings.iter().cloned());
             }
@@ -287,35 +369,46 @@ impl ReportBuilder {
         }
         let whole_plan_attempted = outcomes.iter().all(|o| !matches!(o, Outcome::NotAttempted));
         let keep_planned = !report.dry_run && (guard_tripped || !whole_plan_attempted);
+        // Whether each item is listed in `changes[]`; the outcomes are not read again, and
+        // go before the entries are written (issue 13: ~12 MB at 100k accounts).
+        let dry_run = report.dry_run;
+        let listed: Vec<bool> = outcomes.iter().map(|o| dry_run || o.is_done()).collect();
+        drop(outcomes);
+        self.outcomes = BTreeMap::new();
         let items = std::mem::take(&mut self.items);
+        // Exactly: a list grown by doubling holds twice its size while it is copied.
+        report.changes = Vec::with_capacity(listed.iter().filter(|l| **l).count());
         if keep_planned {
-            report.changes = items
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| o.is_done())
-                .map(|(i, _)| self.change(i.clone()))
-                .collect();
+            report.changes.extend(
+                items
+                    .iter()
+                    .zip(&listed)
+                    .filter(|(_, l)| **l)
+                    .map(|(i, _)| self.change(i.clone())),
+            );
             let (organizations, users) = planned_counts;
+            let mut changes = Vec::with_capacity(items.len());
+            changes.extend(items.into_iter().map(|i| self.change_last(i)));
             report.planned = Some(Planned {
                 organizations,
                 users,
-                changes: items.into_iter().map(|i| self.change(i)).collect(),
+                changes,
             });
         } else {
-            let dry_run = report.dry_run;
-            report.changes = items
-                .into_iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| dry_run || o.is_done())
-                .map(|(i, _)| self.change(i))
-                .collect();
+            report.changes.extend(
+                items
+                    .into_iter()
+                    .zip(&listed)
+                    .filter(|(_, l)| **l)
+                    .map(|(i, _)| self.change_last(i)),
+            );
         }
         report
     }
 
     /// The plan's counts in the report's shape (`planned`, and a dry run's counts).
     fn planned_counts(&self) -> (OrgCounts, UserCounts) {
-        let count = |a: ChangeAction| self.items.iter().filter(|i| i.change.action == a).count();
+        let count = |a: ChangeAction| self.items.iter().filter(|i| i.action == a).count();
         (
             OrgCounts {
                 create: count(ChangeAction::CreateOrg),
@@ -342,7 +435,7 @@ impl ReportBuilder {
         for (item, outcome) in self.items.iter().zip(outcomes) {
             let failed = matches!(outcome, Outcome::Failed { .. });
             let done = outcome.is_done();
-            let slot = match item.change.action {
+            let slot = match item.action {
                 ChangeAction::CreateOrg => &mut orgs.create,
                 ChangeAction::UpdateOrg => &mut orgs.update,
                 ChangeAction::DeleteOrg => &mut orgs.delete,
@@ -356,7 +449,7 @@ impl ReportBuilder {
                 *slot += 1;
             }
             if failed {
-                match item.change.action {
+                match item.action {
                     ChangeAction::CreateUser | ChangeAction::UpdateUser => users.failed += 1,
                     _ => orgs.failed += 1,
                 }
@@ -372,17 +465,16 @@ impl ReportBuilder {
             .zip(outcomes)
             .filter(|(i, _)| i.phase == phase)
             .filter_map(|(item, outcome)| match outcome {
-                Outcome::Failed { code, message } => Some(ReportError {
-                    kind: ErrorKind::Failure(item.change.action.failure()),
-                    salesforce_id: if item.change.email.is_some() {
-                        None
-                    } else {
-                        item.change.salesforce_id.clone()
-                    },
-                    email: item.change.email.clone(),
-                    ticket_id: None,
-                    message: format!("{code}: {message}"),
-                }),
+                Outcome::Failed { code, message } => {
+                    let (salesforce_id, email) = self.who(item);
+                    Some(ReportError {
+                        kind: ErrorKind::Failure(item.action.failure()),
+                        salesforce_id: if email.is_some() { None } else { salesforce_id },
+                        email,
+                        ticket_id: None,
+                        message: format!("{code}: {message}"),
+                    })
+                }
                 _ => None,
             })
             .collect()
@@ -399,13 +491,13 @@ impl ReportBuilder {
             .collect();
         let left = |action: Option<ChangeAction>| {
             mine.iter()
-                .filter(|(i, _)| action.is_none_or(|a| i.change.action == a))
+                .filter(|(i, _)| action.is_none_or(|a| i.action == a))
                 .filter(|(_, o)| matches!(o, Outcome::NotAttempted))
                 .count()
         };
         let total = |action: Option<ChangeAction>| {
             mine.iter()
-                .filter(|(i, _)| action.is_none_or(|a| i.change.action == a))
+                .filter(|(i, _)| action.is_none_or(|a| i.action == a))
                 .count()
         };
         if !self.reached.contains(&phase) {
@@ -455,6 +547,73 @@ impl ReportBuilder {
             )
         };
         Some(ReportError::new(FailureKind::NotAttempted, message))
+    }
+}
+
+/// The account of the `index`th write of `action` in `plan`.
+fn org_write_account(plan: &Plan, action: ChangeAction, index: usize) -> Option<&str> {
+    match action {
+        ChangeAction::CreateOrg => plan.creates.get(index).map(|c| c.salesforce_id.as_str()),
+        ChangeAction::UpdateOrg => plan.updates.get(index).map(|u| u.salesforce_id.as_str()),
+        ChangeAction::DeleteOrg => plan.deletes.get(index).map(|d| d.salesforce_id.as_str()),
+        _ => None,
+    }
+}
+
+/// The `changes[]` entry of the `index`th write of `action` in `plan`.
+fn org_change(plan: &Plan, action: ChangeAction, index: usize) -> Option<Change> {
+    let org = |id: &str, name: &str, fields: serde_json::Value| Change {
+        action,
+        salesforce_id: Some(id.to_string()),
+        email: None,
+        ticket_id: None,
+        name: Some(name.to_string()),
+        fields: JsonFields::from(fields),
+        before: None,
+    };
+    match action {
+        ChangeAction::CreateOrg => {
+            let c = plan.creates.get(index)?;
+            Some(org(&c.salesforce_id, &c.name, c.zendesk_body()))
+        }
+        ChangeAction::UpdateOrg => {
+            let u = plan.updates.get(index)?;
+            let mut change = org(&u.salesforce_id, &u.before.name, u.zendesk_body());
+            change.before = Some(JsonFields::from(u.before.changed(&u.patch)));
+            Some(change)
+        }
+        ChangeAction::DeleteOrg => {
+            let d = plan.deletes.get(index)?;
+            let fields = serde_json::json!({ "id": d.id, "name": d.name });
+            Some(org(&d.salesforce_id, &d.name, fields))
+        }
+        _ => None,
+    }
+}
+
+/// Frees what the `index`th write of `action` in `plan` holds besides its account (its
+/// entry is written; nothing reads it again).
+fn release_org_write(plan: &mut Plan, action: ChangeAction, index: usize) {
+    match action {
+        ChangeAction::CreateOrg => {
+            if let Some(c) = plan.creates.get_mut(index) {
+                c.name = String::new();
+                c.organization_fields = crate::FieldMap::new();
+                c.tags = Vec::new();
+            }
+        }
+        ChangeAction::UpdateOrg => {
+            if let Some(u) = plan.updates.get_mut(index) {
+                u.patch = Default::default();
+                u.before = Default::default();
+            }
+        }
+        ChangeAction::DeleteOrg => {
+            if let Some(d) = plan.deletes.get_mut(index) {
+                d.name = String::new();
+            }
+        }
+        _ => {}
     }
 }
 
@@ -554,7 +713,7 @@ mod tests {
             OffsetDateTime::UNIX_EPOCH,
             PHASES,
         );
-        b.org_plan(&plan());
+        b.org_plan(Arc::new(plan()));
         b
     }
 
@@ -640,6 +799,67 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap_or_default();
         assert_eq!(json["organizations"]["create"], 0);
         assert_eq!(json["planned"]["changes"].as_array().map(Vec::len), Some(4));
+    }
+
+    /// The entries of org writes are written from the plan, and a builder that holds
+    /// its plan alone frees each write's data once its last entry is written: the
+    /// report is the same as one built from a plan shared with the job.
+    #[test]
+    fn the_report_does_not_depend_on_whether_the_builder_holds_its_plan_alone() {
+        let mut plan = plan();
+        plan.creates[0].tags = vec!["gold".into()];
+        plan.creates[0].organization_fields =
+            [("tier", crate::value::FieldValue::Text("gold".into()))]
+                .into_iter()
+                .collect();
+        plan.updates[0].patch = OrgPatch {
+            name: Some("New".into()),
+            ..OrgPatch::default()
+        };
+        plan.updates[0].before.name = "Old".into();
+        for dry_run in [true, false] {
+            let mut alone = ReportBuilder::new(
+                "zd-sfdc-sync-global",
+                dry_run,
+                OffsetDateTime::UNIX_EPOCH,
+                PHASES,
+            );
+            alone.org_plan(Arc::new(plan.clone()));
+            alone.outcomes(
+                Phase::OrgWrites,
+                outcomes(&[(C1, Outcome::Applied), (U1, Outcome::Applied)]),
+            );
+            alone.stopped("Zendesk unreachable");
+            let shared = alone.clone().build();
+            let r = alone.build();
+            assert_eq!(r, shared);
+            let changes = match &r.planned {
+                Some(planned) => &planned.changes,
+                None => &r.changes,
+            };
+            assert_eq!(changes.len(), 4, "dry run {dry_run}");
+            assert_eq!(changes[0].name.as_deref(), Some(C1));
+            assert_eq!(
+                changes[0].fields.as_str(),
+                r#"{"name":"001000000000000AC1","organization_fields":{"tier":"gold"},"tags":["gold"]}"#
+            );
+            assert_eq!(changes[2].fields.as_str(), r#"{"id":11,"name":"New"}"#);
+            assert_eq!(
+                changes[2].before.as_ref().map(JsonFields::as_str),
+                Some(r#"{"name":"Old"}"#)
+            );
+            assert_eq!(changes[3].name.as_deref(), Some("Gone"));
+            if !dry_run {
+                assert_eq!(
+                    actions(&r.changes),
+                    [
+                        (ChangeAction::CreateOrg, Some(C1)),
+                        (ChangeAction::UpdateOrg, Some(U1)),
+                    ]
+                );
+                assert_eq!(r.changes[0].fields, changes[0].fields);
+            }
+        }
     }
 
     #[test]

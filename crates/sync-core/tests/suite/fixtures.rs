@@ -67,7 +67,7 @@ fn global_fixture_plan_and_report() {
         datetime!(2025-06-15 10:00:00 UTC),
         &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes],
     );
-    builder.org_plan(&plan);
+    builder.org_plan(std::sync::Arc::new(plan));
     builder.guards(&guards);
     builder.user_plan(Phase::SoldToUsers, &sold_to);
     builder.finished(datetime!(2025-06-15 10:00:42 UTC));
@@ -110,7 +110,7 @@ fn us_federal_fixture_plan_and_report() {
         datetime!(2025-06-15 11:00:00 UTC),
         &[Phase::OrgWrites, Phase::Users],
     );
-    builder.org_plan(&plan);
+    builder.org_plan(std::sync::Arc::new(plan.clone()));
     builder.salesforce_records(user_plan.records);
     builder.zendesk_users(zd_users.len());
     builder.guards(&check_guards(&plan, &GuardConfig::default()));

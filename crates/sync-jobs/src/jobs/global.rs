@@ -65,7 +65,7 @@ async fn run(
             .iter()
             .map(|c| c.salesforce_id.as_str())
             .chain(recent.iter().map(|(sfid, _)| sfid.as_str()))
-            .filter_map(|sfid| planned.plan.sold_to.get(sfid))
+            .filter_map(|sfid| planned.sold_to.get(sfid))
             .flatten(),
         &recent.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
     );
@@ -92,13 +92,13 @@ async fn run(
     if directory.way().is_some() {
         report.zendesk_users(directory.users_read());
     }
-    let phase = org_sync::apply_orgs(ctx, mapping, planned, report, accounts).await?;
-    let new_orgs = new_orgs(ctx, &phase, &recent, &directory);
+    let mut phase = org_sync::apply_orgs(ctx, mapping, planned, report, accounts).await?;
+    let new_orgs = new_orgs(ctx, &mut phase, &recent, &directory);
     if new_orgs.is_empty() {
         report.user_plan(Phase::SoldToUsers, &UserPlan::default());
     } else {
         let leaving: BTreeSet<ZendeskOrgId> = phase.plan.deletes.iter().map(|d| d.id).collect();
-        match sold_to_users(
+        let result = sold_to_users(
             &ctx.zendesk,
             &new_orgs,
             &mut directory,
@@ -106,8 +106,12 @@ async fn run(
             costs,
             ctx.dry_run,
         )
-        .await
-        {
+        .await;
+        // Nothing after this reads the users or the new orgs: they are not held while
+        // the step is recorded and the deletions run (issue 13).
+        drop(new_orgs);
+        drop(directory);
+        match result {
             Ok(outcome) => record_sold_to(report, &outcome),
             Err(Stopped { done, error }) => {
                 record_sold_to(report, &done);
@@ -136,7 +140,7 @@ fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(SalesforceId, Ze
         .filter(|org| is_new_org(org, ctx.today))
         .filter_map(|org| {
             let sfid = account_of.get(&org.id).copied()?;
-            let wanted = !deleted.contains(sfid.as_str()) && plan.sold_to.contains_key(&sfid);
+            let wanted = !deleted.contains(sfid.as_str()) && planned.sold_to.contains_key(&sfid);
             wanted.then_some((sfid, org.id))
         })
         .collect();
@@ -146,15 +150,17 @@ fn recent_orgs(ctx: &JobContext, planned: &PlannedOrgs) -> Vec<(SalesforceId, Ze
 
 /// The orgs that count as new for the sold-to step: those created in this run (in a
 /// dry run, those planned, with id 0) and the recent ones, with the users the directory
-/// saw in them.
+/// saw in them. Their sold-to contacts are moved out of `phase` (each account is one
+/// org: created and recent orgs are apart).
 fn new_orgs(
     ctx: &JobContext,
-    phase: &OrgPhaseOutcome,
+    phase: &mut OrgPhaseOutcome,
     recent: &[(SalesforceId, ZendeskOrgId)],
     directory: &UserDirectory,
 ) -> Vec<NewOrg> {
     let plan = &phase.plan;
-    let candidates = |sfid: &str| plan.sold_to.get(sfid).cloned().unwrap_or_default();
+    let sold_to = &mut phase.sold_to;
+    let mut candidates = |sfid: &SalesforceId| sold_to.remove(sfid).unwrap_or_default();
     let mut out: Vec<NewOrg> = if ctx.dry_run {
         plan.creates
             .iter()

@@ -39,6 +39,10 @@ pub struct JobContext {
     /// Zendesk's request limit per minute (`--zd-rate-limit`): what the user reads are
     /// weighed at.
     pub zendesk_requests_per_minute: u32,
+    /// Whether the run keeps the [`AccountIndex`] (account names, org ids): only the CSV
+    /// and Markdown reports read it, and at 100k accounts it is ~15 MB held for the
+    /// whole run (issue 13: nothing kept that nothing reads).
+    pub account_index: bool,
 }
 
 /// What a run hands back to its binary.

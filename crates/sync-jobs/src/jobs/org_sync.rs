@@ -10,6 +10,7 @@
 //! users its sold-to step needs between them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -26,6 +27,7 @@ use sync_core::mapping::{Instance, Mapping};
 use sync_core::model::Account;
 use sync_core::records::{AccountDecoder, Decoded};
 use sync_core::report::{Phase, ReportBuilder};
+use sync_core::users::SoldTo;
 use sync_core::zendesk::SharedFieldKeys;
 use sync_core::{soql, Plan, SalesforceId, ZendeskOrg, ZendeskOrgId};
 
@@ -43,8 +45,10 @@ pub struct OrgRead {
 /// The result of the org phase.
 #[derive(Debug, Clone, Default)]
 pub struct OrgPhaseOutcome {
-    /// The plan (as planned, before any write).
-    pub plan: Plan,
+    /// The plan (as planned, before any write), shared with the report.
+    pub plan: Arc<Plan>,
+    /// The plan's sold-to contacts (Global), as [`PlannedOrgs::sold_to`].
+    pub sold_to: BTreeMap<SalesforceId, Vec<SoldTo>>,
     /// The orgs read.
     pub orgs: Vec<ZendeskOrg>,
     /// Account → org id after this phase: matched orgs and the orgs created.
@@ -220,8 +224,11 @@ pub async fn sync_orgs(
 /// The org plan of a run, its guards checked, before any write.
 #[derive(Debug, Clone, Default)]
 pub struct PlannedOrgs {
-    /// The plan.
-    pub plan: Plan,
+    /// The plan, shared with the report (which writes its entries from it).
+    pub plan: Arc<Plan>,
+    /// The plan's sold-to contacts (Global), taken out of it: the report does not read
+    /// them, and the sold-to step takes them over rather than copying them.
+    pub sold_to: BTreeMap<SalesforceId, Vec<SoldTo>>,
     /// The orgs read.
     pub orgs: Vec<ZendeskOrg>,
     /// A guard tripped: nothing may be written and the run must stop (exit 3).
@@ -240,12 +247,14 @@ pub fn plan_orgs(
     report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> PlannedOrgs {
-    accounts.names.extend(
-        read.accounts
-            .items
-            .iter()
-            .map(|a| (a.id18.to_string(), a.name.clone())),
-    );
+    if ctx.account_index {
+        accounts.names.extend(
+            read.accounts
+                .items
+                .iter()
+                .map(|a| (a.id18.to_string(), a.name.clone())),
+        );
+    }
     let plan = plan_decoded(
         read.accounts,
         read.salesforce_records,
@@ -253,15 +262,20 @@ pub fn plan_orgs(
         mapping,
         ctx.today,
     );
-    accounts
-        .org_ids
-        .extend(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
+    if ctx.account_index {
+        accounts
+            .org_ids
+            .extend(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
+    }
     let plan = if ctx.only.is_empty() {
         plan
     } else {
         plan.only(&ctx.only)
     };
-    report.org_plan(&plan);
+    let mut plan = plan;
+    let sold_to = std::mem::take(&mut plan.sold_to);
+    let plan = Arc::new(plan);
+    report.org_plan(Arc::clone(&plan));
     let mut guards = check_guards(&plan, &ctx.guards);
     guards.extend(extra_guards);
     if let Some(expected) = &ctx.expect_plan {
@@ -282,6 +296,7 @@ pub fn plan_orgs(
     );
     PlannedOrgs {
         plan,
+        sold_to,
         orgs: read.orgs,
         guard_tripped,
     }
@@ -298,11 +313,13 @@ pub async fn apply_orgs(
 ) -> Result<OrgPhaseOutcome, Error> {
     let PlannedOrgs {
         plan,
+        sold_to,
         orgs,
         guard_tripped,
     } = planned;
     let mut outcome = OrgPhaseOutcome {
         org_ids: plan.org_ids.clone(),
+        sold_to,
         orgs,
         guard_tripped,
         ..OrgPhaseOutcome::default()
@@ -324,9 +341,11 @@ pub async fn apply_orgs(
             }
         };
         report.outcomes(Phase::OrgWrites, applied.outcomes());
-        accounts
-            .org_ids
-            .extend(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
+        if ctx.account_index {
+            accounts
+                .org_ids
+                .extend(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
+        }
         outcome.org_ids.extend(applied.created.clone());
         outcome.created = applied.created;
     }
