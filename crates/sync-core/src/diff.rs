@@ -294,7 +294,6 @@ impl Plan {
     }
 }
 
-/// One write of a plan in [`Plan::hash`]'s canonical form.
 /// The canonical lines of one action's writes, in the order of their text: by account,
 /// the lines of one account (nearly always one) sorted among themselves. Made one
 /// account at a time, as the hash reads them.
@@ -323,6 +322,7 @@ fn sorted_lines<'a, T>(
     .flatten()
 }
 
+/// One write of a plan in [`Plan::hash`]'s canonical form.
 fn canonical_line(action: &str, salesforce_id: &str, body: serde_json::Value) -> String {
     let line = serde_json::json!({
         "action": action,

@@ -173,6 +173,11 @@ impl ReportBuilder {
         self.plans.push(plan);
     }
 
+    /// The `plan_hash` of the org plan handed over, if any.
+    pub fn plan_hash(&self) -> Option<&str> {
+        self.base.plan_hash.as_deref()
+    }
+
     /// A user plan of `phase` (made once the phase is reached, empty if it has
     /// nothing to do): its findings, unchanged users and writes.
     pub fn user_plan(&mut self, phase: Phase, plan: &UserPlan) {
@@ -799,6 +804,20 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap_or_default();
         assert_eq!(json["organizations"]["create"], 0);
         assert_eq!(json["planned"]["changes"].as_array().map(Vec::len), Some(4));
+    }
+
+    #[test]
+    fn the_plan_hash_is_the_org_plans() {
+        let b = ReportBuilder::new(
+            "zd-sfdc-sync-global",
+            true,
+            OffsetDateTime::UNIX_EPOCH,
+            PHASES,
+        );
+        assert_eq!(b.plan_hash(), None);
+        let hash = plan().hash();
+        assert_eq!(builder(true).plan_hash(), Some(hash.as_str()));
+        assert_eq!(builder(true).build().plan_hash, Some(hash));
     }
 
     /// The entries of org writes are written from the plan, and a builder that holds

@@ -31,7 +31,7 @@ pub async fn run_global(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
         OffsetDateTime::now_utc(),
         &[Phase::OrgWrites, Phase::SoldToUsers, Phase::OrgDeletes],
     );
-    let mut accounts = AccountIndex::default();
+    let mut accounts = AccountIndex::new(ctx.account_index);
     let result = run(ctx, mapping, &mut report, &mut accounts).await;
     finish(ctx, report, result, accounts)
 }

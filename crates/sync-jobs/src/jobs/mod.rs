@@ -39,7 +39,7 @@ pub struct JobContext {
     /// Zendesk's request limit per minute (`--zd-rate-limit`): what the user reads are
     /// weighed at.
     pub zendesk_requests_per_minute: u32,
-    /// Whether the run keeps the [`AccountIndex`] (account names, org ids): only the CSV
+    /// Whether the run keeps its [`AccountIndex`] (account names, org ids): only the CSV
     /// and Markdown reports read it, and at 100k accounts it is ~15 MB held for the
     /// whole run (issue 13: nothing kept that nothing reads).
     pub account_index: bool,
@@ -66,6 +66,33 @@ pub struct AccountIndex {
     pub names: BTreeMap<String, String>,
     /// Salesforce id → the Zendesk org matched or created.
     pub org_ids: BTreeMap<String, ZendeskOrgId>,
+    /// Whether [`add_names`](Self::add_names) and [`add_org_ids`](Self::add_org_ids)
+    /// record anything ([`JobContext::account_index`]).
+    kept: bool,
+}
+
+impl AccountIndex {
+    /// An index that records what a run hands it when `kept`, and nothing otherwise.
+    pub fn new(kept: bool) -> AccountIndex {
+        AccountIndex {
+            kept,
+            ..AccountIndex::default()
+        }
+    }
+
+    /// Records account names (Salesforce id, name), if the index is kept.
+    pub fn add_names(&mut self, names: impl IntoIterator<Item = (String, String)>) {
+        if self.kept {
+            self.names.extend(names);
+        }
+    }
+
+    /// Records org ids (Salesforce id, org id), if the index is kept.
+    pub fn add_org_ids(&mut self, ids: impl IntoIterator<Item = (String, ZendeskOrgId)>) {
+        if self.kept {
+            self.org_ids.extend(ids);
+        }
+    }
 }
 
 impl RunOutcome {
@@ -142,4 +169,23 @@ pub fn finish(
     let mut outcome = RunOutcome::new(report, result.err());
     outcome.accounts = accounts;
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_index_records_only_when_kept() {
+        for kept in [false, true] {
+            let mut index = AccountIndex::new(kept);
+            index.add_names([("001A".to_string(), "Acme".to_string())]);
+            index.add_org_ids([("001A".to_string(), ZendeskOrgId(7))]);
+            assert_eq!(index.names.len(), usize::from(kept), "kept {kept}");
+            assert_eq!(
+                index.org_ids.get("001A").copied(),
+                kept.then_some(ZendeskOrgId(7))
+            );
+        }
+    }
 }

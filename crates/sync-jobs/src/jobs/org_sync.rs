@@ -247,14 +247,12 @@ pub fn plan_orgs(
     report: &mut ReportBuilder,
     accounts: &mut AccountIndex,
 ) -> PlannedOrgs {
-    if ctx.account_index {
-        accounts.names.extend(
-            read.accounts
-                .items
-                .iter()
-                .map(|a| (a.id18.to_string(), a.name.clone())),
-        );
-    }
+    accounts.add_names(
+        read.accounts
+            .items
+            .iter()
+            .map(|a| (a.id18.to_string(), a.name.clone())),
+    );
     let plan = plan_decoded(
         read.accounts,
         read.salesforce_records,
@@ -262,24 +260,23 @@ pub fn plan_orgs(
         mapping,
         ctx.today,
     );
-    if ctx.account_index {
-        accounts
-            .org_ids
-            .extend(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
-    }
-    let plan = if ctx.only.is_empty() {
+    accounts.add_org_ids(plan.org_ids.iter().map(|(k, v)| (k.to_string(), *v)));
+    let mut plan = if ctx.only.is_empty() {
         plan
     } else {
         plan.only(&ctx.only)
     };
-    let mut plan = plan;
     let sold_to = std::mem::take(&mut plan.sold_to);
     let plan = Arc::new(plan);
     report.org_plan(Arc::clone(&plan));
     let mut guards = check_guards(&plan, &ctx.guards);
     guards.extend(extra_guards);
     if let Some(expected) = &ctx.expect_plan {
-        guards.push(check_expected_plan(expected, &plan.hash()));
+        // The hash the report holds: computed once (it reads every write).
+        let actual = report
+            .plan_hash()
+            .map_or_else(|| plan.hash(), str::to_string);
+        guards.push(check_expected_plan(expected, &actual));
     }
     report.guards(&guards);
     let guard_tripped = any_tripped(&guards);
@@ -341,11 +338,7 @@ pub async fn apply_orgs(
             }
         };
         report.outcomes(Phase::OrgWrites, applied.outcomes());
-        if ctx.account_index {
-            accounts
-                .org_ids
-                .extend(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
-        }
+        accounts.add_org_ids(applied.created.iter().map(|(k, v)| (k.to_string(), *v)));
         outcome.org_ids.extend(applied.created.clone());
         outcome.created = applied.created;
     }

@@ -42,7 +42,7 @@ pub async fn run_us_federal(ctx: &JobContext, mapping: &Mapping) -> RunOutcome {
         OffsetDateTime::now_utc(),
         &[Phase::OrgWrites, Phase::Users],
     );
-    let mut accounts = AccountIndex::default();
+    let mut accounts = AccountIndex::new(ctx.account_index);
     let result = run(ctx, mapping, &mut report, &mut accounts).await;
     finish(ctx, report, result, accounts)
 }
