@@ -271,7 +271,7 @@ fn eval_section(out: &mut String, evals: &[EvalDiff]) {
          rendered by its query engine and kept as JSON text, the orgs converted as the job \
          converts them, and the generated stores dropped. Then, each iteration, sync-core's \
          `AccountDecoder` decodes the rows (the JSON text is parsed outside the timed part) and \
-         `plan_decoded` evaluates and diffs them against the orgs (from 250,000 accounts in parts, \
+         `plan_decoded` evaluates and diffs them against the orgs (from 50,000 accounts in parts, \
          one thread per core: the CPU time is the process's, every thread's). Median of the \
          iterations. Targets: 100k ≤ 200 ms, 1M ≤ 2 s (evaluate + diff). Memory: this process's resident \
          set once the data is generated, and its peak (generation included).\n"

@@ -18,6 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use smallvec::SmallVec;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -417,12 +418,12 @@ pub fn plan_orgs(
     plan_decoded(decoded, salesforce_records, orgs, mapping, today)
 }
 
-/// Below this many accounts the diff runs as one part, on the calling thread. Parts
-/// cost memory (each thread's allocations, and accounts held until every part is
-/// done): at 100k accounts a second run peaked at 263 MiB in two parts against 228 MiB
-/// in one, for a plan 0.1 s faster; from here on the seconds saved are worth it
-/// (docs/benchmarks/profile.md, fourth pass; docs/decisions.md).
-const PARALLEL_FROM: usize = 250_000;
+/// Below this many accounts the diff runs as one part, on the calling thread (a
+/// thread costs more than it saves on a small set). With each part freeing its own
+/// accounts as it evaluates them, two parts at 100k accounts took the plan from about
+/// 235 ms to about 150 ms with the job's peak unchanged (186 MiB first run, 175 MiB
+/// second; docs/benchmarks/profile.md, sixth pass; docs/decisions.md).
+const PARALLEL_FROM: usize = 50_000;
 
 /// The most parts (threads) one diff is split into.
 const MAX_PARTS: usize = 8;
@@ -462,10 +463,10 @@ pub fn plan_decoded_in_parts(
     // In `salesforce_id` order (the decoder keeps one account per id, so an unstable
     // sort, in place, gives the one order), then evaluated one at a time as the diff
     // asks: an evaluation is dropped once diffed, so the run never holds every
-    // desired org at once. The first part, on this thread, drops each account once
-    // evaluated; the other parts leave theirs to this thread once they are done
-    // (freeing accounts on a thread other than the one that decoded them made the
-    // parts a third slower in the benchmark: the allocator's cross-thread frees).
+    // desired org at once. Every part frees each account's texts once it is evaluated,
+    // on the part's own thread (with jemalloc, freeing on a thread other than the one
+    // that decoded them costs nothing measurable; with mimalloc it made the parts a
+    // third slower, and they left their accounts to this thread).
     let mut accounts = decoded.items;
     accounts.sort_unstable_by_key(|account| account.id18);
     let ids: Vec<SalesforceId> = accounts.iter().map(|account| account.id18).collect();
@@ -475,17 +476,14 @@ pub fn plan_decoded_in_parts(
         .filter_map(|f| f.salesforce_id.clone())
         .collect();
     let diff = Diff::new(&ids, orgs, mapping);
-    let evaluate = |account: &mut Account| {
-        // Its billing accounts move into the evaluation rather than being copied.
+    let evaluate_and_drop = |account: &mut Account| {
+        // Moved out, leaving an empty account (no text) with the same id; its billing
+        // accounts move into the evaluation rather than being copied.
+        let mut account = std::mem::replace(account, Account::new(account.id18, String::new()));
         let billing_accounts = std::mem::take(&mut account.billing_accounts);
-        let mut evaluation = evaluate_account(account, mapping, today);
+        let mut evaluation = evaluate_account(&account, mapping, today);
         evaluation.billing_accounts = billing_accounts;
         evaluation
-    };
-    let evaluate_and_drop = |account: &mut Account| {
-        // Moved out, leaving an empty account (no text) with the same id.
-        let mut account = std::mem::replace(account, Account::new(account.id18, String::new()));
-        evaluate(&mut account)
     };
     let parts = parts.clamp(1, MAX_PARTS);
     let mut slices = split_at_id_changes(&mut accounts, parts).into_iter();
@@ -499,17 +497,19 @@ pub fn plan_decoded_in_parts(
             .iter()
             .enumerate()
             .map(|(i, slot)| {
-                let (diff, evaluate) = (&diff, &evaluate);
+                let (diff, evaluate) = (&diff, &evaluate_and_drop);
                 let thread = std::thread::Builder::new()
                     .name(format!("plan-part-{}", i + 2))
                     .spawn_scoped(scope, move || {
                         let mut slice = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                        diff.part(slice.iter_mut().map(evaluate))
+                        let room = slice.len();
+                        diff.part(slice.iter_mut().map(evaluate), room)
                     });
                 (slot, thread)
             })
             .collect();
-        let mut part = diff.part(first.iter_mut().map(evaluate_and_drop));
+        // Room for every account: the other parts are appended to this one in place.
+        let mut part = diff.part(first.iter_mut().map(evaluate_and_drop), ids.len());
         for (slot, thread) in threads {
             let other = match thread {
                 Ok(thread) => match thread.join() {
@@ -518,7 +518,8 @@ pub fn plan_decoded_in_parts(
                 },
                 Err(_) => {
                     let mut slice = slot.lock().unwrap_or_else(PoisonError::into_inner);
-                    diff.part(slice.iter_mut().map(&evaluate))
+                    let room = slice.len();
+                    diff.part(slice.iter_mut().map(&evaluate_and_drop), room)
                 }
             };
             part.append(other);
@@ -582,7 +583,7 @@ pub fn diff_orgs(
     sorted.sort_by_key(|eval| eval.salesforce_id);
     let ids: Vec<SalesforceId> = sorted.iter().map(|eval| eval.salesforce_id).collect();
     let diff = Diff::new(&ids, orgs, mapping);
-    let part = diff.part(sorted.into_iter());
+    let part = diff.part(sorted.into_iter(), ids.len());
     diff.finish(part, also_in_salesforce)
 }
 
@@ -670,10 +671,11 @@ impl<'a, 'o> Diff<'a, 'o> {
         }
     }
 
-    /// Diffs evaluations given one at a time in `salesforce_id` order: one part.
-    fn part(&self, evaluations: impl Iterator<Item = Evaluation>) -> Part<'o> {
-        // Upper bounds: a vector that grows by copying costs more than address space.
-        let accounts = evaluations.size_hint().0;
+    /// Diffs evaluations given one at a time in `salesforce_id` order: one part, its
+    /// lists reserved for `room` accounts (upper bounds: a vector that grows by copying
+    /// costs more than address space, most of which is never touched).
+    fn part(&self, evaluations: impl Iterator<Item = Evaluation>, room: usize) -> Part<'o> {
+        let accounts = room;
         let mut part = Part {
             creates: Vec::with_capacity(accounts),
             updates: Vec::with_capacity(accounts),
@@ -810,7 +812,7 @@ fn update_against(
     // Nothing is allocated when nothing changed.
     let was = FieldMap::from_indexed(Arc::clone(&keys), exactly(was));
     patch.organization_fields = FieldMap::from_indexed(keys, exactly(changed));
-    let mut actual_managed: Vec<&str> = org
+    let mut actual_managed: SmallVec<[&str; 8]> = org
         .tags
         .iter()
         .filter(|t| managed.tags.contains(*t))
@@ -821,7 +823,7 @@ fn update_against(
     if !actual_managed
         .iter()
         .copied()
-        .eq(desired.managed_tags.iter().map(String::as_str))
+        .eq(desired.managed_tags.iter())
     {
         let unmanaged: BTreeSet<String> = org
             .tags
@@ -829,7 +831,7 @@ fn update_against(
             .filter(|t| !managed.tags.contains(*t))
             .cloned()
             .collect();
-        patch.tags = Some(full_tag_list(&unmanaged, &desired.managed_tags));
+        patch.tags = Some(full_tag_list(&unmanaged, desired.managed_tags.iter()));
     }
     if patch.is_empty() {
         return None;
@@ -849,12 +851,18 @@ fn update_against(
 /// docs/behaviour.md §5, the full tag list on update: a Zendesk tag write replaces all tags, so
 /// when the managed tags change the update sends the org's unmanaged tags ∪ the
 /// desired managed tags, sorted and without duplicates.
-pub fn full_tag_list(
+pub fn full_tag_list<T: AsRef<str>>(
     unmanaged: &BTreeSet<String>,
-    desired_managed: &BTreeSet<String>,
+    desired_managed: impl IntoIterator<Item = T>,
 ) -> Vec<String> {
-    let tags: BTreeSet<&String> = unmanaged.iter().chain(desired_managed).collect();
-    tags.into_iter().cloned().collect()
+    let desired_managed = desired_managed.into_iter();
+    let mut tags: Vec<&str> = Vec::with_capacity(unmanaged.len() + desired_managed.size_hint().0);
+    tags.extend(unmanaged.iter().map(String::as_str));
+    let desired: Vec<T> = desired_managed.collect();
+    tags.extend(desired.iter().map(AsRef::as_ref));
+    tags.sort_unstable();
+    tags.dedup();
+    tags.into_iter().map(str::to_string).collect()
 }
 
 /// docs/behaviour.md §5 create: the org of an account with no matching org. Unset fields (and an
@@ -891,7 +899,7 @@ fn org_create_from(evaluation: Evaluation) -> OrgCreate {
             );
             FieldMap::from_indexed(keys, sent)
         },
-        tags: desired.managed_tags.into_iter().collect(),
+        tags: desired.managed_tags.iter().map(str::to_string).collect(),
     }
 }
 
@@ -1129,26 +1137,30 @@ impl Names {
         Names { held, claimed }
     }
 
-    /// An org other than `except` that holds the name.
-    fn holder(&self, name: &str, except: Option<ZendeskOrgId>) -> Option<ZendeskOrgId> {
-        self.held
-            .get(&name_key(name))
-            .and_then(|ids| ids.iter().copied().find(|i| Some(*i) != except))
-    }
-
-    /// Whether more than one create or rename of this run wants the name.
-    fn wanted_twice(&self, name: &str) -> bool {
-        self.claimed.get(&name_key(name)).copied().unwrap_or(0) > 1
+    /// Whether `name` is contested for a create or a rename of `except`: `None` when
+    /// no other org holds it and no other create or rename of this run wants it; else
+    /// the other org holding it, if any. `key` is a buffer for the name's key (one
+    /// per check, not one per lookup).
+    fn contest(
+        &self,
+        name: &str,
+        except: Option<ZendeskOrgId>,
+        key: &mut String,
+    ) -> Option<Option<ZendeskOrgId>> {
+        name_key_into(name, key);
+        let holder = self
+            .held
+            .get(key.as_str())
+            .and_then(|ids| ids.iter().copied().find(|i| Some(*i) != except));
+        let wanted_twice = self.claimed.get(key.as_str()).copied().unwrap_or(0) > 1;
+        (holder.is_some() || wanted_twice).then_some(holder)
     }
 }
 
 /// docs/behaviour.md §5 `name_conflict` on create: an account to create whose name
 /// (case-insensitive) is another org's or another new account's is not created.
-fn create_name_conflict(create: &OrgCreate, names: &Names) -> Option<Finding> {
-    let holder = names.holder(&create.name, None);
-    if holder.is_none() && !names.wanted_twice(&create.name) {
-        return None;
-    }
+fn create_name_conflict(create: &OrgCreate, names: &Names, key: &mut String) -> Option<Finding> {
+    let holder = names.contest(&create.name, None, key)?;
     let why = match holder {
         Some(id) => format!("held by Zendesk org {id}"),
         None => "wanted by another new account".to_string(),
@@ -1162,12 +1174,14 @@ fn create_name_conflict(create: &OrgCreate, names: &Names) -> Option<Finding> {
 
 /// docs/behaviour.md §5 `name_conflict` on update: a rename onto a name another org holds (or
 /// another create or rename of this run wants) is not sent; the rest of the update is.
-fn rename_conflict(update: &OrgUpdate, org: &ZendeskOrg, names: &Names) -> Option<Finding> {
+fn rename_conflict(
+    update: &OrgUpdate,
+    org: &ZendeskOrg,
+    names: &Names,
+    key: &mut String,
+) -> Option<Finding> {
     let name = update.patch.name.as_deref()?;
-    let holder = names.holder(name, Some(org.id));
-    if holder.is_none() && !names.wanted_twice(name) {
-        return None;
-    }
+    let holder = names.contest(name, Some(org.id), key)?;
     let why = match holder {
         Some(id) => format!("Zendesk org {id} holds that name"),
         None => "another account's org is created or renamed to it this run".to_string(),
@@ -1193,8 +1207,9 @@ fn admit_with_names(
 ) {
     plan.creates.reserve(creates.len());
     plan.updates.reserve(updates.len());
+    let mut key = String::new();
     for create in creates {
-        match create_name_conflict(&create, names) {
+        match create_name_conflict(&create, names, &mut key) {
             Some(finding) => {
                 plan.findings.push(finding);
                 plan.skipped.push(Skipped::new(
@@ -1206,7 +1221,7 @@ fn admit_with_names(
         }
     }
     for (mut update, org) in updates {
-        if let Some(finding) = rename_conflict(&update, org, names) {
+        if let Some(finding) = rename_conflict(&update, org, names, &mut key) {
             plan.findings.push(finding);
             update.patch.name = None;
         }

@@ -17,11 +17,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
 use time::{Date, Month};
 
 use crate::ids::SalesforceId;
 use crate::mapping::{with_case_folded, Case, Instance, Mapping};
-use crate::model::{Account, BillingAccount, DesiredOrg, DesiredOrgFields, Finding, FindingKind};
+use crate::model::{
+    Account, BillingAccount, DesiredOrg, DesiredOrgFields, Finding, FindingKind, ManagedTags,
+};
 use crate::value::FieldValue;
 
 /// Everything the run needs to know about one valid account.
@@ -435,9 +438,9 @@ struct DesiredFields<'a> {
     /// The account's `Account_ID_18__c` (for findings).
     id: &'a str,
     fields: DesiredOrgFields,
-    /// The managed tags as they are selected (the mapping's own text; sorted and
-    /// copied once, at the end).
-    tags: Vec<&'a str>,
+    /// The managed tags as they are selected: their places in the mapping's list
+    /// (sorted once, at the end).
+    tags: SmallVec<[usize; 6]>,
     findings: Vec<Finding>,
     rounded: Vec<Rounded>,
 }
@@ -448,7 +451,7 @@ impl<'a> DesiredFields<'a> {
             mapping,
             id,
             fields: DesiredOrgFields::unset(Arc::clone(mapping.org_keys())),
-            tags: Vec::new(),
+            tags: SmallVec::new(),
             findings: Vec::new(),
             rounded: Vec::new(),
         }
@@ -462,9 +465,18 @@ impl<'a> DesiredFields<'a> {
 
     /// A text field.
     fn text(&mut self, slot: Option<usize>, value: Option<&str>) {
+        if slot.is_some() {
+            self.computed_text(slot, value.map(str::to_string));
+        }
+    }
+
+    /// A text field, from a text computed for it (moved in, not copied). Never one of
+    /// the account's own texts: the plan may keep the value to the end of the run, and
+    /// a copy made now sits beside the plan's other entries instead of holding a page of
+    /// the decoded accounts (docs/benchmarks/profile.md, sixth pass).
+    fn computed_text(&mut self, slot: Option<usize>, value: Option<String>) {
         if let Some(slot) = slot {
-            let value = value.map(|s| FieldValue::Text(s.to_string()));
-            self.fields.set_slot(slot, value);
+            self.fields.set_slot(slot, value.map(FieldValue::Text));
         }
     }
 
@@ -499,7 +511,7 @@ impl<'a> DesiredFields<'a> {
         let key = self.key(slot);
         let mapping = self.mapping;
         let option = computed.and_then(|c| {
-            let option = mapping.option(key, c);
+            let option = mapping.option_at(slot, c);
             if option.is_none() {
                 self.findings.push(Finding::account(
                     FindingKind::UnknownOption,
@@ -537,10 +549,9 @@ impl<'a> DesiredFields<'a> {
     /// anything else is silently none (no finding).
     fn health_score(&mut self, slot: Option<usize>, color: Option<&str>) {
         let Some(slot) = slot else { return };
-        let key = self.key(slot);
         let mapping = self.mapping;
         let option =
-            color.and_then(|c| with_case_folded(c, Case::Lower, |c| mapping.option(key, c)));
+            color.and_then(|c| with_case_folded(c, Case::Lower, |c| mapping.option_at(slot, c)));
         self.set_option(slot, option);
     }
 
@@ -550,17 +561,19 @@ impl<'a> DesiredFields<'a> {
         let Some(slot) = slot else { return };
         self.fields.set_slot(slot, Some(FieldValue::Bool(on)));
         let mapping = self.mapping;
-        if let Some(tag) = mapping.checkbox_tag(self.key(slot)).filter(|_| on) {
-            self.tags.push(tag);
+        let tag = mapping.checkbox_tag(self.key(slot)).filter(|_| on);
+        if let Some(place) = tag.and_then(|tag| mapping.tag_place(tag)) {
+            self.tags.push(place);
         }
     }
 
-    /// Sets a drop-down to an option value (also a managed tag), or unsets it.
-    fn set_option(&mut self, slot: usize, option: Option<&'a str>) {
-        if let Some(option) = option {
-            self.tags.push(option);
+    /// Sets a drop-down to an option value (also a managed tag, at its place in the
+    /// mapping's list), or unsets it.
+    fn set_option(&mut self, slot: usize, option: Option<(&'a str, usize)>) {
+        if let Some((_, place)) = option {
+            self.tags.push(place);
         }
-        let value = option.map(|o| FieldValue::Text(o.to_string()));
+        let value = option.map(|(o, _)| FieldValue::Text(o.to_string()));
         self.fields.set_slot(slot, value);
     }
 }
@@ -589,7 +602,7 @@ fn desired_org(
     d.dropdown(slots.support_level, Some(plan));
     d.number(slots.arr, arr(account, expired));
     if slots.sales_segmentation.is_some() {
-        d.text(slots.sales_segmentation, Some(&sales_segmentation(account)));
+        d.computed_text(slots.sales_segmentation, Some(sales_segmentation(account)));
     }
     if slots.market_segment.is_some() {
         d.dropdown(slots.market_segment, market_segment(account).as_deref());
@@ -606,7 +619,7 @@ fn desired_org(
     d.region(slots.region, account.geo.as_deref());
     d.health_score(slots.health_score, account.health_color.as_deref());
     if slots.expiration_date.is_some() {
-        d.text(slots.expiration_date, date_text(expiration_date).as_deref());
+        d.computed_text(slots.expiration_date, date_text(expiration_date));
     }
     d.checkbox(slots.restricted_account, account.restricted);
     d.text(
@@ -617,7 +630,7 @@ fn desired_org(
         salesforce_id: account.id18,
         name: account.name.clone(),
         fields: d.fields,
-        managed_tags: d.tags.into_iter().map(str::to_string).collect(),
+        managed_tags: ManagedTags::from_places(Arc::clone(mapping.tag_names()), d.tags),
     };
     (desired, d.findings, d.rounded)
 }

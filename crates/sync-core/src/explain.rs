@@ -696,12 +696,7 @@ impl AccountExplanation {
         for (k, v) in &self.desired.fields {
             let _ = writeln!(out, "| {k} | {} |", cell(&value_text(v.as_ref())));
         }
-        let tags: Vec<&str> = self
-            .desired
-            .managed_tags
-            .iter()
-            .map(String::as_str)
-            .collect();
+        let tags: Vec<&str> = self.desired.managed_tags.iter().collect();
         let _ = writeln!(out, "\nManaged tags: {}\n", tags.join(", "));
         if !self.findings.is_empty() {
             let _ = writeln!(out, "### Findings\n");

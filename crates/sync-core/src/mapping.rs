@@ -257,9 +257,15 @@ pub struct Mapping {
     tiers: rustc_hash::FxHashMap<String, String>,
     /// Uppercased raw geo → region value (once per account).
     regions: rustc_hash::FxHashMap<String, String>,
-    /// The file's drop-downs (field key → computed value → option value), hashed:
-    /// looked up three times per account.
+    /// The file's drop-downs (field key → computed value → option value), hashed.
     options: rustc_hash::FxHashMap<String, rustc_hash::FxHashMap<String, String>>,
+    /// The drop-down of each role's key by its slot (its place in `org_keys`): computed
+    /// value → option value and the option's place in `tag_names`. Looked up three
+    /// times per account: one hash lookup each rather than two.
+    options_by_slot: Vec<Option<rustc_hash::FxHashMap<String, (String, usize)>>>,
+    /// Every managed tag ([`Mapping::managed_tags`]), sorted and unique: the list every
+    /// desired org's [`crate::model::ManagedTags`] points into.
+    tag_names: Arc<[String]>,
     /// sha256 (hex) of the text it was parsed from; `None` when built from a
     /// [`MappingFile`] value.
     source_sha256: Option<String>,
@@ -442,6 +448,22 @@ impl Mapping {
             .iter()
             .map(|(key, options)| (key.clone(), options.clone().into_iter().collect()))
             .collect();
+        let tag_names: Arc<[String]> = managed_tags_of(&file).into_iter().collect();
+        // Every option value is a managed tag, so each has its place.
+        let place = |tag: &str| tag_names.binary_search_by(|t| t.as_str().cmp(tag)).ok();
+        let options_by_slot = org_keys
+            .iter()
+            .map(|key| {
+                file.dropdowns.get(key).map(|options| {
+                    options
+                        .iter()
+                        .filter_map(|(computed, option)| {
+                            Some((computed.clone(), (option.clone(), place(option)?)))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
         Ok(Mapping {
             file,
             tiers,
@@ -451,6 +473,8 @@ impl Mapping {
             integer_fields: BTreeSet::new(),
             org_keys: org_keys.into(),
             slots,
+            options_by_slot,
+            tag_names,
         })
     }
 
@@ -501,6 +525,28 @@ impl Mapping {
             .map(String::as_str)
     }
 
+    /// [`Mapping::option`] of the drop-down at `slot` of [`Mapping::org_keys`], with the
+    /// option's place in [`Mapping::tag_names`].
+    pub(crate) fn option_at(&self, slot: usize, computed: &str) -> Option<(&str, usize)> {
+        self.options_by_slot
+            .get(slot)
+            .and_then(Option::as_ref)
+            .and_then(|options| options.get(computed))
+            .map(|(option, place)| (option.as_str(), *place))
+    }
+
+    /// The place of a managed tag in [`Mapping::tag_names`].
+    pub(crate) fn tag_place(&self, tag: &str) -> Option<usize> {
+        self.tag_names
+            .binary_search_by(|t| t.as_str().cmp(tag))
+            .ok()
+    }
+
+    /// Every managed tag, sorted and unique (shared: cloning is cheap).
+    pub(crate) fn tag_names(&self) -> &Arc<[String]> {
+        &self.tag_names
+    }
+
     /// The tag of a managed checkbox.
     pub fn checkbox_tag(&self, field_key: &str) -> Option<&str> {
         self.file.checkboxes.get(field_key).map(String::as_str)
@@ -508,12 +554,7 @@ impl Mapping {
 
     /// Every managed tag: all option values of managed drop-downs and every checkbox tag.
     pub fn managed_tags(&self) -> BTreeSet<String> {
-        self.file
-            .dropdowns
-            .values()
-            .flat_map(|options| options.values().cloned())
-            .chain(self.file.checkboxes.values().cloned())
-            .collect()
+        self.tag_names.iter().cloned().collect()
     }
 
     /// The org field keys the sync writes, sorted and unique (shared: cloning is cheap).
@@ -643,6 +684,16 @@ fn is_tag(s: &str) -> bool {
 
 /// A mapped role: (role name, field key, kind), as [`FieldKeys::roles`] lists them.
 type Role<'a> = (&'static str, &'a str, FieldKind);
+
+/// Every managed tag of a mapping file: all option values of managed drop-downs and
+/// every checkbox tag, sorted and unique.
+fn managed_tags_of(file: &MappingFile) -> BTreeSet<String> {
+    file.dropdowns
+        .values()
+        .flat_map(|options| options.values().cloned())
+        .chain(file.checkboxes.values().cloned())
+        .collect()
+}
 
 /// Every problem of a mapping file, each naming its key, in file order: fields,
 /// drop-down options and checkbox tags, plans and aliases, regions, deletion, cases.

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use time::Date;
 
 use crate::ids::SalesforceId;
@@ -132,7 +133,84 @@ pub struct DesiredOrg {
     /// Every managed org field by Zendesk key; `None` = unset.
     pub fields: DesiredOrgFields,
     /// The managed tags the fields select (drop-down option values and checkbox tags).
-    pub managed_tags: BTreeSet<String>,
+    pub managed_tags: ManagedTags,
+}
+
+/// The managed tags a desired org selects, sorted and unique: held as their places in
+/// the mapping's list of managed tags (one shared, sorted list), inline, so an
+/// account's tags cost no allocation rather than a `String` each and a tree node
+/// (issue 13). It iterates (as `&str`, sorted), compares, prints and serialises like
+/// the `BTreeSet<String>` it replaces.
+#[derive(Clone)]
+pub struct ManagedTags {
+    /// The mapping's managed tags, sorted and unique (shared by every desired org).
+    names: Arc<[String]>,
+    /// The places in `names` of the tags held, ascending and unique.
+    places: SmallVec<[u32; 6]>,
+}
+
+impl ManagedTags {
+    /// The tags at `places` in `names` (sorted, unique); a place outside `names` is
+    /// ignored.
+    pub(crate) fn from_places(
+        names: Arc<[String]>,
+        places: impl IntoIterator<Item = usize>,
+    ) -> Self {
+        let mut places: SmallVec<[u32; 6]> = places
+            .into_iter()
+            .filter(|&p| p < names.len())
+            .filter_map(|p| u32::try_from(p).ok())
+            .collect();
+        places.sort_unstable();
+        places.dedup();
+        ManagedTags { names, places }
+    }
+
+    /// The tags, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.places
+            .iter()
+            .filter_map(|&p| self.names.get(p as usize))
+            .map(String::as_str)
+    }
+
+    /// Whether `tag` is one of them.
+    pub fn contains(&self, tag: &str) -> bool {
+        self.iter().any(|t| t == tag)
+    }
+
+    /// How many tags.
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    /// The tags as a set of their own.
+    pub fn to_set(&self) -> BTreeSet<String> {
+        self.iter().map(str::to_string).collect()
+    }
+}
+
+impl PartialEq for ManagedTags {
+    fn eq(&self, other: &ManagedTags) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for ManagedTags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for ManagedTags {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
 }
 
 /// The value of each org field a mapping manages, by Zendesk key, in key order: a
@@ -421,5 +499,33 @@ mod tests {
         assert!(!f.contains_key("notes"));
         f.set_slot(7, Some(FieldValue::Bool(true)));
         assert_eq!(f.len(), 3);
+    }
+
+    #[test]
+    fn managed_tags_read_as_the_set_they_replace() {
+        let names: Arc<[String]> = ["alpha", "beta", "gamma", "zeta"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        // Places given out of order, repeated, and one outside the list.
+        let tags = ManagedTags::from_places(Arc::clone(&names), [3, 0, 3, 2, 9]);
+        let set: BTreeSet<String> = ["zeta", "alpha", "gamma"].map(String::from).into();
+        assert_eq!(tags.to_set(), set);
+        assert_eq!(tags.iter().collect::<Vec<_>>(), ["alpha", "gamma", "zeta"]);
+        assert_eq!((tags.len(), tags.is_empty()), (3, false));
+        assert!(tags.contains("gamma") && !tags.contains("beta"));
+        assert_eq!(
+            serde_json::to_string(&tags).unwrap(),
+            serde_json::to_string(&set).unwrap()
+        );
+        assert_eq!(format!("{tags:?}"), format!("{set:?}"));
+        let same = ManagedTags::from_places(names, [2, 3, 0]);
+        assert_eq!(tags, same);
+        let other_list: Arc<[String]> = ["alpha", "gamma", "zeta"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        assert_eq!(tags, ManagedTags::from_places(other_list, [0, 1, 2]));
+        assert!(ManagedTags::from_places(Arc::clone(&same.names), []).is_empty());
     }
 }

@@ -13,6 +13,9 @@ use crate::zendesk::{ZendeskOrg, ZendeskUser};
 /// Whether an email is syntactically valid enough to be a Zendesk identity:
 /// one `@`, a non-empty local part, a dotted domain, no spaces.
 pub fn is_valid_email(email: &str) -> bool {
+    if email.is_ascii() {
+        return is_valid_ascii_email(email.as_bytes());
+    }
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };
@@ -27,8 +30,31 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.windows(2).any(|pair| pair == b"..")
 }
 
-/// Whether `text` holds a whitespace or control character (an ASCII text is read
-/// byte by byte: there, those are the bytes up to the space, and DEL).
+/// [`is_valid_email`] of an ASCII email, in one pass over its bytes (it runs once per
+/// sold-to email of every account).
+fn is_valid_ascii_email(email: &[u8]) -> bool {
+    let mut at = None;
+    let (mut dots, mut previous) = (0usize, 0u8);
+    for (i, &b) in email.iter().enumerate() {
+        if b <= b' ' || b == 0x7f {
+            return false;
+        }
+        if b == b'@' {
+            if at.is_some() || i == 0 {
+                return false;
+            }
+            at = Some(i);
+        } else if b == b'.' && at.is_some() {
+            if previous == b'.' || previous == b'@' {
+                return false;
+            }
+            dots += 1;
+        }
+        previous = b;
+    }
+    at.is_some() && dots > 0 && previous != b'.'
+}
+
 fn has_space_or_control(text: &str) -> bool {
     if text.is_ascii() {
         text.bytes().any(|b| b <= b' ' || b == 0x7f)
@@ -49,9 +75,14 @@ pub struct SoldTo {
 /// Sold-to contacts from billing accounts: trimmed, lowercased, valid, deduplicated
 /// (first billing account wins the name). Invalid emails are dropped.
 pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
-    let mut out: Vec<SoldTo> = Vec::new();
+    // At its largest size (one contact per billing account) rather than grown: a list
+    // grown from empty starts with room for four, and the plan holds one per account.
+    // The texts are copied, not moved out of the account: the plan keeps them to the
+    // end of the sold-to step, and a copy made now sits beside the plan's other
+    // entries instead of holding a page of the decoded accounts (issue 13).
+    let mut out: Vec<SoldTo> = Vec::with_capacity(billing.len());
     for b in billing {
-        let Some(email) = b.sold_to_email.as_deref().map(|e| e.trim().to_lowercase()) else {
+        let Some(email) = b.sold_to_email.as_deref().map(lowercase_trimmed) else {
             continue;
         };
         // The emails seen are the ones kept (an account has a few billing accounts).
@@ -65,6 +96,17 @@ pub fn sold_to_contacts(billing: &[BillingAccount]) -> Vec<SoldTo> {
         out.push(SoldTo { email, name });
     }
     out
+}
+
+/// `text` trimmed and lowercased as `str::trim` and `str::to_lowercase` do: for ASCII
+/// text, both come to lowercasing each ASCII letter, which is faster.
+fn lowercase_trimmed(text: &str) -> String {
+    let text = text.trim();
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
 }
 
 /// Days an org counts as new for the sold-to step (docs/behaviour.md §6).
@@ -551,7 +593,7 @@ pub fn choose_user_reads(inputs: &UserReadInputs) -> UserReadCost {
 
 #[cfg(test)]
 mod tests {
-    use super::is_valid_email;
+    use super::{is_valid_email, lowercase_trimmed};
     use proptest::prelude::*;
 
     /// The first definition of `is_valid_email`, kept as the reference.
@@ -572,6 +614,16 @@ mod tests {
         #[test]
         fn is_valid_email_is_what_it_was(email in "[a.@ \\t\\x7fé\u{a0}\u{2028}b]{0,12}") {
             prop_assert_eq!(is_valid_email(&email), is_valid_email_reference(&email));
+        }
+
+        #[test]
+        fn an_ascii_email_is_judged_as_it_was(email in "[a.@ \\t\\x7fb-]{0,12}") {
+            prop_assert_eq!(is_valid_email(&email), is_valid_email_reference(&email));
+        }
+
+        #[test]
+        fn lowercase_trimmed_is_trim_and_to_lowercase(text in "[aZ.@ \\t\\x0bÉé\u{a0}\u{2028}]{0,12}") {
+            prop_assert_eq!(lowercase_trimmed(&text), text.trim().to_lowercase());
         }
     }
 }

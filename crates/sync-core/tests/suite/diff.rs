@@ -300,14 +300,17 @@ fn tags(list: &[&str]) -> BTreeSet<String> {
 
 #[test]
 fn the_full_tag_list_is_unmanaged_and_desired_managed_tags_sorted_once() {
-    let list = full_tag_list(&tags(&["vip", "apac_hq"]), &tags(&["premium", "customer"]));
+    let list = full_tag_list(&tags(&["vip", "apac_hq"]), tags(&["premium", "customer"]));
     assert_eq!(list, ["apac_hq", "customer", "premium", "vip"]);
     // A tag on both sides is sent once; no desired managed tag leaves the unmanaged ones.
     assert_eq!(
-        full_tag_list(&tags(&["vip"]), &tags(&["vip", "gold"])),
+        full_tag_list(&tags(&["vip"]), tags(&["vip", "gold"])),
         ["gold", "vip"]
     );
-    assert_eq!(full_tag_list(&tags(&["vip"]), &BTreeSet::new()), ["vip"]);
+    assert_eq!(
+        full_tag_list(&tags(&["vip"]), BTreeSet::<String>::new()),
+        ["vip"]
+    );
 }
 
 #[test]

@@ -241,7 +241,7 @@ fn global_desired_fields_and_managed_tags() {
     assert_eq!(f["restricted_account"], Some(FieldValue::Bool(true)));
     assert_eq!(f["account_owner"], text("Olive"));
     assert_eq!(f["technical_account_manager"], None);
-    let tags: Vec<&str> = e.desired.managed_tags.iter().map(String::as_str).collect();
+    let tags: Vec<&str> = e.desired.managed_tags.iter().collect();
     assert_eq!(
         tags,
         [
@@ -271,7 +271,7 @@ fn expired_zeroes_arr_blank_segment_is_unknown_and_odd_values_are_none() {
     assert_eq!(e.findings.len(), 1, "{:?}", e.findings);
     assert_eq!(e.findings[0].kind, FindingKind::UnknownRegion);
     assert!(e.findings[0].message.contains("MARS"));
-    let tags: Vec<&str> = e.desired.managed_tags.iter().map(String::as_str).collect();
+    let tags: Vec<&str> = e.desired.managed_tags.iter().collect();
     assert_eq!(tags, ["customer", "expired"]);
 }
 

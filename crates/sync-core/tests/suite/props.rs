@@ -242,7 +242,7 @@ proptest! {
                     _ => {}
                 }
             }
-            prop_assert_eq!(&selected, &e.desired.managed_tags);
+            prop_assert_eq!(&selected, &e.desired.managed_tags.to_set());
         }
     }
 
