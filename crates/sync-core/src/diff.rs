@@ -675,11 +675,10 @@ impl<'a, 'o> Diff<'a, 'o> {
     /// lists reserved for `room` accounts (upper bounds: a vector that grows by copying
     /// costs more than address space, most of which is never touched).
     fn part(&self, evaluations: impl Iterator<Item = Evaluation>, room: usize) -> Part<'o> {
-        let accounts = room;
         let mut part = Part {
-            creates: Vec::with_capacity(accounts),
-            updates: Vec::with_capacity(accounts),
-            unchanged: Vec::with_capacity(accounts),
+            creates: Vec::with_capacity(room),
+            updates: Vec::with_capacity(room),
+            unchanged: Vec::with_capacity(room),
             ..Part::default()
         };
         let mut last_matched: Option<&ZendeskOrg> = None;

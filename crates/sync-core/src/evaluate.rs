@@ -470,10 +470,11 @@ impl<'a> DesiredFields<'a> {
         }
     }
 
-    /// A text field, from a text computed for it (moved in, not copied). Never one of
-    /// the account's own texts: the plan may keep the value to the end of the run, and
-    /// a copy made now sits beside the plan's other entries instead of holding a page of
-    /// the decoded accounts (docs/benchmarks/profile.md, sixth pass).
+    /// A text field, from a text made for it (moved in, not copied): a computed text or
+    /// a fresh copy, never a text moved out of the account. The plan may keep the value
+    /// to the end of the run, and a copy made now sits beside the plan's other entries
+    /// instead of holding a page of the decoded accounts (docs/benchmarks/profile.md,
+    /// sixth pass).
     fn computed_text(&mut self, slot: Option<usize>, value: Option<String>) {
         if let Some(slot) = slot {
             self.fields.set_slot(slot, value.map(FieldValue::Text));

@@ -55,12 +55,10 @@ fn is_valid_ascii_email(email: &[u8]) -> bool {
     at.is_some() && dots > 0 && previous != b'.'
 }
 
+/// Whether `text` holds a whitespace or control character (for ASCII text, the bytes up
+/// to the space, and DEL: what [`is_valid_ascii_email`] checks byte by byte).
 fn has_space_or_control(text: &str) -> bool {
-    if text.is_ascii() {
-        text.bytes().any(|b| b <= b' ' || b == 0x7f)
-    } else {
-        text.chars().any(|c| c.is_whitespace() || c.is_control())
-    }
+    text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A sold-to contact of a new org.
