@@ -352,7 +352,7 @@ pub fn explain_account(
     };
     AccountExplanation {
         name: account.name.clone(),
-        type_raw: account.account_type.clone(),
+        type_raw: account.account_type.as_deref().map(str::to_string),
         plan: eval.plan.clone(),
         plan_why,
         trusted: eval.trusted,

@@ -49,33 +49,33 @@ pub struct Account {
     /// `CARR_This_Account__c`.
     pub carr: Option<f64>,
     /// `Ultimate_Parent_Sales_Segment_Employees__c`.
-    pub sales_segment: Option<String>,
+    pub sales_segment: Option<Box<str>>,
     /// `Account_Owner_Calc__c`.
-    pub owner: Option<String>,
+    pub owner: Option<Box<str>>,
     /// `Number_of_Licenses_This_Account__c`.
     pub licenses: Option<f64>,
     /// `Type` (`Customer`, `Former Customer`, `Partner`, `Prospect`, …).
-    pub account_type: Option<String>,
+    pub account_type: Option<Box<str>>,
     /// `Technical_Account_Manager_Name__c`.
-    pub technical_account_manager: Option<String>,
+    pub technical_account_manager: Option<Box<str>>,
     /// `Account_Demographics_Geo__c` (Global query only).
-    pub geo: Option<String>,
+    pub geo: Option<Box<str>>,
     /// `GS_Health_Score_Color__c`.
-    pub health_color: Option<String>,
+    pub health_color: Option<Box<str>>,
     /// `Next_Renewal_Date__c`.
     pub next_renewal: Option<Date>,
     /// `Restricted_Account__c` is `true` or `Restricted Party` (any case). Global only.
     pub restricted: bool,
     /// `Partners_Partner_Status__c` (Global only).
-    pub partner_status: Option<String>,
+    pub partner_status: Option<Box<str>>,
     /// `Partners_Partner_Type__c` (Global only).
-    pub partner_type: Option<String>,
+    pub partner_type: Option<Box<str>>,
     /// `Partner_Track__c` (Global only).
-    pub partner_track: Option<String>,
+    pub partner_track: Option<Box<str>>,
     /// `Support_Level__c` on the account (US Federal only): the plan fallback.
-    pub support_level: Option<String>,
+    pub support_level: Option<Box<str>>,
     /// `Solutions_Architect_Lookup__r.Name` (US Federal only); a null relationship is `None`.
-    pub solutions_architect: Option<String>,
+    pub solutions_architect: Option<Box<str>>,
     /// Active customer subscriptions.
     pub customer_subscriptions: Vec<CustomerSubscription>,
     /// Active Zuora subscriptions.

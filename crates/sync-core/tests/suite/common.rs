@@ -34,7 +34,7 @@ pub fn sfid(suffix: &str) -> sync_core::SalesforceId {
 
 pub fn account(suffix: &str, name: &str) -> Account {
     Account {
-        account_type: Some("Customer".to_string()),
+        account_type: Some("Customer".into()),
         ..Account::new(sfid(suffix), name)
     }
 }

@@ -104,7 +104,7 @@ fn an_unknown_tier_alone_makes_the_plan_untrusted() {
 fn us_federal_falls_back_to_the_account_support_level() {
     let today = date("2025-06-15");
     let mut a = account("Fed", "Navy");
-    a.support_level = Some("Premium".to_string());
+    a.support_level = Some("Premium".into());
     assert_eq!(evaluate_account(&a, &federal(), today).plan, "premium");
     // A subscription with a plan wins over the fallback.
     a.customer_subscriptions = vec![cs("Ultimate", None)];
@@ -113,7 +113,7 @@ fn us_federal_falls_back_to_the_account_support_level() {
     a.customer_subscriptions.clear();
     assert_eq!(evaluate_account(&a, &global(), today).plan, "expired");
     // An unknown fallback name is reported and not trusted.
-    a.support_level = Some("Platinum".to_string());
+    a.support_level = Some("Platinum".into());
     let e = evaluate_account(&a, &federal(), today);
     assert!(!e.trusted);
     assert_eq!(e.findings[0].kind, FindingKind::UnknownTier);
@@ -169,10 +169,10 @@ fn from_29_february_three_years_back_is_28_february() {
 fn every_partner_variant_and_partners_are_never_greatly_expired() {
     let partner = |status: Option<&str>, kind: Option<&str>, track: Option<&str>| {
         let mut a = account("P", "Partner Co");
-        a.account_type = Some("Partner".to_string());
-        a.partner_status = status.map(str::to_string);
-        a.partner_type = kind.map(str::to_string);
-        a.partner_track = track.map(str::to_string);
+        a.account_type = Some("Partner".into());
+        a.partner_status = status.map(Box::from);
+        a.partner_type = kind.map(Box::from);
+        a.partner_track = track.map(Box::from);
         a
     };
     let cases = [
@@ -211,9 +211,9 @@ fn every_partner_variant_and_partners_are_never_greatly_expired() {
         assert!(e.desired.managed_tags.contains(expected));
     }
     let mut a = account("C", "Customer Co");
-    a.account_type = Some("Former Customer".to_string());
+    a.account_type = Some("Former Customer".into());
     assert_eq!(account_type(&a).as_deref(), Some("former_customer"));
-    a.account_type = Some("Prospect".to_string());
+    a.account_type = Some("Prospect".into());
     assert_eq!(account_type(&a).as_deref(), Some("prospect"));
 }
 
@@ -221,12 +221,12 @@ fn every_partner_variant_and_partners_are_never_greatly_expired() {
 fn global_desired_fields_and_managed_tags() {
     let mut a = account("Acme", "Acme Corp");
     a.carr = Some(1200.0);
-    a.sales_segment = Some("Mid-Market".to_string());
+    a.sales_segment = Some("Mid-Market".into());
     a.licenses = Some(25.0);
-    a.geo = Some("apj".to_string());
-    a.health_color = Some("YELLOW".to_string());
+    a.geo = Some("apj".into());
+    a.health_color = Some("YELLOW".into());
     a.restricted = true;
-    a.owner = Some("Olive".to_string());
+    a.owner = Some("Olive".into());
     a.customer_subscriptions = vec![cs("Premium", None)];
     let e = evaluate_account(&a, &global(), date("2025-06-15"));
     let f = &e.desired.fields;
@@ -259,8 +259,8 @@ fn global_desired_fields_and_managed_tags() {
 fn expired_zeroes_arr_blank_segment_is_unknown_and_odd_values_are_none() {
     let mut a = account("Zero", "Zero Co");
     a.carr = Some(999.0);
-    a.geo = Some("MARS".to_string());
-    a.health_color = Some("Purple".to_string());
+    a.geo = Some("MARS".into());
+    a.health_color = Some("Purple".into());
     let e = evaluate_account(&a, &global(), date("2025-06-15"));
     let f = &e.desired.fields;
     assert_eq!(f["aar"], Some(FieldValue::Number(0.0)));
@@ -279,9 +279,9 @@ fn expired_zeroes_arr_blank_segment_is_unknown_and_odd_values_are_none() {
 fn us_federal_fields() {
     let mut a = account("Navy", "Navy");
     a.carr = Some(10.0);
-    a.sales_segment = Some("Mid-Market".to_string());
+    a.sales_segment = Some("Mid-Market".into());
     a.licenses = Some(3.0);
-    a.solutions_architect = Some("Sam".to_string());
+    a.solutions_architect = Some("Sam".into());
     a.customer_subscriptions = vec![cs("Self-Managed - Premium", None)];
     let e = evaluate_account(&a, &federal(), date("2025-06-15"));
     let f = &e.desired.fields;
@@ -301,7 +301,7 @@ fn us_federal_fields() {
     a.sales_segment = None;
     let e = evaluate_account(&a, &federal(), date("2025-06-15"));
     assert_eq!(e.desired.fields["market_segment"], None);
-    a.sales_segment = Some("Huge".to_string());
+    a.sales_segment = Some("Huge".into());
     let e = evaluate_account(&a, &federal(), date("2025-06-15"));
     assert_eq!(e.desired.fields["market_segment"], None);
     assert_eq!(e.findings[0].kind, FindingKind::UnknownOption);
@@ -373,7 +373,7 @@ fn a_partner_is_type_partner_in_any_case_and_nothing_else() {
         ("Former Partner", false),
         ("Customer", false),
     ] {
-        a.account_type = Some(raw.to_string());
+        a.account_type = Some(raw.into());
         assert_eq!(is_partner(&a), partner, "{raw:?}");
     }
     a.account_type = None;
@@ -392,10 +392,10 @@ fn arr_is_zero_when_expired_and_segments_are_normalised() {
 
     assert_eq!(sales_segmentation(&a), "unknown");
     assert_eq!(market_segment(&a), None);
-    a.sales_segment = Some("Mid - Market".to_string());
+    a.sales_segment = Some("Mid - Market".into());
     assert_eq!(sales_segmentation(&a), "mid - market");
     assert_eq!(market_segment(&a).as_deref(), Some("mid___market"));
-    a.sales_segment = Some("Large".to_string());
+    a.sales_segment = Some("Large".into());
     assert_eq!(market_segment(&a).as_deref(), Some("large"));
 }
 
@@ -403,8 +403,8 @@ fn arr_is_zero_when_expired_and_segments_are_normalised() {
 fn desired_org_findings_come_after_plan_findings_in_field_order() {
     // An unknown tier (plan), an account type without option, an unknown geo.
     let mut a = account("Ord", "Order Co");
-    a.account_type = Some("Reseller".to_string());
-    a.geo = Some("MARS".to_string());
+    a.account_type = Some("Reseller".into());
+    a.geo = Some("MARS".into());
     a.customer_subscriptions = vec![cs("Platinum", Some("2020-01-01"))];
     let e = evaluate_account(&a, &global(), date("2025-06-15"));
     let kinds: Vec<FindingKind> = e.findings.iter().map(|f| f.kind).collect();

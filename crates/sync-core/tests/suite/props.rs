@@ -58,9 +58,9 @@ fn account_strategy(index: usize) -> impl Strategy<Value = Account> {
         .prop_map(
             move |(name, tier, end, geo, kind, restricted, carr)| Account {
                 name: NAMES[name].trim().to_string(),
-                account_type: Some(TYPES[kind].to_string()),
-                partner_track: Some("Select".to_string()),
-                geo: GEOS[geo].map(str::to_string),
+                account_type: Some(TYPES[kind].into()),
+                partner_track: Some("Select".into()),
+                geo: GEOS[geo].map(Box::from),
                 restricted,
                 carr,
                 customer_subscriptions: TIERS[tier]
