@@ -854,14 +854,11 @@ pub fn full_tag_list<T: AsRef<str>>(
     unmanaged: &BTreeSet<String>,
     desired_managed: impl IntoIterator<Item = T>,
 ) -> Vec<String> {
-    let desired_managed = desired_managed.into_iter();
-    let mut tags: Vec<&str> = Vec::with_capacity(unmanaged.len() + desired_managed.size_hint().0);
-    tags.extend(unmanaged.iter().map(String::as_str));
-    let desired: Vec<T> = desired_managed.collect();
-    tags.extend(desired.iter().map(AsRef::as_ref));
+    let desired = desired_managed.into_iter().map(|t| t.as_ref().to_string());
+    let mut tags: Vec<String> = unmanaged.iter().cloned().chain(desired).collect();
     tags.sort_unstable();
     tags.dedup();
-    tags.into_iter().map(str::to_string).collect()
+    tags
 }
 
 /// docs/behaviour.md §5 create: the org of an account with no matching org. Unset fields (and an

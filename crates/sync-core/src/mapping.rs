@@ -450,7 +450,7 @@ impl Mapping {
             .collect();
         let tag_names: Arc<[String]> = managed_tags_of(&file).into_iter().collect();
         // Every option value is a managed tag, so each has its place.
-        let place = |tag: &str| tag_names.binary_search_by(|t| t.as_str().cmp(tag)).ok();
+        let place = |tag: &str| place_of(&tag_names, tag);
         let options_by_slot = org_keys
             .iter()
             .map(|key| {
@@ -537,9 +537,7 @@ impl Mapping {
 
     /// The place of a managed tag in [`Mapping::tag_names`].
     pub(crate) fn tag_place(&self, tag: &str) -> Option<usize> {
-        self.tag_names
-            .binary_search_by(|t| t.as_str().cmp(tag))
-            .ok()
+        place_of(&self.tag_names, tag)
     }
 
     /// Every managed tag, sorted and unique (shared: cloning is cheap).
@@ -684,6 +682,11 @@ fn is_tag(s: &str) -> bool {
 
 /// A mapped role: (role name, field key, kind), as [`FieldKeys::roles`] lists them.
 type Role<'a> = (&'static str, &'a str, FieldKind);
+
+/// The place of `tag` in `names` (sorted, unique).
+fn place_of(names: &[String], tag: &str) -> Option<usize> {
+    names.binary_search_by(|t| t.as_str().cmp(tag)).ok()
+}
 
 /// Every managed tag of a mapping file: all option values of managed drop-downs and
 /// every checkbox tag, sorted and unique.
